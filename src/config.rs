@@ -1,0 +1,181 @@
+//! `.gitops-lint.yaml`: read with the same spanned parser as manifests, so
+//! every mistake in it is reported with its line.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::Severity;
+use crate::rules;
+use crate::source::SourceFile;
+use crate::yaml::{NodeRef, Span};
+
+pub const FILE_NAME: &str = ".gitops-lint.yaml";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Off,
+    On(Severity),
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Config {
+    pub exclude: Vec<String>,
+    /// Rule id -> the level the configuration sets.
+    pub rules: BTreeMap<String, Level>,
+    pub dual_stack: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.message)
+    }
+}
+
+impl Config {
+    /// Reads a configuration file; a missing default file is an empty config.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let bytes = std::fs::read(path).map_err(|e| ConfigError {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: format!("cannot read configuration: {e}"),
+        })?;
+        Self::parse(path, bytes)
+    }
+
+    pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<Config, ConfigError> {
+        let file = SourceFile::from_bytes(path.display().to_string(), bytes);
+        let err = |span: Span, message: String| {
+            let pos = file.position(span.start);
+            ConfigError {
+                path: path.to_path_buf(),
+                line: pos.line,
+                column: pos.column,
+                message,
+            }
+        };
+        if let Some(e) = file.yaml.errors.first() {
+            return Err(err(Span::new(e.offset as usize, e.offset as usize), format!("invalid YAML: {}", e.message)));
+        }
+        if file.unreadable.is_some() {
+            return Err(err(Span::default(), "configuration is not UTF-8 text".into()));
+        }
+        if let Some(d) = file.yaml.duplicate_keys.first() {
+            return Err(err(d.repeat, "duplicate key".into()));
+        }
+        let mut config = Config::default();
+        let Some(root) = file.yaml.documents().next() else {
+            return Ok(config);
+        };
+        if root.is_null() {
+            return Ok(config);
+        }
+        if !root.is_map() {
+            return Err(err(root.span(), "the configuration must be a mapping".into()));
+        }
+        for (key, value) in root.entries() {
+            match key.as_str().unwrap_or("") {
+                "exclude" => config.exclude = string_list(value).map_err(|s| err(s, "`exclude` is a list of glob patterns".into()))?,
+                "rules" => {
+                    for (id, setting) in value.entries() {
+                        let name = id.as_str().unwrap_or("");
+                        if rules::find(name).is_none() {
+                            return Err(err(id.span(), format!("unknown rule id `{name}` (see `gitops-lint rules`)")));
+                        }
+                        let level = rule_level(setting).map_err(|(s, m)| err(s, m))?;
+                        config.rules.insert(name.to_string(), level);
+                    }
+                    if !value.is_map() && !value.is_null() {
+                        return Err(err(value.span(), "`rules` maps rule ids to a severity".into()));
+                    }
+                }
+                "cluster" => {
+                    for (k, v) in value.entries() {
+                        match k.as_str().unwrap_or("") {
+                            "dual_stack" => {
+                                config.dual_stack = Some(v.as_bool().ok_or_else(|| err(v.span(), "`dual_stack` is true or false".into()))?)
+                            }
+                            other => return Err(err(k.span(), format!("unknown key `cluster.{other}` (known: dual_stack)"))),
+                        }
+                    }
+                }
+                other => {
+                    return Err(err(key.span(), format!("unknown key `{other}` (known: exclude, rules, cluster)")));
+                }
+            }
+        }
+        Ok(config)
+    }
+}
+
+fn string_list(node: NodeRef) -> Result<Vec<String>, Span> {
+    if node.is_null() {
+        return Ok(Vec::new());
+    }
+    if !node.is_seq() {
+        return Err(node.span());
+    }
+    node.items().map(|i| i.as_str().map(str::to_string).ok_or(i.span())).collect()
+}
+
+fn parse_level(node: NodeRef) -> Result<Level, (Span, String)> {
+    match node.as_str() {
+        Some("off") => Ok(Level::Off),
+        Some(s) => Severity::parse(s)
+            .map(Level::On)
+            .ok_or((node.span(), format!("unknown severity `{s}` (error, warning, info or off)"))),
+        None => Err((node.span(), "a severity is error, warning, info or off".into())),
+    }
+}
+
+fn rule_level(setting: NodeRef) -> Result<Level, (Span, String)> {
+    if !setting.is_map() {
+        return parse_level(setting);
+    }
+    let mut level = None;
+    for (k, v) in setting.entries() {
+        match k.as_str().unwrap_or("") {
+            "severity" => level = Some(parse_level(v)?),
+            other => return Err((k.span(), format!("unknown rule option `{other}`"))),
+        }
+    }
+    level.ok_or((setting.span(), "a rule's settings need `severity`".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("c.yaml"), text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn reads_every_key() {
+        let c = parse("exclude: [\"archive/**\"]\nrules:\n  flux/no-retry-interval: warning\n  yaml/syntax: {severity: off}\ncluster:\n  dual_stack: true\n").unwrap();
+        assert_eq!(c.exclude, vec!["archive/**"]);
+        assert_eq!(c.rules["flux/no-retry-interval"], Level::On(Severity::Warning));
+        assert_eq!(c.rules["yaml/syntax"], Level::Off);
+        assert_eq!(c.dual_stack, Some(true));
+    }
+
+    #[test]
+    fn unknown_keys_and_ids_have_their_line() {
+        let e = parse("rules:\n  flux/nope: error\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 3));
+        let e = parse("exclude: []\nextra: 1\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 1));
+        assert!(e.message.contains("extra"));
+        let e = parse("rules:\n  yaml/syntax: loud\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 16));
+    }
+}

@@ -1,0 +1,17 @@
+//! gitops-lint: an offline linter for GitOps repositories.
+//!
+//! walk -> parse (spans) -> repository model -> rules -> suppressions -> sorted
+//! diagnostics -> one renderer per format.
+
+pub mod config;
+pub mod diagnostic;
+pub mod model;
+pub mod render;
+pub mod rules;
+pub mod run;
+pub mod source;
+pub mod suppress;
+pub mod walk;
+pub mod yaml;
+
+pub use run::{Error, Options, Report, run};

@@ -1,0 +1,389 @@
+//! Builds the repository model from the parsed files.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+
+use super::kustomize::{self, Includer, Kustomize, PathEntry};
+use super::subst::{self, Vars};
+use super::{
+    FluxId, FluxKustomization, Instance, KustomizeId, ModelSettings, Object, ObjectId, Repository,
+    cluster, helm, talos,
+};
+use crate::diagnostic::FileId;
+use crate::source::SourceFile;
+
+/// Kinds kustomize never puts in a namespace.
+const CLUSTER_SCOPED: &[&str] = &[
+    "APIService",
+    "CSIDriver",
+    "CiliumClusterwideNetworkPolicy",
+    "CiliumL2AnnouncementPolicy",
+    "CiliumLoadBalancerIPPool",
+    "ClusterExternalSecret",
+    "ClusterGenerator",
+    "ClusterIssuer",
+    "ClusterPolicy",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ClusterSecretStore",
+    "CustomResourceDefinition",
+    "GatewayClass",
+    "IngressClass",
+    "MutatingWebhookConfiguration",
+    "Namespace",
+    "PersistentVolume",
+    "PriorityClass",
+    "StorageClass",
+    "ValidatingWebhookConfiguration",
+    "VolumeSnapshotClass",
+];
+
+pub fn is_cluster_scoped(kind: &str) -> bool {
+    CLUSTER_SCOPED.binary_search(&kind).is_ok()
+}
+
+pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSettings) -> Repository {
+    let mut repo = Repository {
+        root,
+        files,
+        objects: Vec::new(),
+        kustomizations: Vec::new(),
+        flux: Vec::new(),
+        instances: Vec::new(),
+        helm_releases: Vec::new(),
+        talos: Vec::new(),
+        cluster: Default::default(),
+        by_kind: HashMap::new(),
+        instances_of: Vec::new(),
+        kustomize_by_dir: HashMap::new(),
+        dirs: HashSet::new(),
+    };
+    classify(&mut repo);
+    let mut flux = flux_kustomizations(&repo);
+    let instances = Builds::new(&repo).run(&mut flux);
+    repo.flux = flux;
+    repo.instances_of = vec![Vec::new(); repo.objects.len()];
+    for (i, inst) in instances.iter().enumerate() {
+        repo.instances_of[inst.object].push(i);
+    }
+    repo.instances = instances;
+    repo.helm_releases = helm::helm_releases(&repo);
+    repo.cluster = cluster::facts(&repo, settings.dual_stack);
+    repo
+}
+
+fn classify(repo: &mut Repository) {
+    for (file_id, file) in repo.files.iter().enumerate() {
+        let dir = kustomize::parent_dir(&file.path);
+        let mut d = dir;
+        while repo.dirs.insert(d.to_string()) && !d.is_empty() {
+            d = kustomize::parent_dir(d);
+        }
+        let file_name = file.path.rsplit('/').next().unwrap_or("");
+        if let Some(t) = talos::classify(file_id, file) {
+            repo.talos.push(t);
+        }
+        for doc in file.yaml.documents() {
+            if kustomize::is_kustomize_config(file_name, doc) {
+                if !kustomize::FILE_NAMES.contains(&file_name) || repo.kustomize_by_dir.contains_key(dir) {
+                    continue;
+                }
+                let component = doc.str_at(&["kind"]) == Some("Component");
+                repo.kustomize_by_dir.insert(dir.to_string(), repo.kustomizations.len());
+                repo.kustomizations.push(Kustomize {
+                    file: file_id,
+                    root: doc.id(),
+                    dir: dir.to_string(),
+                    component,
+                    namespace: doc.str_at(&["namespace"]).map(str::to_string),
+                    resources: kustomize::path_entries(doc.get("resources"), dir)
+                        .into_iter()
+                        .chain(kustomize::path_entries(doc.get("bases"), dir))
+                        .collect(),
+                    components: kustomize::path_entries(doc.get("components"), dir),
+                });
+                continue;
+            }
+            if talos::is_talos_document(doc) {
+                continue;
+            }
+            let (Some(api_version), Some(kind)) = (doc.str_at(&["apiVersion"]), doc.str_at(&["kind"])) else {
+                continue;
+            };
+            let meta = doc.get("metadata");
+            let id = repo.objects.len();
+            repo.objects.push(Object {
+                file: file_id,
+                root: doc.id(),
+                api_version: api_version.to_string(),
+                kind: kind.to_string(),
+                name: meta.and_then(|m| m.str_at(&["name"])).map(str::to_string),
+                namespace: meta.and_then(|m| m.str_at(&["namespace"])).map(str::to_string),
+            });
+            repo.by_kind.entry(kind.to_string()).or_default().push(id);
+        }
+    }
+}
+
+fn flux_kustomizations(repo: &Repository) -> Vec<FluxKustomization> {
+    repo.of_kind("Kustomization")
+        .filter(|(_, o)| o.group() == "kustomize.toolkit.fluxcd.io")
+        .map(|(id, o)| {
+            let spec = repo.object_node(id).get("spec");
+            let raw_path = spec.and_then(|s| s.str_at(&["path"]));
+            let path = raw_path
+                .filter(|p| !subst::has_vars(p))
+                .map(|p| kustomize::join("", p))
+                .unwrap_or(if raw_path.is_none() && spec.is_some() { Some(String::new()) } else { None });
+            let substitute = spec
+                .and_then(|s| s.path(&["postBuild", "substitute"]))
+                .map(|m| {
+                    m.entries()
+                        .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str().unwrap_or("").to_string())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let components = match &path {
+                Some(p) => kustomize::path_entries(spec.and_then(|s| s.get("components")), p),
+                None => Vec::new(),
+            };
+            let _ = o;
+            FluxKustomization {
+                object: id,
+                path,
+                target_namespace: spec.and_then(|s| s.str_at(&["targetNamespace"])).map(str::to_string),
+                substitute,
+                components,
+            }
+        })
+        .collect()
+}
+
+/// Walks kustomize trees the way `kustomize build` (and Flux) would.
+struct Builds<'r> {
+    repo: &'r Repository,
+    file_by_path: HashMap<&'r str, FileId>,
+    objects_in_file: HashMap<FileId, Vec<ObjectId>>,
+}
+
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    flux: Option<FluxId>,
+    vars: Option<&'a Vars>,
+    component: Option<(KustomizeId, Includer)>,
+}
+
+impl<'r> Builds<'r> {
+    fn new(repo: &'r Repository) -> Self {
+        let file_by_path = repo.files.iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect();
+        let mut objects_in_file: HashMap<FileId, Vec<ObjectId>> = HashMap::new();
+        for (i, o) in repo.objects.iter().enumerate() {
+            objects_in_file.entry(o.file).or_default().push(i);
+        }
+        Builds {
+            repo,
+            file_by_path,
+            objects_in_file,
+        }
+    }
+
+    fn run(&self, flux: &mut [FluxKustomization]) -> Vec<Instance> {
+        let mut out = Vec::new();
+        let mut referenced: HashSet<&str> = HashSet::new();
+        for k in &self.repo.kustomizations {
+            for e in k.resources.iter().chain(&k.components) {
+                if let Some(r) = &e.resolved {
+                    referenced.insert(r);
+                }
+            }
+        }
+        // Flux Kustomizations with literal paths first; then those whose path
+        // holds variables that the Kustomization building them defines.
+        let mut done = vec![false; flux.len()];
+        loop {
+            let mut progress = false;
+            for f in 0..flux.len() {
+                if done[f] {
+                    continue;
+                }
+                if flux[f].path.is_none() {
+                    let Some(p) = self.resolve_flux_path(flux[f].object, flux, &out) else {
+                        continue;
+                    };
+                    flux[f].path = Some(p.clone());
+                    let spec = self.repo.object_node(flux[f].object).get("spec");
+                    flux[f].components = kustomize::path_entries(spec.and_then(|s| s.get("components")), &p);
+                }
+                done[f] = true;
+                progress = true;
+                self.build_flux(f, &flux[f], &mut out);
+            }
+            if !progress {
+                break;
+            }
+        }
+        let flux_paths: HashSet<&str> = flux.iter().filter_map(|f| f.path.as_deref()).collect();
+        for (kid, k) in self.repo.kustomizations.iter().enumerate() {
+            if k.component || referenced.contains(k.dir.as_str()) || flux_paths.contains(k.dir.as_str()) {
+                continue;
+            }
+            let ctx = Ctx {
+                flux: None,
+                vars: None,
+                component: None,
+            };
+            let _ = kid;
+            self.build_dir(&k.dir, None, ctx, &mut out, &mut Vec::new());
+        }
+        // Objects no build reaches stand as written.
+        let mut reached = vec![false; self.repo.objects.len()];
+        for inst in &out {
+            reached[inst.object] = true;
+        }
+        for (id, o) in self.repo.objects.iter().enumerate() {
+            if !reached[id] {
+                out.push(Instance {
+                    object: id,
+                    namespace: o.namespace.clone().filter(|n| !subst::has_vars(n)),
+                    name: o.name.clone().filter(|n| !subst::has_vars(n)),
+                    flux: None,
+                    component: None,
+                });
+            }
+        }
+        dedup(out)
+    }
+
+    fn resolve_flux_path(&self, object: ObjectId, flux: &[FluxKustomization], out: &[Instance]) -> Option<String> {
+        let raw = self.repo.object_node(object).str_at(&["spec", "path"])?;
+        out.iter()
+            .filter(|i| i.object == object)
+            .find_map(|i| subst::substitute(raw, &flux[i.flux?].substitute))
+            .and_then(|p| kustomize::join("", &p))
+    }
+
+    fn build_flux(&self, f: FluxId, fk: &FluxKustomization, out: &mut Vec<Instance>) {
+        let Some(path) = &fk.path else { return };
+        let ctx = Ctx {
+            flux: Some(f),
+            vars: Some(&fk.substitute),
+            component: None,
+        };
+        let ns = fk.target_namespace.as_deref();
+        self.build_dir(path, ns, ctx, out, &mut Vec::new());
+        let inner_ns = ns.or_else(|| self.repo.kustomize_in(path).and_then(|k| k.namespace.as_deref()));
+        for c in &fk.components {
+            self.build_component(c, inner_ns, Includer::Flux(f), ctx, out);
+        }
+    }
+
+    fn build_component(&self, entry: &PathEntry, ns: Option<&str>, by: Includer, ctx: Ctx, out: &mut Vec<Instance>) {
+        let Some(dir) = &entry.resolved else { return };
+        let Some(&cid) = self.repo.kustomize_by_dir.get(dir.as_str()) else {
+            return;
+        };
+        let comp = &self.repo.kustomizations[cid];
+        if !comp.component {
+            return;
+        }
+        let ctx = Ctx {
+            component: Some((cid, by)),
+            ..ctx
+        };
+        let ns = ns.or(comp.namespace.as_deref());
+        for r in &comp.resources {
+            self.build_entry(r, ns, ctx, out, &mut vec![comp.dir.clone()]);
+        }
+        for c in &comp.components {
+            self.build_component(c, ns, by, ctx, out);
+        }
+    }
+
+    fn build_entry(&self, entry: &PathEntry, ns: Option<&str>, ctx: Ctx, out: &mut Vec<Instance>, stack: &mut Vec<String>) {
+        let Some(target) = &entry.resolved else { return };
+        if let Some(&file) = self.file_by_path.get(target.as_str()) {
+            self.emit_file(file, ns, ctx, out);
+        } else if self.repo.is_dir(target) {
+            self.build_dir(target, ns, ctx, out, stack);
+        }
+    }
+
+    /// Builds a directory: its kustomization, or (as Flux generates one) every
+    /// manifest below it, taking subdirectories with a kustomization whole.
+    fn build_dir(&self, dir: &str, ns: Option<&str>, ctx: Ctx, out: &mut Vec<Instance>, stack: &mut Vec<String>) {
+        if stack.iter().any(|d| d == dir) || stack.len() > 64 {
+            return;
+        }
+        stack.push(dir.to_string());
+        if let Some(&kid) = self.repo.kustomize_by_dir.get(dir) {
+            let k = &self.repo.kustomizations[kid];
+            if !k.component {
+                let ns = ns.or(k.namespace.as_deref());
+                for r in &k.resources {
+                    self.build_entry(r, ns, ctx, out, stack);
+                }
+                for c in &k.components {
+                    self.build_component(c, ns, Includer::Kustomize(kid), ctx, out);
+                }
+            }
+        } else {
+            let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+            let mut taken: BTreeSet<String> = BTreeSet::new();
+            for (fid, file) in self.repo.files.iter().enumerate() {
+                let Some(rest) = file.path.strip_prefix(&prefix) else { continue };
+                // The outermost subdirectory with a kustomization is built as a whole.
+                let mut sub = String::from(dir);
+                let mut owner = None;
+                for part in rest.split('/').rev().skip(1).collect::<Vec<_>>().into_iter().rev() {
+                    if !sub.is_empty() {
+                        sub.push('/');
+                    }
+                    sub.push_str(part);
+                    if self.repo.kustomize_by_dir.contains_key(sub.as_str()) {
+                        owner = Some(sub.clone());
+                        break;
+                    }
+                }
+                match owner {
+                    Some(o) => {
+                        if taken.insert(o.clone()) {
+                            self.build_dir(&o, ns, ctx, out, stack);
+                        }
+                    }
+                    None => self.emit_file(fid, ns, ctx, out),
+                }
+            }
+        }
+        stack.pop();
+    }
+
+    fn emit_file(&self, file: FileId, ns: Option<&str>, ctx: Ctx, out: &mut Vec<Instance>) {
+        let empty = Vars::new();
+        let vars = ctx.vars.unwrap_or(&empty);
+        for &id in self.objects_in_file.get(&file).map_or(&[][..], |v| &v[..]) {
+            let o = &self.repo.objects[id];
+            let namespace = if is_cluster_scoped(&o.kind) {
+                None
+            } else {
+                ns.map(str::to_string).or_else(|| o.namespace.clone())
+            }
+            .and_then(|n| subst::substitute(&n, vars));
+            out.push(Instance {
+                object: id,
+                namespace,
+                name: o.name.as_deref().and_then(|n| subst::substitute(n, vars)),
+                flux: ctx.flux,
+                component: ctx.component,
+            });
+        }
+    }
+}
+
+/// One instance per (object, Flux Kustomization, namespace, component source):
+/// a tree reached twice by the same build is one object, not two.
+fn dedup(out: Vec<Instance>) -> Vec<Instance> {
+    let mut seen = HashSet::new();
+    out.into_iter()
+        .filter(|i| seen.insert((i.object, i.flux, i.namespace.clone(), i.component)))
+        .collect()
+}

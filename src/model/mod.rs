@@ -1,0 +1,156 @@
+//! The repository model: built once, on one thread, after the parallel parse.
+//! Rules read it and nothing else.
+
+mod build;
+mod cluster;
+mod helm;
+mod kustomize;
+pub mod subst;
+mod talos;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::diagnostic::FileId;
+use crate::source::SourceFile;
+use crate::yaml::{NodeId, NodeRef, Span};
+
+pub use cluster::{ClusterFacts, DualStack};
+pub use helm::HelmRelease;
+pub use kustomize::{Includer, Kustomize, PathEntry};
+pub use subst::Vars;
+pub use talos::{TalosConfig, TalosSource};
+
+/// Settings the model takes from the configuration file.
+#[derive(Debug, Default, Clone)]
+pub struct ModelSettings {
+    pub dual_stack: Option<bool>,
+}
+
+pub type ObjectId = usize;
+pub type KustomizeId = usize;
+pub type FluxId = usize;
+
+/// A Kubernetes-style document: it has `apiVersion` and `kind`.
+#[derive(Debug)]
+pub struct Object {
+    pub file: FileId,
+    pub root: NodeId,
+    pub api_version: String,
+    pub kind: String,
+    pub name: Option<String>,
+    /// `metadata.namespace` as written (the build may override it: see `Instance`).
+    pub namespace: Option<String>,
+}
+
+impl Object {
+    pub fn group(&self) -> &str {
+        self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+    }
+
+    pub fn is(&self, group: &str, kind: &str) -> bool {
+        self.kind == kind && self.group() == group
+    }
+}
+
+/// A Flux Kustomization (`kustomize.toolkit.fluxcd.io`).
+#[derive(Debug)]
+pub struct FluxKustomization {
+    pub object: ObjectId,
+    /// `spec.path` as a directory relative to the root ("" is the root), when it is local.
+    pub path: Option<String>,
+    pub target_namespace: Option<String>,
+    pub substitute: Vars,
+    /// `spec.components`, resolved against `spec.path`, with their source spans.
+    pub components: Vec<PathEntry>,
+}
+
+/// One object as a build produces it: the namespace the build gives it, the
+/// Flux Kustomization that applies it and the variables substituted into it.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub object: ObjectId,
+    pub namespace: Option<String>,
+    /// The name after substitution (`None` when it cannot be resolved).
+    pub name: Option<String>,
+    pub flux: Option<FluxId>,
+    /// The component the object came from, and who included it.
+    pub component: Option<(KustomizeId, Includer)>,
+}
+
+pub struct Repository {
+    pub root: PathBuf,
+    pub files: Vec<SourceFile>,
+    pub objects: Vec<Object>,
+    pub kustomizations: Vec<Kustomize>,
+    pub flux: Vec<FluxKustomization>,
+    pub instances: Vec<Instance>,
+    pub helm_releases: Vec<HelmRelease>,
+    pub talos: Vec<TalosConfig>,
+    pub cluster: ClusterFacts,
+    by_kind: HashMap<String, Vec<ObjectId>>,
+    instances_of: Vec<Vec<usize>>,
+    kustomize_by_dir: HashMap<String, KustomizeId>,
+    /// Every directory that holds a file (relative, "" is the root).
+    dirs: std::collections::HashSet<String>,
+}
+
+impl Repository {
+    pub fn new(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSettings) -> Self {
+        build::build(root, files, settings)
+    }
+
+    pub fn node(&self, file: FileId, id: NodeId) -> NodeRef<'_> {
+        self.files[file].yaml.node(id)
+    }
+
+    pub fn object_node(&self, id: ObjectId) -> NodeRef<'_> {
+        let o = &self.objects[id];
+        self.node(o.file, o.root)
+    }
+
+    /// Objects of a kind (any group), in path order.
+    pub fn of_kind(&self, kind: &str) -> impl Iterator<Item = (ObjectId, &Object)> + '_ {
+        self.by_kind
+            .get(kind)
+            .map_or(&[][..], |v| &v[..])
+            .iter()
+            .map(|&i| (i, &self.objects[i]))
+    }
+
+    /// How the builds produce an object. An object no build reaches has one
+    /// instance with the namespace written in it.
+    pub fn instances(&self, object: ObjectId) -> impl Iterator<Item = &Instance> + '_ {
+        self.instances_of[object].iter().map(|&i| &self.instances[i])
+    }
+
+    pub fn kustomize_in(&self, dir: &str) -> Option<&Kustomize> {
+        self.kustomize_by_dir.get(dir).map(|&i| &self.kustomizations[i])
+    }
+
+    pub fn is_dir(&self, dir: &str) -> bool {
+        self.dirs.contains(dir)
+    }
+
+    /// The variables Flux substitutes into an instance.
+    pub fn vars(&self, instance: &Instance) -> Option<&Vars> {
+        instance.flux.map(|f| &self.flux[f].substitute)
+    }
+
+    /// A string value as the instance's build renders it: substituted, or
+    /// `None` when it holds a variable that cannot be resolved.
+    pub fn render(&self, instance: &Instance, text: &str) -> Option<String> {
+        static EMPTY: Vars = Vars::new();
+        subst::substitute(text, self.vars(instance).unwrap_or(&EMPTY))
+    }
+
+    /// The span of the `kind:` value of an object, a fallback place to point at.
+    pub fn kind_span(&self, id: ObjectId) -> Span {
+        let node = self.object_node(id);
+        node.get("kind").map_or(node.span(), |k| k.span())
+    }
+
+    pub fn documents(&self) -> usize {
+        self.files.iter().map(|f| f.yaml.docs.len()).sum()
+    }
+}

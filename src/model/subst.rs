@@ -1,0 +1,104 @@
+//! Flux postBuild variable substitution, for the values the model resolves
+//! (names, namespaces, access modes). Grammar: fluxcd/pkg envsubst, facts §1.7.
+
+use std::collections::BTreeMap;
+
+pub type Vars = BTreeMap<String, String>;
+
+/// Whether `s` contains a `${` that Flux would substitute.
+pub fn has_vars(s: &str) -> bool {
+    let b = s.as_bytes();
+    (0..b.len().saturating_sub(1)).any(|i| b[i] == b'$' && b[i + 1] == b'{' && (i == 0 || b[i - 1] != b'$'))
+}
+
+/// Substitutes `${VAR}`, `${VAR:=default}`, `${VAR:-default}`, `${VAR=default}`
+/// (defaults may nest) and collapses `$$`. Returns `None` when a variable has
+/// no value and no default, or the expression is one this model does not evaluate.
+pub fn substitute(s: &str, vars: &Vars) -> Option<String> {
+    if !s.contains('$') {
+        return Some(s.to_string());
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(a) = after.strip_prefix('$') {
+            out.push('$');
+            rest = a;
+        } else if let Some(inner) = after.strip_prefix('{') {
+            let close = matching_brace(inner)?;
+            out.push_str(&expand(&inner[..close], vars)?);
+            rest = &inner[close + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// Index of the `}` closing an expression whose `${` was just consumed.
+fn matching_brace(s: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'$' if b.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth == 0 => return Some(i),
+            b'}' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn expand(expr: &str, vars: &Vars) -> Option<String> {
+    let name_end = expr
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(expr.len());
+    let (name, op) = expr.split_at(name_end);
+    if name.is_empty() {
+        return None;
+    }
+    let value = vars.get(name).filter(|v| !v.is_empty());
+    if op.is_empty() {
+        return vars.get(name).cloned();
+    }
+    for prefix in [":=", ":-", "="] {
+        if let Some(default) = op.strip_prefix(prefix) {
+            return match value {
+                Some(v) => Some(v.clone()),
+                None => substitute(default, vars),
+            };
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vars {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_nest_and_escapes_collapse() {
+        let v = vars(&[("APP", "plex"), ("EMPTY", "")]);
+        assert_eq!(substitute("${APP}-data", &v).as_deref(), Some("plex-data"));
+        assert_eq!(substitute("${VOLSYNC_PVC:=${APP}}", &v).as_deref(), Some("plex"));
+        assert_eq!(substitute("${EMPTY:=x}", &v).as_deref(), Some("x"));
+        assert_eq!(substitute("$${APP}", &v).as_deref(), Some("${APP}"));
+        assert_eq!(substitute("${UNSET}", &v), None);
+        assert_eq!(substitute("${APP", &v), None);
+        assert!(has_vars("a-${B}") && !has_vars("$${B}") && !has_vars("plain"));
+    }
+}

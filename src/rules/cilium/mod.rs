@@ -1,0 +1,1 @@
+pub mod lbipam_dual_stack;

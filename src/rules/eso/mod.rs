@@ -1,0 +1,1 @@
+pub mod no_password_generator_for_sso;

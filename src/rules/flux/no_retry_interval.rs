@@ -1,0 +1,76 @@
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::Repository;
+use crate::rules::Rule;
+
+pub static RULE: Rule = Rule {
+    id: "flux/no-retry-interval",
+    severity: Severity::Error,
+    enabled: true,
+    summary: "`retryInterval` where Flux does not read it (HelmRelease), or against the house rule (Kustomization)",
+    page: include_str!("../../../lints/flux/no-retry-interval.md"),
+    check: Some(check),
+};
+
+fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+    for (id, obj) in repo.of_kind("HelmRelease") {
+        if obj.group() != "helm.toolkit.fluxcd.io" {
+            continue;
+        }
+        let Some(spec) = repo.object_node(id).get("spec") else {
+            continue;
+        };
+        if let Some(key) = spec.key_span("retryInterval") {
+            out.push(
+                Diagnostic::new(
+                    RULE.id,
+                    Severity::Error,
+                    obj.file,
+                    key,
+                    "`spec.retryInterval` is not a HelmRelease field: helm-controller ignores it and failed releases are not retried at this interval",
+                )
+                .help("remove it; to retry failed upgrades, set `spec.upgrade.strategy: {name: RetryOnFailure, retryInterval: 5m}` (or use `remediation.retries`)"),
+            );
+        }
+        for phase in ["install", "upgrade"] {
+            let Some(strategy) = spec.path(&[phase, "strategy"]) else {
+                continue;
+            };
+            let Some(key) = strategy.key_span("retryInterval") else {
+                continue;
+            };
+            let name = strategy.str_at(&["name"]);
+            if name == Some("RetryOnFailure") {
+                continue;
+            }
+            let shown = name.map_or("(not set)".to_string(), |n| format!("`{n}`"));
+            out.push(
+                Diagnostic::new(
+                    RULE.id,
+                    Severity::Error,
+                    obj.file,
+                    key,
+                    format!("`spec.{phase}.strategy.retryInterval` is valid only with `strategy.name: RetryOnFailure`; the strategy name here is {shown}, so the API server rejects the HelmRelease"),
+                )
+                .help("set `name: RetryOnFailure`, or remove `retryInterval`"),
+            );
+        }
+    }
+    for (id, obj) in repo.of_kind("Kustomization") {
+        if obj.group() != "kustomize.toolkit.fluxcd.io" {
+            continue;
+        }
+        let Some(key) = repo.object_node(id).get("spec").and_then(|s| s.key_span("retryInterval")) else {
+            continue;
+        };
+        out.push(
+            Diagnostic::new(
+                RULE.id,
+                Severity::Warning,
+                obj.file,
+                key,
+                "house rule: no `retryInterval` on Flux Kustomizations (it is a valid field: without it, failures retry at `spec.interval`)",
+            )
+            .help("remove it and let failures retry at `spec.interval`, or disable this rule in `.gitops-lint.yaml` if your repository allows it"),
+        );
+    }
+}

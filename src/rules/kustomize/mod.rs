@@ -1,0 +1,1 @@
+pub mod component_shared_resource;

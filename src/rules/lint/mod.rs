@@ -1,0 +1,2 @@
+pub mod skipped_file;
+pub mod unused_suppression;

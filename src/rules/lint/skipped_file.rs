@@ -1,0 +1,25 @@
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::Repository;
+use crate::rules::Rule;
+use crate::source::Unreadable;
+use crate::yaml::Span;
+
+pub static RULE: Rule = Rule {
+    id: "lint/skipped-file",
+    severity: Severity::Warning,
+    enabled: true,
+    summary: "a YAML file could not be read: too large, unreadable, or a link out of the root or in a loop",
+    page: include_str!("../../../lints/lint/skipped-file.md"),
+    check: Some(check),
+};
+
+fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+    for (id, file) in repo.files.iter().enumerate() {
+        if let Some(Unreadable::Skipped(why)) = &file.unreadable {
+            out.push(
+                Diagnostic::new(RULE.id, RULE.severity, id, Span::default(), why.clone())
+                    .help("nothing in this file was linted; exclude it in `.gitops-lint.yaml` if that is intended"),
+            );
+        }
+    }
+}

@@ -1,0 +1,1 @@
+pub mod worker_dhcp_explicit;

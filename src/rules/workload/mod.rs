@@ -1,0 +1,1 @@
+pub mod rwo_single_replica_recreate;

@@ -1,0 +1,231 @@
+//! One entry for the command line, the tests and editors: options in, report out.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use globset::{Glob, GlobSetBuilder};
+use rayon::prelude::*;
+
+use crate::config::{self, Config, ConfigError, Level};
+use crate::diagnostic::Diagnostic;
+use crate::model::{ModelSettings, Repository};
+use crate::rules::{self, RULES, Rule};
+use crate::suppress;
+use crate::walk::{self, WalkOptions};
+
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// Directories (repository roots) or files; empty means the current directory.
+    pub paths: Vec<PathBuf>,
+    /// An editor buffer: the path it stands for and its content.
+    pub stdin: Option<(PathBuf, String)>,
+    pub config: Option<PathBuf>,
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    /// Worker threads; `None` uses every core.
+    pub threads: Option<usize>,
+}
+
+/// Why a run could not be made (exit status 2).
+#[derive(Debug)]
+pub enum Error {
+    Usage(String),
+    Config(ConfigError),
+    Io(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(m) | Error::Io(m) => f.write_str(m),
+            Error::Config(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+pub struct Report {
+    pub repo: Repository,
+    /// Sorted by path, line, column, rule.
+    pub diagnostics: Vec<Diagnostic>,
+    pub elapsed: Duration,
+}
+
+/// What to read and what to report.
+struct Target {
+    root: PathBuf,
+    /// Relative paths whose findings are reported; `None` reports everything.
+    only: Option<BTreeSet<String>>,
+    overrides: HashMap<String, String>,
+}
+
+fn canonical(p: &Path) -> Result<PathBuf, Error> {
+    p.canonicalize().map_err(|e| Error::Io(format!("{}: {e}", p.display())))
+}
+
+fn target(opts: &Options) -> Result<Target, Error> {
+    if let Some((path, text)) = &opts.stdin {
+        let abs = if path.is_absolute() {
+            path.clone()
+        } else {
+            std::env::current_dir().map_err(|e| Error::Io(e.to_string()))?.join(path)
+        };
+        let parent = abs.parent().ok_or_else(|| Error::Usage("--stdin-filename needs a file path".into()))?;
+        let parent = canonical(parent)?;
+        let file_name = abs.file_name().ok_or_else(|| Error::Usage("--stdin-filename needs a file path".into()))?;
+        let root = walk::discover_root(&parent);
+        let rel = walk::relative(&root, &parent.join(file_name));
+        return Ok(Target {
+            root,
+            only: Some(BTreeSet::from([rel.clone()])),
+            overrides: HashMap::from([(rel, text.clone())]),
+        });
+    }
+    let paths = if opts.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        opts.paths.clone()
+    };
+    let mut root: Option<PathBuf> = None;
+    let mut only: Option<BTreeSet<String>> = None;
+    let mut files = Vec::new();
+    for p in &paths {
+        let abs = canonical(p)?;
+        let this_root = if abs.is_dir() {
+            only = None;
+            abs.clone()
+        } else {
+            files.push(abs.clone());
+            walk::discover_root(abs.parent().unwrap_or(Path::new("/")))
+        };
+        match &root {
+            None => root = Some(this_root),
+            Some(r) if *r == this_root => {}
+            Some(r) => {
+                return Err(Error::Usage(format!(
+                    "{} and {} are in different repository roots; lint one root at a time",
+                    r.display(),
+                    this_root.display()
+                )));
+            }
+        }
+    }
+    let root = root.unwrap_or_default();
+    if paths.iter().all(|p| !p.is_dir()) {
+        only = Some(files.iter().map(|f| walk::relative(&root, f)).collect());
+    }
+    Ok(Target {
+        root,
+        only,
+        overrides: HashMap::new(),
+    })
+}
+
+fn matches_selector(id: &str, selector: &str) -> bool {
+    id == selector || (selector.ends_with('/') && id.starts_with(selector))
+}
+
+/// The rules that run, with the severity each reports at (`None`: its own).
+fn active_rules(opts: &Options, config: &Config) -> Result<Vec<(&'static Rule, Option<Level>)>, Error> {
+    for s in opts.select.iter().chain(&opts.ignore) {
+        if !RULES.iter().any(|r| matches_selector(r.id, s)) {
+            return Err(Error::Usage(format!("`{s}` names no rule or family (see `gitops-lint rules`)")));
+        }
+    }
+    Ok(RULES
+        .iter()
+        .copied()
+        .filter(|r| opts.select.is_empty() || opts.select.iter().any(|s| matches_selector(r.id, s)))
+        .filter(|r| !opts.ignore.iter().any(|s| matches_selector(r.id, s)))
+        .filter_map(|r| match config.rules.get(r.id) {
+            Some(Level::Off) => None,
+            Some(level) => Some((r, Some(*level))),
+            None => r.enabled.then_some((r, None)),
+        })
+        .collect())
+}
+
+pub fn run(opts: &Options) -> Result<Report, Error> {
+    let started = Instant::now();
+    let target = target(opts)?;
+    let config_path = opts.config.clone().or_else(|| {
+        let p = target.root.join(config::FILE_NAME);
+        p.exists().then_some(p)
+    });
+    let config = match &config_path {
+        Some(p) => Config::load(p).map_err(Error::Config)?,
+        None => Config::default(),
+    };
+    let active = active_rules(opts, &config)?;
+
+    let mut exclude = GlobSetBuilder::new();
+    for pattern in &config.exclude {
+        let glob = Glob::new(pattern).map_err(|e| Error::Usage(format!("exclude pattern `{pattern}`: {e}")))?;
+        exclude.add(glob);
+    }
+    let exclude = exclude.build().map_err(|e| Error::Usage(e.to_string()))?;
+    let threads = opts
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Io(e.to_string()))?;
+
+    let files = walk::walk(
+        &target.root,
+        &WalkOptions {
+            exclude: &exclude,
+            overrides: &target.overrides,
+            threads,
+        },
+    );
+    let repo = Repository::new(
+        target.root.clone(),
+        files,
+        &ModelSettings {
+            dual_stack: config.dual_stack,
+        },
+    );
+
+    let mut diagnostics: Vec<Diagnostic> = pool.install(|| {
+        active
+            .par_iter()
+            .flat_map_iter(|(rule, level)| {
+                let mut out = Vec::new();
+                if let Some(check) = rule.check {
+                    check(&repo, &mut out);
+                }
+                if let Some(Level::On(sev)) = level {
+                    out.iter_mut().for_each(|d| d.severity = *sev);
+                }
+                out
+            })
+            .collect()
+    });
+    let ran = |id: &str| active.iter().any(|(r, _)| r.id == id);
+    diagnostics = suppress::apply(&repo, diagnostics, &ran);
+    let unused = rules::unused_rule().id;
+    if let Some((_, Some(Level::On(sev)))) = active.iter().find(|(r, _)| r.id == unused) {
+        diagnostics.iter_mut().filter(|d| d.rule == unused).for_each(|d| d.severity = *sev);
+    }
+    if let Some(only) = &target.only {
+        diagnostics.retain(|d| only.contains(&repo.files[d.file].path));
+    }
+    sort(&repo, &mut diagnostics);
+    Ok(Report {
+        repo,
+        diagnostics,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn sort(repo: &Repository, diagnostics: &mut [Diagnostic]) {
+    // Files are sorted by path, so the file index orders by path.
+    diagnostics.sort_by(|a, b| {
+        let pa = repo.files[a.file].position(a.span.start);
+        let pb = repo.files[b.file].position(b.span.start);
+        (a.file, pa.line, pa.column, a.rule, &a.message).cmp(&(b.file, pb.line, pb.column, b.rule, &b.message))
+    });
+}

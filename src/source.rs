@@ -1,0 +1,164 @@
+//! A file read from the repository: its text, its parsed YAML, and the line
+//! index that turns byte offsets into editor positions at render time.
+
+use crate::yaml::{self, Span, Yaml};
+
+/// What kept a file from being parsed (reported as a finding, never a crash).
+#[derive(Debug, Clone)]
+pub enum Unreadable {
+    /// Not text: the message says why (binary, UTF-16, invalid UTF-8).
+    NotText { offset: u32, message: String },
+    /// Skipped on purpose or by the file system: too large, outside the root, I/O error.
+    Skipped(String),
+}
+
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Relative to the root, with `/` separators.
+    pub path: String,
+    pub text: String,
+    pub yaml: Yaml,
+    pub unreadable: Option<Unreadable>,
+    line_starts: Vec<u32>,
+}
+
+/// A 1-based line and column (column in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl SourceFile {
+    /// Decodes and parses `bytes`. Binary, UTF-16 and invalid UTF-8 content is
+    /// recorded as unreadable, with the offset of the first bad byte.
+    pub fn from_bytes(path: String, bytes: Vec<u8>) -> Self {
+        let (text, problem) = decode(bytes);
+        let yaml = if problem.is_none() {
+            yaml::parse(&text)
+        } else {
+            Yaml::default()
+        };
+        Self::new(path, text, yaml, problem)
+    }
+
+    pub fn skipped(path: String, why: String) -> Self {
+        Self::new(path, String::new(), Yaml::default(), Some(Unreadable::Skipped(why)))
+    }
+
+    fn new(path: String, text: String, yaml: Yaml, unreadable: Option<Unreadable>) -> Self {
+        let mut line_starts = vec![0u32];
+        line_starts.extend(memchr_newlines(&text));
+        SourceFile {
+            path,
+            text,
+            yaml,
+            unreadable,
+            line_starts,
+        }
+    }
+
+    pub fn position(&self, offset: u32) -> Position {
+        let offset = offset.min(self.text.len() as u32);
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line] as usize;
+        let mut end = offset as usize;
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let column = self.text[start..end].chars().count() + 1;
+        Position {
+            line: line + 1,
+            column,
+        }
+    }
+
+    /// Start and end positions of a span (the end is exclusive).
+    pub fn range(&self, span: Span) -> (Position, Position) {
+        (self.position(span.start), self.position(span.end))
+    }
+
+    /// The text of a line (1-based), without its line break.
+    pub fn line_text(&self, line: usize) -> &str {
+        let Some(&start) = self.line_starts.get(line.wrapping_sub(1)) else {
+            return "";
+        };
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |&e| e as usize);
+        self.text[start as usize..end].trim_end_matches(['\n', '\r'])
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// Byte offset where a 1-based line starts.
+    pub fn line_start(&self, line: usize) -> u32 {
+        self.line_starts
+            .get(line.wrapping_sub(1))
+            .copied()
+            .unwrap_or(self.text.len() as u32)
+    }
+}
+
+fn memchr_newlines(text: &str) -> impl Iterator<Item = u32> + '_ {
+    text.bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b'\n')
+        .map(|(i, _)| i as u32 + 1)
+}
+
+fn decode(bytes: Vec<u8>) -> (String, Option<Unreadable>) {
+    let not_text = |offset: usize, message: &str| {
+        Some(Unreadable::NotText {
+            offset: offset as u32,
+            message: message.to_string(),
+        })
+    };
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return (
+            String::new(),
+            not_text(0, "the file is UTF-16 encoded; YAML manifests must be UTF-8 (Kubernetes and Flux read UTF-8 only)"),
+        );
+    }
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        let text = String::from_utf8_lossy(&bytes[..nul]).into_owned();
+        return (text, not_text(nul, "the file holds a NUL byte: it is binary, not YAML"));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            // The lossy text has the same bytes up to `at`, so the offset still holds.
+            (text, not_text(at, "the file is not valid UTF-8"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters() {
+        let f = SourceFile::from_bytes("a.yaml".into(), "é: 1\nkey: v\n".as_bytes().to_vec());
+        assert_eq!(f.position(0), Position { line: 1, column: 1 });
+        assert_eq!(f.position(2), Position { line: 1, column: 2 });
+        assert_eq!(f.position(6), Position { line: 2, column: 1 });
+        assert_eq!(f.line_text(2), "key: v");
+    }
+
+    #[test]
+    fn bad_encodings_are_unreadable() {
+        let f = SourceFile::from_bytes("a".into(), vec![0xFF, 0xFE, b'a', 0]);
+        assert!(matches!(f.unreadable, Some(Unreadable::NotText { .. })));
+        let f = SourceFile::from_bytes("a".into(), b"a: 1\nb: \xC3\x28\n".to_vec());
+        match f.unreadable {
+            Some(Unreadable::NotText { offset, .. }) => assert_eq!(offset, 8),
+            other => panic!("{other:?}"),
+        }
+    }
+}

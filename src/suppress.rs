@@ -1,0 +1,126 @@
+//! `# gitops-lint:` comments, applied after the rules. Rules never see them.
+
+use crate::diagnostic::{Diagnostic, FileId};
+use crate::model::Repository;
+use crate::rules::{self, unused_rule};
+use crate::source::SourceFile;
+use crate::yaml::Span;
+
+const MARKER: &str = "gitops-lint:";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Findings that start on this 1-based line.
+    Line(usize),
+    File,
+}
+
+#[derive(Debug)]
+struct Directive {
+    file: FileId,
+    scope: Scope,
+    rule: String,
+    /// Where the rule id is written, for the unused-suppression finding.
+    span: Span,
+    used: bool,
+}
+
+/// Removes suppressed findings and adds `lint/unused-suppression` for every
+/// directive that suppressed nothing. `ran` tells whether a rule ran: a
+/// directive for a rule that did not run is not reported as unused.
+pub fn apply(repo: &Repository, diagnostics: Vec<Diagnostic>, ran: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
+    let mut directives: Vec<Directive> = Vec::new();
+    for (id, file) in repo.files.iter().enumerate() {
+        if file.text.contains(MARKER) {
+            scan(id, file, &mut directives);
+        }
+    }
+    if directives.is_empty() {
+        return diagnostics;
+    }
+    let mut kept = Vec::with_capacity(diagnostics.len());
+    for d in diagnostics {
+        let line = repo.files[d.file].position(d.span.start).line;
+        let mut suppressed = false;
+        for dir in directives.iter_mut().filter(|x| x.file == d.file && x.rule == d.rule) {
+            if dir.scope == Scope::File || dir.scope == Scope::Line(line) {
+                dir.used = true;
+                suppressed = true;
+            }
+        }
+        if !suppressed {
+            kept.push(d);
+        }
+    }
+    let unused = unused_rule();
+    if ran(unused.id) {
+        for dir in directives.iter().filter(|d| !d.used) {
+            let known = rules::find(&dir.rule).is_some();
+            if known && !ran(&dir.rule) {
+                continue;
+            }
+            let message = if known {
+                format!("this suppression of `{}` suppresses nothing", dir.rule)
+            } else {
+                format!("unknown rule id `{}` in a suppression comment", dir.rule)
+            };
+            kept.push(
+                Diagnostic::new(unused.id, unused.severity, dir.file, dir.span, message)
+                    .help("remove the comment, or move it to the line the finding is on"),
+            );
+        }
+    }
+    kept
+}
+
+fn scan(file_id: FileId, file: &SourceFile, out: &mut Vec<Directive>) {
+    let lines = file.line_count();
+    for line in 1..=lines {
+        let text = file.line_text(line);
+        let Some(at) = comment_marker(text) else { continue };
+        let rest = &text[at + MARKER.len()..];
+        let trimmed = rest.trim_start();
+        let (scope, ids) = if let Some(ids) = trimmed.strip_prefix("disable-next-line=") {
+            (Scope::Line(next_content_line(file, line)), ids)
+        } else if let Some(ids) = trimmed.strip_prefix("disable-file=") {
+            (Scope::File, ids)
+        } else if let Some(ids) = trimmed.strip_prefix("disable=") {
+            (Scope::Line(line), ids)
+        } else {
+            continue;
+        };
+        let ids_start = file.line_start(line) as usize + (text.len() - ids.len());
+        let list = ids.split_whitespace().next().unwrap_or("");
+        let mut offset = 0;
+        for id in list.split(',') {
+            if !id.is_empty() {
+                out.push(Directive {
+                    file: file_id,
+                    scope,
+                    rule: id.to_string(),
+                    span: Span::new(ids_start + offset, ids_start + offset + id.len()),
+                    used: false,
+                });
+            }
+            offset += id.len() + 1;
+        }
+    }
+}
+
+/// Byte index of `gitops-lint:` when it follows a `#` that starts a comment.
+fn comment_marker(line: &str) -> Option<usize> {
+    let at = line.find(MARKER)?;
+    let hash = line[..at].rfind('#')?;
+    let before_ok = hash == 0 || line[..hash].ends_with([' ', '\t']);
+    (before_ok && line[hash + 1..at].trim().is_empty()).then_some(at)
+}
+
+/// The first line after `line` that holds more than a comment.
+fn next_content_line(file: &SourceFile, line: usize) -> usize {
+    (line + 1..=file.line_count())
+        .find(|&l| {
+            let t = file.line_text(l).trim_start();
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .unwrap_or(line + 1)
+}

@@ -1,0 +1,326 @@
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle};
+
+use super::{Document, DuplicateKey, Kind, Node, NodeId, Scalar, Span, SyntaxError, Yaml};
+
+/// Parses every document of `text`. A syntax error ends the document it is in;
+/// parsing resumes at the next `---` line, so later documents are still seen.
+pub fn parse(text: &str) -> Yaml {
+    let inserted = alias_keys(text);
+    if inserted.is_empty() {
+        return parse_text(text);
+    }
+    let mut spaced = String::with_capacity(text.len() + inserted.len());
+    let mut last = 0;
+    for &at in &inserted {
+        spaced.push_str(&text[last..at]);
+        spaced.push(' ');
+        last = at;
+    }
+    spaced.push_str(&text[last..]);
+    let mut yaml = parse_text(&spaced);
+    // Map offsets in the spaced text back to the original.
+    let back = |o: &mut u32| {
+        let before = inserted.iter().enumerate().take_while(|(i, at)| (**at + i) < *o as usize).count();
+        *o -= before as u32;
+    };
+    for n in &mut yaml.nodes {
+        back(&mut n.span.start);
+        back(&mut n.span.end);
+    }
+    for d in &mut yaml.docs {
+        back(&mut d.span.start);
+        back(&mut d.span.end);
+    }
+    for e in &mut yaml.errors {
+        back(&mut e.offset);
+    }
+    for d in &mut yaml.duplicate_keys {
+        for s in [&mut d.first, &mut d.repeat] {
+            back(&mut s.start);
+            back(&mut s.end);
+        }
+    }
+    yaml
+}
+
+/// Positions of the `:` in aliases used as keys (`*app:`). Kubernetes' YAML
+/// library ends an alias name at the first character that is not
+/// alphanumeric, `-` or `_`; YAML 1.2 (and so the parser) would read the colon
+/// as part of the name. A space is put before such colons before parsing.
+fn alias_keys(text: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text[from..].find('*').map(|i| i + from) {
+        from = i + 1;
+        let starts_token = i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'[' | b'{' | b',');
+        if !starts_token {
+            continue;
+        }
+        let name_end = b[i + 1..]
+            .iter()
+            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_'))
+            .map_or(b.len(), |p| p + i + 1);
+        if name_end > i + 1
+            && b.get(name_end) == Some(&b':')
+            && b.get(name_end + 1).is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            out.push(name_end);
+        }
+    }
+    out
+}
+
+fn parse_text(text: &str) -> Yaml {
+    let mut yaml = Yaml::default();
+    // A UTF-8 byte order mark is allowed and is not content.
+    let mut base = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    while base <= text.len() {
+        let part = &text[base..];
+        match parse_part(part, base, &mut yaml) {
+            Ok(()) => break,
+            Err(err_at) => match next_document_start(text, base, err_at) {
+                Some(next) if next > base => base = next,
+                _ => break,
+            },
+        }
+    }
+    yaml
+}
+
+/// Byte offset of the first `---` line after `base`, from the line holding `err_at` on.
+fn next_document_start(text: &str, base: usize, err_at: usize) -> Option<usize> {
+    let mut pos = text[..err_at].rfind('\n').map_or(0, |i| i + 1).max(base);
+    if pos == base {
+        pos += text[pos..].find('\n')? + 1;
+    }
+    loop {
+        let rest = &text[pos..];
+        if let Some(after) = rest.strip_prefix("---")
+            && (after.is_empty() || after.starts_with([' ', '\t', '\n', '\r']))
+        {
+            return Some(pos);
+        }
+        pos += rest.find('\n')? + 1;
+    }
+}
+
+/// Converts the parser's character indices into byte offsets.
+struct Offsets {
+    base: usize,
+    /// Byte offset of every character, when the text is not ASCII.
+    table: Option<Vec<u32>>,
+}
+
+impl Offsets {
+    fn new(part: &str, base: usize) -> Self {
+        let table = (!part.is_ascii()).then(|| {
+            let mut t: Vec<u32> = part.char_indices().map(|(i, _)| i as u32).collect();
+            t.push(part.len() as u32);
+            t
+        });
+        Offsets { base, table }
+    }
+
+    fn byte(&self, m: &Marker) -> usize {
+        let local = match &self.table {
+            None => m.index(),
+            Some(t) => t.get(m.index()).copied().unwrap_or(*t.last().unwrap_or(&0)) as usize,
+        };
+        self.base + local
+    }
+}
+
+enum Frame {
+    Seq {
+        id: NodeId,
+        items: Vec<NodeId>,
+    },
+    Map {
+        id: NodeId,
+        entries: Vec<(NodeId, NodeId)>,
+        key: Option<NodeId>,
+        /// Built once a mapping grows large, so duplicate detection stays linear.
+        index: Option<HashMap<Box<str>, NodeId>>,
+    },
+}
+
+const INDEX_AFTER: usize = 32;
+
+struct Builder<'y> {
+    yaml: &'y mut Yaml,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, NodeId>,
+    doc_start: usize,
+    root: Option<NodeId>,
+}
+
+impl Builder<'_> {
+    fn push_node(&mut self, span: Span, kind: Kind) -> NodeId {
+        let id = self.yaml.nodes.len() as NodeId;
+        self.yaml.nodes.push(Node { span, kind });
+        id
+    }
+
+    fn attach(&mut self, id: NodeId) {
+        let Some(frame) = self.stack.last_mut() else {
+            self.root = Some(id);
+            return;
+        };
+        match frame {
+            Frame::Seq { items, .. } => items.push(id),
+            Frame::Map {
+                entries,
+                key,
+                index,
+                ..
+            } => match key.take() {
+                None => *key = Some(id),
+                Some(k) => {
+                    let nodes = &self.yaml.nodes;
+                    if let Kind::Scalar(s) = &nodes[k as usize].kind {
+                        let previous = match index {
+                            Some(map) => map.insert(s.text.clone(), k),
+                            None => entries
+                                .iter()
+                                .rev()
+                                .find(|(ek, _)| matches!(&nodes[*ek as usize].kind, Kind::Scalar(e) if e.text == s.text))
+                                .map(|(ek, _)| *ek),
+                        };
+                        if let Some(first) = previous {
+                            self.yaml.duplicate_keys.push(DuplicateKey {
+                                first: nodes[first as usize].span,
+                                repeat: nodes[k as usize].span,
+                            });
+                        }
+                    }
+                    entries.push((k, id));
+                    if index.is_none() && entries.len() >= INDEX_AFTER {
+                        let mut map = HashMap::with_capacity(entries.len() * 2);
+                        for (ek, _) in entries.iter() {
+                            if let Kind::Scalar(s) = &nodes[*ek as usize].kind {
+                                map.insert(s.text.clone(), *ek);
+                            }
+                        }
+                        *index = Some(map);
+                    }
+                }
+            },
+        }
+    }
+
+    fn anchor(&mut self, anchor: usize, id: NodeId) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, id);
+        }
+    }
+}
+
+/// Parses `part` (which starts at byte `base` of the file) into `yaml`.
+/// On a syntax error, returns the byte offset where it happened.
+fn parse_part(part: &str, base: usize, yaml: &mut Yaml) -> Result<(), usize> {
+    let offsets = Offsets::new(part, base);
+    let mut parser = Parser::new_from_str(part);
+    let mut b = Builder {
+        yaml,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        doc_start: base,
+        root: None,
+    };
+    while let Some(next) = parser.next_event() {
+        let (event, span) = match next {
+            Ok(ev) => ev,
+            Err(e) => {
+                let offset = offsets.byte(e.marker());
+                b.yaml.errors.push(SyntaxError {
+                    offset: offset as u32,
+                    message: e.info().to_string(),
+                });
+                return Err(offset);
+            }
+        };
+        let start = offsets.byte(&span.start);
+        let end = offsets.byte(&span.end);
+        match event {
+            Event::DocumentStart(_) => {
+                b.doc_start = start;
+                b.root = None;
+                b.stack.clear();
+                b.anchors.clear();
+            }
+            Event::DocumentEnd => {
+                if let Some(root) = b.root.take() {
+                    let end = end.max(b.yaml.nodes[root as usize].span.end as usize);
+                    b.yaml.docs.push(Document {
+                        root,
+                        span: Span::new(b.doc_start, end),
+                    });
+                }
+            }
+            Event::Scalar(value, style, anchor, _tag) => {
+                let plain = matches!(style, ScalarStyle::Plain);
+                let id = b.push_node(
+                    Span::new(start, end),
+                    Kind::Scalar(Scalar {
+                        text: value.into_owned().into_boxed_str(),
+                        plain,
+                    }),
+                );
+                b.anchor(anchor, id);
+                b.attach(id);
+            }
+            Event::Alias(anchor) => {
+                let target = b.anchors.get(&anchor).copied();
+                let id = b.push_node(Span::new(start, end), Kind::Alias(target));
+                b.attach(id);
+            }
+            Event::SequenceStart(anchor, _) => {
+                let id = b.push_node(Span::new(start, end), Kind::Seq(Vec::new()));
+                b.anchor(anchor, id);
+                b.stack.push(Frame::Seq {
+                    id,
+                    items: Vec::new(),
+                });
+            }
+            Event::MappingStart(anchor, _) => {
+                let id = b.push_node(Span::new(start, end), Kind::Map(Vec::new()));
+                b.anchor(anchor, id);
+                b.stack.push(Frame::Map {
+                    id,
+                    entries: Vec::new(),
+                    key: None,
+                    index: None,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (id, kind) = match b.stack.pop() {
+                    Some(Frame::Seq { id, items }) => (id, Kind::Seq(items)),
+                    Some(Frame::Map { id, entries, .. }) => (id, Kind::Map(entries)),
+                    None => continue,
+                };
+                let node = &mut b.yaml.nodes[id as usize];
+                node.kind = kind;
+                let last_child_end = match &node.kind {
+                    Kind::Seq(items) => items.last().copied(),
+                    Kind::Map(entries) => entries.last().map(|e| e.1),
+                    _ => None,
+                }
+                .map(|c| b.yaml.nodes[c as usize].span.end as usize);
+                let node = &mut b.yaml.nodes[id as usize];
+                // Block collections end where their last child ends; flow ones at the bracket.
+                let open = part.as_bytes().get(node.span.start as usize - base).copied();
+                let close = match last_child_end {
+                    Some(c) if !matches!(open, Some(b'[' | b'{')) => c,
+                    _ => end,
+                };
+                node.span.end = close.max(node.span.start as usize) as u32;
+                b.attach(id);
+            }
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! A spanned YAML tree built from saphyr-parser events.
+//!
+//! Every node carries its byte range in the source. Nodes live in one arena per
+//! file (no recursion when building or dropping, so deep nesting is safe), and
+//! aliases stay references to their anchored node: an alias bomb costs one node
+//! per alias, never an expanded copy.
+
+mod build;
+mod node;
+
+pub use build::parse;
+pub use node::{NodeRef, Scalar};
+
+/// A byte range in a file's text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span {
+            start: start as u32,
+            end: end.max(start) as u32,
+        }
+    }
+}
+
+pub type NodeId = u32;
+
+#[derive(Debug)]
+pub enum Kind {
+    Scalar(Scalar),
+    Seq(Vec<NodeId>),
+    /// Entries in source order; duplicate keys are kept.
+    Map(Vec<(NodeId, NodeId)>),
+    /// The anchored node this alias names; `None` when the anchor was unknown.
+    Alias(Option<NodeId>),
+}
+
+#[derive(Debug)]
+pub struct Node {
+    pub span: Span,
+    pub kind: Kind,
+}
+
+/// One YAML document of a file.
+#[derive(Debug, Clone, Copy)]
+pub struct Document {
+    pub root: NodeId,
+    pub span: Span,
+}
+
+/// A syntax error with its byte offset.
+#[derive(Debug, Clone)]
+pub struct SyntaxError {
+    pub offset: u32,
+    pub message: String,
+}
+
+/// A key that a mapping repeats: the first and the repeated key.
+#[derive(Debug, Clone, Copy)]
+pub struct DuplicateKey {
+    pub first: Span,
+    pub repeat: Span,
+}
+
+/// A parsed file: all its documents, in one arena.
+#[derive(Debug, Default)]
+pub struct Yaml {
+    pub nodes: Vec<Node>,
+    pub docs: Vec<Document>,
+    pub errors: Vec<SyntaxError>,
+    pub duplicate_keys: Vec<DuplicateKey>,
+}
+
+impl Yaml {
+    pub fn node(&self, id: NodeId) -> NodeRef<'_> {
+        NodeRef::new(self, id)
+    }
+
+    pub fn documents(&self) -> impl Iterator<Item = NodeRef<'_>> {
+        self.docs.iter().map(|d| self.node(d.root))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,167 @@
+use super::{Kind, NodeId, Span, Yaml};
+
+#[derive(Debug, Clone)]
+pub struct Scalar {
+    pub text: Box<str>,
+    /// Plain (unquoted, not a block scalar): only these can be null, bool or numbers.
+    pub plain: bool,
+}
+
+/// Merge keys nest; past this depth a merge chain is ignored (and cycles end).
+const MERGE_DEPTH: usize = 16;
+
+/// A node of a parsed file, with the accessors rules read values through.
+/// Aliases are followed one hop; merge keys (`<<`) are read through by `get`.
+#[derive(Clone, Copy)]
+pub struct NodeRef<'a> {
+    yaml: &'a Yaml,
+    id: NodeId,
+}
+
+impl std::fmt::Debug for NodeRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NodeRef({} {:?})", self.id, self.span())
+    }
+}
+
+impl<'a> NodeRef<'a> {
+    pub(super) fn new(yaml: &'a Yaml, id: NodeId) -> Self {
+        let node = NodeRef { yaml, id };
+        node.resolve()
+    }
+
+    fn kind(&self) -> &'a Kind {
+        &self.yaml.nodes[self.id as usize].kind
+    }
+
+    /// The node an alias names (or the node itself).
+    fn resolve(self) -> Self {
+        match self.kind() {
+            Kind::Alias(Some(target)) => NodeRef {
+                yaml: self.yaml,
+                id: *target,
+            },
+            _ => self,
+        }
+    }
+
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    pub fn span(&self) -> Span {
+        self.yaml.nodes[self.id as usize].span
+    }
+
+    pub fn scalar(&self) -> Option<&'a Scalar> {
+        match self.kind() {
+            Kind::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The text of a scalar that is not null.
+    pub fn as_str(&self) -> Option<&'a str> {
+        self.scalar().filter(|_| !self.is_null()).map(|s| &*s.text)
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.scalar(), Some(s) if s.plain && matches!(&*s.text, "" | "~" | "null" | "Null" | "NULL"))
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        let s = self.scalar().filter(|s| s.plain)?;
+        match &*s.text {
+            "true" | "True" | "TRUE" => Some(true),
+            "false" | "False" | "FALSE" => Some(false),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        let s = self.scalar().filter(|s| s.plain)?;
+        s.text.parse().ok()
+    }
+
+    pub fn is_map(&self) -> bool {
+        matches!(self.kind(), Kind::Map(_))
+    }
+
+    pub fn is_seq(&self) -> bool {
+        matches!(self.kind(), Kind::Seq(_))
+    }
+
+    /// Entries of a mapping in source order, keys and values resolved. Merge keys
+    /// are returned as they are written; use `get` to read through them.
+    pub fn entries(self) -> impl Iterator<Item = (NodeRef<'a>, NodeRef<'a>)> + 'a {
+        let yaml = self.yaml;
+        let entries: &'a [(NodeId, NodeId)] = match self.kind() {
+            Kind::Map(e) => e,
+            _ => &[],
+        };
+        entries
+            .iter()
+            .map(move |(k, v)| (NodeRef::new(yaml, *k), NodeRef::new(yaml, *v)))
+    }
+
+    /// Items of a sequence, resolved.
+    pub fn items(self) -> impl Iterator<Item = NodeRef<'a>> + 'a {
+        let yaml = self.yaml;
+        let items: &'a [NodeId] = match self.kind() {
+            Kind::Seq(i) => i,
+            _ => &[],
+        };
+        items.iter().map(move |i| NodeRef::new(yaml, *i))
+    }
+
+    /// The value of `key` with its key node: explicit entries first (the last
+    /// one wins, as in Kubernetes), then the mappings merged in with `<<`.
+    pub fn entry(&self, key: &str) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
+        self.entry_depth(key, 0)
+    }
+
+    fn entry_depth(&self, key: &str, depth: usize) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
+        let Kind::Map(entries) = self.kind() else {
+            return None;
+        };
+        let mut merged = None;
+        for (k, v) in entries.iter().rev() {
+            let k = NodeRef::new(self.yaml, *k);
+            match k.scalar() {
+                Some(s) if &*s.text == key => return Some((k, NodeRef::new(self.yaml, *v))),
+                Some(s) if s.plain && &*s.text == "<<" && merged.is_none() => merged = Some(*v),
+                _ => {}
+            }
+        }
+        if depth >= MERGE_DEPTH {
+            return None;
+        }
+        let merged = NodeRef::new(self.yaml, merged?);
+        if merged.is_seq() {
+            merged
+                .items()
+                .find_map(|m| m.entry_depth(key, depth + 1))
+        } else {
+            merged.entry_depth(key, depth + 1)
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<NodeRef<'a>> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// Follows a path of keys.
+    pub fn path(&self, keys: &[&str]) -> Option<NodeRef<'a>> {
+        keys.iter().try_fold(*self, |node, key| node.get(key))
+    }
+
+    /// The string at a path of keys.
+    pub fn str_at(&self, keys: &[&str]) -> Option<&'a str> {
+        self.path(keys)?.as_str()
+    }
+
+    /// The span of `key` itself within this mapping.
+    pub fn key_span(&self, key: &str) -> Option<Span> {
+        self.entry(key).map(|(k, _)| k.span())
+    }
+}

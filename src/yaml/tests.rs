@@ -1,0 +1,89 @@
+use super::*;
+
+fn text_at<'t>(text: &'t str, span: Span) -> &'t str {
+    &text[span.start as usize..span.end as usize]
+}
+
+#[test]
+fn spans_are_bytes_even_after_non_ascii() {
+    let text = "a: é€\nkey: value\n";
+    let y = parse(text);
+    let doc = y.documents().next().unwrap();
+    let (k, v) = doc.entry("key").unwrap();
+    assert_eq!(text_at(text, k.span()), "key");
+    assert_eq!(text_at(text, v.span()), "value");
+}
+
+#[test]
+fn documents_and_recovery_after_error() {
+    let text = "a: 1\n---\nb: [1\n---\nc: 3\n";
+    let y = parse(text);
+    assert_eq!(y.errors.len(), 1);
+    let docs: Vec<_> = y.documents().collect();
+    assert_eq!(docs.len(), 2);
+    assert_eq!(docs[1].str_at(&["c"]), Some("3"));
+}
+
+#[test]
+fn duplicate_keys_keep_both_positions() {
+    let text = "a: 1\nb: 2\na: 3\n";
+    let y = parse(text);
+    assert_eq!(y.duplicate_keys.len(), 1);
+    let d = y.duplicate_keys[0];
+    assert_eq!((d.first.start, d.repeat.start), (0, 10));
+    assert_eq!(y.documents().next().unwrap().str_at(&["a"]), Some("3"));
+}
+
+#[test]
+fn merge_keys_and_redefined_anchors() {
+    let text = "base: &x {a: 1, b: 2}\nother: &x {a: 9}\nm:\n  <<: *x\n  b: 3\n";
+    let y = parse(text);
+    let m = y.documents().next().unwrap().get("m").unwrap();
+    assert_eq!(m.str_at(&["a"]), Some("9"));
+    assert_eq!(m.str_at(&["b"]), Some("3"));
+}
+
+#[test]
+fn alias_bomb_is_not_expanded() {
+    let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    let mut prev = 'a';
+    for c in 'b'..='z' {
+        text.push_str(&format!("{c}: &{c} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        prev = c;
+    }
+    let y = parse(&text);
+    assert!(y.nodes.len() < 1000);
+}
+
+#[test]
+fn deep_nesting_does_not_overflow() {
+    let depth = 10_000;
+    let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let y = parse(&text);
+    drop(y);
+}
+
+#[test]
+fn empty_and_comment_only() {
+    assert!(parse("").docs.is_empty());
+    let y = parse("# just a comment\n");
+    assert!(y.errors.is_empty());
+}
+#[test]
+fn alias_as_key_reads_like_kubernetes() {
+    let y = parse("---\nmetadata:\n  name: &app x\nspec:\n  c:\n    *app:\n      s: 1\n");
+    assert!(y.errors.is_empty(), "{:?}", y.errors);
+    let y = parse("a: &app x\nc:\n  *app :\n    s: 1\n");
+    assert!(y.errors.is_empty(), "{:?}", y.errors);
+}
+
+#[test]
+fn alias_key_spans_map_back() {
+    let text = "a: &app x\nc:\n  *app:\n    s: 1\n";
+    let y = parse(text);
+    let c = y.documents().next().unwrap().get("c").unwrap();
+    let (k, v) = c.entries().next().unwrap();
+    assert_eq!(k.as_str(), Some("x"));
+    let s = v.entry("s").unwrap().0.span();
+    assert_eq!(&text[s.start as usize..s.end as usize], "s");
+}
