@@ -71,11 +71,15 @@ fn target(opts: &Options) -> Result<Target, Error> {
         } else {
             std::env::current_dir().map_err(|e| Error::Io(e.to_string()))?.join(path)
         };
-        let parent = abs.parent().ok_or_else(|| Error::Usage("--stdin-filename needs a file path".into()))?;
-        let parent = canonical(parent)?;
-        let file_name = abs.file_name().ok_or_else(|| Error::Usage("--stdin-filename needs a file path".into()))?;
-        let root = walk::discover_root(&parent);
-        let rel = walk::relative(&root, &parent.join(file_name));
+        // The buffer's file (and its directories) may not exist on disk yet.
+        let mut existing = abs.parent().ok_or_else(|| Error::Usage("--stdin-filename needs a file path".into()))?;
+        while !existing.exists() {
+            existing = existing.parent().unwrap_or(Path::new("/"));
+        }
+        let rest = abs.strip_prefix(existing).unwrap_or(&abs).to_path_buf();
+        let existing = canonical(existing)?;
+        let root = walk::discover_root(&existing);
+        let rel = walk::relative(&root, &existing.join(rest));
         return Ok(Target {
             root,
             only: Some(BTreeSet::from([rel.clone()])),

@@ -60,6 +60,7 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Vec<SourceFile> {
     let skipped: Arc<Mutex<Vec<SourceFile>>> = Arc::default();
     let filter_root = root.to_path_buf();
     let filter_skipped = Arc::clone(&skipped);
+    let filter_exclude = opts.exclude.clone();
     let walker = WalkBuilder::new(root)
         .hidden(false)
         .follow_links(true)
@@ -75,6 +76,11 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Vec<SourceFile> {
                 return false;
             }
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            let rel = relative(&filter_root, path);
+            // An excluded directory is not entered, and an excluded link not reported.
+            if filter_exclude.is_match(&rel) || (is_dir && filter_exclude.is_match(format!("{rel}/"))) {
+                return false;
+            }
             // Helm chart templates are Go templates, not YAML.
             if is_dir && name == "templates" && path.parent().is_some_and(|p| p.join("Chart.yaml").exists()) {
                 return false;
@@ -82,17 +88,16 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Vec<SourceFile> {
             if entry.path_is_symlink() {
                 match path.canonicalize() {
                     Ok(target) if target.starts_with(&filter_root) => {}
-                    Ok(target) => {
+                    Ok(_) => {
                         if is_dir || is_yaml(path) {
-                            let rel = relative(&filter_root, path);
-                            let why = format!("symbolic link to {} points outside the repository root; not read", target.display());
+                            let written = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
+                            let why = format!("symbolic link to `{written}` points outside the repository root; not read");
                             filter_skipped.lock().unwrap().push(SourceFile::skipped(rel, why));
                         }
                         return false;
                     }
                     Err(e) => {
                         if is_yaml(path) {
-                            let rel = relative(&filter_root, path);
                             filter_skipped.lock().unwrap().push(SourceFile::skipped(rel, format!("cannot follow symbolic link: {e}")));
                         }
                         return false;
@@ -121,9 +126,6 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Vec<SourceFile> {
                 return WalkState::Continue;
             }
             let rel = relative(root, path);
-            if opts.exclude.is_match(&rel) {
-                return WalkState::Continue;
-            }
             let file = read_one(path, rel, opts.overrides);
             found.lock().unwrap().push(file);
             WalkState::Continue
@@ -168,6 +170,25 @@ fn read_one(path: &Path, rel: String, overrides: &HashMap<String, String>) -> So
 }
 
 fn describe_walk_error(root: &Path, err: &ignore::Error) -> (String, String) {
+    fn loop_of(err: &ignore::Error) -> Option<(&Path, &Path)> {
+        match err {
+            ignore::Error::Loop { ancestor, child } => Some((ancestor, child)),
+            ignore::Error::WithPath { err, .. }
+            | ignore::Error::WithDepth { err, .. }
+            | ignore::Error::WithLineNumber { err, .. } => loop_of(err),
+            _ => None,
+        }
+    }
+    if let Some((ancestor, child)) = loop_of(err) {
+        let ancestor = match relative(root, ancestor) {
+            a if a.is_empty() => ".".to_string(),
+            a => a,
+        };
+        return (
+            relative(root, child),
+            format!("symbolic link loop: this link leads back to its ancestor directory `{ancestor}`; not followed"),
+        );
+    }
     fn path_of(err: &ignore::Error) -> Option<&Path> {
         match err {
             ignore::Error::WithPath { path, .. } => Some(path),
@@ -178,9 +199,5 @@ fn describe_walk_error(root: &Path, err: &ignore::Error) -> (String, String) {
         }
     }
     let path = path_of(err).map_or_else(String::new, |p| relative(root, p));
-    let msg = match err {
-        ignore::Error::Loop { .. } => "symbolic link loop; not followed".to_string(),
-        other => format!("cannot read: {other}"),
-    };
-    (path, msg)
+    (path, format!("cannot read: {err}"))
 }

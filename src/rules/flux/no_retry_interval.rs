@@ -42,7 +42,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             if name == Some("RetryOnFailure") {
                 continue;
             }
-            let shown = name.map_or("(not set)".to_string(), |n| format!("`{n}`"));
+            let shown = name.map_or("not set".to_string(), |n| format!("`{n}`"));
             out.push(
                 Diagnostic::new(
                     RULE.id,

@@ -1,0 +1,232 @@
+//! The command line as scripts, editors and pre-commit use it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_gitops-lint"))
+}
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample-repo")
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap()
+}
+
+/// A throwaway repository from (path, content) pairs.
+fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+const BAD_HR: &str = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: a\nspec:\n  interval: 1h\n  retryInterval: 2m\n";
+const GOOD_HR: &str = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: a\nspec:\n  interval: 1h\n";
+
+#[test]
+fn compact_on_the_sample_repository_matches_its_expected_output() {
+    let s = sample();
+    let o = run(&["check", s.to_str().unwrap(), "--format", "compact"]);
+    assert_eq!(code(&o), 1, "the sample repository holds incidents");
+    let expected = std::fs::read_to_string(s.join("expected.txt")).unwrap();
+    assert_eq!(stdout(&o), expected);
+    // `gitops-lint PATH` is `gitops-lint check PATH`.
+    let o2 = run(&[s.to_str().unwrap(), "--format", "compact"]);
+    assert_eq!(stdout(&o2), expected);
+}
+
+#[test]
+fn json_output_follows_the_contract() {
+    let s = sample();
+    let o = run(&["check", s.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code(&o), 1);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["root"], s.canonicalize().unwrap().display().to_string());
+    let diags = v["diagnostics"].as_array().unwrap();
+    assert!(!diags.is_empty());
+    for d in diags {
+        for key in ["rule", "severity", "path", "message"] {
+            assert!(d[key].is_string(), "{key} in {d}");
+        }
+        for key in ["line", "column", "end_line", "end_column"] {
+            assert!(d[key].as_u64().unwrap() >= 1, "{key} in {d}");
+        }
+        assert!(!d["path"].as_str().unwrap().starts_with('/'));
+    }
+    let summary = &v["summary"];
+    let errors = diags.iter().filter(|d| d["severity"] == "error").count() as u64;
+    assert_eq!(summary["errors"].as_u64(), Some(errors));
+    assert!(summary["files"].as_u64().unwrap() > 20);
+    assert!(summary["documents"].as_u64().unwrap() >= summary["files"].as_u64().unwrap());
+    assert!(summary["elapsed_ms"].is_u64());
+}
+
+#[test]
+fn human_output_shows_the_snippet() {
+    let r = repo(&[("hr.yaml", BAD_HR)]);
+    let o = run(&["check", r.path().to_str().unwrap(), "--format", "human", "--no-color"]);
+    assert_eq!(code(&o), 1);
+    let out = stdout(&o);
+    assert!(out.contains("flux/no-retry-interval"), "{out}");
+    assert!(out.contains("hr.yaml:7:3"), "{out}");
+    assert!(out.contains("retryInterval: 2m"), "{out}");
+    assert!(out.contains("1 error, 0 warnings"), "{out}");
+    assert!(!out.contains('\u{1b}'), "no colour codes with --no-color");
+    let quiet = stdout(&run(&["check", r.path().to_str().unwrap(), "--format", "human", "--quiet"]));
+    assert!(!quiet.contains("1 error, 0 warnings"));
+}
+
+#[test]
+fn exit_statuses() {
+    let good = repo(&[("hr.yaml", GOOD_HR)]);
+    let o = run(&["check", good.path().to_str().unwrap()]);
+    assert_eq!((code(&o), stdout(&o)), (0, String::new()));
+    // A warning fails only with --fail-on warning.
+    let warn = repo(&[(
+        "ks.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: a\nspec:\n  interval: 1h\n  retryInterval: 1m\n",
+    )]);
+    assert_eq!(code(&run(&["check", warn.path().to_str().unwrap()])), 0);
+    assert_eq!(code(&run(&["check", warn.path().to_str().unwrap(), "--fail-on", "warning"])), 1);
+    // Broken YAML is a finding, not a failed run.
+    let broken = repo(&[("a.yaml", "a: [1\n"), ("b.yaml", "\u{0}\u{1}binary")]);
+    assert_eq!(code(&run(&["check", broken.path().to_str().unwrap()])), 1);
+    // The run itself failing is 2.
+    assert_eq!(code(&run(&["check", "/no/such/path"])), 2);
+    assert_eq!(code(&run(&["check", good.path().to_str().unwrap(), "--select", "nope/nothing"])), 2);
+    assert_eq!(code(&run(&["rule", "nope/nothing"])), 2);
+}
+
+#[test]
+fn select_ignore_and_config() {
+    let r = repo(&[("hr.yaml", BAD_HR), ("dup.yaml", "a: 1\na: 2\n")]);
+    let p = r.path().to_str().unwrap();
+    let all = stdout(&run(&["check", p, "--format", "compact"]));
+    assert_eq!(all.lines().count(), 2, "{all}");
+    let flux = stdout(&run(&["check", p, "--format", "compact", "--select", "flux/"]));
+    assert!(flux.contains("flux/no-retry-interval") && !flux.contains("yaml/"), "{flux}");
+    let no_yaml = stdout(&run(&["check", p, "--format", "compact", "--ignore", "yaml/duplicate-key"]));
+    assert_eq!(no_yaml, flux);
+    std::fs::write(r.path().join(".gitops-lint.yaml"), "rules:\n  flux/no-retry-interval: warning\n  yaml/duplicate-key: off\n").unwrap();
+    let configured = stdout(&run(&["check", p, "--format", "compact"]));
+    assert!(configured.starts_with("hr.yaml:7:3: warning[flux/no-retry-interval]"), "{configured}");
+    assert_eq!(configured.lines().count(), 1);
+    std::fs::write(r.path().join(".gitops-lint.yaml"), "rules:\n  flux/no-such-rule: warning\n").unwrap();
+    let o = run(&["check", p]);
+    assert_eq!(code(&o), 2);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(".gitops-lint.yaml:2:3:") && err.contains("flux/no-such-rule"), "{err}");
+}
+
+#[test]
+fn excludes_and_gitignore() {
+    let r = repo(&[
+        ("archive/hr.yaml", BAD_HR),
+        ("old/hr.yaml", BAD_HR),
+        ("apps/hr.yaml", BAD_HR),
+        (".gitignore", "old/\n"),
+        (".gitops-lint.yaml", "exclude: [\"archive/**\"]\n"),
+    ]);
+    let out = stdout(&run(&["check", r.path().to_str().unwrap(), "--format", "compact"]));
+    assert_eq!(out.lines().collect::<Vec<_>>().len(), 1, "{out}");
+    assert!(out.starts_with("apps/hr.yaml:"), "{out}");
+}
+
+#[test]
+fn file_arguments_report_only_those_files() {
+    let r = repo(&[("a/hr.yaml", BAD_HR), ("b/hr.yaml", BAD_HR)]);
+    let file = r.path().join("b/hr.yaml");
+    let o = run(&["check", file.to_str().unwrap(), "--format", "compact"]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(stdout(&o).lines().collect::<Vec<_>>(), ["b/hr.yaml:7:3: error[flux/no-retry-interval] `spec.retryInterval` is not a HelmRelease field: helm-controller ignores it and failed releases are not retried at this interval"]);
+    // Relative paths from inside the repository work as pre-commit passes them.
+    let o = bin().current_dir(r.path()).args(["check", "a/hr.yaml", "--format", "compact"]).output().unwrap();
+    assert!(stdout(&o).starts_with("a/hr.yaml:7:3:"), "{}", stdout(&o));
+}
+
+#[test]
+fn stdin_buffer_replaces_the_file_on_disk() {
+    let r = repo(&[("a/hr.yaml", BAD_HR), ("b/hr.yaml", BAD_HR)]);
+    let lint_stdin = |text: &str| {
+        let mut child = bin()
+            .current_dir(r.path())
+            .args(["check", "-", "--stdin-filename", "a/hr.yaml", "--format", "compact"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let fixed = lint_stdin(GOOD_HR);
+    assert_eq!((code(&fixed), stdout(&fixed)), (0, String::new()));
+    let broken = lint_stdin(&format!("# a new line first\n{BAD_HR}"));
+    assert_eq!(code(&broken), 1);
+    assert!(stdout(&broken).starts_with("a/hr.yaml:8:3:"), "{}", stdout(&broken));
+    // A buffer for a file not yet on disk.
+    let mut child = bin()
+        .current_dir(r.path())
+        .args(["check", "-", "--stdin-filename", "new/hr.yaml", "--format", "compact"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(BAD_HR.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(stdout(&o).starts_with("new/hr.yaml:7:3:"), "{}", stdout(&o));
+}
+
+#[test]
+fn rules_and_rule_pages() {
+    let o = run(&["rules"]);
+    assert_eq!(code(&o), 0);
+    let out = stdout(&o);
+    for rule in gitops_lint::rules::RULES {
+        assert!(out.contains(rule.id), "{} missing from `rules`", rule.id);
+        let page = run(&["rule", rule.id]);
+        assert_eq!(stdout(&page), rule.page);
+    }
+}
+
+#[test]
+fn output_is_identical_at_any_thread_count() {
+    let s = sample();
+    let mut outputs = Vec::new();
+    for threads in ["1", "2", "8"] {
+        let compact = stdout(&run(&["check", s.to_str().unwrap(), "--format", "compact", "--threads", threads]));
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&run(&["check", s.to_str().unwrap(), "--format", "json", "--threads", threads]).stdout).unwrap();
+        json["summary"]["elapsed_ms"] = 0.into();
+        outputs.push((compact, json));
+    }
+    assert!(!outputs[0].0.is_empty());
+    assert!(outputs.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[test]
+fn oversized_and_odd_files_are_findings_not_failures() {
+    let big = format!("a: |\n{}", "  0123456789012345678901234567890123456789\n".repeat(220_000));
+    let r = repo(&[("big.yaml", &big), ("empty.yaml", ""), ("comment.yaml", "# nothing\n")]);
+    let o = run(&["check", r.path().to_str().unwrap(), "--format", "compact"]);
+    assert_eq!(code(&o), 0, "a skipped file is a warning");
+    let out = stdout(&o);
+    assert!(out.starts_with("big.yaml:1:1: warning[lint/skipped-file] file is"), "{out}");
+    assert_eq!(out.lines().count(), 1);
+}
