@@ -177,6 +177,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
         .build()
         .map_err(|e| Error::Io(e.to_string()))?;
 
+    let phase = Phases::start();
     let files = walk::walk(
         &target.root,
         &WalkOptions {
@@ -185,6 +186,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
             threads,
         },
     );
+    phase.mark("walk+read+parse");
     let repo = Repository::new(
         target.root.clone(),
         files,
@@ -193,6 +195,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
         },
     );
 
+    phase.mark("model");
     let mut diagnostics: Vec<Diagnostic> = pool.install(|| {
         active
             .par_iter()
@@ -208,6 +211,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
             })
             .collect()
     });
+    phase.mark("rules");
     let ran = |id: &str| active.iter().any(|(r, _)| r.id == id);
     diagnostics = suppress::apply(&repo, diagnostics, &ran);
     let unused = rules::unused_rule().id;
@@ -218,6 +222,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
         diagnostics.retain(|d| only.contains(&repo.files[d.file].path));
     }
     sort(&repo, &mut diagnostics);
+    phase.mark("suppress+sort");
     Ok(Report {
         repo,
         diagnostics,
@@ -232,4 +237,27 @@ fn sort(repo: &Repository, diagnostics: &mut [Diagnostic]) {
         let pb = repo.files[b.file].position(b.span.start);
         (a.file, pa.line, pa.column, a.rule, &a.message).cmp(&(b.file, pb.line, pb.column, b.rule, &b.message))
     });
+}
+
+/// Phase timings on standard error when `GITOPS_LINT_TIMING` is set (for benchmarks).
+struct Phases {
+    on: bool,
+    last: std::cell::Cell<Instant>,
+}
+
+impl Phases {
+    fn start() -> Self {
+        Phases {
+            on: std::env::var_os("GITOPS_LINT_TIMING").is_some(),
+            last: std::cell::Cell::new(Instant::now()),
+        }
+    }
+
+    fn mark(&self, name: &str) {
+        if self.on {
+            let now = Instant::now();
+            eprintln!("timing: {name} {:.2} ms", (now - self.last.get()).as_secs_f64() * 1000.0);
+            self.last.set(now);
+        }
+    }
 }
