@@ -64,22 +64,51 @@ fn main() {
         t_read.push(t.elapsed());
 
         let t = Instant::now();
-        let parsed = walk::walk(&root, &WalkOptions { exclude: &exclude, overrides: &overrides, threads });
+        let parsed = walk::walk(
+            &root,
+            &WalkOptions {
+                exclude: &exclude,
+                overrides: &overrides,
+                threads,
+            },
+        );
         t_parse.push(t.elapsed());
         documents = parsed.iter().map(|f| f.yaml.docs.len()).sum();
         drop(parsed);
 
         let t = Instant::now();
-        let report = run(&Options { paths: vec![root.clone()], ..Options::default() }).unwrap();
+        let report = run(&Options {
+            paths: vec![root.clone()],
+            ..Options::default()
+        })
+        .unwrap();
         t_full.push(t.elapsed());
         findings = report.diagnostics.len();
     }
     let (read, parse, full) = (median(t_read), median(t_parse), median(t_full));
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!("repository: {} ({files} YAML files, {documents} documents, {:.1} MB, {findings} findings)", root.display(), bytes as f64 / 1e6);
+    println!(
+        "repository: {} ({files} YAML files, {documents} documents, {:.1} MB, {findings} findings)",
+        root.display(),
+        bytes as f64 / 1e6
+    );
     println!("threads: {threads}, rounds: {rounds} (medians)");
     println!("walk+read (floor)       {:8.1} ms  1.00x", ms(read));
-    println!("walk+read+parse         {:8.1} ms  {:.2}x", ms(parse), ms(parse) / ms(read));
-    println!("full check              {:8.1} ms  {:.2}x  ({:.2}x of walk+read+parse)", ms(full), ms(full) / ms(read), ms(full) / ms(parse));
-    println!("throughput (full check) {:8.0} files/s, {:.0} documents/s, {:.1} MB/s", files as f64 / full.as_secs_f64(), documents as f64 / full.as_secs_f64(), bytes as f64 / 1e6 / full.as_secs_f64());
+    println!(
+        "walk+read+parse         {:8.1} ms  {:.2}x",
+        ms(parse),
+        ms(parse) / ms(read)
+    );
+    println!(
+        "full check              {:8.1} ms  {:.2}x  ({:.2}x of walk+read+parse)",
+        ms(full),
+        ms(full) / ms(read),
+        ms(full) / ms(parse)
+    );
+    println!(
+        "throughput (full check) {:8.0} files/s, {:.0} documents/s, {:.1} MB/s",
+        files as f64 / full.as_secs_f64(),
+        documents as f64 / full.as_secs_f64(),
+        bytes as f64 / 1e6 / full.as_secs_f64()
+    );
 }

@@ -36,7 +36,14 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )
     }
 }
 
@@ -64,10 +71,16 @@ impl Config {
             }
         };
         if let Some(e) = file.yaml.errors.first() {
-            return Err(err(Span::new(e.offset as usize, e.offset as usize), format!("invalid YAML: {}", e.message)));
+            return Err(err(
+                Span::new(e.offset as usize, e.offset as usize),
+                format!("invalid YAML: {}", e.message),
+            ));
         }
         if file.unreadable.is_some() {
-            return Err(err(Span::default(), "configuration is not UTF-8 text".into()));
+            return Err(err(
+                Span::default(),
+                "configuration is not UTF-8 text".into(),
+            ));
         }
         if let Some(d) = file.yaml.duplicate_keys.first() {
             return Err(err(d.repeat, "duplicate key".into()));
@@ -80,36 +93,58 @@ impl Config {
             return Ok(config);
         }
         if !root.is_map() {
-            return Err(err(root.span(), "the configuration must be a mapping".into()));
+            return Err(err(
+                root.span(),
+                "the configuration must be a mapping".into(),
+            ));
         }
         for (key, value) in root.entries() {
             match key.as_str().unwrap_or("") {
-                "exclude" => config.exclude = string_list(value).map_err(|s| err(s, "`exclude` is a list of glob patterns".into()))?,
+                "exclude" => {
+                    config.exclude = string_list(value)
+                        .map_err(|s| err(s, "`exclude` is a list of glob patterns".into()))?
+                }
                 "rules" => {
                     for (id, setting) in value.entries() {
                         let name = id.as_str().unwrap_or("");
                         if rules::find(name).is_none() {
-                            return Err(err(id.span(), format!("unknown rule id `{name}` (see `gitops-lint rules`)")));
+                            return Err(err(
+                                id.span(),
+                                format!("unknown rule id `{name}` (see `gitops-lint rules`)"),
+                            ));
                         }
                         let level = rule_level(setting).map_err(|(s, m)| err(s, m))?;
                         config.rules.insert(name.to_string(), level);
                     }
                     if !value.is_map() && !value.is_null() {
-                        return Err(err(value.span(), "`rules` maps rule ids to a severity".into()));
+                        return Err(err(
+                            value.span(),
+                            "`rules` maps rule ids to a severity".into(),
+                        ));
                     }
                 }
                 "cluster" => {
                     for (k, v) in value.entries() {
                         match k.as_str().unwrap_or("") {
                             "dual_stack" => {
-                                config.dual_stack = Some(v.as_bool().ok_or_else(|| err(v.span(), "`dual_stack` is true or false".into()))?)
+                                config.dual_stack = Some(v.as_bool().ok_or_else(|| {
+                                    err(v.span(), "`dual_stack` is true or false".into())
+                                })?)
                             }
-                            other => return Err(err(k.span(), format!("unknown key `cluster.{other}` (known: dual_stack)"))),
+                            other => {
+                                return Err(err(
+                                    k.span(),
+                                    format!("unknown key `cluster.{other}` (known: dual_stack)"),
+                                ));
+                            }
                         }
                     }
                 }
                 other => {
-                    return Err(err(key.span(), format!("unknown key `{other}` (known: exclude, rules, cluster)")));
+                    return Err(err(
+                        key.span(),
+                        format!("unknown key `{other}` (known: exclude, rules, cluster)"),
+                    ));
                 }
             }
         }
@@ -124,16 +159,22 @@ fn string_list(node: NodeRef) -> Result<Vec<String>, Span> {
     if !node.is_seq() {
         return Err(node.span());
     }
-    node.items().map(|i| i.as_str().map(str::to_string).ok_or(i.span())).collect()
+    node.items()
+        .map(|i| i.as_str().map(str::to_string).ok_or(i.span()))
+        .collect()
 }
 
 fn parse_level(node: NodeRef) -> Result<Level, (Span, String)> {
     match node.as_str() {
         Some("off") => Ok(Level::Off),
-        Some(s) => Severity::parse(s)
-            .map(Level::On)
-            .ok_or((node.span(), format!("unknown severity `{s}` (error, warning, info or off)"))),
-        None => Err((node.span(), "a severity is error, warning, info or off".into())),
+        Some(s) => Severity::parse(s).map(Level::On).ok_or((
+            node.span(),
+            format!("unknown severity `{s}` (error, warning, info or off)"),
+        )),
+        None => Err((
+            node.span(),
+            "a severity is error, warning, info or off".into(),
+        )),
     }
 }
 
@@ -163,7 +204,10 @@ mod tests {
     fn reads_every_key() {
         let c = parse("exclude: [\"archive/**\"]\nrules:\n  flux/no-retry-interval: warning\n  yaml/syntax: {severity: off}\ncluster:\n  dual_stack: true\n").unwrap();
         assert_eq!(c.exclude, vec!["archive/**"]);
-        assert_eq!(c.rules["flux/no-retry-interval"], Level::On(Severity::Warning));
+        assert_eq!(
+            c.rules["flux/no-retry-interval"],
+            Level::On(Severity::Warning)
+        );
         assert_eq!(c.rules["yaml/syntax"], Level::Off);
         assert_eq!(c.dual_stack, Some(true));
     }

@@ -10,7 +10,11 @@ use gitops_lint::rules::{self, RULES};
 use gitops_lint::{Options, run};
 
 #[derive(Parser)]
-#[command(name = "gitops-lint", version, about = "An offline linter for GitOps repositories: Flux, kustomize, Talos, Cilium, External Secrets")]
+#[command(
+    name = "gitops-lint",
+    version,
+    about = "An offline linter for GitOps repositories: Flux, kustomize, Talos, Cilium, External Secrets"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,12 +80,24 @@ struct CheckArgs {
     threads: Option<usize>,
 }
 
-const SUBCOMMANDS: &[&str] = &["check", "rules", "rule", "help", "-h", "--help", "-V", "--version"];
+const SUBCOMMANDS: &[&str] = &[
+    "check",
+    "rules",
+    "rule",
+    "help",
+    "-h",
+    "--help",
+    "-V",
+    "--version",
+];
 
 fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // `gitops-lint PATH` means `gitops-lint check PATH`.
-    if args.get(1).is_none_or(|a| !SUBCOMMANDS.contains(&a.to_string_lossy().as_ref())) {
+    if args
+        .get(1)
+        .is_none_or(|a| !SUBCOMMANDS.contains(&a.to_string_lossy().as_ref()))
+    {
         args.insert(1, "check".into());
     }
     let cli = Cli::parse_from(args);
@@ -89,7 +105,10 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Rules => {
             let mut out = String::new();
-            out.push_str(&format!("{:<40} {:<8} {:<8} {}\n", "RULE", "SEVERITY", "ENABLED", "SUMMARY"));
+            out.push_str(&format!(
+                "{:<40} {:<8} {:<8} {}\n",
+                "RULE", "SEVERITY", "ENABLED", "SUMMARY"
+            ));
             for r in RULES {
                 out.push_str(&format!(
                     "{:<40} {:<8} {:<8} {}\n",
@@ -123,7 +142,9 @@ fn check(args: CheckArgs) -> ExitCode {
     let mut paths = args.paths;
     let stdin = if paths.iter().any(|p| p.as_os_str() == "-") {
         let Some(name) = args.stdin_filename else {
-            eprintln!("gitops-lint: `-` needs --stdin-filename PATH (the file the buffer stands for)");
+            eprintln!(
+                "gitops-lint: `-` needs --stdin-filename PATH (the file the buffer stands for)"
+            );
             return ExitCode::from(2);
         };
         if paths.len() > 1 {
@@ -163,12 +184,15 @@ fn check(args: CheckArgs) -> ExitCode {
         None if terminal => Format::Human,
         None => Format::Compact,
     };
-    let color = terminal && !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color =
+        terminal && !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut text = render::render(&report, format, &RenderOptions { color });
     if args.quiet && format == Format::Human {
         // The summary is the last line.
         let body = text.trim_end_matches('\n');
-        text = body.rfind('\n').map_or(String::new(), |i| body[..=i].to_string());
+        text = body
+            .rfind('\n')
+            .map_or(String::new(), |i| body[..=i].to_string());
     }
     print(&text);
     let fail_on = match args.fail_on {

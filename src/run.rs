@@ -61,7 +61,8 @@ struct Target {
 }
 
 fn canonical(p: &Path) -> Result<PathBuf, Error> {
-    p.canonicalize().map_err(|e| Error::Io(format!("{}: {e}", p.display())))
+    p.canonicalize()
+        .map_err(|e| Error::Io(format!("{}: {e}", p.display())))
 }
 
 fn target(opts: &Options) -> Result<Target, Error> {
@@ -69,10 +70,14 @@ fn target(opts: &Options) -> Result<Target, Error> {
         let abs = if path.is_absolute() {
             path.clone()
         } else {
-            std::env::current_dir().map_err(|e| Error::Io(e.to_string()))?.join(path)
+            std::env::current_dir()
+                .map_err(|e| Error::Io(e.to_string()))?
+                .join(path)
         };
         // The buffer's file (and its directories) may not exist on disk yet.
-        let mut existing = abs.parent().ok_or_else(|| Error::Usage("--stdin-filename needs a file path".into()))?;
+        let mut existing = abs
+            .parent()
+            .ok_or_else(|| Error::Usage("--stdin-filename needs a file path".into()))?;
         while !existing.exists() {
             existing = existing.parent().unwrap_or(Path::new("/"));
         }
@@ -131,10 +136,15 @@ fn matches_selector(id: &str, selector: &str) -> bool {
 }
 
 /// The rules that run, with the severity each reports at (`None`: its own).
-fn active_rules(opts: &Options, config: &Config) -> Result<Vec<(&'static Rule, Option<Level>)>, Error> {
+fn active_rules(
+    opts: &Options,
+    config: &Config,
+) -> Result<Vec<(&'static Rule, Option<Level>)>, Error> {
     for s in opts.select.iter().chain(&opts.ignore) {
         if !RULES.iter().any(|r| matches_selector(r.id, s)) {
-            return Err(Error::Usage(format!("`{s}` names no rule or family (see `gitops-lint rules`)")));
+            return Err(Error::Usage(format!(
+                "`{s}` names no rule or family (see `gitops-lint rules`)"
+            )));
         }
     }
     Ok(RULES
@@ -165,7 +175,8 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
 
     let mut exclude = GlobSetBuilder::new();
     for pattern in &config.exclude {
-        let glob = Glob::new(pattern).map_err(|e| Error::Usage(format!("exclude pattern `{pattern}`: {e}")))?;
+        let glob = Glob::new(pattern)
+            .map_err(|e| Error::Usage(format!("exclude pattern `{pattern}`: {e}")))?;
         exclude.add(glob);
     }
     let exclude = exclude.build().map_err(|e| Error::Usage(e.to_string()))?;
@@ -216,7 +227,10 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
     diagnostics = suppress::apply(&repo, diagnostics, &ran);
     let unused = rules::unused_rule().id;
     if let Some((_, Some(Level::On(sev)))) = active.iter().find(|(r, _)| r.id == unused) {
-        diagnostics.iter_mut().filter(|d| d.rule == unused).for_each(|d| d.severity = *sev);
+        diagnostics
+            .iter_mut()
+            .filter(|d| d.rule == unused)
+            .for_each(|d| d.severity = *sev);
     }
     if let Some(only) = &target.only {
         diagnostics.retain(|d| only.contains(&repo.files[d.file].path));
@@ -235,7 +249,8 @@ fn sort(repo: &Repository, diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
         let pa = repo.files[a.file].position(a.span.start);
         let pb = repo.files[b.file].position(b.span.start);
-        (a.file, pa.line, pa.column, a.rule, &a.message).cmp(&(b.file, pb.line, pb.column, b.rule, &b.message))
+        (a.file, pa.line, pa.column, a.rule, &a.message)
+            .cmp(&(b.file, pb.line, pb.column, b.rule, &b.message))
     });
 }
 
@@ -256,7 +271,10 @@ impl Phases {
     fn mark(&self, name: &str) {
         if self.on {
             let now = Instant::now();
-            eprintln!("timing: {name} {:.2} ms", (now - self.last.get()).as_secs_f64() * 1000.0);
+            eprintln!(
+                "timing: {name} {:.2} ms",
+                (now - self.last.get()).as_secs_f64() * 1000.0
+            );
             self.last.set(now);
         }
     }

@@ -43,7 +43,12 @@ impl SourceFile {
     }
 
     pub fn skipped(path: String, why: String) -> Self {
-        Self::new(path, String::new(), Yaml::default(), Some(Unreadable::Skipped(why)))
+        Self::new(
+            path,
+            String::new(),
+            Yaml::default(),
+            Some(Unreadable::Skipped(why)),
+        )
     }
 
     fn new(path: String, text: String, yaml: Yaml, unreadable: Option<Unreadable>) -> Self {
@@ -120,12 +125,18 @@ fn decode(bytes: Vec<u8>) -> (String, Option<Unreadable>) {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return (
             String::new(),
-            not_text(0, "the file is UTF-16 encoded; YAML manifests must be UTF-8 (Kubernetes and Flux read UTF-8 only)"),
+            not_text(
+                0,
+                "the file is UTF-16 encoded; YAML manifests must be UTF-8 (Kubernetes and Flux read UTF-8 only)",
+            ),
         );
     }
     if let Some(nul) = bytes.iter().position(|&b| b == 0) {
         let text = String::from_utf8_lossy(&bytes[..nul]).into_owned();
-        return (text, not_text(nul, "the file holds a NUL byte: it is binary, not YAML"));
+        return (
+            text,
+            not_text(nul, "the file holds a NUL byte: it is binary, not YAML"),
+        );
     }
     match String::from_utf8(bytes) {
         Ok(text) => (text, None),

@@ -28,7 +28,11 @@ struct Directive {
 /// Removes suppressed findings and adds `lint/unused-suppression` for every
 /// directive that suppressed nothing. `ran` tells whether a rule ran: a
 /// directive for a rule that did not run is not reported as unused.
-pub fn apply(repo: &Repository, diagnostics: Vec<Diagnostic>, ran: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
+pub fn apply(
+    repo: &Repository,
+    diagnostics: Vec<Diagnostic>,
+    ran: &dyn Fn(&str) -> bool,
+) -> Vec<Diagnostic> {
     let mut directives: Vec<Directive> = Vec::new();
     for (id, file) in repo.files.iter().enumerate() {
         if file.text.contains(MARKER) {
@@ -42,7 +46,10 @@ pub fn apply(repo: &Repository, diagnostics: Vec<Diagnostic>, ran: &dyn Fn(&str)
     for d in diagnostics {
         let line = repo.files[d.file].position(d.span.start).line;
         let mut suppressed = false;
-        for dir in directives.iter_mut().filter(|x| x.file == d.file && x.rule == d.rule) {
+        for dir in directives
+            .iter_mut()
+            .filter(|x| x.file == d.file && x.rule == d.rule)
+        {
             if dir.scope == Scope::File || dir.scope == Scope::Line(line) {
                 dir.used = true;
                 suppressed = true;
@@ -77,7 +84,9 @@ fn scan(file_id: FileId, file: &SourceFile, out: &mut Vec<Directive>) {
     let lines = file.line_count();
     for line in 1..=lines {
         let text = file.line_text(line);
-        let Some(at) = comment_marker(text) else { continue };
+        let Some(at) = comment_marker(text) else {
+            continue;
+        };
         let rest = &text[at + MARKER.len()..];
         let trimmed = rest.trim_start();
         let (scope, ids) = if let Some(ids) = trimmed.strip_prefix("disable-next-line=") {

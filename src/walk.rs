@@ -137,7 +137,10 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Vec<SourceFile> {
     // Editor buffers for files not yet on disk.
     for (rel, text) in opts.overrides {
         if !files.iter().any(|f| &f.path == rel) {
-            files.push(SourceFile::from_bytes(rel.clone(), text.clone().into_bytes()));
+            files.push(SourceFile::from_bytes(
+                rel.clone(),
+                text.clone().into_bytes(),
+            ));
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -186,14 +189,18 @@ fn describe_walk_error(root: &Path, err: &ignore::Error) -> (String, String) {
         };
         return (
             relative(root, child),
-            format!("symbolic link loop: this link leads back to its ancestor directory `{ancestor}`; not followed"),
+            format!(
+                "symbolic link loop: this link leads back to its ancestor directory `{ancestor}`; not followed"
+            ),
         );
     }
     fn path_of(err: &ignore::Error) -> Option<&Path> {
         match err {
             ignore::Error::WithPath { path, .. } => Some(path),
             ignore::Error::Loop { child, .. } => Some(child),
-            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => path_of(err),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_of(err)
+            }
             ignore::Error::Partial(errs) => errs.first().and_then(path_of),
             _ => None,
         }

@@ -81,7 +81,13 @@ fn json_output_follows_the_contract() {
 #[test]
 fn human_output_shows_the_snippet() {
     let r = repo(&[("hr.yaml", BAD_HR)]);
-    let o = run(&["check", r.path().to_str().unwrap(), "--format", "human", "--no-color"]);
+    let o = run(&[
+        "check",
+        r.path().to_str().unwrap(),
+        "--format",
+        "human",
+        "--no-color",
+    ]);
     assert_eq!(code(&o), 1);
     let out = stdout(&o);
     assert!(out.contains("flux/no-retry-interval"), "{out}");
@@ -89,7 +95,13 @@ fn human_output_shows_the_snippet() {
     assert!(out.contains("retryInterval: 2m"), "{out}");
     assert!(out.contains("1 error, 0 warnings"), "{out}");
     assert!(!out.contains('\u{1b}'), "no colour codes with --no-color");
-    let quiet = stdout(&run(&["check", r.path().to_str().unwrap(), "--format", "human", "--quiet"]));
+    let quiet = stdout(&run(&[
+        "check",
+        r.path().to_str().unwrap(),
+        "--format",
+        "human",
+        "--quiet",
+    ]));
     assert!(!quiet.contains("1 error, 0 warnings"));
 }
 
@@ -104,13 +116,29 @@ fn exit_statuses() {
         "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: a\nspec:\n  interval: 1h\n  retryInterval: 1m\n",
     )]);
     assert_eq!(code(&run(&["check", warn.path().to_str().unwrap()])), 0);
-    assert_eq!(code(&run(&["check", warn.path().to_str().unwrap(), "--fail-on", "warning"])), 1);
+    assert_eq!(
+        code(&run(&[
+            "check",
+            warn.path().to_str().unwrap(),
+            "--fail-on",
+            "warning"
+        ])),
+        1
+    );
     // Broken YAML is a finding, not a failed run.
     let broken = repo(&[("a.yaml", "a: [1\n"), ("b.yaml", "\u{0}\u{1}binary")]);
     assert_eq!(code(&run(&["check", broken.path().to_str().unwrap()])), 1);
     // The run itself failing is 2.
     assert_eq!(code(&run(&["check", "/no/such/path"])), 2);
-    assert_eq!(code(&run(&["check", good.path().to_str().unwrap(), "--select", "nope/nothing"])), 2);
+    assert_eq!(
+        code(&run(&[
+            "check",
+            good.path().to_str().unwrap(),
+            "--select",
+            "nope/nothing"
+        ])),
+        2
+    );
     assert_eq!(code(&run(&["rule", "nope/nothing"])), 2);
 }
 
@@ -120,19 +148,45 @@ fn select_ignore_and_config() {
     let p = r.path().to_str().unwrap();
     let all = stdout(&run(&["check", p, "--format", "compact"]));
     assert_eq!(all.lines().count(), 2, "{all}");
-    let flux = stdout(&run(&["check", p, "--format", "compact", "--select", "flux/"]));
-    assert!(flux.contains("flux/no-retry-interval") && !flux.contains("yaml/"), "{flux}");
-    let no_yaml = stdout(&run(&["check", p, "--format", "compact", "--ignore", "yaml/duplicate-key"]));
+    let flux = stdout(&run(&[
+        "check", p, "--format", "compact", "--select", "flux/",
+    ]));
+    assert!(
+        flux.contains("flux/no-retry-interval") && !flux.contains("yaml/"),
+        "{flux}"
+    );
+    let no_yaml = stdout(&run(&[
+        "check",
+        p,
+        "--format",
+        "compact",
+        "--ignore",
+        "yaml/duplicate-key",
+    ]));
     assert_eq!(no_yaml, flux);
-    std::fs::write(r.path().join(".gitops-lint.yaml"), "rules:\n  flux/no-retry-interval: warning\n  yaml/duplicate-key: off\n").unwrap();
+    std::fs::write(
+        r.path().join(".gitops-lint.yaml"),
+        "rules:\n  flux/no-retry-interval: warning\n  yaml/duplicate-key: off\n",
+    )
+    .unwrap();
     let configured = stdout(&run(&["check", p, "--format", "compact"]));
-    assert!(configured.starts_with("hr.yaml:7:3: warning[flux/no-retry-interval]"), "{configured}");
+    assert!(
+        configured.starts_with("hr.yaml:7:3: warning[flux/no-retry-interval]"),
+        "{configured}"
+    );
     assert_eq!(configured.lines().count(), 1);
-    std::fs::write(r.path().join(".gitops-lint.yaml"), "rules:\n  flux/no-such-rule: warning\n").unwrap();
+    std::fs::write(
+        r.path().join(".gitops-lint.yaml"),
+        "rules:\n  flux/no-such-rule: warning\n",
+    )
+    .unwrap();
     let o = run(&["check", p]);
     assert_eq!(code(&o), 2);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains(".gitops-lint.yaml:2:3:") && err.contains("flux/no-such-rule"), "{err}");
+    assert!(
+        err.contains(".gitops-lint.yaml:2:3:") && err.contains("flux/no-such-rule"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -144,7 +198,12 @@ fn excludes_and_gitignore() {
         (".gitignore", "old/\n"),
         (".gitops-lint.yaml", "exclude: [\"archive/**\"]\n"),
     ]);
-    let out = stdout(&run(&["check", r.path().to_str().unwrap(), "--format", "compact"]));
+    let out = stdout(&run(&[
+        "check",
+        r.path().to_str().unwrap(),
+        "--format",
+        "compact",
+    ]));
     assert_eq!(out.lines().collect::<Vec<_>>().len(), 1, "{out}");
     assert!(out.starts_with("apps/hr.yaml:"), "{out}");
 }
@@ -155,9 +214,18 @@ fn file_arguments_report_only_those_files() {
     let file = r.path().join("b/hr.yaml");
     let o = run(&["check", file.to_str().unwrap(), "--format", "compact"]);
     assert_eq!(code(&o), 1);
-    assert_eq!(stdout(&o).lines().collect::<Vec<_>>(), ["b/hr.yaml:7:3: error[flux/no-retry-interval] `spec.retryInterval` is not a HelmRelease field: helm-controller ignores it and failed releases are not retried at this interval"]);
+    assert_eq!(
+        stdout(&o).lines().collect::<Vec<_>>(),
+        [
+            "b/hr.yaml:7:3: error[flux/no-retry-interval] `spec.retryInterval` is not a HelmRelease field: helm-controller ignores it and failed releases are not retried at this interval"
+        ]
+    );
     // Relative paths from inside the repository work as pre-commit passes them.
-    let o = bin().current_dir(r.path()).args(["check", "a/hr.yaml", "--format", "compact"]).output().unwrap();
+    let o = bin()
+        .current_dir(r.path())
+        .args(["check", "a/hr.yaml", "--format", "compact"])
+        .output()
+        .unwrap();
     assert!(stdout(&o).starts_with("a/hr.yaml:7:3:"), "{}", stdout(&o));
 }
 
@@ -167,28 +235,56 @@ fn stdin_buffer_replaces_the_file_on_disk() {
     let lint_stdin = |text: &str| {
         let mut child = bin()
             .current_dir(r.path())
-            .args(["check", "-", "--stdin-filename", "a/hr.yaml", "--format", "compact"])
+            .args([
+                "check",
+                "-",
+                "--stdin-filename",
+                "a/hr.yaml",
+                "--format",
+                "compact",
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     };
     let fixed = lint_stdin(GOOD_HR);
     assert_eq!((code(&fixed), stdout(&fixed)), (0, String::new()));
     let broken = lint_stdin(&format!("# a new line first\n{BAD_HR}"));
     assert_eq!(code(&broken), 1);
-    assert!(stdout(&broken).starts_with("a/hr.yaml:8:3:"), "{}", stdout(&broken));
+    assert!(
+        stdout(&broken).starts_with("a/hr.yaml:8:3:"),
+        "{}",
+        stdout(&broken)
+    );
     // A buffer for a file not yet on disk.
     let mut child = bin()
         .current_dir(r.path())
-        .args(["check", "-", "--stdin-filename", "new/hr.yaml", "--format", "compact"])
+        .args([
+            "check",
+            "-",
+            "--stdin-filename",
+            "new/hr.yaml",
+            "--format",
+            "compact",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(BAD_HR.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(BAD_HR.as_bytes())
+        .unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(stdout(&o).starts_with("new/hr.yaml:7:3:"), "{}", stdout(&o));
 }
@@ -210,9 +306,26 @@ fn output_is_identical_at_any_thread_count() {
     let s = sample();
     let mut outputs = Vec::new();
     for threads in ["1", "2", "8"] {
-        let compact = stdout(&run(&["check", s.to_str().unwrap(), "--format", "compact", "--threads", threads]));
-        let mut json: serde_json::Value =
-            serde_json::from_slice(&run(&["check", s.to_str().unwrap(), "--format", "json", "--threads", threads]).stdout).unwrap();
+        let compact = stdout(&run(&[
+            "check",
+            s.to_str().unwrap(),
+            "--format",
+            "compact",
+            "--threads",
+            threads,
+        ]));
+        let mut json: serde_json::Value = serde_json::from_slice(
+            &run(&[
+                "check",
+                s.to_str().unwrap(),
+                "--format",
+                "json",
+                "--threads",
+                threads,
+            ])
+            .stdout,
+        )
+        .unwrap();
         json["summary"]["elapsed_ms"] = 0.into();
         outputs.push((compact, json));
     }
@@ -222,11 +335,21 @@ fn output_is_identical_at_any_thread_count() {
 
 #[test]
 fn oversized_and_odd_files_are_findings_not_failures() {
-    let big = format!("a: |\n{}", "  0123456789012345678901234567890123456789\n".repeat(220_000));
-    let r = repo(&[("big.yaml", &big), ("empty.yaml", ""), ("comment.yaml", "# nothing\n")]);
+    let big = format!(
+        "a: |\n{}",
+        "  0123456789012345678901234567890123456789\n".repeat(220_000)
+    );
+    let r = repo(&[
+        ("big.yaml", &big),
+        ("empty.yaml", ""),
+        ("comment.yaml", "# nothing\n"),
+    ]);
     let o = run(&["check", r.path().to_str().unwrap(), "--format", "compact"]);
     assert_eq!(code(&o), 0, "a skipped file is a warning");
     let out = stdout(&o);
-    assert!(out.starts_with("big.yaml:1:1: warning[lint/skipped-file] file is"), "{out}");
+    assert!(
+        out.starts_with("big.yaml:1:1: warning[lint/skipped-file] file is"),
+        "{out}"
+    );
     assert_eq!(out.lines().count(), 1);
 }

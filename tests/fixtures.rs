@@ -84,18 +84,31 @@ fn rule_fixtures() {
         }
         let name = case.file_name().unwrap().to_string_lossy().to_string();
         // Suppressions are about other rules' findings: those cases run every rule.
-        let select = if id == "lint/unused-suppression" { Vec::new() } else { vec![id.clone()] };
+        let select = if id == "lint/unused-suppression" {
+            Vec::new()
+        } else {
+            vec![id.clone()]
+        };
         let actual = lint(&case, select);
         if name.starts_with("fires-") {
             if !actual.lines().any(|l| l.contains(&format!("[{id}]"))) {
-                failures.push(format!("{}: a fires- case that reports nothing for {id}", case.display()));
+                failures.push(format!(
+                    "{}: a fires- case that reports nothing for {id}",
+                    case.display()
+                ));
             }
         } else if name.starts_with("silent-") {
             if !actual.is_empty() {
-                failures.push(format!("{}: a silent- case that reports:\n{actual}", case.display()));
+                failures.push(format!(
+                    "{}: a silent- case that reports:\n{actual}",
+                    case.display()
+                ));
             }
         } else {
-            failures.push(format!("{}: case names start with fires- or silent-", case.display()));
+            failures.push(format!(
+                "{}: case names start with fires- or silent-",
+                case.display()
+            ));
         }
         failures.extend(compare(&case, &actual));
     }

@@ -61,11 +61,12 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
     classify(&mut repo);
     let mut flux = flux_kustomizations(&repo);
     let instances = Builds::new(&repo).run(&mut flux);
-    repo.flux = flux;
     repo.instances_of = vec![Vec::new(); repo.objects.len()];
     for (i, inst) in instances.iter().enumerate() {
         repo.instances_of[inst.object].push(i);
     }
+    clusters(&mut flux, &repo.instances_of, &instances);
+    repo.flux = flux;
     repo.instances = instances;
     repo.helm_releases = helm::helm_releases(&repo);
     repo.cluster = cluster::facts(&repo, settings.dual_stack);
@@ -85,11 +86,14 @@ fn classify(repo: &mut Repository) {
         }
         for doc in file.yaml.documents() {
             if kustomize::is_kustomize_config(file_name, doc) {
-                if !kustomize::FILE_NAMES.contains(&file_name) || repo.kustomize_by_dir.contains_key(dir) {
+                if !kustomize::FILE_NAMES.contains(&file_name)
+                    || repo.kustomize_by_dir.contains_key(dir)
+                {
                     continue;
                 }
                 let component = doc.str_at(&["kind"]) == Some("Component");
-                repo.kustomize_by_dir.insert(dir.to_string(), repo.kustomizations.len());
+                repo.kustomize_by_dir
+                    .insert(dir.to_string(), repo.kustomizations.len());
                 repo.kustomizations.push(Kustomize {
                     file: file_id,
                     root: doc.id(),
@@ -107,7 +111,9 @@ fn classify(repo: &mut Repository) {
             if talos::is_talos_document(doc) {
                 continue;
             }
-            let (Some(api_version), Some(kind)) = (doc.str_at(&["apiVersion"]), doc.str_at(&["kind"])) else {
+            let (Some(api_version), Some(kind)) =
+                (doc.str_at(&["apiVersion"]), doc.str_at(&["kind"]))
+            else {
                 continue;
             };
             let meta = doc.get("metadata");
@@ -118,7 +124,9 @@ fn classify(repo: &mut Repository) {
                 api_version: api_version.to_string(),
                 kind: kind.to_string(),
                 name: meta.and_then(|m| m.str_at(&["name"])).map(str::to_string),
-                namespace: meta.and_then(|m| m.str_at(&["namespace"])).map(str::to_string),
+                namespace: meta
+                    .and_then(|m| m.str_at(&["namespace"]))
+                    .map(str::to_string),
             });
             repo.by_kind.entry(kind.to_string()).or_default().push(id);
         }
@@ -126,20 +134,31 @@ fn classify(repo: &mut Repository) {
 }
 
 fn flux_kustomizations(repo: &Repository) -> Vec<FluxKustomization> {
+    let flux_system_url = source_url(repo, "GitRepository", "flux-system");
     repo.of_kind("Kustomization")
         .filter(|(_, o)| o.group() == "kustomize.toolkit.fluxcd.io")
-        .map(|(id, o)| {
+        .map(|(id, _)| {
             let spec = repo.object_node(id).get("spec");
+            let local =
+                spec.is_some_and(|s| is_local_source(repo, s.get("sourceRef"), flux_system_url));
             let raw_path = spec.and_then(|s| s.str_at(&["path"]));
-            let path = raw_path
-                .filter(|p| !subst::has_vars(p))
-                .map(|p| kustomize::join("", p))
-                .unwrap_or(if raw_path.is_none() && spec.is_some() { Some(String::new()) } else { None });
+            // No path is the root of the source; a path with variables is resolved later.
+            let path = match raw_path {
+                _ if !local => None,
+                None => Some(String::new()),
+                Some(p) if subst::has_vars(p) => None,
+                Some(p) => kustomize::join("", p),
+            };
             let substitute = spec
                 .and_then(|s| s.path(&["postBuild", "substitute"]))
                 .map(|m| {
                     m.entries()
-                        .filter_map(|(k, v)| Some((k.as_str()?.to_string(), v.as_str().unwrap_or("").to_string())))
+                        .filter_map(|(k, v)| {
+                            Some((
+                                k.as_str()?.to_string(),
+                                v.as_str().unwrap_or("").to_string(),
+                            ))
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -147,16 +166,68 @@ fn flux_kustomizations(repo: &Repository) -> Vec<FluxKustomization> {
                 Some(p) => kustomize::path_entries(spec.and_then(|s| s.get("components")), p),
                 None => Vec::new(),
             };
-            let _ = o;
             FluxKustomization {
                 object: id,
+                local_source: local,
                 path,
-                target_namespace: spec.and_then(|s| s.str_at(&["targetNamespace"])).map(str::to_string),
+                target_namespace: spec
+                    .and_then(|s| s.str_at(&["targetNamespace"]))
+                    .map(str::to_string),
                 substitute,
                 components,
+                cluster: 0,
             }
         })
         .collect()
+}
+
+/// Follows each Flux Kustomization up through the ones that build it.
+fn clusters(flux: &mut [FluxKustomization], instances_of: &[Vec<usize>], instances: &[Instance]) {
+    let parent = |f: FluxId, flux: &[FluxKustomization]| {
+        instances_of[flux[f].object]
+            .iter()
+            .find_map(|&i| instances[i].flux)
+            .filter(|&p| p != f)
+    };
+    for f in 0..flux.len() {
+        let mut top = f;
+        for _ in 0..64 {
+            match parent(top, flux) {
+                Some(p) if p != f => top = p,
+                _ => break,
+            }
+        }
+        flux[f].cluster = top;
+    }
+}
+
+fn source_url<'r>(repo: &'r Repository, kind: &str, name: &str) -> Option<&'r str> {
+    repo.of_kind(kind)
+        .find(|(_, o)| o.name.as_deref() == Some(name) && o.group() == "source.toolkit.fluxcd.io")
+        .and_then(|(id, _)| repo.object_node(id).str_at(&["spec", "url"]))
+}
+
+/// Whether a Flux source is this repository: the `flux-system` source, a
+/// source with the same URL, or one not defined here at all (bootstrapped
+/// outside Git). A source defined here with another URL is another repository,
+/// whose paths mean nothing in this one.
+fn is_local_source(
+    repo: &Repository,
+    source: Option<crate::yaml::NodeRef>,
+    flux_system_url: Option<&str>,
+) -> bool {
+    let Some(source) = source else { return true };
+    let name = source.str_at(&["name"]).unwrap_or("flux-system");
+    let kind = source.str_at(&["kind"]).unwrap_or("GitRepository");
+    if name == "flux-system" {
+        return true;
+    }
+    match source_url(repo, kind, name) {
+        None => !repo
+            .of_kind(kind)
+            .any(|(_, o)| o.name.as_deref() == Some(name)),
+        Some(url) => flux_system_url == Some(url),
+    }
 }
 
 /// Walks kustomize trees the way `kustomize build` (and Flux) would.
@@ -175,7 +246,12 @@ struct Ctx<'a> {
 
 impl<'r> Builds<'r> {
     fn new(repo: &'r Repository) -> Self {
-        let file_by_path = repo.files.iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect();
+        let file_by_path = repo
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.as_str(), i))
+            .collect();
         let mut objects_in_file: HashMap<FileId, Vec<ObjectId>> = HashMap::new();
         for (i, o) in repo.objects.iter().enumerate() {
             objects_in_file.entry(o.file).or_default().push(i);
@@ -212,7 +288,8 @@ impl<'r> Builds<'r> {
                     };
                     flux[f].path = Some(p.clone());
                     let spec = self.repo.object_node(flux[f].object).get("spec");
-                    flux[f].components = kustomize::path_entries(spec.and_then(|s| s.get("components")), &p);
+                    flux[f].components =
+                        kustomize::path_entries(spec.and_then(|s| s.get("components")), &p);
                 }
                 done[f] = true;
                 progress = true;
@@ -224,7 +301,10 @@ impl<'r> Builds<'r> {
         }
         let flux_paths: HashSet<&str> = flux.iter().filter_map(|f| f.path.as_deref()).collect();
         for (kid, k) in self.repo.kustomizations.iter().enumerate() {
-            if k.component || referenced.contains(k.dir.as_str()) || flux_paths.contains(k.dir.as_str()) {
+            if k.component
+                || referenced.contains(k.dir.as_str())
+                || flux_paths.contains(k.dir.as_str())
+            {
                 continue;
             }
             let ctx = Ctx {
@@ -254,7 +334,12 @@ impl<'r> Builds<'r> {
         dedup(out)
     }
 
-    fn resolve_flux_path(&self, object: ObjectId, flux: &[FluxKustomization], out: &[Instance]) -> Option<String> {
+    fn resolve_flux_path(
+        &self,
+        object: ObjectId,
+        flux: &[FluxKustomization],
+        out: &[Instance],
+    ) -> Option<String> {
         let raw = self.repo.object_node(object).str_at(&["spec", "path"])?;
         out.iter()
             .filter(|i| i.object == object)
@@ -271,13 +356,24 @@ impl<'r> Builds<'r> {
         };
         let ns = fk.target_namespace.as_deref();
         self.build_dir(path, ns, ctx, out, &mut Vec::new());
-        let inner_ns = ns.or_else(|| self.repo.kustomize_in(path).and_then(|k| k.namespace.as_deref()));
+        let inner_ns = ns.or_else(|| {
+            self.repo
+                .kustomize_in(path)
+                .and_then(|k| k.namespace.as_deref())
+        });
         for c in &fk.components {
             self.build_component(c, inner_ns, Includer::Flux(f), ctx, out);
         }
     }
 
-    fn build_component(&self, entry: &PathEntry, ns: Option<&str>, by: Includer, ctx: Ctx, out: &mut Vec<Instance>) {
+    fn build_component(
+        &self,
+        entry: &PathEntry,
+        ns: Option<&str>,
+        by: Includer,
+        ctx: Ctx,
+        out: &mut Vec<Instance>,
+    ) {
         let Some(dir) = &entry.resolved else { return };
         let Some(&cid) = self.repo.kustomize_by_dir.get(dir.as_str()) else {
             return;
@@ -299,8 +395,17 @@ impl<'r> Builds<'r> {
         }
     }
 
-    fn build_entry(&self, entry: &PathEntry, ns: Option<&str>, ctx: Ctx, out: &mut Vec<Instance>, stack: &mut Vec<String>) {
-        let Some(target) = &entry.resolved else { return };
+    fn build_entry(
+        &self,
+        entry: &PathEntry,
+        ns: Option<&str>,
+        ctx: Ctx,
+        out: &mut Vec<Instance>,
+        stack: &mut Vec<String>,
+    ) {
+        let Some(target) = &entry.resolved else {
+            return;
+        };
         if let Some(&file) = self.file_by_path.get(target.as_str()) {
             self.emit_file(file, ns, ctx, out);
         } else if self.repo.is_dir(target) {
@@ -310,7 +415,14 @@ impl<'r> Builds<'r> {
 
     /// Builds a directory: its kustomization, or (as Flux generates one) every
     /// manifest below it, taking subdirectories with a kustomization whole.
-    fn build_dir(&self, dir: &str, ns: Option<&str>, ctx: Ctx, out: &mut Vec<Instance>, stack: &mut Vec<String>) {
+    fn build_dir(
+        &self,
+        dir: &str,
+        ns: Option<&str>,
+        ctx: Ctx,
+        out: &mut Vec<Instance>,
+        stack: &mut Vec<String>,
+    ) {
         if stack.iter().any(|d| d == dir) || stack.len() > 64 {
             return;
         }
@@ -327,14 +439,27 @@ impl<'r> Builds<'r> {
                 }
             }
         } else {
-            let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+            let prefix = if dir.is_empty() {
+                String::new()
+            } else {
+                format!("{dir}/")
+            };
             let mut taken: BTreeSet<String> = BTreeSet::new();
             for (fid, file) in self.repo.files.iter().enumerate() {
-                let Some(rest) = file.path.strip_prefix(&prefix) else { continue };
+                let Some(rest) = file.path.strip_prefix(&prefix) else {
+                    continue;
+                };
                 // The outermost subdirectory with a kustomization is built as a whole.
                 let mut sub = String::from(dir);
                 let mut owner = None;
-                for part in rest.split('/').rev().skip(1).collect::<Vec<_>>().into_iter().rev() {
+                for part in rest
+                    .split('/')
+                    .rev()
+                    .skip(1)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                {
                     if !sub.is_empty() {
                         sub.push('/');
                     }

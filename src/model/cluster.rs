@@ -55,11 +55,19 @@ fn from_pools(repo: &Repository) -> Option<DualStack> {
             continue;
         }
         let node = repo.object_node(id);
-        let blocks = node.path(&["spec", "blocks"]).into_iter().flat_map(|b| b.items());
-        let cidrs = node.path(&["spec", "cidrs"]).into_iter().flat_map(|b| b.items());
+        let blocks = node
+            .path(&["spec", "blocks"])
+            .into_iter()
+            .flat_map(|b| b.items());
+        let cidrs = node
+            .path(&["spec", "cidrs"])
+            .into_iter()
+            .flat_map(|b| b.items());
         for block in blocks.chain(cidrs) {
             for key in ["cidr", "start", "stop"] {
-                let Some(value) = block.get(key) else { continue };
+                let Some(value) = block.get(key) else {
+                    continue;
+                };
                 let slot = match value.as_str().and_then(family) {
                     Some(4) => &mut v4,
                     Some(6) => &mut v6,
@@ -71,7 +79,8 @@ fn from_pools(repo: &Repository) -> Option<DualStack> {
     }
     let (_, (file, span)) = (v4?, v6?);
     Some(DualStack {
-        reason: "the repository's CiliumLoadBalancerIPPools hold both IPv4 and IPv6 addresses".into(),
+        reason: "the repository's CiliumLoadBalancerIPPools hold both IPv4 and IPv6 addresses"
+            .into(),
         at: Some((file, span)),
     })
 }

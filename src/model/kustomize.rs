@@ -96,7 +96,10 @@ mod tests {
     fn joins_and_stays_inside_the_root() {
         assert_eq!(join("a/b", "../c").as_deref(), Some("a/c"));
         assert_eq!(join("a", "./x.yaml").as_deref(), Some("a/x.yaml"));
-        assert_eq!(join("", "./kubernetes/apps").as_deref(), Some("kubernetes/apps"));
+        assert_eq!(
+            join("", "./kubernetes/apps").as_deref(),
+            Some("kubernetes/apps")
+        );
         assert_eq!(join("a", "../../etc/passwd"), None);
         assert_eq!(join("a", "/etc/passwd"), None);
         assert_eq!(join("a", "https://github.com/x/y"), None);

@@ -17,7 +17,7 @@ use crate::yaml::{NodeId, NodeRef, Span};
 
 pub use cluster::{ClusterFacts, DualStack};
 pub use helm::HelmRelease;
-pub use kustomize::{Includer, Kustomize, PathEntry};
+pub use kustomize::{Includer, Kustomize, PathEntry, join, parent_dir};
 pub use subst::Vars;
 pub use talos::{TalosConfig, TalosSource};
 
@@ -57,12 +57,17 @@ impl Object {
 #[derive(Debug)]
 pub struct FluxKustomization {
     pub object: ObjectId,
+    /// The source is this repository (not another Git repository or artifact).
+    pub local_source: bool,
     /// `spec.path` as a directory relative to the root ("" is the root), when it is local.
     pub path: Option<String>,
     pub target_namespace: Option<String>,
     pub substitute: Vars,
     /// `spec.components`, resolved against `spec.path`, with their source spans.
     pub components: Vec<PathEntry>,
+    /// The outermost Flux Kustomization above this one (itself when none
+    /// builds it): one per cluster in a repository that holds several.
+    pub cluster: FluxId,
 }
 
 /// One object as a build produces it: the namespace the build gives it, the
@@ -121,15 +126,25 @@ impl Repository {
     /// How the builds produce an object. An object no build reaches has one
     /// instance with the namespace written in it.
     pub fn instances(&self, object: ObjectId) -> impl Iterator<Item = &Instance> + '_ {
-        self.instances_of[object].iter().map(|&i| &self.instances[i])
+        self.instances_of[object]
+            .iter()
+            .map(|&i| &self.instances[i])
     }
 
     pub fn kustomize_in(&self, dir: &str) -> Option<&Kustomize> {
-        self.kustomize_by_dir.get(dir).map(|&i| &self.kustomizations[i])
+        self.kustomize_by_dir
+            .get(dir)
+            .map(|&i| &self.kustomizations[i])
     }
 
     pub fn is_dir(&self, dir: &str) -> bool {
         self.dirs.contains(dir)
+    }
+
+    /// The cluster an instance is applied to (see `FluxKustomization::cluster`);
+    /// `None` when no Flux Kustomization applies it.
+    pub fn cluster_of(&self, instance: &Instance) -> Option<FluxId> {
+        instance.flux.map(|f| self.flux[f].cluster)
     }
 
     /// The variables Flux substitutes into an instance.

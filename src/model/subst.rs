@@ -8,7 +8,8 @@ pub type Vars = BTreeMap<String, String>;
 /// Whether `s` contains a `${` that Flux would substitute.
 pub fn has_vars(s: &str) -> bool {
     let b = s.as_bytes();
-    (0..b.len().saturating_sub(1)).any(|i| b[i] == b'$' && b[i + 1] == b'{' && (i == 0 || b[i - 1] != b'$'))
+    (0..b.len().saturating_sub(1))
+        .any(|i| b[i] == b'$' && b[i + 1] == b'{' && (i == 0 || b[i - 1] != b'$'))
 }
 
 /// Substitutes `${VAR}`, `${VAR:=default}`, `${VAR:-default}`, `${VAR=default}`
@@ -87,14 +88,20 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vars {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn defaults_nest_and_escapes_collapse() {
         let v = vars(&[("APP", "plex"), ("EMPTY", "")]);
         assert_eq!(substitute("${APP}-data", &v).as_deref(), Some("plex-data"));
-        assert_eq!(substitute("${VOLSYNC_PVC:=${APP}}", &v).as_deref(), Some("plex"));
+        assert_eq!(
+            substitute("${VOLSYNC_PVC:=${APP}}", &v).as_deref(),
+            Some("plex")
+        );
         assert_eq!(substitute("${EMPTY:=x}", &v).as_deref(), Some("x"));
         assert_eq!(substitute("$${APP}", &v).as_deref(), Some("${APP}"));
         assert_eq!(substitute("${UNSET}", &v), None);

@@ -39,7 +39,8 @@ fn is_talconfig(doc: NodeRef) -> bool {
 fn is_machine_section(doc: NodeRef) -> bool {
     doc.get("apiVersion").is_none()
         && doc.get("kind").is_none()
-        && (doc.get("machine").is_some_and(|m| m.is_map()) || doc.get("cluster").is_some_and(|m| m.is_map()))
+        && (doc.get("machine").is_some_and(|m| m.is_map())
+            || doc.get("cluster").is_some_and(|m| m.is_map()))
 }
 
 pub(super) fn classify(file: FileId, source: &SourceFile) -> Option<TalosConfig> {
@@ -55,11 +56,13 @@ pub(super) fn classify(file: FileId, source: &SourceFile) -> Option<TalosConfig>
             kind = Some(TalosSource::Talconfig);
         } else if root.is_none() && is_machine_section(doc) {
             root = Some(doc.id());
-            kind = Some(if doc.str_at(&["version"]) == Some("v1alpha1") && doc.get("machine").is_some() {
-                TalosSource::MachineConfig
-            } else {
-                TalosSource::Patch
-            });
+            kind = Some(
+                if doc.str_at(&["version"]) == Some("v1alpha1") && doc.get("machine").is_some() {
+                    TalosSource::MachineConfig
+                } else {
+                    TalosSource::Patch
+                },
+            );
         }
     }
     let source = match kind {

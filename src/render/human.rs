@@ -3,8 +3,8 @@
 use std::fmt::{self, Write};
 
 use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode,
-    SourceSpan, SpanContents,
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
 };
 
 use super::{RenderOptions, count};
@@ -66,7 +66,9 @@ impl miette::Diagnostic for Shown<'_> {
         if self.related.is_empty() {
             return None;
         }
-        Some(Box::new(self.related.iter().map(|r| r as &dyn miette::Diagnostic)))
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
     }
 }
 
@@ -111,11 +113,17 @@ fn source(file: &SourceFile) -> Src<'_> {
 
 fn shown<'a>(report: &'a Report, d: &'a Diagnostic) -> Shown<'a> {
     let files = &report.repo.files;
-    let mut labels = vec![LabeledSpan::new_primary_with_span(Some("here".to_string()), span(d.span))];
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        Some("here".to_string()),
+        span(d.span),
+    )];
     let mut related = Vec::new();
     for r in &d.related {
         if r.file == d.file {
-            labels.push(LabeledSpan::new_with_span(Some(r.message.clone()), span(r.span)));
+            labels.push(LabeledSpan::new_with_span(
+                Some(r.message.clone()),
+                span(r.span),
+            ));
         } else {
             related.push(Shown {
                 message: format!("{}: {}", files[r.file].path, r.message),
@@ -123,7 +131,10 @@ fn shown<'a>(report: &'a Report, d: &'a Diagnostic) -> Shown<'a> {
                 severity: Severity::Info,
                 help: None,
                 source: source(&files[r.file]),
-                labels: vec![LabeledSpan::new_with_span(Some(r.message.clone()), span(r.span))],
+                labels: vec![LabeledSpan::new_with_span(
+                    Some(r.message.clone()),
+                    span(r.span),
+                )],
                 related: Vec::new(),
             });
         }

@@ -28,5 +28,9 @@ pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
 }
 
 pub(crate) fn count(report: &Report, severity: Severity) -> usize {
-    report.diagnostics.iter().filter(|d| d.severity == severity).count()
+    report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == severity)
+        .count()
 }

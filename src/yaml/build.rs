@@ -22,7 +22,11 @@ pub fn parse(text: &str) -> Yaml {
     let mut yaml = parse_text(&spaced);
     // Map offsets in the spaced text back to the original.
     let back = |o: &mut u32| {
-        let before = inserted.iter().enumerate().take_while(|(i, at)| (**at + i) < *o as usize).count();
+        let before = inserted
+            .iter()
+            .enumerate()
+            .take_while(|(i, at)| (**at + i) < *o as usize)
+            .count();
         *o -= before as u32;
     };
     for n in &mut yaml.nodes {
@@ -65,7 +69,8 @@ fn alias_keys(text: &str) -> Vec<usize> {
             .map_or(b.len(), |p| p + i + 1);
         if name_end > i + 1
             && b.get(name_end) == Some(&b':')
-            && b.get(name_end + 1).is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+            && b.get(name_end + 1)
+                .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
         {
             out.push(name_end);
         }
@@ -311,7 +316,10 @@ fn parse_part(part: &str, base: usize, yaml: &mut Yaml) -> Result<(), usize> {
                 .map(|c| b.yaml.nodes[c as usize].span.end as usize);
                 let node = &mut b.yaml.nodes[id as usize];
                 // Block collections end where their last child ends; flow ones at the bracket.
-                let open = part.as_bytes().get(node.span.start as usize - base).copied();
+                let open = part
+                    .as_bytes()
+                    .get(node.span.start as usize - base)
+                    .copied();
                 let close = match last_child_end {
                     Some(c) if !matches!(open, Some(b'[' | b'{')) => c,
                     _ => end,

@@ -138,9 +138,7 @@ impl<'a> NodeRef<'a> {
         }
         let merged = NodeRef::new(self.yaml, merged?);
         if merged.is_seq() {
-            merged
-                .items()
-                .find_map(|m| m.entry_depth(key, depth + 1))
+            merged.items().find_map(|m| m.entry_depth(key, depth + 1))
         } else {
             merged.entry_depth(key, depth + 1)
         }

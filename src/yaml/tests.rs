@@ -1,6 +1,6 @@
 use super::*;
 
-fn text_at<'t>(text: &'t str, span: Span) -> &'t str {
+fn text_at(text: &str, span: Span) -> &str {
     &text[span.start as usize..span.end as usize]
 }
 

@@ -59,7 +59,11 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         if obj.group() != "kustomize.toolkit.fluxcd.io" {
             continue;
         }
-        let Some(key) = repo.object_node(id).get("spec").and_then(|s| s.key_span("retryInterval")) else {
+        let Some(key) = repo
+            .object_node(id)
+            .get("spec")
+            .and_then(|s| s.key_span("retryInterval"))
+        else {
             continue;
         };
         out.push(
