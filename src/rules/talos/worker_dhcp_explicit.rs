@@ -1,14 +1,665 @@
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
+//! Talos workers whose links are left to default DHCP, or that ask for DHCP
+//! beside static addresses.
+//!
+//! Talos runs a DHCP client on every physical link that has no explicit
+//! configuration. A legacy `machine.network.interfaces` entry turns that off
+//! for its own link only; any link or DHCP document of the multi-document
+//! format (Talos 1.12+) turns it off on every link.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Diagnostic, FileId, Severity};
+use crate::model::{Repository, TalosConfig, TalosSource};
 use crate::rules::Rule;
+use crate::yaml::{NodeRef, Span};
 
 pub static RULE: Rule = Rule {
     id: "talos/worker-dhcp-explicit",
     severity: Severity::Error,
     enabled: true,
-    summary: "TODO",
+    summary: "a Talos worker leaves its links to default DHCP, or runs DHCP beside static addresses",
     page: include_str!("../../../lints/talos/worker-dhcp-explicit.md"),
     check: Some(check),
 };
 
-fn check(_repo: &Repository, _out: &mut Vec<Diagnostic>) {}
+/// Multi-document kinds that configure a link or its DHCP client: any one of
+/// them in a config turns default DHCP off on all links.
+const LINK_KINDS: &[&str] = &[
+    "BondConfig",
+    "BridgeConfig",
+    "DHCPv4Config",
+    "DHCPv6Config",
+    "DummyLinkConfig",
+    "LinkConfig",
+    "VLANConfig",
+    "VRFConfig",
+    "VethConfig",
+    "WireguardConfig",
+];
+
+const MSG_NO_LINKS: &str = "Talos runs DHCP on every physical link without explicit configuration, so the node gets a DHCP lease beside its static node IP; two addresses confuse the NodeIPController (\"node IP skipped\") and can end in a zombie kubelet";
+
+const MSG_NO_DHCP_STATED: &str = "a listed interface has DHCP off implicitly, but every physical link that is not listed still runs DHCP and can add a second address beside the node IP";
+
+const MSG_DUAL: &str = "the link gets a DHCP lease beside its static address, and two addresses confuse the NodeIPController (\"node IP skipped\") and can end in a zombie kubelet";
+
+const HELP_DUAL: &str =
+    "set `dhcp: false` to keep only the static `addresses`, or remove `addresses` to rely on DHCP";
+
+fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+    let mut findings = Findings::default();
+    for t in &repo.talos {
+        match t.source {
+            TalosSource::MachineConfig | TalosSource::Patch => {
+                machine_config(repo, t, &mut findings)
+            }
+            TalosSource::Talconfig => talconfig(repo, t, &mut findings),
+        }
+    }
+    findings.emit(out);
+}
+
+// ---------------------------------------------------------------------------
+// What a worker's configuration says about its links.
+
+/// A place in the repository.
+type At = (FileId, Span);
+
+/// Maps a span of the node tree being read to a place in a repository file.
+/// Inline talhelper patches are parsed from a string, so their spans need it.
+type Mapper<'m> = &'m dyn Fn(Span) -> At;
+
+#[derive(Debug)]
+struct Iface {
+    /// `interface:` as written (for `dhcp: false` written elsewhere on the same link).
+    name: Option<String>,
+    /// `dhcp:` is written on it (or on its bond or one of its VLANs).
+    states_dhcp: bool,
+    dhcp_false: bool,
+    /// `dhcp: true` beside static addresses of a family DHCP runs for: the
+    /// `dhcp` keys, with how to name the link.
+    dual: Vec<(At, String)>,
+    /// talhelper (Talos 1.12+) turns it into a link document (LinkConfig,
+    /// BondConfig, VLANConfig, BridgeConfig or DHCP document).
+    makes_link_doc: bool,
+}
+
+#[derive(Debug, Default)]
+struct Net {
+    ifaces: Vec<Iface>,
+    /// The first `interfaces:` (`networkInterfaces:`) key that lists interfaces.
+    ifaces_at: Option<At>,
+    /// A link or DHCP document of the multi-document format.
+    link_docs: bool,
+    /// Something that may configure links but cannot be read (a missing patch
+    /// file, a JSON patch on the network, a templated value).
+    unknown: bool,
+}
+
+impl Net {
+    fn add_interfaces(&mut self, key: Option<Span>, list: NodeRef, map: Mapper) {
+        if !list.is_seq() {
+            if !list.is_null() {
+                self.unknown = true;
+            }
+            return;
+        }
+        let before = self.ifaces.len();
+        for item in list.items() {
+            match iface(item, map) {
+                Some(i) => self.ifaces.push(i),
+                None => self.unknown = true,
+            }
+        }
+        if self.ifaces.len() > before && self.ifaces_at.is_none() {
+            self.ifaces_at = Some(map(key.unwrap_or(list.span())));
+        }
+    }
+
+    /// Reads one document of a machine config or a patch.
+    fn add_document(&mut self, doc: NodeRef, map: Mapper) {
+        if is_talos_document(doc) {
+            if doc
+                .str_at(&["kind"])
+                .is_some_and(|k| LINK_KINDS.contains(&k))
+            {
+                self.link_docs = true;
+            }
+            return;
+        }
+        if doc.is_seq() {
+            self.add_json_patch(doc, map);
+            return;
+        }
+        let Some(network) = doc.path(&["machine", "network"]) else {
+            return;
+        };
+        if let Some((key, list)) = network.entry("interfaces") {
+            self.add_interfaces(Some(key.span()), list, map);
+        } else if !network.is_map() && !network.is_null() {
+            self.unknown = true;
+        }
+    }
+
+    /// An RFC 6902 JSON patch: its operations on `/machine/network`.
+    fn add_json_patch(&mut self, ops: NodeRef, map: Mapper) {
+        for op in ops.items() {
+            let Some(path) = op.str_at(&["path"]) else {
+                continue;
+            };
+            let path = path.trim_end_matches('/');
+            if !path.starts_with("/machine/network") && !"/machine/network".starts_with(path) {
+                continue;
+            }
+            let at = op.get("path").map(|p| p.span());
+            let verb = op.str_at(&["op"]).unwrap_or("");
+            let value = op.get("value");
+            match (verb, path, value) {
+                ("add" | "replace", "/machine/network/interfaces", Some(v)) => {
+                    self.add_interfaces(at, v, map)
+                }
+                ("add" | "replace", p, Some(v))
+                    if p.strip_prefix("/machine/network/interfaces/")
+                        .is_some_and(|i| i == "-" || i.parse::<u32>().is_ok())
+                        && v.is_map() =>
+                {
+                    match iface(v, map) {
+                        Some(i) => {
+                            self.ifaces.push(i);
+                            if self.ifaces_at.is_none() {
+                                self.ifaces_at = at.map(map);
+                            }
+                        }
+                        None => self.unknown = true,
+                    }
+                }
+                ("add" | "replace", "/machine/network", Some(v)) if v.is_map() => {
+                    if let Some((key, list)) = v.entry("interfaces") {
+                        self.add_interfaces(Some(key.span()), list, map);
+                    }
+                }
+                // Other keys of the network (hostname, nameservers) leave links alone.
+                ("add" | "replace" | "remove", p, _)
+                    if p.starts_with("/machine/network/")
+                        && !p.starts_with("/machine/network/interfaces") => {}
+                _ => self.unknown = true,
+            }
+        }
+    }
+
+    /// Whether `dhcp:` is stated somewhere for this worker's listed links.
+    fn states_dhcp(&self) -> bool {
+        self.ifaces.iter().any(|i| i.states_dhcp)
+    }
+}
+
+/// One entry of `interfaces` / `networkInterfaces`. `None` when it is not a mapping.
+fn iface(item: NodeRef, map: Mapper) -> Option<Iface> {
+    if !item.is_map() {
+        return None;
+    }
+    let name = item.str_at(&["interface"]).map(str::to_string);
+    let label = match &name {
+        Some(n) => format!("interface `{n}`"),
+        None if item.get("deviceSelector").is_some() => {
+            "the interface selected by `deviceSelector`".to_string()
+        }
+        None => "the interface".to_string(),
+    };
+    let mut states_dhcp = item.get("dhcp").is_some();
+    let mut dual = Vec::new();
+    if let Some(at) = dual_dhcp(item) {
+        dual.push((map(at), label.clone()));
+    }
+    if item.path(&["bond", "dhcp"]).is_some() {
+        states_dhcp = true;
+    }
+    let vlans = item.get("vlans");
+    for vlan in vlans.into_iter().flat_map(|v| v.items()) {
+        if vlan.get("dhcp").is_some() {
+            states_dhcp = true;
+        }
+        if let Some(at) = dual_dhcp(vlan) {
+            let id = vlan.get("vlanId").and_then(|v| v.as_str()).unwrap_or("?");
+            dual.push((map(at), format!("VLAN {id} of {label}")));
+        }
+    }
+    let has = |k: &str| item.get(k).is_some_and(|v| !v.is_null());
+    let makes_link_doc = item.get("dhcp").and_then(|d| d.as_bool()) == Some(true)
+        || [
+            "addresses",
+            "cidr",
+            "routes",
+            "mtu",
+            "bond",
+            "bridge",
+            "vlans",
+        ]
+        .iter()
+        .any(|k| has(k));
+    Some(Iface {
+        name,
+        states_dhcp,
+        dhcp_false: item.get("dhcp").and_then(|d| d.as_bool()) == Some(false),
+        dual,
+        makes_link_doc,
+    })
+}
+
+/// The span of the `dhcp` key when a device runs DHCP beside static
+/// addresses of an address family its DHCP client serves.
+fn dual_dhcp(dev: NodeRef) -> Option<Span> {
+    let (key, value) = dev.entry("dhcp")?;
+    if value.as_bool() != Some(true) {
+        return None;
+    }
+    let mut addresses: Vec<&str> = dev
+        .get("addresses")
+        .into_iter()
+        .flat_map(|a| a.items())
+        .filter_map(|a| a.as_str())
+        .collect();
+    addresses.extend(dev.get("cidr").and_then(|c| c.as_str()));
+    // `dhcpOptions.ipv4` defaults to true, `ipv6` to false.
+    let opts = dev.get("dhcpOptions");
+    let v4 = opts
+        .and_then(|o| o.get("ipv4"))
+        .and_then(|b| b.as_bool())
+        .unwrap_or(true);
+    let v6 = opts
+        .and_then(|o| o.get("ipv6"))
+        .and_then(|b| b.as_bool())
+        .unwrap_or(false);
+    addresses
+        .iter()
+        .any(|a| if a.contains(':') { v6 } else { v4 })
+        .then(|| key.span())
+}
+
+fn is_talos_document(doc: NodeRef) -> bool {
+    doc.str_at(&["apiVersion"]) == Some("v1alpha1") && doc.str_at(&["kind"]).is_some()
+}
+
+/// A value that a template or substitution fills in later.
+fn templated(s: &str) -> bool {
+    s.contains("${") || s.contains("{{")
+}
+
+// ---------------------------------------------------------------------------
+// Findings, merged when several workers share the configuration at fault.
+
+/// Which of the three findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Finding {
+    NoLinks,
+    NoDhcpStated,
+    DhcpAndAddresses,
+}
+
+struct Entry {
+    head: String,
+    help: &'static str,
+    workers: Vec<String>,
+}
+
+#[derive(Default)]
+struct Findings {
+    by_place: BTreeMap<(FileId, Span, Finding), Entry>,
+}
+
+impl Findings {
+    fn add(
+        &mut self,
+        at: At,
+        what: Finding,
+        head: String,
+        help: &'static str,
+        worker: Option<&str>,
+    ) {
+        let e = self
+            .by_place
+            .entry((at.0, at.1, what))
+            .or_insert_with(|| Entry {
+                head,
+                help,
+                workers: Vec::new(),
+            });
+        if let Some(w) = worker
+            && !e.workers.iter().any(|n| n == w)
+        {
+            e.workers.push(w.to_string());
+        }
+    }
+
+    fn emit(self, out: &mut Vec<Diagnostic>) {
+        for ((file, span, what), e) in self.by_place {
+            let severity = match what {
+                Finding::NoLinks => Severity::Error,
+                Finding::NoDhcpStated | Finding::DhcpAndAddresses => Severity::Warning,
+            };
+            let quoted: Vec<String> = e.workers.iter().map(|w| format!("`{w}`")).collect();
+            let message = match quoted.len() {
+                0 => format!("this worker: {}", e.head),
+                1 => format!("worker {}: {}", quoted[0], e.head),
+                _ => format!("workers {}: {}", quoted.join(", "), e.head),
+            };
+            out.push(Diagnostic::new(RULE.id, severity, file, span, message).help(e.help));
+        }
+    }
+}
+
+/// The three checks, on one worker's view of its links.
+struct Judge<'a> {
+    findings: &'a mut Findings,
+    worker: Option<&'a str>,
+}
+
+impl Judge<'_> {
+    /// `generated_link_docs`: talhelper turns this worker's `networkInterfaces`
+    /// into link documents (Talos 1.12+), which turn default DHCP off on all links.
+    fn judge(&mut self, net: &Net, anchor: At, talhelper: bool, generated_link_docs: bool) {
+        let (list, help_list) = if talhelper {
+            (
+                "`networkInterfaces`",
+                "add `networkInterfaces` to the node (or to `worker:` for every worker) with `dhcp: false` and its static `addresses`, or `dhcp: true` where DHCP is meant",
+            )
+        } else {
+            (
+                "`machine.network.interfaces`",
+                "list the interface under `machine.network.interfaces` with `dhcp: false` (and its static `addresses`), or `dhcp: true` where DHCP is meant; with Talos 1.12+ a `LinkConfig` document for the link also turns default DHCP off",
+            )
+        };
+        if net.ifaces.is_empty() && !net.link_docs && !net.unknown {
+            self.findings.add(
+                anchor,
+                Finding::NoLinks,
+                format!(
+                    "no link configuration (no {list} and no link or DHCP document): {MSG_NO_LINKS}"
+                ),
+                help_list,
+                self.worker,
+            );
+        }
+        if !net.ifaces.is_empty()
+            && !net.states_dhcp()
+            && !net.link_docs
+            && !net.unknown
+            && !generated_link_docs
+            && let Some(at) = net.ifaces_at
+        {
+            self.findings.add(
+                at,
+                Finding::NoDhcpStated,
+                format!("no listed interface states `dhcp:`: {MSG_NO_DHCP_STATED}"),
+                "state `dhcp: false` on the interface (or `dhcp: true` where DHCP is meant)",
+                self.worker,
+            );
+        }
+        for i in &net.ifaces {
+            // `dhcp: false` written for the same link elsewhere (a later patch) wins.
+            let overridden = i.name.is_some()
+                && net
+                    .ifaces
+                    .iter()
+                    .any(|o| !std::ptr::eq(o, i) && o.dhcp_false && o.name == i.name);
+            if overridden {
+                continue;
+            }
+            for (at, label) in &i.dual {
+                self.findings.add(
+                    *at,
+                    Finding::DhcpAndAddresses,
+                    format!("{label} has `dhcp: true` and static `addresses`: {MSG_DUAL}"),
+                    HELP_DUAL,
+                    self.worker,
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Full machine configs, and patch files that say they are for a worker.
+
+fn machine_config(repo: &Repository, t: &TalosConfig, findings: &mut Findings) {
+    let Some(root) = t.root else { return };
+    let doc = repo.node(t.file, root);
+    let Some((machine_key, machine)) = doc.entry("machine") else {
+        return;
+    };
+    let type_entry = machine.entry("type");
+    let patch = t.source == TalosSource::Patch;
+    let is_worker = match type_entry {
+        // A patch is judged only when it says it is for a worker.
+        Some((_, v)) if patch => matches!(v.as_str(), Some("worker" | "join")),
+        Some((_, v)) if v.is_null() => true,
+        Some((_, v)) => matches!(v.as_str(), Some("worker" | "join" | "")),
+        // Absent: Talos reads it as a worker, but only a full config says so
+        // (a patch without `type` is for whatever it is applied to).
+        None => !patch && doc.get("cluster").is_some(),
+    };
+    if !is_worker {
+        return;
+    }
+    let file = t.file;
+    let map = move |s: Span| (file, s);
+    let mut net = Net::default();
+    net.add_document(doc, &map);
+    for &d in &t.documents {
+        net.add_document(repo.node(t.file, d), &map);
+    }
+    let anchor = machine
+        .key_span("network")
+        .or_else(|| type_entry.map(|(k, _)| k.span()))
+        .unwrap_or(machine_key.span());
+    Judge {
+        findings,
+        worker: None,
+    }
+    .judge(&net, (file, anchor), false, false);
+}
+
+// ---------------------------------------------------------------------------
+// talhelper `talconfig.yaml`.
+
+fn talconfig(repo: &Repository, t: &TalosConfig, findings: &mut Findings) {
+    let Some(root) = t.root else { return };
+    let doc = repo.node(t.file, root);
+    let Some(nodes) = doc.get("nodes") else {
+        return;
+    };
+    let dir = t_dir(&repo.files[t.file].path);
+    let multidoc = doc
+        .str_at(&["talosVersion"])
+        .and_then(talos_minor)
+        .is_some_and(|(major, minor)| major > 1 || (major == 1 && minor >= 12));
+    let group = doc.get("worker");
+    let global = doc.get("patches");
+    for node in nodes.items() {
+        // talhelper requires `hostname`; other tools' `nodes:` lists (topf's
+        // `host`/`role`) are not talhelper nodes.
+        let Some((hostname_key, hostname)) = node.entry("hostname") else {
+            continue;
+        };
+        if node.get("role").is_some() {
+            continue;
+        }
+        let cp = node.entry("controlPlane");
+        match cp {
+            Some((_, v)) if v.as_bool() == Some(false) || v.is_null() => {}
+            None => {}
+            Some(_) => continue,
+        }
+        let name = hostname.as_str().unwrap_or("?");
+        let file = t.file;
+        let map = move |s: Span| (file, s);
+        let mut net = Net::default();
+        let own = node
+            .entry("networkInterfaces")
+            .filter(|(_, v)| v.items().next().is_some());
+        let ifaces = own.or_else(|| group.and_then(|g| g.entry("networkInterfaces")));
+        if let Some((key, list)) = ifaces {
+            net.add_interfaces(Some(key.span()), list, &map);
+        }
+        // Only `networkInterfaces` are converted; patches stay in the v1alpha1 document.
+        let generated = multidoc && net.ifaces.iter().any(|i| i.makes_link_doc);
+        let override_group = node.get("overridePatches").and_then(|v| v.as_bool()) == Some(true);
+        let lists = [
+            global,
+            group
+                .and_then(|g| g.get("patches"))
+                .filter(|_| !override_group),
+            node.get("patches"),
+        ];
+        for list in lists.into_iter().flatten() {
+            if !list.is_seq() {
+                net.unknown = true;
+                continue;
+            }
+            for entry in list.items() {
+                apply_patch(repo, t.file, &dir, entry, &mut net);
+            }
+        }
+        let anchor = cp.map_or(hostname_key.span(), |(k, _)| k.span());
+        Judge {
+            findings,
+            worker: Some(name),
+        }
+        .judge(&net, (t.file, anchor), true, generated);
+    }
+}
+
+/// `v1.12.6` -> (1, 12).
+fn talos_minor(v: &str) -> Option<(u32, u32)> {
+    let v = v.trim().trim_start_matches('v');
+    let mut parts = v.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts
+        .next()?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    Some((major, minor))
+}
+
+fn t_dir(path: &str) -> String {
+    path.rsplit_once('/')
+        .map_or(String::new(), |(d, _)| d.to_string())
+}
+
+/// Joins a relative path onto a directory; `None` when it leaves the root.
+fn join(dir: &str, rel: &str) -> Option<String> {
+    if rel.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in rel.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Reads one talhelper patch entry: `@./file.yaml`, or inline YAML parsed here.
+fn apply_patch(repo: &Repository, file: FileId, dir: &str, entry: NodeRef, net: &mut Net) {
+    let Some(text) = entry.as_str() else {
+        // Not a string: talhelper reads only strings here.
+        if !entry.is_null() {
+            net.unknown = true;
+        }
+        return;
+    };
+    if let Some(rel) = text.trim().strip_prefix('@') {
+        if templated(rel) {
+            net.unknown = true;
+            return;
+        }
+        let found = join(dir, rel).and_then(|p| {
+            repo.files
+                .binary_search_by(|f| f.path.as_str().cmp(p.as_str()))
+                .ok()
+        });
+        let Some(fid) = found else {
+            net.unknown = true;
+            return;
+        };
+        let map = move |s: Span| (fid, s);
+        for doc in repo.files[fid].yaml.documents() {
+            net.add_document(doc, &map);
+        }
+        return;
+    }
+    // An inline patch: parse it and map its spans back into the talconfig.
+    let yaml = crate::yaml::parse(text);
+    let source = &repo.files[file].text;
+    let lines = inline_lines(source, entry.span(), text);
+    let fallback = (
+        file,
+        Span::new(entry.span().start as usize, entry.span().start as usize + 1),
+    );
+    let map = move |s: Span| match &lines {
+        Some(lines) => map_inline(lines, file, s).unwrap_or(fallback),
+        None => fallback,
+    };
+    for doc in yaml.documents() {
+        net.add_document(doc, &map);
+    }
+}
+
+/// For a literal block scalar (`|`, `|-`, `|+`), the byte offset in the file
+/// of each line of its value: (offset in the value, offset in the file).
+/// `None` when the value cannot be found line by line in the file (folded or
+/// quoted strings).
+fn inline_lines(source: &str, span: Span, value: &str) -> Option<Vec<(usize, usize)>> {
+    let start = span.start as usize;
+    let rest = source.get(start..)?;
+    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let mut file_at = if rest.starts_with('|') {
+        start + rest.find('\n')? + 1
+    } else if source[line_start..start].bytes().all(|b| b == b' ') {
+        // The span starts at the content, on its first line.
+        line_start
+    } else {
+        return None;
+    };
+    let mut out = Vec::new();
+    let mut value_at = 0;
+    let mut indent = None;
+    for line in value.split_inclusive('\n') {
+        let content = line.trim_end_matches('\n');
+        let file_line_end = source[file_at..]
+            .find('\n')
+            .map_or(source.len(), |i| file_at + i);
+        let file_line = &source[file_at..file_line_end];
+        if content.is_empty() {
+            out.push((value_at, file_at));
+        } else {
+            let ind = *indent
+                .get_or_insert_with(|| file_line.len() - file_line.trim_start_matches(' ').len());
+            if file_line.get(ind..)? != content {
+                return None;
+            }
+            out.push((value_at, file_at + ind));
+        }
+        value_at += line.len();
+        file_at = (file_line_end + 1).min(source.len());
+    }
+    Some(out)
+}
+
+fn map_inline(lines: &[(usize, usize)], file: FileId, s: Span) -> Option<At> {
+    let (start, end) = (s.start as usize, s.end as usize);
+    let i = lines.partition_point(|&(v, _)| v <= start).checked_sub(1)?;
+    let (v, f) = lines[i];
+    // Spans inside one line map whole; longer ones keep their start.
+    let len = end - start;
+    let line_len = lines.get(i + 1).map_or(usize::MAX, |&(nv, _)| nv - v);
+    let len = if start - v + len <= line_len { len } else { 0 };
+    Some((file, Span::new(f + start - v, f + start - v + len)))
+}
