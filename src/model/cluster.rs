@@ -42,12 +42,24 @@ pub(super) fn facts(repo: &Repository, configured: Option<bool>) -> ClusterFacts
             at: None,
         }),
         Some(false) => None,
-        None => from_pools(repo).or_else(|| from_services(repo)),
+        // Pools that hold one family outweigh a Service's dual-stack policy
+        // (PreferDualStack is valid on a single-stack cluster too).
+        None => match pool_families(repo) {
+            (Some(_), Some((file, span))) => Some(DualStack {
+                reason: "the repository's CiliumLoadBalancerIPPools hold both IPv4 and IPv6 addresses".into(),
+                at: Some((file, span)),
+            }),
+            (None, None) => from_services(repo),
+            _ => None,
+        },
     };
     ClusterFacts { dual_stack }
 }
 
-fn from_pools(repo: &Repository) -> Option<DualStack> {
+type At = (FileId, Span);
+
+/// The first IPv4 and the first IPv6 address or range of the repository's pools.
+fn pool_families(repo: &Repository) -> (Option<At>, Option<At>) {
     let mut v4 = None;
     let mut v6 = None;
     for (id, obj) in repo.of_kind("CiliumLoadBalancerIPPool") {
@@ -77,12 +89,7 @@ fn from_pools(repo: &Repository) -> Option<DualStack> {
             }
         }
     }
-    let (_, (file, span)) = (v4?, v6?);
-    Some(DualStack {
-        reason: "the repository's CiliumLoadBalancerIPPools hold both IPv4 and IPv6 addresses"
-            .into(),
-        at: Some((file, span)),
-    })
+    (v4, v6)
 }
 
 fn from_services(repo: &Repository) -> Option<DualStack> {

@@ -15,7 +15,7 @@ use crate::diagnostic::FileId;
 use crate::source::SourceFile;
 use crate::yaml::{NodeId, NodeRef, Span};
 
-pub use cluster::{ClusterFacts, DualStack};
+pub use cluster::{ClusterFacts, DualStack, family};
 pub use helm::HelmRelease;
 pub use kustomize::{Includer, Kustomize, PathEntry, join, parent_dir};
 pub use subst::Vars;

@@ -1,14 +1,412 @@
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use crate::diagnostic::{Diagnostic, FileId, Severity};
+use crate::model::{Instance, Repository};
 use crate::rules::Rule;
+use crate::yaml::{NodeRef, Span};
 
 pub static RULE: Rule = Rule {
     id: "cilium/lbipam-dual-stack",
     severity: Severity::Error,
     enabled: true,
-    summary: "TODO",
+    summary: "On a dual-stack cluster, a LoadBalancer Service asks Cilium LB IPAM for addresses of one IP family only",
     page: include_str!("../../../lints/cilium/lbipam-dual-stack.md"),
     check: Some(check),
 };
 
-fn check(_repo: &Repository, _out: &mut Vec<Diagnostic>) {}
+/// The annotation LB IPAM reads, then its older alias (the new key wins when both are set).
+const KEYS: [&str; 2] = ["lbipam.cilium.io/ips", "io.cilium/lb-ipam-ips"];
+
+/// `loadBalancerClass` values LB IPAM serves; a Service of any other class is ignored by it.
+const CILIUM_CLASSES: [&str; 2] = ["io.cilium/bgp-control-plane", "io.cilium/l2-announcer"];
+
+/// One Service as written: a manifest, or a Service block in HelmRelease values.
+struct ServiceView<'a> {
+    file: FileId,
+    object: usize,
+    annotations: Option<NodeRef<'a>>,
+    /// The node holding `type`, `ipFamilyPolicy`, `ipFamilies`, `loadBalancerIP`, `loadBalancerClass`.
+    spec: Option<NodeRef<'a>>,
+    /// The Service type when it is not written (app-template: ClusterIP).
+    default_type: &'static str,
+}
+
+fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+    // One finding per place and kind, however many builds produce the Service.
+    let mut seen = HashSet::new();
+    let mut found = Vec::new();
+    for view in services(repo) {
+        for inst in repo.instances(view.object) {
+            check_instance(repo, &view, inst, &mut found);
+        }
+    }
+    for (d, kind) in found {
+        if seen.insert((d.file, d.span, kind)) {
+            out.push(d);
+        }
+    }
+}
+
+/// Every Service manifest (core v1) and every Service block of HelmRelease values.
+fn services(repo: &Repository) -> Vec<ServiceView<'_>> {
+    let mut views = Vec::new();
+    for (id, obj) in repo.of_kind("Service") {
+        if !obj.group().is_empty() {
+            continue;
+        }
+        let node = repo.object_node(id);
+        views.push(ServiceView {
+            file: obj.file,
+            object: id,
+            annotations: node.path(&["metadata", "annotations"]),
+            spec: node.get("spec"),
+            default_type: "ClusterIP",
+        });
+    }
+    for hr in &repo.helm_releases {
+        let Some(values) = hr.values else { continue };
+        let file = repo.objects[hr.object].file;
+        let Some(service) = repo
+            .node(file, values)
+            .get("service")
+            .filter(|s| s.is_map())
+        else {
+            continue;
+        };
+        let blocks: Vec<NodeRef> = if hr.app_template {
+            // bjw-s app-template: `service.<name>.{type, annotations, ipFamilyPolicy, ...}`.
+            service
+                .entries()
+                .map(|(_, v)| v)
+                .filter(|v| v.is_map())
+                .collect()
+        } else if service.get("type").and_then(|t| t.as_str()).is_some() {
+            // Other charts: a single `service:` block, recognised by its `type`.
+            vec![service]
+        } else {
+            Vec::new()
+        };
+        for block in blocks {
+            if block.get("enabled").and_then(|e| e.as_bool()) == Some(false) {
+                continue;
+            }
+            views.push(ServiceView {
+                file,
+                object: hr.object,
+                annotations: block.get("annotations"),
+                spec: Some(block),
+                default_type: "ClusterIP",
+            });
+        }
+    }
+    views
+}
+
+/// One requested address as written: its text after substitution and where it is.
+struct Entry {
+    /// The field it is written in (`loadBalancerIP` or the annotation key).
+    field: &'static str,
+    /// The entry as written (before substitution).
+    written: String,
+    /// The entry after substitution; `None` when a variable cannot be resolved.
+    rendered: Option<String>,
+    span: Span,
+}
+
+fn check_instance(
+    repo: &Repository,
+    view: &ServiceView,
+    inst: &Instance,
+    found: &mut Vec<(Diagnostic, u8)>,
+) {
+    let spec = view.spec;
+    let text_of =
+        |node: Option<NodeRef>| node.and_then(|n| n.as_str()).map(|s| repo.render(inst, s));
+    // The Service type, as the build renders it: skip what cannot be resolved.
+    let service_type = match text_of(spec.and_then(|s| s.get("type"))) {
+        None => Some(view.default_type.to_string()),
+        Some(t) => t,
+    };
+    if service_type.as_deref() != Some("LoadBalancer") {
+        return;
+    }
+    match text_of(spec.and_then(|s| s.get("loadBalancerClass"))) {
+        None => {}
+        Some(Some(class)) if CILIUM_CLASSES.contains(&class.as_str()) => {}
+        Some(_) => return, // another load balancer serves it (or the class is unknown)
+    }
+
+    let annotation = view
+        .annotations
+        .and_then(|a| {
+            KEYS.iter()
+                .find_map(|k| a.entry(k).map(|(key, value)| (*k, key, value)))
+        })
+        .filter(|(_, _, v)| v.as_str().is_some_and(|s| !s.trim().is_empty()));
+    let lb_ip = spec
+        .and_then(|s| s.entry("loadBalancerIP"))
+        .filter(|(_, v)| v.as_str().is_some_and(|s| !s.trim().is_empty()));
+    if annotation.is_none() && lb_ip.is_none() {
+        return; // no request: the pools assign addresses of every family the Service asks for
+    }
+
+    let file_text = &repo.files[view.file].text;
+    let mut entries = Vec::new();
+    if let Some((_, value)) = lb_ip {
+        entries.extend(split_entries(
+            repo,
+            inst,
+            file_text,
+            "loadBalancerIP",
+            value,
+        ));
+    }
+    if let Some((name, _, value)) = annotation {
+        entries.extend(split_entries(repo, inst, file_text, name, value));
+    }
+
+    // Every entry must be an address.
+    let mut bad = false;
+    let mut unresolved = false;
+    let mut v4 = Vec::new();
+    let mut v6 = Vec::new();
+    for e in &entries {
+        let Some(rendered) = &e.rendered else {
+            unresolved = true;
+            continue;
+        };
+        for part in rendered.split(',') {
+            let part = part.trim();
+            match parse_addr(part) {
+                Some(IpAddr::V4(_)) => v4.push(part.to_string()),
+                Some(IpAddr::V6(_)) => v6.push(part.to_string()),
+                None => {
+                    bad = true;
+                    found.push((bad_literal(view.file, e, part), 0));
+                }
+            }
+        }
+    }
+
+    // Only one family requested, on a dual-stack cluster.
+    let Some(dual) = repo.cluster.dual_stack.as_ref() else {
+        return;
+    };
+    if bad || unresolved || (!v4.is_empty() && !v6.is_empty()) || (v4.is_empty() && v6.is_empty()) {
+        return;
+    }
+    if single_stack(repo, inst, spec) {
+        return;
+    }
+    let (family, missing, addrs) = if v6.is_empty() {
+        ("IPv4", "IPv6", &v4)
+    } else {
+        ("IPv6", "IPv4", &v6)
+    };
+    let (at, through) = match annotation {
+        Some((name, key, _)) => (key.span(), format!("`{name}`")),
+        None => (
+            lb_ip.map(|(k, _)| k.span()).unwrap_or_default(),
+            "`loadBalancerIP`".to_string(),
+        ),
+    };
+    let through = if annotation.is_some() && lb_ip.is_some() {
+        format!("{through} and `loadBalancerIP`")
+    } else {
+        through
+    };
+    let shown = addrs
+        .iter()
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let example = if family == "IPv4" {
+        format!("{},<an IPv6 address of the pool>", addrs[0])
+    } else {
+        format!("<an IPv4 address of the pool>,{}", addrs[0])
+    };
+    let mut d = Diagnostic::new(
+        RULE.id,
+        Severity::Error,
+        view.file,
+        at,
+        format!(
+            "the cluster is dual-stack ({}), but this LoadBalancer Service requests only {family} ({shown}) through {through}: Cilium LB IPAM assigns exactly the addresses requested, so the Service gets no {missing} address",
+            dual.reason
+        ),
+    )
+    .help(format!(
+        "request one address of each family, for example `{}: {example}` (any order); if the Service is meant to have {family} only, say so with `ipFamilyPolicy: SingleStack`{}",
+        annotation.map_or(KEYS[0], |a| a.0),
+        if family == "IPv6" { " and `ipFamilies: [IPv6]`" } else { "" }
+    ));
+    if let Some((file, span)) = dual.at {
+        d = d.related(
+            file,
+            span,
+            "the cluster is taken to be dual-stack because of this",
+        );
+    }
+    found.push((d, 1));
+}
+
+/// A Service that states a single IP family: `ipFamilyPolicy: SingleStack`, a
+/// single entry in `ipFamilies` without a dual-stack policy (the API server then
+/// defaults the policy to SingleStack), or a chart's `ipDualStack.enabled: false`.
+fn single_stack(repo: &Repository, inst: &Instance, spec: Option<NodeRef>) -> bool {
+    let Some(spec) = spec else { return false };
+    let policy = spec
+        .get("ipFamilyPolicy")
+        .and_then(|p| p.as_str())
+        .and_then(|p| repo.render(inst, p));
+    if policy.as_deref() == Some("SingleStack") {
+        return true;
+    }
+    if policy.is_none()
+        && spec
+            .get("ipFamilies")
+            .is_some_and(|f| f.is_seq() && f.items().count() == 1)
+    {
+        return true;
+    }
+    spec.path(&["ipDualStack", "enabled"])
+        .and_then(|e| e.as_bool())
+        == Some(false)
+}
+
+/// `netip.ParseAddr`: an IPv4 or IPv6 address; an IPv6 zone (`%eth0`) is accepted.
+fn parse_addr(s: &str) -> Option<IpAddr> {
+    if let Ok(a) = s.parse::<IpAddr>() {
+        return Some(a);
+    }
+    let (addr, zone) = s.split_once('%')?;
+    if zone.is_empty() {
+        return None;
+    }
+    addr.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6)
+}
+
+fn bad_literal(file: FileId, e: &Entry, part: &str) -> Diagnostic {
+    let field = e.field;
+    let what = if part.is_empty() {
+        "an empty entry (a stray comma)".to_string()
+    } else if e.written.trim() != part {
+        format!(
+            "`{}` renders to `{part}`, which is not an IP address",
+            e.written.trim()
+        )
+    } else {
+        format!("`{part}` is not an IP address")
+    };
+    let help = if part.contains('/') {
+        "write the address without a prefix length: LB IPAM requests single addresses, the pools hold the ranges"
+    } else if part.is_empty() {
+        "remove the stray comma"
+    } else {
+        "write each entry as one IPv4 or IPv6 address, comma-separated, for example `10.101.27.122,fd00:101::1b:122`"
+    };
+    Diagnostic::new(
+        RULE.id,
+        Severity::Error,
+        file,
+        e.span,
+        format!("{what} in `{field}`: Cilium LB IPAM logs and skips an entry it cannot parse, so the Service requests fewer addresses than written"),
+    )
+    .help(help)
+}
+
+/// The comma-separated entries of a requested-address value, each with its
+/// span in the file (inside the quotes of a quoted scalar), rendered with the
+/// instance's Flux variables.
+fn split_entries(
+    repo: &Repository,
+    inst: &Instance,
+    file_text: &str,
+    field: &'static str,
+    value: NodeRef,
+) -> Vec<Entry> {
+    let Some(decoded) = value.as_str() else {
+        return Vec::new();
+    };
+    let span = value.span();
+    let source = file_text
+        .get(span.start as usize..span.end as usize)
+        .unwrap_or("");
+    let mut cursor = 0usize;
+    let mut out = Vec::new();
+    for segment in split_top_level(decoded) {
+        let trimmed = segment.trim();
+        let found = if trimmed.is_empty() {
+            source[cursor..].find(',').map(|i| (cursor + i, 1))
+        } else {
+            source[cursor..]
+                .find(trimmed)
+                .map(|i| (cursor + i, trimmed.len()))
+        };
+        let entry_span = match found {
+            Some((at, len)) => {
+                cursor = at + len;
+                let start = span.start as usize + at;
+                Span::new(start, start + len)
+            }
+            None => span,
+        };
+        out.push(Entry {
+            field,
+            written: trimmed.to_string(),
+            rendered: repo.render(inst, trimmed),
+            span: entry_span,
+        });
+    }
+    out
+}
+
+/// Splits on commas outside `${...}` (a default value may hold a comma).
+fn split_top_level(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth > 0 => depth -= 1,
+            b',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&s[start..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_outside_substitutions() {
+        assert_eq!(split_top_level("a, b"), vec!["a", " b"]);
+        assert_eq!(split_top_level("${A:=1,2},b"), vec!["${A:=1,2}", "b"]);
+        assert_eq!(split_top_level("a,"), vec!["a", ""]);
+    }
+
+    #[test]
+    fn parses_like_netip() {
+        assert!(matches!(parse_addr("10.0.0.1"), Some(IpAddr::V4(_))));
+        assert!(matches!(parse_addr("fd00::1"), Some(IpAddr::V6(_))));
+        assert!(matches!(parse_addr("fe80::1%eth0"), Some(IpAddr::V6(_))));
+        assert!(parse_addr("10.0.0.1/32").is_none());
+        assert!(parse_addr("010.0.0.1").is_none());
+        assert!(parse_addr("10.0.0.1%eth0").is_none());
+        assert!(parse_addr("").is_none());
+    }
+}
