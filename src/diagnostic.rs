@@ -40,6 +40,20 @@ pub struct Related {
     pub message: String,
 }
 
+/// A byte-range replacement in the file a finding is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub replacement: String,
+}
+
+/// A safe, mechanical fix: what it does and the edits that do it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub message: String,
+    pub edits: Vec<Edit>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub rule: &'static str,
@@ -49,6 +63,7 @@ pub struct Diagnostic {
     pub message: String,
     pub help: Option<String>,
     pub related: Vec<Related>,
+    pub fix: Option<Fix>,
 }
 
 impl Diagnostic {
@@ -67,11 +82,20 @@ impl Diagnostic {
             message: message.into(),
             help: None,
             related: Vec::new(),
+            fix: None,
         }
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    pub fn fix(mut self, message: impl Into<String>, edits: Vec<Edit>) -> Self {
+        self.fix = Some(Fix {
+            message: message.into(),
+            edits,
+        });
         self
     }
 
