@@ -118,7 +118,7 @@ fn app_files(root: &Path, i: usize, ns: &str, app: &str) {
         ),
     );
     let mut resources = vec!["./helmrelease.yaml", "./ocirepository.yaml"];
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         resources.push("./externalsecret.yaml");
         write(
             root,

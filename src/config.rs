@@ -12,6 +12,17 @@ use crate::yaml::{NodeRef, Span};
 
 pub const FILE_NAME: &str = ".gitops-lint.yaml";
 
+/// The JSON schema of the configuration, committed at the crate root and kept
+/// current by `tests/config_schema.rs`.
+pub const SCHEMA_FILE: &str = "gitops-lint.schema.json";
+
+/// Where editors fetch that schema (the file in this repository).
+pub const SCHEMA_URL: &str =
+    "https://raw.githubusercontent.com/OWNER/gitops-lint/main/gitops-lint.schema.json";
+
+/// What a rule's setting may be.
+const LEVELS: [&str; 4] = ["error", "warning", "info", "off"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Off,
@@ -124,6 +135,12 @@ impl Config {
                     }
                 }
                 "cluster" => {
+                    if !value.is_map() && !value.is_null() {
+                        return Err(err(
+                            value.span(),
+                            "`cluster` is a mapping (known: dual_stack)".into(),
+                        ));
+                    }
                     for (k, v) in value.entries() {
                         match k.as_str().unwrap_or("") {
                             "dual_stack" => {
@@ -150,6 +167,115 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// A rule's level when the configuration does not mention it.
+fn default_level(rule: &rules::Rule) -> &'static str {
+    if rule.enabled {
+        rule.severity.as_str()
+    } else {
+        "off"
+    }
+}
+
+/// The JSON schema (draft-07) of `.gitops-lint.yaml`, made from the rule
+/// registry: every rule id is a property, so editors complete ids and levels.
+/// It accepts what [`Config::parse`] accepts.
+pub fn json_schema() -> serde_json::Value {
+    use serde_json::{Map, Value, json};
+    let rule_schemas: Map<String, Value> = rules::RULES
+        .iter()
+        .map(|r| {
+            let default = default_level(r);
+            let schema = json!({
+                "description": format!(
+                    "{} (default: {default}; `gitops-lint rule {}` explains it)",
+                    r.summary, r.id
+                ),
+                "default": default,
+                "anyOf": [
+                    {"$ref": "#/definitions/level"},
+                    {"$ref": "#/definitions/ruleSettings"}
+                ]
+            });
+            (r.id.to_string(), schema)
+        })
+        .collect();
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "gitops-lint configuration (.gitops-lint.yaml)",
+        "description": "Which files gitops-lint reads, how each rule reports, and facts about the cluster.",
+        "type": ["object", "null"],
+        "additionalProperties": false,
+        "properties": {
+            "exclude": {
+                "description": "Glob patterns, relative to the repository root, of files not to read (.gitignore and .ignore are honoured too).",
+                "type": ["array", "null"],
+                "items": {"type": "string"}
+            },
+            "rules": {
+                "description": "Rule id -> error, warning, info or off (or {severity: ...}). `gitops-lint rules` lists them.",
+                "type": ["object", "null"],
+                "additionalProperties": false,
+                "properties": rule_schemas
+            },
+            "cluster": {
+                "description": "Facts about the cluster that the repository may not reveal.",
+                "type": ["object", "null"],
+                "additionalProperties": false,
+                "properties": {
+                    "dual_stack": {
+                        "description": "Whether the cluster serves both IPv4 and IPv6; by default inferred from the repository (address pools and Services).",
+                        "type": "boolean"
+                    }
+                }
+            }
+        },
+        "definitions": {
+            "level": {
+                "description": "The severity a rule's findings are reported with, or off.",
+                "enum": LEVELS
+            },
+            "ruleSettings": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["severity"],
+                "properties": {
+                    "severity": {"$ref": "#/definitions/level"}
+                }
+            }
+        }
+    })
+}
+
+/// The starter configuration `gitops-lint init` writes: every rule with its
+/// default level, so a user changes a word rather than looks up an id.
+pub fn starter() -> String {
+    let mut s = format!(
+        "# yaml-language-server: $schema={SCHEMA_URL}\n\
+         # gitops-lint configuration. Every rule is listed with its default level:\n\
+         # set one to error, warning, info or off. `gitops-lint rule ID` explains a rule.\n\
+         \n\
+         # Globs, relative to the repository root, of files not to read\n\
+         # (.gitignore and .ignore are honoured too).\n\
+         exclude: []\n\
+         \n\
+         rules:\n"
+    );
+    for r in rules::RULES {
+        for line in r.summary.lines() {
+            s.push_str(&format!("  # {}\n", line.trim_end()));
+        }
+        s.push_str(&format!("  {}: {}\n", r.id, default_level(r)));
+    }
+    s.push_str(
+        "\n\
+         # Whether the cluster serves both IPv4 and IPv6; by default inferred from the\n\
+         # repository (address pools and Services).\n\
+         # cluster:\n\
+         #   dual_stack: true\n",
+    );
+    s
 }
 
 fn string_list(node: NodeRef) -> Result<Vec<String>, Span> {
@@ -221,5 +347,23 @@ mod tests {
         assert!(e.message.contains("extra"));
         let e = parse("rules:\n  yaml/syntax: loud\n").unwrap_err();
         assert_eq!((e.line, e.column), (2, 16));
+        let e = parse("cluster: yes\n").unwrap_err();
+        assert_eq!((e.line, e.column), (1, 10));
+    }
+
+    #[test]
+    fn the_starter_lists_every_rule_at_its_default_level() {
+        let c = parse(&starter()).unwrap();
+        assert_eq!(c.rules.len(), rules::RULES.len());
+        for r in rules::RULES {
+            let want = if r.enabled {
+                Level::On(r.severity)
+            } else {
+                Level::Off
+            };
+            assert_eq!(c.rules[r.id], want, "{}", r.id);
+        }
+        assert!(c.exclude.is_empty());
+        assert_eq!(c.dual_stack, None);
     }
 }

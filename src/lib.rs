@@ -5,6 +5,8 @@
 
 pub mod config;
 pub mod diagnostic;
+pub mod fix;
+pub mod lsp;
 pub mod model;
 pub mod render;
 pub mod rules;

@@ -2,12 +2,13 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use gitops_lint::config;
 use gitops_lint::diagnostic::Severity;
 use gitops_lint::render::{self, Format, RenderOptions};
 use gitops_lint::rules::{self, RULES};
-use gitops_lint::{Options, run};
+use gitops_lint::{Options, Report, fix, run};
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +32,25 @@ enum Command {
         /// The rule id, such as flux/no-retry-interval
         id: String,
     },
+    /// Language server on standard input and output (for editors)
+    Lsp,
+    /// Write a starter .gitops-lint.yaml that lists every rule at its default level
+    Init {
+        /// The directory to write it in
+        #[arg(long, default_value = ".")]
+        path: PathBuf,
+        /// Overwrite an existing file
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script to standard output
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output
+    Man,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -38,6 +58,8 @@ enum FormatArg {
     Human,
     Compact,
     Json,
+    Sarif,
+    Github,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -78,12 +100,22 @@ struct CheckArgs {
     /// Worker threads (default: one per core)
     #[arg(long)]
     threads: Option<usize>,
+    /// Apply the safe fixes to the files, then report the findings that remain
+    #[arg(long, conflicts_with = "diff")]
+    fix: bool,
+    /// Print the safe fixes as a unified diff and write nothing (exit 1 when there is one)
+    #[arg(long)]
+    diff: bool,
 }
 
 const SUBCOMMANDS: &[&str] = &[
     "check",
     "rules",
     "rule",
+    "lsp",
+    "init",
+    "completions",
+    "man",
     "help",
     "-h",
     "--help",
@@ -103,6 +135,26 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(args);
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Init { path, force } => init(&path, force),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "gitops-lint", &mut out);
+            let mut script = String::from_utf8_lossy(&out).into_owned();
+            if shell == clap_complete::Shell::Bash {
+                // clap_complete spells the state of a hyphenated binary one way
+                // and its case arms another, so nothing after the subcommand
+                // completes (clap-rs/clap#6421).
+                script = script.replace("gitops__subcmd__lint__subcmd__", "gitops__lint__subcmd__");
+            }
+            print(&script)
+        }
+        Command::Man => match man_page() {
+            Ok(page) => print(&page),
+            Err(e) => {
+                eprintln!("gitops-lint: cannot render the manual page: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Rules => {
             let mut out = String::new();
             out.push_str(&format!(
@@ -120,6 +172,13 @@ fn main() -> ExitCode {
             }
             print(&out)
         }
+        Command::Lsp => match gitops_lint::lsp::serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("gitops-lint: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Rule { id } => match rules::find(&id) {
             Some(r) => print(r.page),
             None => {
@@ -130,6 +189,92 @@ fn main() -> ExitCode {
     }
 }
 
+/// `gitops-lint init`: the starter configuration, never over an existing file
+/// unless `--force`.
+fn init(dir: &std::path::Path, force: bool) -> ExitCode {
+    let path = dir.join(config::FILE_NAME);
+    let text = config::starter();
+    let written = if force {
+        std::fs::write(&path, &text)
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+    };
+    match written {
+        Ok(()) => {
+            eprintln!("gitops-lint: wrote {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            eprintln!(
+                "gitops-lint: {} already exists (--force overwrites it)",
+                path.display()
+            );
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("gitops-lint: cannot write {}: {e}", path.display());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// One manual page: the program, then every command with its description,
+/// synopsis and options (clap_mangen alone points at a page per subcommand).
+fn man_page() -> std::io::Result<String> {
+    use clap_mangen::Man;
+    let cli = Cli::command();
+    let man = Man::new(cli.clone());
+    let mut out = Vec::new();
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    man.render_synopsis_section(&mut out)?;
+    man.render_description_section(&mut out)?;
+    man.render_options_section(&mut out)?;
+    out.extend_from_slice(b".SH COMMANDS\n");
+    for sub in cli.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("gitops-lint {}", sub.get_name());
+        let sub = Man::new(sub.clone().bin_name(&name));
+        out.extend_from_slice(format!(".SS \"{}\"\n", name.replace('-', "\\-")).as_bytes());
+        for (i, section) in [
+            Man::render_description_section,
+            Man::render_synopsis_section,
+            Man::render_options_section,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut part = Vec::new();
+            section(&sub, &mut part)?;
+            if i > 0 {
+                out.extend_from_slice(b".PP\n");
+            }
+            // The parts go under the command's heading, not as sections.
+            for line in String::from_utf8_lossy(&part).lines() {
+                if !line.starts_with(".SH ") {
+                    out.extend_from_slice(line.as_bytes());
+                    out.push(b'\n');
+                }
+            }
+        }
+    }
+    man.render_version_section(&mut out)?;
+    // Each part repeats the string definitions the title already made.
+    let text = String::from_utf8_lossy(&out);
+    let mut page = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let preamble = line.starts_with(".ie \\n(.g .ds Aq") || line.starts_with(".el .ds Aq");
+        if i < 2 || !preamble {
+            page.push_str(line);
+            page.push('\n');
+        }
+    }
+    Ok(page)
+}
+
 fn print(text: &str) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth a panic.
@@ -138,9 +283,59 @@ fn print(text: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `--diff`: the fixes as a unified diff on standard output; nothing written.
+fn fix_diff(report: &Report, quiet: bool) -> ExitCode {
+    let plan = fix::plan(report);
+    print(&plan.diff(report));
+    if !quiet {
+        eprintln!(
+            "would fix {} in {}",
+            plural(plan.findings(), "finding"),
+            plural(plan.files.len(), "file")
+        );
+    }
+    if plan.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// `--fix`: writes the fixes, then lints again so that what is reported (and
+/// decides the exit status) is what remains, at its new place.
+fn fix_files(report: Report, opts: &Options, quiet: bool) -> Result<Report, ExitCode> {
+    let plan = fix::plan(&report);
+    let written = plan.write(&report);
+    for (path, why) in &written.failed {
+        eprintln!("gitops-lint: {path}: {why}");
+    }
+    if !quiet {
+        eprintln!(
+            "fixed {} in {}",
+            plural(written.fixed.len(), "finding"),
+            plural(written.files.len(), "file")
+        );
+    }
+    if written.files.is_empty() {
+        return Ok(report);
+    }
+    run(opts).map_err(|e| {
+        eprintln!("gitops-lint: {e}");
+        ExitCode::from(2)
+    })
+}
+
 fn check(args: CheckArgs) -> ExitCode {
     let mut paths = args.paths;
     let stdin = if paths.iter().any(|p| p.as_os_str() == "-") {
+        if args.fix || args.diff {
+            eprintln!("gitops-lint: --fix and --diff change files; they do not read `-`");
+            return ExitCode::from(2);
+        }
         let Some(name) = args.stdin_filename else {
             eprintln!(
                 "gitops-lint: `-` needs --stdin-filename PATH (the file the buffer stands for)"
@@ -169,18 +364,29 @@ fn check(args: CheckArgs) -> ExitCode {
         ignore: args.ignore,
         threads: args.threads,
     };
-    let report = match run(&opts) {
+    let mut report = match run(&opts) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("gitops-lint: {e}");
             return ExitCode::from(2);
         }
     };
+    if args.diff {
+        return fix_diff(&report, args.quiet);
+    }
+    if args.fix {
+        report = match fix_files(report, &opts, args.quiet) {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+    }
     let terminal = std::io::stdout().is_terminal();
     let format = match args.format {
         Some(FormatArg::Human) => Format::Human,
         Some(FormatArg::Compact) => Format::Compact,
         Some(FormatArg::Json) => Format::Json,
+        Some(FormatArg::Sarif) => Format::Sarif,
+        Some(FormatArg::Github) => Format::Github,
         None if terminal => Format::Human,
         None => Format::Compact,
     };

@@ -244,6 +244,22 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
     })
 }
 
+/// Every rule over an already-built model, on this thread, with suppressions
+/// applied and findings sorted: for in-memory repositories (fuzzing, editors).
+pub fn check_repository(repo: &Repository) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for rule in RULES.iter().filter(|r| r.enabled) {
+        if let Some(check) = rule.check {
+            check(repo, &mut diagnostics);
+        }
+    }
+    let mut diagnostics = suppress::apply(repo, diagnostics, &|id| {
+        rules::find(id).is_some_and(|r| r.enabled)
+    });
+    sort(repo, &mut diagnostics);
+    diagnostics
+}
+
 fn sort(repo: &Repository, diagnostics: &mut [Diagnostic]) {
     // Files are sorted by path, so the file index orders by path.
     diagnostics.sort_by(|a, b| {

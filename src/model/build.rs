@@ -65,7 +65,7 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
     for (i, inst) in instances.iter().enumerate() {
         repo.instances_of[inst.object].push(i);
     }
-    clusters(&mut flux, &repo.instances_of, &instances);
+    clusters(&repo, &mut flux, &repo.instances_of, &instances);
     repo.flux = flux;
     repo.instances = instances;
     repo.helm_releases = helm::helm_releases(&repo);
@@ -182,7 +182,14 @@ fn flux_kustomizations(repo: &Repository) -> Vec<FluxKustomization> {
 }
 
 /// Follows each Flux Kustomization up through the ones that build it.
-fn clusters(flux: &mut [FluxKustomization], instances_of: &[Vec<usize>], instances: &[Instance]) {
+/// Outermost Flux Kustomizations defined in one directory (`cluster-meta`
+/// and `cluster-apps` side by side) are one cluster.
+fn clusters(
+    repo: &Repository,
+    flux: &mut [FluxKustomization],
+    instances_of: &[Vec<usize>],
+    instances: &[Instance],
+) {
     let parent = |f: FluxId, flux: &[FluxKustomization]| {
         instances_of[flux[f].object]
             .iter()
@@ -198,6 +205,12 @@ fn clusters(flux: &mut [FluxKustomization], instances_of: &[Vec<usize>], instanc
             }
         }
         flux[f].cluster = top;
+    }
+    let mut by_dir: HashMap<&str, FluxId> = HashMap::new();
+    for f in 0..flux.len() {
+        let top = flux[f].cluster;
+        let dir = kustomize::parent_dir(&repo.files[repo.objects[flux[top].object].file].path);
+        flux[f].cluster = *by_dir.entry(dir).or_insert(top);
     }
 }
 
@@ -235,6 +248,8 @@ struct Builds<'r> {
     repo: &'r Repository,
     file_by_path: HashMap<&'r str, FileId>,
     objects_in_file: HashMap<FileId, Vec<ObjectId>>,
+    /// Directories some build has entered: not built again as roots.
+    reached: std::cell::RefCell<HashSet<String>>,
 }
 
 #[derive(Clone, Copy)]
@@ -260,6 +275,7 @@ impl<'r> Builds<'r> {
             repo,
             file_by_path,
             objects_in_file,
+            reached: Default::default(),
         }
     }
 
@@ -304,6 +320,7 @@ impl<'r> Builds<'r> {
             if k.component
                 || referenced.contains(k.dir.as_str())
                 || flux_paths.contains(k.dir.as_str())
+                || self.reached.borrow().contains(&k.dir)
             {
                 continue;
             }
@@ -362,7 +379,7 @@ impl<'r> Builds<'r> {
                 .and_then(|k| k.namespace.as_deref())
         });
         for c in &fk.components {
-            self.build_component(c, inner_ns, Includer::Flux(f), ctx, out);
+            self.build_component(c, inner_ns, Includer::Flux(f), ctx, out, &mut Vec::new());
         }
     }
 
@@ -373,6 +390,7 @@ impl<'r> Builds<'r> {
         by: Includer,
         ctx: Ctx,
         out: &mut Vec<Instance>,
+        stack: &mut Vec<String>,
     ) {
         let Some(dir) = &entry.resolved else { return };
         let Some(&cid) = self.repo.kustomize_by_dir.get(dir.as_str()) else {
@@ -386,13 +404,19 @@ impl<'r> Builds<'r> {
             component: Some((cid, by)),
             ..ctx
         };
+        // Components that include each other end here instead of recursing.
+        if stack.contains(&comp.dir) || stack.len() > 64 {
+            return;
+        }
+        stack.push(comp.dir.clone());
         let ns = ns.or(comp.namespace.as_deref());
         for r in &comp.resources {
-            self.build_entry(r, ns, ctx, out, &mut vec![comp.dir.clone()]);
+            self.build_entry(r, ns, ctx, out, stack);
         }
         for c in &comp.components {
-            self.build_component(c, ns, by, ctx, out);
+            self.build_component(c, ns, by, ctx, out, stack);
         }
+        stack.pop();
     }
 
     fn build_entry(
@@ -427,6 +451,7 @@ impl<'r> Builds<'r> {
             return;
         }
         stack.push(dir.to_string());
+        self.reached.borrow_mut().insert(dir.to_string());
         if let Some(&kid) = self.repo.kustomize_by_dir.get(dir) {
             let k = &self.repo.kustomizations[kid];
             if !k.component {
@@ -435,7 +460,7 @@ impl<'r> Builds<'r> {
                     self.build_entry(r, ns, ctx, out, stack);
                 }
                 for c in &k.components {
-                    self.build_component(c, ns, Includer::Kustomize(kid), ctx, out);
+                    self.build_component(c, ns, Includer::Kustomize(kid), ctx, out, stack);
                 }
             }
         } else {
@@ -493,10 +518,15 @@ impl<'r> Builds<'r> {
                 ns.map(str::to_string).or_else(|| o.namespace.clone())
             }
             .and_then(|n| subst::substitute(&n, vars));
+            // kustomize's namespace transformer renames Namespace objects too.
+            let name = match (o.kind.as_str(), ns) {
+                ("Namespace", Some(ns)) if o.group().is_empty() => Some(ns.to_string()),
+                _ => o.name.clone(),
+            };
             out.push(Instance {
                 object: id,
                 namespace,
-                name: o.name.as_deref().and_then(|n| subst::substitute(n, vars)),
+                name: name.and_then(|n| subst::substitute(&n, vars)),
                 flux: ctx.flux,
                 component: ctx.component,
             });

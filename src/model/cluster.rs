@@ -46,7 +46,9 @@ pub(super) fn facts(repo: &Repository, configured: Option<bool>) -> ClusterFacts
         // (PreferDualStack is valid on a single-stack cluster too).
         None => match pool_families(repo) {
             (Some(_), Some((file, span))) => Some(DualStack {
-                reason: "the repository's CiliumLoadBalancerIPPools hold both IPv4 and IPv6 addresses".into(),
+                reason:
+                    "the repository's CiliumLoadBalancerIPPools hold both IPv4 and IPv6 addresses"
+                        .into(),
                 at: Some((file, span)),
             }),
             (None, None) => from_services(repo),

@@ -15,6 +15,7 @@ use crate::diagnostic::FileId;
 use crate::source::SourceFile;
 use crate::yaml::{NodeId, NodeRef, Span};
 
+pub use build::is_cluster_scoped;
 pub use cluster::{ClusterFacts, DualStack, family};
 pub use helm::HelmRelease;
 pub use kustomize::{Includer, Kustomize, PathEntry, join, parent_dir};

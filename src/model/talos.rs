@@ -34,7 +34,9 @@ pub fn is_talos_document(doc: NodeRef) -> bool {
 /// talhelper requires `clusterName`, `endpoint` and `nodes` (other tools'
 /// node lists, such as topf's, use other keys).
 fn is_talconfig(doc: NodeRef) -> bool {
-    doc.get("nodes").is_some_and(|n| n.is_seq()) && doc.get("clusterName").is_some() && doc.get("endpoint").is_some()
+    doc.get("nodes").is_some_and(|n| n.is_seq())
+        && doc.get("clusterName").is_some()
+        && doc.get("endpoint").is_some()
 }
 
 fn is_machine_section(doc: NodeRef) -> bool {

@@ -2,8 +2,10 @@
 //! change it.
 
 mod compact;
+mod github;
 mod human;
 mod json;
+mod sarif;
 
 use crate::diagnostic::Severity;
 use crate::run::Report;
@@ -13,6 +15,8 @@ pub enum Format {
     Human,
     Compact,
     Json,
+    Sarif,
+    Github,
 }
 
 pub struct RenderOptions {
@@ -24,6 +28,8 @@ pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
         Format::Human => human::render(report, opts),
         Format::Compact => compact::render(report),
         Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Github => github::render(report),
     }
 }
 

@@ -1,6 +1,8 @@
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Edit, Severity};
+use crate::fix;
 use crate::model::Repository;
 use crate::rules::Rule;
+use crate::yaml::NodeRef;
 
 pub static RULE: Rule = Rule {
     id: "flux/no-retry-interval",
@@ -20,16 +22,18 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             continue;
         };
         if let Some(key) = spec.key_span("retryInterval") {
-            out.push(
-                Diagnostic::new(
-                    RULE.id,
-                    Severity::Error,
-                    obj.file,
-                    key,
-                    "`spec.retryInterval` is not a HelmRelease field: helm-controller ignores it and failed releases are not retried at this interval",
-                )
-                .help("remove it; to retry failed upgrades, set `spec.upgrade.strategy: {name: RetryOnFailure, retryInterval: 5m}` (or use `remediation.retries`)"),
-            );
+            let mut d = Diagnostic::new(
+                RULE.id,
+                Severity::Error,
+                obj.file,
+                key,
+                "`spec.retryInterval` is not a HelmRelease field: helm-controller ignores it and failed releases are not retried at this interval",
+            )
+            .help("remove it; to retry failed upgrades, set `spec.upgrade.strategy: {name: RetryOnFailure, retryInterval: 5m}` (or use `remediation.retries`)");
+            if let Some(edit) = remove_top_level(&repo.files[obj.file].text, repo.object_node(id)) {
+                d = d.fix("remove `spec.retryInterval`", vec![edit]);
+            }
+            out.push(d);
         }
         for phase in ["install", "upgrade"] {
             let Some(strategy) = spec.path(&[phase, "strategy"]) else {
@@ -77,4 +81,17 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             .help("remove it and let failures retry at `spec.interval`, or disable this rule in `.gitops-lint.yaml` if your repository allows it"),
         );
     }
+}
+
+/// The fix: remove the `retryInterval` line of a HelmRelease's spec, when the
+/// key and its value sit on that line alone (a comment after them goes too),
+/// the spec keeps other keys, and no merge key or repeat hides another one.
+fn remove_top_level(text: &str, object: NodeRef) -> Option<Edit> {
+    let (spec_key, spec) = fix::written(object, "spec")??;
+    let (key, value) = fix::written(spec, "retryInterval")??;
+    if !fix::direct(text, spec_key, spec) || spec.entries().count() < 2 || value.scalar().is_none()
+    {
+        return None;
+    }
+    fix::remove_entry(text, key, value, true)
 }

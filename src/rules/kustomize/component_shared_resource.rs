@@ -1,14 +1,666 @@
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::diagnostic::{Diagnostic, FileId, Severity};
+use crate::model::subst::has_vars;
+use crate::model::{FluxId, Includer, Instance, KustomizeId, ObjectId, PathEntry, Repository};
 use crate::rules::Rule;
+use crate::yaml::{NodeRef, Span};
 
 pub static RULE: Rule = Rule {
     id: "kustomize/component-shared-resource",
     severity: Severity::Error,
     enabled: true,
-    summary: "TODO",
+    summary: "a Component holds a fixed-name resource that several including kustomizations build into the same namespace",
     page: include_str!("../../../lints/kustomize/component-shared-resource.md"),
     check: Some(check),
 };
 
-fn check(_repo: &Repository, _out: &mut Vec<Diagnostic>) {}
+/// Kinds kustomize never puts in a namespace (the model's list: an instance of
+/// one of these has no namespace because it needs none).
+const CLUSTER_SCOPED: &[&str] = &[
+    "APIService",
+    "CSIDriver",
+    "CiliumClusterwideNetworkPolicy",
+    "CiliumL2AnnouncementPolicy",
+    "CiliumLoadBalancerIPPool",
+    "ClusterExternalSecret",
+    "ClusterGenerator",
+    "ClusterIssuer",
+    "ClusterPolicy",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ClusterSecretStore",
+    "CustomResourceDefinition",
+    "GatewayClass",
+    "IngressClass",
+    "MutatingWebhookConfiguration",
+    "Namespace",
+    "PersistentVolume",
+    "PriorityClass",
+    "StorageClass",
+    "ValidatingWebhookConfiguration",
+    "VolumeSnapshotClass",
+];
+
+fn is_cluster_scoped(kind: &str) -> bool {
+    CLUSTER_SCOPED.binary_search(&kind).is_ok()
+}
+
+/// Where the copies of one object land.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Place {
+    Cluster,
+    Namespace(String),
+    Unknown,
+}
+
+/// One fixed-name object of an entry that several includers produce in one place.
+struct Clash {
+    severity: Severity,
+    object: ObjectId,
+    /// The name the builds give it.
+    built: String,
+    /// The places that clash, each with the includers that land there.
+    places: Vec<(Place, BTreeSet<Includer>)>,
+    /// Other places (namespaces, clusters) where copies clash too.
+    elsewhere: usize,
+}
+
+fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+    let mut objects_in_file: HashMap<FileId, Vec<ObjectId>> = HashMap::new();
+    for (id, o) in repo.objects.iter().enumerate() {
+        objects_in_file.entry(o.file).or_default().push(id);
+    }
+    let mut from_component: HashMap<KustomizeId, HashMap<ObjectId, Vec<&Instance>>> =
+        HashMap::new();
+    for inst in &repo.instances {
+        if let Some((cid, _)) = inst.component {
+            from_component
+                .entry(cid)
+                .or_default()
+                .entry(inst.object)
+                .or_default()
+                .push(inst);
+        }
+    }
+    let file_by_path: HashMap<&str, FileId> = repo
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.path.as_str(), i))
+        .collect();
+    let walk = Walk {
+        repo,
+        file_by_path: &file_by_path,
+        objects_in_file: &objects_in_file,
+    };
+    for (cid, comp) in repo.kustomizations.iter().enumerate() {
+        if !comp.component {
+            continue;
+        }
+        let Some(instances) = from_component.get(&cid) else {
+            continue;
+        };
+        let given = given_namespaces(repo, instances);
+        for entry in &comp.resources {
+            let mut objects = BTreeSet::new();
+            walk.entry(entry, &mut objects, &mut Vec::new());
+            let clashes: Vec<Clash> = objects
+                .iter()
+                .filter_map(|&o| clash(repo, cid, instances, &given, o))
+                .collect();
+            let Some(worst) = clashes.iter().map(|c| c.severity).max() else {
+                continue;
+            };
+            let Some(first) = clashes.iter().find(|c| c.severity == worst) else {
+                continue;
+            };
+            out.push(report(repo, cid, entry, first, clashes.len() - 1));
+        }
+    }
+}
+
+/// The instances a component's builds produce, by object.
+type ComponentInstances<'r> = HashMap<ObjectId, Vec<&'r Instance>>;
+
+/// The namespace each build of a component (includer, Flux Kustomization)
+/// gives a namespaced object that sets none of its own.
+type Given = HashMap<(Includer, Option<FluxId>), (ObjectId, String)>;
+
+fn given_namespaces(repo: &Repository, all: &ComponentInstances) -> Given {
+    let mut given = Given::new();
+    for (&o, instances) in all {
+        let obj = &repo.objects[o];
+        if obj.namespace.is_some() || is_cluster_scoped(&obj.kind) {
+            continue;
+        }
+        for inst in instances {
+            let (Some((_, by)), Some(ns)) = (inst.component, &inst.namespace) else {
+                continue;
+            };
+            let slot = given.entry((by, inst.flux)).or_insert((o, ns.clone()));
+            if o < slot.0 {
+                *slot = (o, ns.clone());
+            }
+        }
+    }
+    given
+}
+
+/// The namespace a build of the component gives its objects, which becomes
+/// the name of a `kind: Namespace` among them: read from a namespaced sibling
+/// that sets no namespace of its own in the same build, else from the Flux
+/// `targetNamespace`, the including kustomization's `namespace:` or the
+/// component's own. `None` when no build sets one.
+fn namespace_given(
+    repo: &Repository,
+    cid: KustomizeId,
+    given: &Given,
+    inst: &Instance,
+    by: Includer,
+) -> Option<String> {
+    if let Some((_, ns)) = given.get(&(by, inst.flux)) {
+        return Some(ns.clone());
+    }
+    let flux_target = inst
+        .flux
+        .and_then(|f| repo.flux[f].target_namespace.as_deref());
+    let includer_ns = match by {
+        Includer::Kustomize(k) => repo.kustomizations[k].namespace.as_deref(),
+        Includer::Flux(f) => repo.flux[f]
+            .path
+            .as_deref()
+            .and_then(|p| repo.kustomize_in(p))
+            .and_then(|k| k.namespace.as_deref()),
+    };
+    let ns = flux_target
+        .or(includer_ns)
+        .or(repo.kustomizations[cid].namespace.as_deref())?;
+    repo.render(inst, ns)
+}
+
+/// How the builds place one object of the component; `None` when no place
+/// gets it from two includers.
+fn clash(
+    repo: &Repository,
+    cid: KustomizeId,
+    all: &ComponentInstances,
+    given: &Given,
+    object: ObjectId,
+) -> Option<Clash> {
+    let o = &repo.objects[object];
+    let name = o.name.as_deref()?;
+    if has_vars(name) {
+        return None;
+    }
+    // (cluster, place, name as the build leaves it) -> includers
+    let mut places: BTreeMap<(Option<FluxId>, Place, String), BTreeSet<Includer>> = BTreeMap::new();
+    let instances = all.get(&object).map_or(&[][..], |v| &v[..]);
+    // An includer a Flux Kustomization applies is also built on its own by the
+    // model (without Flux's namespace and variables): keep the Flux builds.
+    let applied: BTreeSet<Includer> = instances
+        .iter()
+        .filter(|i| i.flux.is_some())
+        .filter_map(|i| i.component.map(|(_, by)| by))
+        .collect();
+    for inst in instances {
+        let Some((_, by)) = inst.component else {
+            continue;
+        };
+        if inst.flux.is_none() && applied.contains(&by) {
+            continue;
+        }
+        let (place, built) = if o.kind == "Namespace" {
+            // kustomize's namespace transformer renames Namespace objects.
+            match namespace_given(repo, cid, given, inst, by) {
+                Some(ns) => (Place::Cluster, ns),
+                None => match final_name(repo, inst, by, &o.kind, name) {
+                    // Patched to a name of its own: a Namespace is cluster-scoped.
+                    Some(n) if n != name => (Place::Cluster, n),
+                    Some(n) => (Place::Unknown, n),
+                    None => continue,
+                },
+            }
+        } else {
+            // A patch renames it to a name not seen here: stay silent for it.
+            let Some(final_name) = final_name(repo, inst, by, &o.kind, name) else {
+                continue;
+            };
+            let place = match &inst.namespace {
+                _ if is_cluster_scoped(&o.kind) => Place::Cluster,
+                Some(ns) => Place::Namespace(ns.clone()),
+                None => Place::Unknown,
+            };
+            (place, final_name)
+        };
+        places
+            .entry((repo.cluster_of(inst), place, built))
+            .or_default()
+            .insert(by);
+    }
+    let mut clashing = places
+        .iter()
+        .filter(|((_, place, _), by)| *place != Place::Unknown && by.len() >= 2);
+    if let Some(((_, place, built), by)) = clashing.next() {
+        return Some(Clash {
+            severity: Severity::Error,
+            object,
+            built: built.clone(),
+            places: vec![(place.clone(), by.clone())],
+            elsewhere: clashing.count(),
+        });
+    }
+    // Copies whose namespace the build leaves open may land beside any other
+    // copy of the same name in the same cluster.
+    for ((cluster, place, name), unknown) in &places {
+        if *place != Place::Unknown {
+            continue;
+        }
+        let mut with: Vec<(Place, BTreeSet<Includer>)> = vec![(Place::Unknown, unknown.clone())];
+        let mut all: BTreeSet<Includer> = unknown.clone();
+        for ((other_cluster, other, other_name), by) in &places {
+            if *other != Place::Unknown && other_cluster == cluster && other_name == name {
+                all.extend(by.iter().copied());
+                with.push((other.clone(), by.clone()));
+            }
+        }
+        if all.len() >= 2 {
+            return Some(Clash {
+                severity: Severity::Warning,
+                object,
+                built: name.clone(),
+                places: with,
+                elsewhere: 0,
+            });
+        }
+    }
+    None
+}
+
+/// The object's name as the includer's build leaves it: JSON 6902 patches
+/// that rename it (the including kustomization's `patches`, then the Flux
+/// Kustomization's `spec.patches`), kustomize `namePrefix`/`nameSuffix` of the
+/// including kustomization and of the Flux Kustomization, then Flux
+/// substitution. `None` when a patch may rename it to a name not seen here.
+fn final_name(
+    repo: &Repository,
+    inst: &Instance,
+    by: Includer,
+    kind: &str,
+    name: &str,
+) -> Option<String> {
+    let mut name = name.to_string();
+    let flux_spec = inst
+        .flux
+        .and_then(|f| repo.object_node(repo.flux[f].object).get("spec"));
+    let includer = match by {
+        Includer::Kustomize(k) => Some(&repo.kustomizations[k]),
+        Includer::Flux(f) => repo.flux[f]
+            .path
+            .as_deref()
+            .and_then(|p| repo.kustomize_in(p)),
+    };
+    if let Some(k) = includer {
+        let node = repo.node(k.file, k.root);
+        for key in ["patches", "patchesJson6902"] {
+            name = renamed(repo, node.get(key), &k.dir, kind, &name)?;
+        }
+    }
+    if let Some(f) = inst.flux {
+        let dir = repo.flux[f].path.as_deref().unwrap_or("");
+        name = renamed(
+            repo,
+            flux_spec.and_then(|s| s.get("patches")),
+            dir,
+            kind,
+            &name,
+        )?;
+    }
+    // kustomize adds no prefix or suffix to these.
+    if !matches!(
+        kind,
+        "CustomResourceDefinition" | "APIService" | "Namespace"
+    ) {
+        let (mut prefix, mut suffix) = (String::new(), String::new());
+        if let Some(spec) = flux_spec {
+            prefix.push_str(spec.str_at(&["namePrefix"]).unwrap_or(""));
+            suffix.push_str(spec.str_at(&["nameSuffix"]).unwrap_or(""));
+        }
+        if let Includer::Kustomize(k) = by {
+            let k = &repo.kustomizations[k];
+            let node = repo.node(k.file, k.root);
+            prefix.push_str(node.str_at(&["namePrefix"]).unwrap_or(""));
+            suffix.insert_str(0, node.str_at(&["nameSuffix"]).unwrap_or(""));
+        }
+        name = format!("{prefix}{name}{suffix}");
+    }
+    Some(repo.render(inst, &name).unwrap_or(name))
+}
+
+/// The name after a list of kustomize patches: JSON 6902 `add`/`replace` of
+/// `/metadata/name` on a target that selects the object renames it. `None`
+/// when a patch that may select it changes the name in a way not seen here
+/// (a label selector, a regular expression, another operation).
+fn renamed(
+    repo: &Repository,
+    patches: Option<NodeRef>,
+    dir: &str,
+    kind: &str,
+    name: &str,
+) -> Option<String> {
+    let mut name = name.to_string();
+    let Some(patches) = patches else {
+        return Some(name);
+    };
+    for p in patches.items() {
+        let Some(target) = p.get("target") else {
+            // A strategic-merge patch selects by its own name and keeps it.
+            continue;
+        };
+        let sure = match selects(target, kind, &name) {
+            Selects::No => continue,
+            Selects::Yes => true,
+            Selects::Maybe => false,
+        };
+        let parsed;
+        let body = if let Some(text) = p.str_at(&["patch"]) {
+            parsed = crate::yaml::parse(text);
+            parsed.documents().next()
+        } else if let Some(path) = p.str_at(&["path"]) {
+            join(dir, path)
+                .and_then(|f| repo.files.iter().find(|x| x.path == f))
+                .and_then(|f| f.yaml.documents().next())
+        } else {
+            None
+        };
+        let Some(body) = body else { continue };
+        if body.is_map() {
+            let allow = p
+                .path(&["options", "allowNameChange"])
+                .and_then(|n| n.as_bool())
+                == Some(true);
+            if allow && body.path(&["metadata", "name"]).is_some() {
+                return None;
+            }
+            continue;
+        }
+        for op in body.items() {
+            let touches = |key: &str| {
+                op.str_at(&[key])
+                    .is_some_and(|v| v == "/metadata/name" || v == "/metadata")
+            };
+            if !touches("path") && !touches("from") {
+                continue;
+            }
+            let kind_of_op = op.str_at(&["op"]).unwrap_or("");
+            match (kind_of_op, op.str_at(&["path"]), op.str_at(&["value"])) {
+                ("add" | "replace", Some("/metadata/name"), Some(v)) if sure => {
+                    name = v.to_string()
+                }
+                ("test", _, _) => {}
+                _ => return None,
+            }
+        }
+    }
+    Some(name)
+}
+
+enum Selects {
+    Yes,
+    No,
+    Maybe,
+}
+
+/// Whether a patch `target` selects an object of this kind and name.
+fn selects(target: NodeRef, kind: &str, name: &str) -> Selects {
+    let regex = |s: &str| s.chars().any(|c| "*.+?[](){}|^$\\".contains(c));
+    let mut sure = true;
+    if let Some(k) = target.str_at(&["kind"]) {
+        if regex(k) {
+            sure = false;
+        } else if k != kind {
+            return Selects::No;
+        }
+    }
+    if let Some(n) = target.str_at(&["name"]) {
+        if regex(n) {
+            sure = false;
+        } else if n != name {
+            return Selects::No;
+        }
+    }
+    if target.get("labelSelector").is_some() || target.get("annotationSelector").is_some() {
+        sure = false;
+    }
+    if sure { Selects::Yes } else { Selects::Maybe }
+}
+
+fn report(
+    repo: &Repository,
+    cid: KustomizeId,
+    entry: &PathEntry,
+    clash: &Clash,
+    others: usize,
+) -> Diagnostic {
+    let comp = &repo.kustomizations[cid];
+    let o = &repo.objects[clash.object];
+    let raw = o.name.as_deref().unwrap_or("");
+    let what = if clash.built == raw {
+        format!("{} `{raw}`", o.kind)
+    } else {
+        format!("{} `{raw}` (built as `{}`)", o.kind, clash.built)
+    };
+    let more = match others {
+        0 => String::new(),
+        1 => "; so does 1 other fixed-name object of this entry".to_string(),
+        n => format!("; so do {n} other fixed-name objects of this entry"),
+    };
+    let includers: BTreeSet<Includer> = clash
+        .places
+        .iter()
+        .flat_map(|(_, by)| by.iter().copied())
+        .collect();
+    let n = includers.len();
+    let more = match clash.elsewhere {
+        0 => more,
+        1 => format!(" (copies clash in 1 more namespace or cluster too){more}"),
+        k => format!(" (copies clash in {k} more namespaces or clusters too){more}"),
+    };
+    let message = match (clash.severity, clash.places.first()) {
+        (Severity::Error, Some((Place::Namespace(ns), by))) => format!(
+            "{what} has a fixed name, and {} kustomizations that include this Component build it into namespace `{ns}`: each adds its own copy of the one object, so the build fails or their Flux Kustomizations fight over it{more}",
+            by.len()
+        ),
+        (Severity::Error, _) => format!(
+            "{what} is cluster-scoped with a fixed name, and {n} kustomizations include this Component: each adds its own copy of the one object, so the build fails or their Flux Kustomizations fight over it{more}"
+        ),
+        _ => format!(
+            "{what} has a fixed name, and {n} kustomizations include this Component without a namespace that can be determined: if two build it into one namespace, they produce the same object and fight over it{more}"
+        ),
+    };
+    let help = if o.kind == "Namespace" {
+        format!(
+            "give each including kustomization its own `namespace:` (kustomize names the Namespace after it), or move `{}` out of the component to one place that applies it once",
+            entry.text
+        )
+    } else {
+        format!(
+            "keep only per-app resources in a component: move `{}` to one kustomization that applies it once, or template its name per app (for example `${{APP}}-{raw}`)",
+            entry.text
+        )
+    };
+    let mut d = Diagnostic::new(RULE.id, clash.severity, comp.file, entry.span, message).help(help);
+    let mut seen = BTreeSet::new();
+    for (place, by) in &clash.places {
+        for &b in by {
+            if !seen.insert(b) {
+                continue;
+            }
+            let into = match place {
+                Place::Cluster => "(cluster-scoped: one object for the whole cluster)".to_string(),
+                Place::Namespace(ns) => format!("into namespace `{ns}`"),
+                Place::Unknown => "into a namespace that cannot be determined".to_string(),
+            };
+            let (file, span, who) = includer_site(repo, b, &comp.dir);
+            d = d.related(
+                file,
+                span,
+                format!("{who} includes the component and builds {what} {into}"),
+            );
+        }
+    }
+    d
+}
+
+/// Where an includer names the component: its `components:` entry (or the
+/// entry naming a component that includes this one), else its name.
+fn includer_site(repo: &Repository, by: Includer, comp_dir: &str) -> (FileId, Span, String) {
+    match by {
+        Includer::Flux(f) => {
+            let fk = &repo.flux[f];
+            let obj = &repo.objects[fk.object];
+            let who = format!("Flux Kustomization `{}`", obj.name.as_deref().unwrap_or(""));
+            let span = find_entry(repo, &fk.components, comp_dir).unwrap_or_else(|| {
+                let node = repo.object_node(fk.object);
+                node.path(&["metadata", "name"])
+                    .map_or_else(|| repo.kind_span(fk.object), |n| n.span())
+            });
+            (obj.file, span, who)
+        }
+        Includer::Kustomize(k) => {
+            let kz = &repo.kustomizations[k];
+            let node = repo.node(kz.file, kz.root);
+            let span = find_entry(repo, &kz.components, comp_dir)
+                .or_else(|| node.key_span("components"))
+                .unwrap_or_else(|| node.span());
+            (kz.file, span, "this kustomization".to_string())
+        }
+    }
+}
+
+fn find_entry(repo: &Repository, entries: &[PathEntry], comp_dir: &str) -> Option<Span> {
+    entries
+        .iter()
+        .find(|e| e.resolved.as_deref() == Some(comp_dir))
+        .or_else(|| {
+            entries.iter().find(|e| {
+                e.resolved
+                    .as_deref()
+                    .is_some_and(|d| includes(repo, d, comp_dir, 0))
+            })
+        })
+        .map(|e| e.span)
+}
+
+/// Whether the component in `dir` includes the component in `target`, at any depth.
+fn includes(repo: &Repository, dir: &str, target: &str, depth: usize) -> bool {
+    if depth > 16 {
+        return false;
+    }
+    let Some(k) = repo.kustomize_in(dir).filter(|k| k.component) else {
+        return false;
+    };
+    k.components.iter().any(|c| {
+        c.resolved
+            .as_deref()
+            .is_some_and(|d| d == target || includes(repo, d, target, depth + 1))
+    })
+}
+
+/// The objects a `resources:` entry brings in, found the way the model's
+/// builds walk it.
+struct Walk<'r> {
+    repo: &'r Repository,
+    file_by_path: &'r HashMap<&'r str, FileId>,
+    objects_in_file: &'r HashMap<FileId, Vec<ObjectId>>,
+}
+
+impl Walk<'_> {
+    fn entry(&self, entry: &PathEntry, out: &mut BTreeSet<ObjectId>, stack: &mut Vec<String>) {
+        let Some(target) = &entry.resolved else {
+            return;
+        };
+        if let Some(&file) = self.file_by_path.get(target.as_str()) {
+            self.file(file, out);
+        } else if self.repo.is_dir(target) {
+            self.dir(target, out, stack);
+        }
+    }
+
+    fn file(&self, file: FileId, out: &mut BTreeSet<ObjectId>) {
+        out.extend(
+            self.objects_in_file
+                .get(&file)
+                .into_iter()
+                .flatten()
+                .copied(),
+        );
+    }
+
+    fn dir(&self, dir: &str, out: &mut BTreeSet<ObjectId>, stack: &mut Vec<String>) {
+        if stack.iter().any(|d| d == dir) || stack.len() > 64 {
+            return;
+        }
+        stack.push(dir.to_string());
+        if let Some(k) = self.repo.kustomize_in(dir) {
+            if !k.component {
+                for r in &k.resources {
+                    self.entry(r, out, stack);
+                }
+            }
+        } else {
+            let prefix = if dir.is_empty() {
+                String::new()
+            } else {
+                format!("{dir}/")
+            };
+            let mut taken = BTreeSet::new();
+            for (fid, file) in self.repo.files.iter().enumerate() {
+                let Some(rest) = file.path.strip_prefix(&prefix) else {
+                    continue;
+                };
+                let mut sub = dir.to_string();
+                let mut owner = None;
+                let parts: Vec<&str> = rest.split('/').collect();
+                for part in &parts[..parts.len().saturating_sub(1)] {
+                    if !sub.is_empty() {
+                        sub.push('/');
+                    }
+                    sub.push_str(part);
+                    if self.repo.kustomize_in(&sub).is_some() {
+                        owner = Some(sub.clone());
+                        break;
+                    }
+                }
+                match owner {
+                    Some(o) => {
+                        if taken.insert(o.clone()) {
+                            self.dir(&o, out, stack);
+                        }
+                    }
+                    None => self.file(fid, out),
+                }
+            }
+        }
+        stack.pop();
+    }
+}
+
+/// `rel` joined onto the directory `dir` (both relative to the root), without
+/// `.` and `..`; `None` when it leaves the root or is remote or absolute.
+fn join(dir: &str, rel: &str) -> Option<String> {
+    if rel.contains("://") || rel.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in rel.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}

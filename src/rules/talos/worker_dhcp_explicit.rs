@@ -8,7 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostic::{Diagnostic, FileId, Severity};
+use crate::diagnostic::{Diagnostic, Edit, FileId, Severity};
+use crate::fix;
 use crate::model::{Repository, TalosConfig, TalosSource};
 use crate::rules::Rule;
 use crate::yaml::{NodeRef, Span};
@@ -69,6 +70,10 @@ type At = (FileId, Span);
 /// Inline talhelper patches are parsed from a string, so their spans need it.
 type Mapper<'m> = &'m dyn Fn(Span) -> At;
 
+/// The file the node tree being read is, with its text; `None` for an inline
+/// talhelper patch (its spans are the string's, so fixes cannot edit it).
+type Src<'t> = Option<(FileId, &'t str)>;
+
 #[derive(Debug)]
 struct Iface {
     /// `interface:` as written (for `dhcp: false` written elsewhere on the same link).
@@ -82,6 +87,9 @@ struct Iface {
     /// talhelper (Talos 1.12+) turns it into a link document (LinkConfig,
     /// BondConfig, VLANConfig, BridgeConfig or DHCP document).
     makes_link_doc: bool,
+    /// The fix that states `dhcp: false` on it: a line after `interface:`.
+    /// Only for a named interface without `dhcp`, read from a file.
+    dhcp_false_edit: Option<(FileId, Edit)>,
 }
 
 #[derive(Debug, Default)]
@@ -97,7 +105,7 @@ struct Net {
 }
 
 impl Net {
-    fn add_interfaces(&mut self, key: Option<Span>, list: NodeRef, map: Mapper) {
+    fn add_interfaces(&mut self, key: Option<Span>, list: NodeRef, map: Mapper, src: Src) {
         if !list.is_seq() {
             if !list.is_null() {
                 self.unknown = true;
@@ -106,7 +114,7 @@ impl Net {
         }
         let before = self.ifaces.len();
         for item in list.items() {
-            match iface(item, map) {
+            match iface(item, map, src) {
                 Some(i) => self.ifaces.push(i),
                 None => self.unknown = true,
             }
@@ -117,7 +125,7 @@ impl Net {
     }
 
     /// Reads one document of a machine config or a patch.
-    fn add_document(&mut self, doc: NodeRef, map: Mapper) {
+    fn add_document(&mut self, doc: NodeRef, map: Mapper, src: Src) {
         if is_talos_document(doc) {
             if doc
                 .str_at(&["kind"])
@@ -128,21 +136,21 @@ impl Net {
             return;
         }
         if doc.is_seq() {
-            self.add_json_patch(doc, map);
+            self.add_json_patch(doc, map, src);
             return;
         }
         let Some(network) = doc.path(&["machine", "network"]) else {
             return;
         };
         if let Some((key, list)) = network.entry("interfaces") {
-            self.add_interfaces(Some(key.span()), list, map);
+            self.add_interfaces(Some(key.span()), list, map, src);
         } else if !network.is_map() && !network.is_null() {
             self.unknown = true;
         }
     }
 
     /// An RFC 6902 JSON patch: its operations on `/machine/network`.
-    fn add_json_patch(&mut self, ops: NodeRef, map: Mapper) {
+    fn add_json_patch(&mut self, ops: NodeRef, map: Mapper, src: Src) {
         for op in ops.items() {
             let Some(path) = op.str_at(&["path"]) else {
                 continue;
@@ -156,14 +164,14 @@ impl Net {
             let value = op.get("value");
             match (verb, path, value) {
                 ("add" | "replace", "/machine/network/interfaces", Some(v)) => {
-                    self.add_interfaces(at, v, map)
+                    self.add_interfaces(at, v, map, src)
                 }
                 ("add" | "replace", p, Some(v))
                     if p.strip_prefix("/machine/network/interfaces/")
                         .is_some_and(|i| i == "-" || i.parse::<u32>().is_ok())
                         && v.is_map() =>
                 {
-                    match iface(v, map) {
+                    match iface(v, map, src) {
                         Some(i) => {
                             self.ifaces.push(i);
                             if self.ifaces_at.is_none() {
@@ -175,7 +183,7 @@ impl Net {
                 }
                 ("add" | "replace", "/machine/network", Some(v)) if v.is_map() => {
                     if let Some((key, list)) = v.entry("interfaces") {
-                        self.add_interfaces(Some(key.span()), list, map);
+                        self.add_interfaces(Some(key.span()), list, map, src);
                     }
                 }
                 // Other keys of the network (hostname, nameservers) leave links alone.
@@ -194,7 +202,7 @@ impl Net {
 }
 
 /// One entry of `interfaces` / `networkInterfaces`. `None` when it is not a mapping.
-fn iface(item: NodeRef, map: Mapper) -> Option<Iface> {
+fn iface(item: NodeRef, map: Mapper, src: Src) -> Option<Iface> {
     if !item.is_map() {
         return None;
     }
@@ -243,7 +251,31 @@ fn iface(item: NodeRef, map: Mapper) -> Option<Iface> {
         dhcp_false: item.get("dhcp").and_then(|d| d.as_bool()) == Some(false),
         dual,
         makes_link_doc,
+        dhcp_false_edit: src.and_then(|(file, text)| Some((file, dhcp_false_edit(text, item)?))),
     })
+}
+
+/// Inserts `dhcp: false` after the `interface:` line of an interface that
+/// names its link and states no `dhcp`, at the same indentation.
+fn dhcp_false_edit(text: &str, item: NodeRef) -> Option<Edit> {
+    // An anchored (or aliased) item may be used elsewhere too.
+    if matches!(
+        text.as_bytes().get(item.span().start as usize),
+        Some(b'&' | b'*' | b'!')
+    ) {
+        return None;
+    }
+    let (key, name) = fix::written(item, "interface")??;
+    if name.as_str().is_none() || fix::written(item, "dhcp")?.is_some() {
+        return None;
+    }
+    let lines = fix::entry_lines(text, key, name, true)?;
+    Some(fix::insert_lines(
+        text,
+        lines.end,
+        lines.column,
+        &["dhcp: false"],
+    ))
 }
 
 /// The span of the `dhcp` key when a device runs DHCP beside static
@@ -300,6 +332,8 @@ struct Entry {
     head: String,
     help: &'static str,
     workers: Vec<String>,
+    /// The fix's edits, from every worker the finding is for.
+    edits: Vec<Edit>,
 }
 
 #[derive(Default)]
@@ -315,6 +349,7 @@ impl Findings {
         head: String,
         help: &'static str,
         worker: Option<&str>,
+        edits: Vec<Edit>,
     ) {
         let e = self
             .by_place
@@ -323,7 +358,13 @@ impl Findings {
                 head,
                 help,
                 workers: Vec::new(),
+                edits: Vec::new(),
             });
+        for edit in edits {
+            if !e.edits.contains(&edit) {
+                e.edits.push(edit);
+            }
+        }
         if let Some(w) = worker
             && !e.workers.iter().any(|n| n == w)
         {
@@ -343,7 +384,13 @@ impl Findings {
                 1 => format!("worker {}: {}", quoted[0], e.head),
                 _ => format!("workers {}: {}", quoted.join(", "), e.head),
             };
-            out.push(Diagnostic::new(RULE.id, severity, file, span, message).help(e.help));
+            let mut d = Diagnostic::new(RULE.id, severity, file, span, message).help(e.help);
+            if !e.edits.is_empty() {
+                let mut edits = e.edits;
+                edits.sort_by_key(|e| e.span);
+                d = d.fix("state `dhcp: false` on the listed interfaces", edits);
+            }
+            out.push(d);
         }
     }
 }
@@ -378,6 +425,7 @@ impl Judge<'_> {
                 ),
                 help_list,
                 self.worker,
+                Vec::new(),
             );
         }
         if !net.ifaces.is_empty()
@@ -387,12 +435,21 @@ impl Judge<'_> {
             && !generated_link_docs
             && let Some(at) = net.ifaces_at
         {
+            // `dhcp: false` on every named interface listed in the finding's file.
+            let edits = net
+                .ifaces
+                .iter()
+                .filter_map(|i| i.dhcp_false_edit.as_ref())
+                .filter(|(file, _)| *file == at.0)
+                .map(|(_, e)| e.clone())
+                .collect();
             self.findings.add(
                 at,
                 Finding::NoDhcpStated,
                 format!("no listed interface states `dhcp:`: {MSG_NO_DHCP_STATED}"),
                 "state `dhcp: false` on the interface (or `dhcp: true` where DHCP is meant)",
                 self.worker,
+                edits,
             );
         }
         for i in &net.ifaces {
@@ -412,6 +469,7 @@ impl Judge<'_> {
                     format!("{label} has `dhcp: true` and static `addresses`: {MSG_DUAL}"),
                     HELP_DUAL,
                     self.worker,
+                    Vec::new(),
                 );
             }
         }
@@ -444,9 +502,10 @@ fn machine_config(repo: &Repository, t: &TalosConfig, findings: &mut Findings) {
     let file = t.file;
     let map = move |s: Span| (file, s);
     let mut net = Net::default();
-    net.add_document(doc, &map);
+    let src = Some((file, repo.files[file].text.as_str()));
+    net.add_document(doc, &map, src);
     for &d in &t.documents {
-        net.add_document(repo.node(t.file, d), &map);
+        net.add_document(repo.node(t.file, d), &map, src);
     }
     let anchor = machine
         .key_span("network")
@@ -499,7 +558,8 @@ fn talconfig(repo: &Repository, t: &TalosConfig, findings: &mut Findings) {
             .filter(|(_, v)| v.items().next().is_some());
         let ifaces = own.or_else(|| group.and_then(|g| g.entry("networkInterfaces")));
         if let Some((key, list)) = ifaces {
-            net.add_interfaces(Some(key.span()), list, &map);
+            let src = Some((file, repo.files[file].text.as_str()));
+            net.add_interfaces(Some(key.span()), list, &map, src);
         }
         // Only `networkInterfaces` are converted; patches stay in the v1alpha1 document.
         let generated = multidoc && net.ifaces.iter().any(|i| i.makes_link_doc);
@@ -590,8 +650,9 @@ fn apply_patch(repo: &Repository, file: FileId, dir: &str, entry: NodeRef, net: 
             return;
         };
         let map = move |s: Span| (fid, s);
+        let src = Some((fid, repo.files[fid].text.as_str()));
         for doc in repo.files[fid].yaml.documents() {
-            net.add_document(doc, &map);
+            net.add_document(doc, &map, src);
         }
         return;
     }
@@ -607,8 +668,9 @@ fn apply_patch(repo: &Repository, file: FileId, dir: &str, entry: NodeRef, net: 
         Some(lines) => map_inline(lines, file, s).unwrap_or(fallback),
         None => fallback,
     };
+    // Its spans are the parsed string's: no fix edits them.
     for doc in yaml.documents() {
-        net.add_document(doc, &map);
+        net.add_document(doc, &map, None);
     }
 }
 

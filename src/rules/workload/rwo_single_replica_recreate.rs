@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::diagnostic::{Diagnostic, FileId, Severity};
+use crate::diagnostic::{Diagnostic, Edit, FileId, Severity};
+use crate::fix;
 use crate::model::{Instance, Repository};
 use crate::rules::Rule;
 use crate::yaml::{NodeRef, Span};
@@ -252,8 +253,17 @@ impl Mounts {
     }
 
     /// The finding for a workload described as `what` (for example
-    /// "Deployment `gitea`"), pointing at `span` of `file`.
-    fn report(&self, what: &str, file: FileId, span: Span, help: &str, out: &mut Vec<Diagnostic>) {
+    /// "Deployment `gitea`"), pointing at `span` of `file`. `fix` goes with
+    /// the error only: where a claim's mode is unknown, Recreate may not be wanted.
+    fn report(
+        &self,
+        what: &str,
+        file: FileId,
+        span: Span,
+        help: &str,
+        fix: Option<(&str, Vec<Edit>)>,
+        out: &mut Vec<Diagnostic>,
+    ) {
         if !self.single.is_empty() {
             let list: Vec<String> = self
                 .single
@@ -283,6 +293,9 @@ impl Mounts {
                     ClaimName::Chart(p) => format!("`persistence.{p}` makes a {mode} claim"),
                 };
                 d = d.related(at.file, at.span, msg);
+            }
+            if let Some((message, edits)) = fix {
+                d = d.fix(message, edits);
             }
             out.push(d);
         } else if !self.unknown.is_empty() {
@@ -350,7 +363,7 @@ fn deployments(repo: &Repository, claims: &Claims, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let node = repo.object_node(id);
-        let Some(spec) = node.get("spec") else {
+        let Some((spec_key, spec)) = node.entry("spec") else {
             continue;
         };
         let volumes = spec.path(&["template", "spec", "volumes"]);
@@ -391,7 +404,11 @@ fn deployments(repo: &Repository, claims: &Claims, out: &mut Vec<Diagnostic>) {
             "Deployment `{}`",
             obj.name.as_deref().unwrap_or("(unnamed)")
         );
-        mounts.report(&what, obj.file, span, HELP, out);
+        let fix = (!mounts.single.is_empty())
+            .then(|| deployment_fix(&repo.files[obj.file].text, spec_key, spec))
+            .flatten()
+            .map(|edits| ("set `strategy: {type: Recreate}`", edits));
+        mounts.report(&what, obj.file, span, HELP, fix, out);
     }
 }
 
@@ -472,7 +489,11 @@ fn app_template(repo: &Repository, claims: &Claims, out: &mut Vec<Diagnostic>) {
                 "app-template controller `{cname}` of HelmRelease `{}`",
                 obj.name.as_deref().unwrap_or("(unnamed)")
             );
-            mounts.report(&what, obj.file, strategy_key, HELP_APP_TEMPLATE, out);
+            let fix = (!mounts.single.is_empty())
+                .then(|| controller_fix(&repo.files[obj.file].text, ckey, c))
+                .flatten()
+                .map(|edits| ("set the controller's `strategy: Recreate`", edits));
+            mounts.report(&what, obj.file, strategy_key, HELP_APP_TEMPLATE, fix, out);
         }
     }
 }
@@ -544,4 +565,78 @@ fn chart_claim(
         }
         None => mounts.unknown(key, Unknown::Unreadable(at)),
     }
+}
+
+/// The fix for a Deployment: `strategy: {type: Recreate}`. Where `strategy`
+/// is not written, its lines go after `replicas:` (or first in the spec), at
+/// the spec's indentation; where `type: RollingUpdate` is written, the value
+/// becomes `Recreate` and a `rollingUpdate:` block (which Recreate forbids) is
+/// removed. `None` when the layout is not plain enough to edit safely.
+fn deployment_fix(text: &str, spec_key: NodeRef, spec: NodeRef) -> Option<Vec<Edit>> {
+    if !fix::direct(text, spec_key, spec) {
+        return None;
+    }
+    match fix::written(spec, "strategy")? {
+        None => {
+            let (at, col) = match fix::written(spec, "replicas")? {
+                Some((k, v)) => {
+                    let lines = fix::entry_lines(text, k, v, false)?;
+                    (lines.end, lines.column)
+                }
+                None => fix::block_start(text, spec_key, spec)?,
+            };
+            let step = col.checked_sub(fix::column(text, spec_key.span().start as usize))?;
+            if step == 0 {
+                return None;
+            }
+            let kind = format!("{}type: Recreate", " ".repeat(step));
+            Some(vec![fix::insert_lines(
+                text,
+                at,
+                col,
+                &["strategy:", &kind],
+            )])
+        }
+        Some((skey, strategy)) => {
+            if !fix::direct(text, skey, strategy) {
+                return None;
+            }
+            let (tkey, kind) = fix::written(strategy, "type")??;
+            if !fix::direct(text, tkey, kind) {
+                return None;
+            }
+            let mut edits = vec![fix::replace_scalar(
+                text,
+                kind,
+                "RollingUpdate",
+                "Recreate",
+            )?];
+            if let Some((rkey, rolling)) = fix::written(strategy, "rollingUpdate")? {
+                edits.push(fix::remove_entry(text, rkey, rolling, false)?);
+            }
+            Some(edits)
+        }
+    }
+}
+
+/// The fix for an app-template controller: `strategy: Recreate`, and its
+/// `rollingUpdate:` block removed.
+fn controller_fix(text: &str, ckey: NodeRef, c: NodeRef) -> Option<Vec<Edit>> {
+    if !fix::direct(text, ckey, c) {
+        return None;
+    }
+    let (skey, strategy) = fix::written(c, "strategy")??;
+    if !fix::direct(text, skey, strategy) {
+        return None;
+    }
+    let mut edits = vec![fix::replace_scalar(
+        text,
+        strategy,
+        "RollingUpdate",
+        "Recreate",
+    )?];
+    if let Some((rkey, rolling)) = fix::written(c, "rollingUpdate")? {
+        edits.push(fix::remove_entry(text, rkey, rolling, false)?);
+    }
+    Some(edits)
 }

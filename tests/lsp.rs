@@ -1,0 +1,378 @@
+//! `gitops-lint lsp` driven as an editor drives it: JSON-RPC with
+//! Content-Length framing over the child's standard input and output.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+struct Client {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    incoming: Receiver<Value>,
+    next_id: i64,
+}
+
+impl Client {
+    fn start() -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gitops-lint"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start gitops-lint lsp");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, incoming) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return; // the server closed its output
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(n) = line.strip_prefix("Content-Length: ") {
+                        length = Some(n.parse::<usize>().expect("a length"));
+                    }
+                }
+                let mut body = vec![0; length.expect("a Content-Length header")];
+                reader.read_exact(&mut body).expect("the message body");
+                let msg: Value = serde_json::from_slice(&body).expect("JSON");
+                if tx.send(msg).is_err() {
+                    return;
+                }
+            }
+        });
+        Client {
+            child,
+            stdin,
+            incoming,
+            next_id: 0,
+        }
+    }
+
+    fn send(&mut self, msg: Value) {
+        let body = serde_json::to_string(&msg).unwrap();
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request and returns its result (skipping notifications meanwhile).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let msg = self.wait_for(&format!("the answer to `{method}`"), |m| {
+            m.get("id") == Some(&json!(id)) && m.get("method").is_none()
+        });
+        assert!(msg.get("error").is_none(), "{method} failed: {msg}");
+        msg["result"].clone()
+    }
+
+    /// Reads messages until one matches, failing after TIMEOUT.
+    fn wait_for(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.incoming.recv_timeout(left) {
+                Ok(msg) if wanted(&msg) => return msg,
+                Ok(_) => continue,
+                Err(RecvTimeoutError::Timeout) => {
+                    let _ = self.child.kill();
+                    panic!("no {what} within {TIMEOUT:?}");
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("the server closed its output while waiting for {what}")
+                }
+            }
+        }
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        let msg = self.wait_for(&format!("publishDiagnostics for {uri}"), |m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+        msg["params"]["diagnostics"].as_array().unwrap().clone()
+    }
+
+    fn initialize(&mut self, root: &Path) -> Value {
+        let result = self.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": uri(root),
+                "workspaceFolders": [{"uri": uri(root), "name": "repo"}],
+                "capabilities": {},
+            }),
+        );
+        self.notify("initialized", json!({}));
+        result
+    }
+
+    /// shutdown, exit, and the exit status.
+    fn finish(mut self) -> std::process::ExitStatus {
+        let result = self.request("shutdown", Value::Null);
+        assert_eq!(result, Value::Null);
+        self.notify("exit", Value::Null);
+        drop(self.stdin.take());
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the server did not exit after `exit`");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn uri(path: &Path) -> String {
+    gitops_lint::lsp::path_to_uri(path).as_str().to_string()
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+const HELMRELEASE: &str = "\
+---
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: sonarr
+spec:
+  interval: 1h
+  retryInterval: 2m
+  chartRef:
+    kind: OCIRepository
+    name: app-template
+";
+
+fn repository() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::create_dir(root.join(".git")).unwrap();
+    write(&root, "apps/sonarr/helmrelease.yaml", HELMRELEASE);
+    (dir, root)
+}
+
+fn open(client: &mut Client, uri: &str, text: &str) {
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}),
+    );
+}
+
+fn change(client: &mut Client, uri: &str, version: i64, text: &str) {
+    client.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"text": text}],
+        }),
+    );
+}
+
+#[test]
+fn diagnostics_follow_the_buffer_and_code_actions_disable_a_rule() {
+    let (_dir, root) = repository();
+    let file = uri(&root.join("apps/sonarr/helmrelease.yaml"));
+    let mut client = Client::start();
+    let init = client.initialize(&root);
+    assert_eq!(init["serverInfo"]["name"], "gitops-lint");
+    assert_eq!(init["capabilities"]["textDocumentSync"]["change"], 1); // full
+
+    open(&mut client, &file, HELMRELEASE);
+    let found = client.diagnostics(&file);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let d = &found[0];
+    assert_eq!(d["code"], "flux/no-retry-interval");
+    assert_eq!(d["severity"], 1); // Error
+    assert_eq!(d["source"], "gitops-lint");
+    // `retryInterval` on the 8th line (0-based 7), indented by two spaces.
+    assert_eq!(
+        d["range"],
+        json!({"start": {"line": 7, "character": 2}, "end": {"line": 7, "character": 15}})
+    );
+    let finding = d.clone();
+
+    // The code actions for the finding: "disable for this line" inserts the comment above it.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": file},
+            "range": finding["range"],
+            "context": {"diagnostics": [finding]},
+        }),
+    );
+    let disable = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "Disable flux/no-retry-interval for this line")
+        .unwrap_or_else(|| panic!("no disable action in {actions}"));
+    assert_eq!(disable["kind"], "quickfix");
+    assert_eq!(disable["diagnostics"][0]["code"], "flux/no-retry-interval");
+    let edits = &disable["edit"]["changes"][file.as_str()];
+    assert_eq!(
+        edits,
+        &json!([{
+            "range": {"start": {"line": 7, "character": 0}, "end": {"line": 7, "character": 0}},
+            "newText": "  # gitops-lint: disable-next-line=flux/no-retry-interval\n",
+        }])
+    );
+
+    // The key removed: the finding goes away.
+    let fixed = HELMRELEASE.replace("  retryInterval: 2m\n", "");
+    change(&mut client, &file, 2, &fixed);
+    assert_eq!(client.diagnostics(&file), Vec::<Value>::new());
+    // No finding left on that line: no action either.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": file},
+            "range": finding["range"],
+            "context": {"diagnostics": []},
+        }),
+    );
+    assert_eq!(actions, json!([]));
+
+    // Back to the original text, then with the disable comment applied: suppressed.
+    change(&mut client, &file, 3, HELMRELEASE);
+    assert_eq!(client.diagnostics(&file).len(), 1);
+    let suppressed = HELMRELEASE.replace(
+        "  retryInterval",
+        "  # gitops-lint: disable-next-line=flux/no-retry-interval\n  retryInterval",
+    );
+    change(&mut client, &file, 4, &suppressed);
+    assert_eq!(client.diagnostics(&file), Vec::<Value>::new());
+
+    let status = client.finish();
+    assert_eq!(status.code(), Some(0));
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn has_code(msg: &Value, code: &str) -> bool {
+    msg["params"]["diagnostics"]
+        .as_array()
+        .is_some_and(|d| d.iter().any(|d| d["code"] == code))
+}
+
+#[test]
+fn the_rest_of_the_repository_is_context() {
+    // A single-replica Deployment whose claim, in another file, is ReadWriteOnce.
+    let (_dir, root) = repository();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/workload/rwo-single-replica-recreate/fires-deployment-default-strategy");
+    copy_tree(&fixture, &root);
+    std::fs::remove_file(root.join("expected.txt")).unwrap();
+    let app = root.join("kubernetes/apps/dev/gitea/app");
+    let deployment = uri(&app.join("deployment.yaml"));
+    let pvc = uri(&app.join("pvc.yaml"));
+    const RULE: &str = "workload/rwo-single-replica-recreate";
+
+    let mut client = Client::start();
+    client.initialize(&root);
+    open(
+        &mut client,
+        &deployment,
+        &std::fs::read_to_string(app.join("deployment.yaml")).unwrap(),
+    );
+    let found = client.diagnostics(&deployment);
+    let finding = found
+        .iter()
+        .find(|d| d["code"] == RULE)
+        .unwrap_or_else(|| panic!("no {RULE} in {found:?}"));
+    assert_eq!(
+        finding["range"]["start"],
+        json!({"line": 6, "character": 2})
+    );
+
+    // The claim made ReadWriteMany in its (unsaved) buffer: the finding in the
+    // other, open file goes away.
+    let pvc_text = std::fs::read_to_string(app.join("pvc.yaml")).unwrap();
+    open(&mut client, &pvc, &pvc_text);
+    change(
+        &mut client,
+        &pvc,
+        2,
+        &pvc_text.replace("ReadWriteOnce", "ReadWriteMany"),
+    );
+    client.wait_for("the Deployment's finding to clear", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == deployment
+            && !has_code(m, RULE)
+    });
+
+    // Closing the buffer brings the file on disk back, and the finding with it.
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": pvc}}),
+    );
+    client.wait_for("the finding to come back", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == deployment
+            && has_code(m, RULE)
+    });
+    assert_eq!(client.finish().code(), Some(0));
+}
+
+#[test]
+fn exit_without_shutdown_is_an_error() {
+    let (_dir, root) = repository();
+    let mut client = Client::start();
+    client.initialize(&root);
+    client.notify("exit", Value::Null);
+    drop(client.stdin.take());
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = client.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(2));
+}
