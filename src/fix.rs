@@ -95,9 +95,9 @@ fn after_colon(text: &str, key: NodeRef) -> Option<usize> {
     }
 }
 
-/// Whether `value` is written right after `key`, as itself: not an alias of
-/// (or an anchored, tagged node that aliases may name), which an edit would
-/// change in other places too.
+/// Whether `value` is written right after `key` as itself: not an alias, not
+/// anchored (an alias elsewhere may name it, and an edit would change that
+/// place too) and not tagged.
 pub fn direct(text: &str, key: NodeRef, value: NodeRef) -> bool {
     let Some(after) = after_colon(text, key) else {
         return false;
@@ -111,7 +111,8 @@ pub fn direct(text: &str, key: NodeRef, value: NodeRef) -> bool {
     if start < after || start > text.len() {
         return false;
     }
-    // A null value has an empty span at the key; anything else starts with itself.
+    // The span of an anchored or tagged node (and so of an alias's target)
+    // starts at its `&` or `!`.
     !matches!(text.as_bytes().get(start), Some(b'&' | b'*' | b'!'))
 }
 
@@ -237,6 +238,53 @@ pub fn remove_entry(text: &str, key: NodeRef, value: NodeRef, single_line: bool)
     Some(Edit {
         span: Span::new(start, lines.end),
         replacement: String::new(),
+    })
+}
+
+/// Replaces a block-mapping entry's whole lines with `lines`, each at the
+/// entry's column. `None` as for `remove_entry`.
+pub fn replace_entry(text: &str, key: NodeRef, value: NodeRef, lines: &[&str]) -> Option<Edit> {
+    let at = entry_lines(text, key, value, false)?;
+    if defines_anchor(&text[at.start..at.end]) || lines.is_empty() {
+        return None;
+    }
+    let brk = line_break(text, at.start);
+    let pad = " ".repeat(at.column);
+    let mut out: Vec<String> = lines.iter().map(|l| format!("{pad}{l}")).collect();
+    if text[..at.end].ends_with('\n') {
+        out.push(String::new());
+    }
+    Some(Edit {
+        span: Span::new(at.start, at.end),
+        replacement: out.join(brk),
+    })
+}
+
+/// Gives a key written without a value (`key:` alone on its line) a flow value:
+/// `key: <value>`, before any comment on the line.
+pub fn set_empty_value(text: &str, key: NodeRef, value: NodeRef, flow: &str) -> Option<Edit> {
+    let span = value.span();
+    if !value.is_null() || span.start != span.end {
+        return None;
+    }
+    key_column(text, key.span().start as usize, true)?;
+    let after = after_colon(text, key)?;
+    if !rest_blank(text, after) {
+        return None;
+    }
+    // No deeper lines: they would be the value.
+    let next = next_line(text, after);
+    let deeper = text[next..]
+        .split_inclusive('\n')
+        .map(|l| l.trim_end_matches(['\n', '\r']))
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| indent_of(l) > column(text, key.span().start as usize));
+    if deeper {
+        return None;
+    }
+    Some(Edit {
+        span: Span::new(after, after),
+        replacement: format!(" {flow}"),
     })
 }
 
@@ -583,6 +631,39 @@ mod tests {
         let no_break = "a:\n  b: 1";
         let e = insert_lines(no_break, no_break.len(), 2, &["c: 2", "d: 3"]);
         assert_eq!(apply_edits(no_break, &[e]), "a:\n  b: 1\n  c: 2\n  d: 3");
+    }
+
+    #[test]
+    fn replaces_an_entry_and_fills_an_empty_value() {
+        let t = "s:\n  rollingUpdate:   # r\n    maxSurge: 1\n  # after\nn: 1\n";
+        let y = parse(t);
+        let s = root(&y).get("s").unwrap();
+        let (k, v) = written(s, "rollingUpdate").unwrap().unwrap();
+        let got = apply(t, replace_entry(t, k, v, &["type: Recreate"]));
+        assert_eq!(got.unwrap(), "s:\n  type: Recreate\n  # after\nn: 1\n");
+        let last = "s:\n  r:\n    m: 1";
+        let y = parse(last);
+        let (k, v) = written(root(&y).get("s").unwrap(), "r").unwrap().unwrap();
+        assert_eq!(
+            apply(last, replace_entry(last, k, v, &["t: R"])).unwrap(),
+            "s:\n  t: R"
+        );
+
+        for (t, want) in [
+            (
+                "a:\n  s:   # c\n  b: 1\n",
+                Some("a:\n  s: {t: R}   # c\n  b: 1\n"),
+            ),
+            ("a:\n  s:\n", Some("a:\n  s: {t: R}\n")),
+            ("a:\n  s: ~\n", None),
+            ("a:\n  s: {}\n", None),
+        ] {
+            let y = parse(t);
+            let a = root(&y).get("a").unwrap();
+            let (k, v) = written(a, "s").unwrap().unwrap();
+            let got = apply(t, set_empty_value(t, k, v, "{t: R}"));
+            assert_eq!(got.as_deref(), want, "{t}");
+        }
     }
 
     #[test]

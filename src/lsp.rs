@@ -62,12 +62,10 @@ pub fn serve_connection(connection: &Connection) -> Result<(), String> {
             version: Some(env!("CARGO_PKG_VERSION").to_string()),
         }),
     };
-    let result = serde_json::to_value(result).map_err(|e| e.to_string())?;
-    connection
-        .initialize_finish(id, result)
-        .map_err(|e| format!("language server: {e}"))?;
+    // `initialized` is taken by the main loop, so that a client that sends
+    // something else first is not turned away.
     let mut server = Server::new(connection, &params);
-    server.register_watchers(&params.capabilities)?;
+    server.send(Response::new_ok(id, result).into())?;
     server.main_loop()
 }
 
@@ -172,6 +170,25 @@ fn percent_decode(s: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
+}
+
+/// Reads one file of the repository again, as the walk reads it.
+fn read_file(root: &Path, rel: String) -> SourceFile {
+    let path = root.join(&rel);
+    match std::fs::metadata(&path) {
+        Ok(m) if m.len() > walk::MAX_FILE_BYTES => SourceFile::skipped(
+            rel,
+            format!(
+                "file is {} bytes, over the {} byte limit; not parsed",
+                m.len(),
+                walk::MAX_FILE_BYTES
+            ),
+        ),
+        _ => match std::fs::read(&path) {
+            Ok(bytes) => SourceFile::from_bytes(rel, bytes),
+            Err(e) => SourceFile::skipped(rel, format!("cannot read file: {e}")),
+        },
+    }
 }
 
 /// The map key of a document: its URI as the client spells it.
@@ -530,6 +547,7 @@ struct Doc {
 
 struct Server<'a> {
     connection: &'a Connection,
+    client: lsp::ClientCapabilities,
     root: Option<PathBuf>,
     ws: Option<Workspace>,
     /// Open documents by URI (as the client spells it).
@@ -551,6 +569,7 @@ impl<'a> Server<'a> {
         let root = initial_root(params).map(|r| r.canonicalize().unwrap_or(r));
         Server {
             connection,
+            client: params.capabilities.clone(),
             root,
             ws: None,
             docs: HashMap::new(),
@@ -580,8 +599,9 @@ impl<'a> Server<'a> {
 
     /// Asks the client to tell about YAML and configuration files changed on
     /// disk (a `git checkout`, another tool), when it can.
-    fn register_watchers(&mut self, caps: &lsp::ClientCapabilities) -> Result<(), String> {
-        let dynamic = caps
+    fn register_watchers(&mut self) -> Result<(), String> {
+        let dynamic = self
+            .client
             .workspace
             .as_ref()
             .and_then(|w| w.did_change_watched_files.as_ref())
@@ -716,7 +736,15 @@ impl<'a> Server<'a> {
                     Err(e) => bad(e),
                 }
             }
-            _ => {} // initialized, $/cancelRequest, $/setTrace, configuration changes...
+            N::Initialized::METHOD => {
+                self.register_watchers()?;
+                // Walk and parse now, while the user looks around, not at the first open.
+                if let Some(root) = self.root.clone() {
+                    self.workspace(&root)?;
+                    self.publish_config_error()?;
+                }
+            }
+            _ => {} // $/cancelRequest, $/setTrace, configuration changes...
         }
         Ok(())
     }
@@ -825,8 +853,8 @@ impl<'a> Server<'a> {
             // The file on disk is what the repository holds again.
             let on_disk = ws.root.join(rel);
             if on_disk.is_file() {
-                let bytes = std::fs::read(&on_disk).unwrap_or_default();
-                ws.replace(SourceFile::from_bytes(rel.clone(), bytes));
+                let file = read_file(&ws.root, rel.clone());
+                ws.replace(file);
             } else {
                 ws.remove(rel);
             }
@@ -863,13 +891,16 @@ impl<'a> Server<'a> {
             if change.typ == lsp::FileChangeType::DELETED {
                 ws.remove(&rel);
                 self.model_dirty = true;
-            } else if ws.file_index(&rel).is_ok() || !ws.exclude.is_match(&rel) {
-                // A changed file is read again; a new one is taken unless excluded
-                // (a new file in an ignored directory waits for the next reload).
-                let bytes = std::fs::read(ws.root.join(&rel)).unwrap_or_default();
-                ws.replace(SourceFile::from_bytes(rel, bytes));
+            } else if ws.file_index(&rel).is_ok() {
+                let file = read_file(&ws.root, rel);
+                ws.replace(file);
                 self.model_dirty = true;
+            } else if change.typ == lsp::FileChangeType::CREATED {
+                // Whether a new file is linted (ignored, excluded, a chart template)
+                // is the walk's to say: walk again.
+                self.reload = true;
             }
+            // A changed file the walk did not take stays out.
         }
     }
 

@@ -132,11 +132,19 @@ fn decode(bytes: Vec<u8>) -> (String, Option<Unreadable>) {
         );
     }
     if let Some(nul) = bytes.iter().position(|&b| b == 0) {
-        let text = String::from_utf8_lossy(&bytes[..nul]).into_owned();
-        return (
-            text,
-            not_text(nul, "the file holds a NUL byte: it is binary, not YAML"),
-        );
+        // Only the valid UTF-8 text before the NUL is kept, so every offset
+        // into it is a character boundary.
+        let valid = match std::str::from_utf8(&bytes[..nul]) {
+            Ok(_) => nul,
+            Err(e) => e.valid_up_to(),
+        };
+        let text = String::from_utf8_lossy(&bytes[..valid]).into_owned();
+        let message = if valid == nul {
+            "the file holds a NUL byte: it is binary, not YAML"
+        } else {
+            "the file is not valid UTF-8 and holds a NUL byte: it is binary, not YAML"
+        };
+        return (text, not_text(valid, message));
     }
     match String::from_utf8(bytes) {
         Ok(text) => (text, None),
@@ -160,6 +168,18 @@ mod tests {
         assert_eq!(f.position(2), Position { line: 1, column: 2 });
         assert_eq!(f.position(6), Position { line: 2, column: 1 });
         assert_eq!(f.line_text(2), "key: v");
+    }
+
+    #[test]
+    fn nul_after_invalid_utf8_points_at_a_boundary() {
+        let f = SourceFile::from_bytes("a".into(), b"ns: x\xff\xff\x01\x00".to_vec());
+        match f.unreadable {
+            Some(Unreadable::NotText { offset, .. }) => {
+                assert_eq!(offset, 5);
+                assert!(f.text.is_char_boundary(offset as usize));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -114,13 +114,17 @@ impl Client {
     }
 
     fn initialize(&mut self, root: &Path) -> Value {
+        self.initialize_with(root, json!({}))
+    }
+
+    fn initialize_with(&mut self, root: &Path, capabilities: Value) -> Value {
         let result = self.request(
             "initialize",
             json!({
                 "processId": null,
                 "rootUri": uri(root),
                 "workspaceFolders": [{"uri": uri(root), "name": "repo"}],
-                "capabilities": {},
+                "capabilities": capabilities,
             }),
         );
         self.notify("initialized", json!({}));
@@ -177,6 +181,43 @@ spec:
     kind: OCIRepository
     name: app-template
 ";
+
+/// Byte offset of an LSP position (0-based line, UTF-16 code units).
+fn offset(text: &str, pos: &Value) -> usize {
+    let line = pos["line"].as_u64().unwrap() as usize;
+    let character = pos["character"].as_u64().unwrap() as usize;
+    let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+    let mut units = 0;
+    for (i, c) in text[start..].char_indices() {
+        if units >= character {
+            return start + i;
+        }
+        units += c.len_utf16();
+    }
+    text.len()
+}
+
+/// Applies LSP text edits (non-overlapping) to a text.
+fn apply(text: &str, edits: &Value) -> String {
+    let mut edits: Vec<(usize, usize, &str)> = edits
+        .as_array()
+        .expect("edits")
+        .iter()
+        .map(|e| {
+            (
+                offset(text, &e["range"]["start"]),
+                offset(text, &e["range"]["end"]),
+                e["newText"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    edits.sort();
+    let mut out = text.to_string();
+    for (start, end, new) in edits.into_iter().rev() {
+        out.replace_range(start..end, new);
+    }
+    out
+}
 
 fn repository() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -252,8 +293,18 @@ fn diagnostics_follow_the_buffer_and_code_actions_disable_a_rule() {
         }])
     );
 
-    // The key removed: the finding goes away.
-    let fixed = HELMRELEASE.replace("  retryInterval: 2m\n", "");
+    // The rule's safe fix is offered too; applied as an editor applies it, the
+    // finding goes away.
+    let fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"] == "remove `spec.retryInterval`")
+        .unwrap_or_else(|| panic!("no fix action in {actions}"));
+    assert_eq!(fix["kind"], "quickfix");
+    assert_eq!(fix["isPreferred"], true);
+    let fixed = apply(HELMRELEASE, &fix["edit"]["changes"][file.as_str()]);
+    assert_eq!(fixed, HELMRELEASE.replace("  retryInterval: 2m\n", ""));
     change(&mut client, &file, 2, &fixed);
     assert_eq!(client.diagnostics(&file), Vec::<Value>::new());
     // No finding left on that line: no action either.
@@ -270,10 +321,26 @@ fn diagnostics_follow_the_buffer_and_code_actions_disable_a_rule() {
     // Back to the original text, then with the disable comment applied: suppressed.
     change(&mut client, &file, 3, HELMRELEASE);
     assert_eq!(client.diagnostics(&file).len(), 1);
-    let suppressed = HELMRELEASE.replace(
-        "  retryInterval",
-        "  # gitops-lint: disable-next-line=flux/no-retry-interval\n  retryInterval",
+    // "Fix all" (what editors run on save when asked to) applies every safe fix.
+    let all = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": file},
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 11, "character": 0}},
+            "context": {"diagnostics": [], "only": ["source.fixAll"]},
+        }),
     );
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0]["kind"], "source.fixAll");
+    assert_eq!(
+        apply(HELMRELEASE, &all[0]["edit"]["changes"][file.as_str()]),
+        fixed
+    );
+    let suppressed = apply(HELMRELEASE, edits);
+    assert!(suppressed.contains(
+        "  interval: 1h\n  # gitops-lint: disable-next-line=flux/no-retry-interval\n  retryInterval: 2m\n"
+    ));
     change(&mut client, &file, 4, &suppressed);
     assert_eq!(client.diagnostics(&file), Vec::<Value>::new());
 
@@ -356,6 +423,92 @@ fn the_rest_of_the_repository_is_context() {
             && m["params"]["uri"] == deployment
             && has_code(m, RULE)
     });
+
+    // The same change made on disk (a `git pull`), as the editor's file watcher reports it.
+    std::fs::write(
+        app.join("pvc.yaml"),
+        pvc_text.replace("ReadWriteOnce", "ReadWriteMany"),
+    )
+    .unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": pvc, "type": 2}]}),
+    );
+    client.wait_for("the finding to clear again", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == deployment
+            && !has_code(m, RULE)
+    });
+    assert_eq!(client.finish().code(), Some(0));
+}
+
+#[test]
+fn configuration_and_files_on_disk_are_followed() {
+    let (_dir, root) = repository();
+    write(
+        &root,
+        ".gitops-lint.yaml",
+        "rules:\n  flux/no-retry-interval: warning\n",
+    );
+    let file = uri(&root.join("apps/sonarr/helmrelease.yaml"));
+    let config = uri(&root.join(".gitops-lint.yaml"));
+    let mut client = Client::start();
+    client.initialize_with(
+        &root,
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+    );
+    // The server asks to be told about YAML files that change on disk.
+    let register = client.wait_for("client/registerCapability", |m| {
+        m["method"] == "client/registerCapability"
+    });
+    let registration = &register["params"]["registrations"][0];
+    assert_eq!(registration["method"], "workspace/didChangeWatchedFiles");
+    let id = register["id"].clone();
+    client.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
+
+    // The configured severity applies.
+    open(&mut client, &file, HELMRELEASE);
+    let found = client.diagnostics(&file);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["severity"], 2); // Warning
+
+    // A configuration that cannot be read: the error is shown on its line, and
+    // the defaults apply.
+    write(
+        &root,
+        ".gitops-lint.yaml",
+        "rules:\n  flux/no-retry-interval: warning\n  flux/no-such-rule: error\n",
+    );
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": config, "type": 2}]}),
+    );
+    let shown = client.diagnostics(&config);
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert_eq!(shown[0]["range"]["start"]["line"], 2);
+    assert!(
+        shown[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("flux/no-such-rule"),
+        "{shown:?}"
+    );
+    let found = client.diagnostics(&file);
+    assert_eq!(found[0]["severity"], 1); // Error, the rule's default
+
+    // Fixed again: the error is cleared.
+    write(
+        &root,
+        ".gitops-lint.yaml",
+        "rules:\n  flux/no-retry-interval: info\n",
+    );
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": config, "type": 2}]}),
+    );
+    assert_eq!(client.diagnostics(&config), Vec::<Value>::new());
+    assert_eq!(client.diagnostics(&file)[0]["severity"], 3); // Information
+
     assert_eq!(client.finish().code(), Some(0));
 }
 

@@ -571,7 +571,9 @@ fn chart_claim(
 /// is not written, its lines go after `replicas:` (or first in the spec), at
 /// the spec's indentation; where `type: RollingUpdate` is written, the value
 /// becomes `Recreate` and a `rollingUpdate:` block (which Recreate forbids) is
-/// removed. `None` when the layout is not plain enough to edit safely.
+/// removed; a `rollingUpdate:` block without `type` becomes `type: Recreate`;
+/// an empty `strategy:` or `strategy: {}` gets `{type: Recreate}`. `None` when
+/// the layout is not plain enough to edit safely.
 fn deployment_fix(text: &str, spec_key: NodeRef, spec: NodeRef) -> Option<Vec<Edit>> {
     if !fix::direct(text, spec_key, spec) {
         return None;
@@ -601,7 +603,23 @@ fn deployment_fix(text: &str, spec_key: NodeRef, spec: NodeRef) -> Option<Vec<Ed
             if !fix::direct(text, skey, strategy) {
                 return None;
             }
-            let (tkey, kind) = fix::written(strategy, "type")??;
+            // `strategy:` with nothing, or `strategy: {}` (as Helm renders it).
+            if strategy.is_null() {
+                let edit = fix::set_empty_value(text, skey, strategy, "{type: Recreate}")?;
+                return Some(vec![edit]);
+            }
+            let span = strategy.span();
+            if text.get(span.start as usize..span.end as usize) == Some("{}") {
+                let replacement = "{type: Recreate}".to_string();
+                return Some(vec![Edit { span, replacement }]);
+            }
+            let rolling = fix::written(strategy, "rollingUpdate")?;
+            let Some((tkey, kind)) = fix::written(strategy, "type")? else {
+                // Only `rollingUpdate:`: it becomes `type: Recreate`.
+                let (rkey, rolling) = rolling?;
+                let edit = fix::replace_entry(text, rkey, rolling, &["type: Recreate"])?;
+                return Some(vec![edit]);
+            };
             if !fix::direct(text, tkey, kind) {
                 return None;
             }
@@ -611,7 +629,7 @@ fn deployment_fix(text: &str, spec_key: NodeRef, spec: NodeRef) -> Option<Vec<Ed
                 "RollingUpdate",
                 "Recreate",
             )?];
-            if let Some((rkey, rolling)) = fix::written(strategy, "rollingUpdate")? {
+            if let Some((rkey, rolling)) = rolling {
                 edits.push(fix::remove_entry(text, rkey, rolling, false)?);
             }
             Some(edits)
