@@ -29,6 +29,7 @@ pub struct Rule {
 /// Every rule, sorted by id.
 pub static RULES: &[&Rule] = &[
     &cilium::lbipam_dual_stack::RULE,
+    &eso::api_version::RULE,
     &eso::no_password_generator_for_sso::RULE,
     &flux::no_retry_interval::RULE,
     &kustomize::component_shared_resource::RULE,

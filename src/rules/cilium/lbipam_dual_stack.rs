@@ -10,7 +10,7 @@ pub static RULE: Rule = Rule {
     id: "cilium/lbipam-dual-stack",
     severity: Severity::Error,
     enabled: true,
-    summary: "On a dual-stack cluster, a LoadBalancer Service asks Cilium LB IPAM for addresses of one IP family only",
+    summary: "on a dual-stack cluster, a LoadBalancer Service asks Cilium LB IPAM for addresses of one IP family only",
     page: include_str!("../../../lints/cilium/lbipam-dual-stack.md"),
     check: Some(check),
 };

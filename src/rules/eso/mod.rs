@@ -1,1 +1,2 @@
+pub mod api_version;
 pub mod no_password_generator_for_sso;
