@@ -337,7 +337,7 @@ fn output_is_identical_at_any_thread_count() {
 fn oversized_and_odd_files_are_findings_not_failures() {
     let big = format!(
         "a: |\n{}",
-        "  0123456789012345678901234567890123456789\n".repeat(220_000)
+        "  0123456789012345678901234567890123456789\n".repeat(1_200_000)
     );
     let r = repo(&[
         ("big.yaml", &big),
@@ -352,4 +352,46 @@ fn oversized_and_odd_files_are_findings_not_failures() {
         "{out}"
     );
     assert_eq!(out.lines().count(), 1);
+}
+
+#[test]
+fn no_fixture_makes_it_panic() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut roots = vec![fixtures.join("sample-repo")];
+    for family in std::fs::read_dir(&fixtures).unwrap() {
+        let family = family.unwrap().path();
+        for rule in std::fs::read_dir(&family).into_iter().flatten() {
+            for case in std::fs::read_dir(rule.unwrap().path())
+                .into_iter()
+                .flatten()
+            {
+                let case = case.unwrap().path();
+                if case.is_dir() {
+                    roots.push(case);
+                }
+            }
+        }
+    }
+    assert!(roots.len() > 50);
+    for root in roots {
+        for format in ["compact", "json", "human"] {
+            let o = bin()
+                .env("RUST_BACKTRACE", "1")
+                .args(["check", root.to_str().unwrap(), "--format", format])
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(
+                matches!(code(&o), 0 | 1),
+                "{}: exit {:?}: {err}",
+                root.display(),
+                o.status
+            );
+            assert!(
+                !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+                "{}: {err}",
+                root.display()
+            );
+        }
+    }
 }

@@ -4,6 +4,7 @@
 mod build;
 mod cluster;
 mod helm;
+mod suggest;
 mod kustomize;
 pub mod subst;
 mod talos;
@@ -20,6 +21,7 @@ pub use cluster::{ClusterFacts, DualStack, family};
 pub use helm::HelmRelease;
 pub use kustomize::{Includer, Kustomize, PathEntry, join, parent_dir};
 pub use subst::Vars;
+pub use suggest::closest;
 pub use talos::{TalosConfig, TalosSource};
 
 /// Settings the model takes from the configuration file.

@@ -7,6 +7,21 @@ use super::{Document, DuplicateKey, Kind, Node, NodeId, Scalar, Span, SyntaxErro
 /// Parses every document of `text`. A syntax error ends the document it is in;
 /// parsing resumes at the next `---` line, so later documents are still seen.
 pub fn parse(text: &str) -> Yaml {
+    let mut yaml = parse_spaced(text);
+    for (root, decoded) in super::aliasing::excessive(&yaml) {
+        let offset = yaml.nodes[root as usize].span.start;
+        yaml.errors.push(SyntaxError {
+            offset,
+            message: format!(
+                "document contains excessive aliasing: it decodes to {} nodes, nearly all through aliases (an alias bomb); Kubernetes' YAML decoder refuses it",
+                if decoded == u64::MAX { "more than 10^19".to_string() } else { decoded.to_string() }
+            ),
+        });
+    }
+    yaml
+}
+
+fn parse_spaced(text: &str) -> Yaml {
     let inserted = alias_keys(text);
     if inserted.is_empty() {
         return parse_text(text);

@@ -5,6 +5,7 @@
 //! aliases stay references to their anchored node: an alias bomb costs one node
 //! per alias, never an expanded copy.
 
+mod aliasing;
 mod build;
 mod node;
 

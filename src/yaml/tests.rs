@@ -53,6 +53,15 @@ fn alias_bomb_is_not_expanded() {
     }
     let y = parse(&text);
     assert!(y.nodes.len() < 1000);
+    assert_eq!(y.errors.len(), 1, "{:?}", y.errors);
+    assert!(y.errors[0].message.contains("excessive aliasing"));
+}
+
+#[test]
+fn ordinary_anchors_and_self_reference_are_fine() {
+    let text = "defaults: &d {replicas: 1, image: x}\na: *d\nb: *d\nc: &x {self: *x}\n";
+    let y = parse(text);
+    assert!(y.errors.is_empty(), "{:?}", y.errors);
 }
 
 #[test]
