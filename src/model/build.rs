@@ -470,9 +470,12 @@ impl<'r> Builds<'r> {
                 format!("{dir}/")
             };
             let mut taken: BTreeSet<String> = BTreeSet::new();
-            for (fid, file) in self.repo.files.iter().enumerate() {
+            // Files are sorted by path: the directory's files are one run.
+            let files = &self.repo.files;
+            let first = files.partition_point(|f| f.path.as_str() < prefix.as_str());
+            for (fid, file) in files.iter().enumerate().skip(first) {
                 let Some(rest) = file.path.strip_prefix(&prefix) else {
-                    continue;
+                    break;
                 };
                 // The outermost subdirectory with a kustomization is built as a whole.
                 let mut sub = String::from(dir);

@@ -163,7 +163,7 @@ enum Frame {
         entries: Vec<(NodeId, NodeId)>,
         key: Option<NodeId>,
         /// Built once a mapping grows large, so duplicate detection stays linear.
-        index: Option<HashMap<Box<str>, NodeId>>,
+        index: Option<HashMap<String, NodeId>>,
     },
 }
 
@@ -285,7 +285,7 @@ fn parse_part(part: &str, base: usize, yaml: &mut Yaml) -> Result<(), usize> {
                 let id = b.push_node(
                     Span::new(start, end),
                     Kind::Scalar(Scalar {
-                        text: value.into_owned().into_boxed_str(),
+                        text: value.into_owned(),
                         plain,
                     }),
                 );

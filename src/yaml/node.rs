@@ -2,7 +2,7 @@ use super::{Kind, NodeId, Span, Yaml};
 
 #[derive(Debug, Clone)]
 pub struct Scalar {
-    pub text: Box<str>,
+    pub text: String,
     /// Plain (unquoted, not a block scalar): only these can be null, bool or numbers.
     pub plain: bool,
 }
