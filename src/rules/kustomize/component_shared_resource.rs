@@ -3,6 +3,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::diagnostic::{Diagnostic, FileId, Severity};
 use crate::model::subst::has_vars;
 use crate::model::{FluxId, Includer, Instance, KustomizeId, ObjectId, PathEntry, Repository};
+use crate::model::{is_cluster_scoped, join};
 use crate::rules::Rule;
 use crate::yaml::{NodeRef, Span};
 
@@ -14,37 +15,6 @@ pub static RULE: Rule = Rule {
     page: include_str!("../../../lints/kustomize/component-shared-resource.md"),
     check: Some(check),
 };
-
-/// Kinds kustomize never puts in a namespace (the model's list: an instance of
-/// one of these has no namespace because it needs none).
-const CLUSTER_SCOPED: &[&str] = &[
-    "APIService",
-    "CSIDriver",
-    "CiliumClusterwideNetworkPolicy",
-    "CiliumL2AnnouncementPolicy",
-    "CiliumLoadBalancerIPPool",
-    "ClusterExternalSecret",
-    "ClusterGenerator",
-    "ClusterIssuer",
-    "ClusterPolicy",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "ClusterSecretStore",
-    "CustomResourceDefinition",
-    "GatewayClass",
-    "IngressClass",
-    "MutatingWebhookConfiguration",
-    "Namespace",
-    "PersistentVolume",
-    "PriorityClass",
-    "StorageClass",
-    "ValidatingWebhookConfiguration",
-    "VolumeSnapshotClass",
-];
-
-fn is_cluster_scoped(kind: &str) -> bool {
-    CLUSTER_SCOPED.binary_search(&kind).is_ok()
-}
 
 /// Where the copies of one object land.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -644,23 +614,4 @@ impl Walk<'_> {
         }
         stack.pop();
     }
-}
-
-/// `rel` joined onto the directory `dir` (both relative to the root), without
-/// `.` and `..`; `None` when it leaves the root or is remote or absolute.
-fn join(dir: &str, rel: &str) -> Option<String> {
-    if rel.contains("://") || rel.starts_with('/') {
-        return None;
-    }
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
-    for part in rel.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            p => parts.push(p),
-        }
-    }
-    Some(parts.join("/"))
 }

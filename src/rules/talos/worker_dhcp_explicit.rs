@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Edit, FileId, Severity};
 use crate::fix;
-use crate::model::{Repository, TalosConfig, TalosSource};
+use crate::model::{Repository, TalosConfig, TalosSource, join};
 use crate::rules::Rule;
 use crate::yaml::{NodeRef, Span};
 
@@ -606,24 +606,6 @@ fn talos_minor(v: &str) -> Option<(u32, u32)> {
 fn t_dir(path: &str) -> String {
     path.rsplit_once('/')
         .map_or(String::new(), |(d, _)| d.to_string())
-}
-
-/// Joins a relative path onto a directory; `None` when it leaves the root.
-fn join(dir: &str, rel: &str) -> Option<String> {
-    if rel.starts_with('/') {
-        return None;
-    }
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
-    for part in rel.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            p => parts.push(p),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 /// Reads one talhelper patch entry: `@./file.yaml`, or inline YAML parsed here.
