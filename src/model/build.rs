@@ -295,7 +295,8 @@ impl<'r> Builds<'r> {
         loop {
             let mut progress = false;
             for f in 0..flux.len() {
-                if done[f] {
+                // Another repository's paths mean nothing here: never built.
+                if done[f] || !flux[f].local_source {
                     continue;
                 }
                 if flux[f].path.is_none() {

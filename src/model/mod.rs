@@ -4,9 +4,9 @@
 mod build;
 mod cluster;
 mod helm;
-mod suggest;
 mod kustomize;
 pub mod subst;
+mod suggest;
 mod talos;
 
 use std::collections::HashMap;

@@ -28,7 +28,11 @@ mod tests {
         assert_eq!(closest("cilum", names), Some("cilium"));
         assert_eq!(closest("cert-manger", names), Some("cert-manager"));
         assert_eq!(closest("longhorn", names), None);
-        assert_eq!(closest("cilium", names), None, "the name itself is no suggestion");
+        assert_eq!(
+            closest("cilium", names),
+            None,
+            "the name itself is no suggestion"
+        );
         assert_eq!(closest("a", ["b"]), Some("b"));
     }
 }

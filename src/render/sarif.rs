@@ -93,16 +93,20 @@ struct Markdown<'a> {
 #[derive(Serialize)]
 struct Configuration {
     level: &'static str,
-    /// Absent means `true`.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// Absent means `true`, so only a rule that is off by default writes it.
+    #[serde(skip_serializing_if = "is_true")]
     enabled: bool,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl Configuration {
     fn of(rule: &Rule) -> Self {
         Configuration {
             level: level(rule.severity),
-            enabled: !rule.enabled,
+            enabled: rule.enabled,
         }
     }
 }

@@ -6,9 +6,13 @@ use crate::model::Repository;
 pub mod cilium;
 pub mod eso;
 pub mod flux;
+pub mod gateway;
 pub mod kustomize;
 pub mod lint;
+pub mod secrets;
 pub mod talos;
+pub mod traefik;
+pub mod volsync;
 pub mod workload;
 pub mod yaml;
 
@@ -29,13 +33,33 @@ pub struct Rule {
 /// Every rule, sorted by id.
 pub static RULES: &[&Rule] = &[
     &cilium::lbipam_dual_stack::RULE,
+    &cilium::lbipam_ip_in_pool::RULE,
     &eso::api_version::RULE,
     &eso::no_password_generator_for_sso::RULE,
+    &flux::chart_version_pinned::RULE,
+    &flux::depends_on_resolves::RULE,
+    &flux::deprecated_api::RULE,
+    &flux::finite_remediation_retries::RULE,
     &flux::no_retry_interval::RULE,
+    &flux::one_owner_per_object::RULE,
+    &flux::path_exists::RULE,
+    &flux::source_ref_namespace::RULE,
+    &flux::undefined_substitution::RULE,
+    &gateway::https_issuer::RULE,
+    &gateway::listener_ports::RULE,
+    &gateway::parent_ref_resolves::RULE,
     &kustomize::component_shared_resource::RULE,
+    &kustomize::missing_reference::RULE,
+    &kustomize::namespace_required::RULE,
     &lint::skipped_file::RULE,
     &lint::unused_suppression::RULE,
+    &secrets::plaintext_secret::RULE,
     &talos::worker_dhcp_explicit::RULE,
+    &traefik::ingressroute_class::RULE,
+    &volsync::copy_method::RULE,
+    &volsync::ssa_if_not_present::RULE,
+    &workload::image_tag_pinned::RULE,
+    &workload::pdb_blocks_drain::RULE,
     &workload::rwo_single_replica_recreate::RULE,
     &yaml::duplicate_key::RULE,
     &yaml::syntax::RULE,

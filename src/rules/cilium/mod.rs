@@ -1,1 +1,2 @@
 pub mod lbipam_dual_stack;
+pub mod lbipam_ip_in_pool;

@@ -1,1 +1,3 @@
+pub mod image_tag_pinned;
+pub mod pdb_blocks_drain;
 pub mod rwo_single_replica_recreate;

@@ -1,0 +1,561 @@
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use crate::diagnostic::{Diagnostic, FileId, Severity};
+use crate::model::{FluxId, Instance, Repository};
+use crate::rules::Rule;
+use crate::yaml::{NodeRef, Span};
+
+pub static RULE: Rule = Rule {
+    id: "cilium/lbipam-ip-in-pool",
+    severity: Severity::Error,
+    enabled: true,
+    summary: "a LoadBalancer IP requested from Cilium LB IPAM lies in no CiliumLoadBalancerIPPool, or two Services request one IP without sharing it",
+    page: include_str!("../../../lints/cilium/lbipam-ip-in-pool.md"),
+    check: Some(check),
+};
+
+/// The annotation LB IPAM reads, then its older alias (the new key wins).
+const IPS: [&str; 2] = ["lbipam.cilium.io/ips", "io.cilium/lb-ipam-ips"];
+const SHARING_KEY: [&str; 2] = [
+    "lbipam.cilium.io/sharing-key",
+    "io.cilium/lb-ipam-sharing-key",
+];
+const CROSS_NS: [&str; 2] = [
+    "lbipam.cilium.io/sharing-cross-namespace",
+    "io.cilium/lb-ipam-sharing-cross-namespace",
+];
+/// `loadBalancerClass` values LB IPAM serves; any other class is ignored by it.
+const CILIUM_CLASSES: [&str; 2] = ["io.cilium/bgp-control-plane", "io.cilium/l2-announcer"];
+
+/// One Service as written: a manifest, a Service block of HelmRelease values,
+/// or the Service a Gateway's `spec.infrastructure.annotations` are copied to.
+struct ServiceView<'a> {
+    file: FileId,
+    object: usize,
+    annotations: Option<NodeRef<'a>>,
+    /// The node holding `type`, `loadBalancerIP`, `loadBalancerClass` (None: a Gateway).
+    spec: Option<NodeRef<'a>>,
+    /// The HelmRelease's `spec.targetNamespace`, for Services of chart values.
+    target_namespace: Option<&'a str>,
+    what: &'static str,
+}
+
+/// A contiguous range of addresses of one pool block.
+struct Block {
+    lo: u128,
+    hi: u128,
+    v6: bool,
+    /// First and last address are not allocatable (`allowFirstLastIPs: "No"`, a `cidr`).
+    no_first_last: bool,
+    pool: usize,
+}
+
+#[derive(Default)]
+struct ClusterPools {
+    blocks: Vec<Block>,
+    /// A pool block that cannot be read (an unresolved variable): membership unknown.
+    unknown: bool,
+    names: Vec<String>,
+}
+
+/// One requested address of one Service instance.
+struct Request {
+    view: usize,
+    cluster: Option<FluxId>,
+    namespace: Option<String>,
+    ip: IpAddr,
+    written: String,
+    span: Span,
+    sharing_key: Option<String>,
+    cross_ns: Option<String>,
+}
+
+fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+    let pools = pools(repo);
+    if pools.is_empty() {
+        return; // the pools live outside the repository
+    }
+    let views = services(repo);
+    let mut requests = Vec::new();
+    for (vi, view) in views.iter().enumerate() {
+        for inst in repo.instances(view.object) {
+            requests_of(repo, vi, view, inst, &mut requests);
+        }
+    }
+
+    let mut seen = std::collections::HashSet::new();
+    // Membership: against the pools of the Service's cluster (all pools when unknown).
+    for r in &requests {
+        let Some(groups) = scope(&pools, r.cluster) else {
+            continue;
+        };
+        if groups.is_empty() || groups.iter().any(|g| g.unknown) {
+            continue;
+        }
+        let (value, v6) = to_u128(r.ip);
+        let mut edge = None;
+        let mut inside = false;
+        for g in &groups {
+            for b in g.blocks.iter().filter(|b| b.v6 == v6) {
+                if value < b.lo || value > b.hi {
+                    continue;
+                }
+                if b.no_first_last && (value == b.lo || value == b.hi) && b.hi > b.lo + 1 {
+                    edge.get_or_insert(b.pool);
+                } else {
+                    inside = true;
+                }
+            }
+        }
+        if inside {
+            continue;
+        }
+        let view = &views[r.view];
+        if !seen.insert((view.file, r.span, 0u8)) {
+            continue;
+        }
+        let names: Vec<String> = groups
+            .iter()
+            .flat_map(|g| g.names.iter().map(|n| format!("`{n}`")))
+            .collect();
+        let message = if edge.is_some() {
+            format!(
+                "{} is the first or last address of a pool block whose pool sets `allowFirstLastIPs: \"No\"`: Cilium LB IPAM never assigns it, and the Service stays at `EXTERNAL-IP <pending>`",
+                r.written
+            )
+        } else {
+            format!(
+                "{} lies in no CiliumLoadBalancerIPPool of the repository ({}): Cilium LB IPAM assigns only addresses of its pools, and the Service stays at `EXTERNAL-IP <pending>`",
+                r.written,
+                names.join(", ")
+            )
+        };
+        out.push(
+            Diagnostic::new(RULE.id, Severity::Error, view.file, r.span, message)
+                .help("request an address inside a pool block (`cidr`, or `start`..`stop`), or add a block that holds it to a pool"),
+        );
+    }
+
+    // Sharing: one address requested by two Services of one cluster.
+    let mut by_ip: HashMap<(Option<FluxId>, IpAddr), Vec<usize>> = HashMap::new();
+    for (i, r) in requests.iter().enumerate() {
+        by_ip.entry((r.cluster, r.ip)).or_default().push(i);
+    }
+    let mut keys: Vec<_> = by_ip.keys().copied().collect();
+    keys.sort();
+    for key in keys {
+        let list = &by_ip[&key];
+        for (n, &b) in list.iter().enumerate() {
+            let rb = &requests[b];
+            let Some(&a) = list[..n].iter().find(|&&a| {
+                let ra = &requests[a];
+                ra.view != rb.view && !shares(ra, rb)
+            }) else {
+                continue;
+            };
+            let ra = &requests[a];
+            let vb = &views[rb.view];
+            let va = &views[ra.view];
+            if !seen.insert((vb.file, rb.span, 1u8)) {
+                continue;
+            }
+            let why = match (&ra.sharing_key, &rb.sharing_key) {
+                (Some(x), Some(y)) if x == y => format!(
+                    "they share the key `{x}`, but they are in different namespaces (`{}`, `{}`) and do not both allow it with `lbipam.cilium.io/sharing-cross-namespace`",
+                    ra.namespace.as_deref().unwrap_or("?"),
+                    rb.namespace.as_deref().unwrap_or("?")
+                ),
+                (Some(x), Some(y)) => format!("their sharing keys differ (`{x}`, `{y}`)"),
+                _ => "they do not both carry the same `lbipam.cilium.io/sharing-key`".to_string(),
+            };
+            out.push(
+                Diagnostic::new(
+                    RULE.id,
+                    Severity::Error,
+                    vb.file,
+                    rb.span,
+                    format!(
+                        "{} is also requested by {} ({}): {why}, so Cilium LB IPAM gives the address to one of them and leaves the other at `EXTERNAL-IP <pending>`",
+                        rb.written,
+                        va.what,
+                        repo.files[va.file].path
+                    ),
+                )
+                .help("give each Service its own address, or set the same `lbipam.cilium.io/sharing-key` on both (and `lbipam.cilium.io/sharing-cross-namespace` on both when their namespaces differ); their ports must not overlap")
+                .related(va.file, ra.span, "the same address is requested here"),
+            );
+        }
+    }
+}
+
+/// The pools a Service of `cluster` is compared with: its cluster's own and
+/// those no Flux Kustomization applies. A cluster with no pools of its own (a
+/// Kustomization nothing applies is a cluster of its own) uses every pool when
+/// the pools of the repository belong to one cluster only; with several, it
+/// cannot be told which, and the Service is not checked. A Service that no
+/// Flux Kustomization applies is compared with every pool.
+fn scope(
+    pools: &HashMap<Option<FluxId>, ClusterPools>,
+    cluster: Option<FluxId>,
+) -> Option<Vec<&ClusterPools>> {
+    let owned = |c: &Option<FluxId>| {
+        pools
+            .get(c)
+            .is_some_and(|g| !g.names.is_empty() || g.unknown)
+    };
+    let all = || pools.values().collect::<Vec<_>>();
+    if cluster.is_none() || owned(&cluster) {
+        return Some(match cluster {
+            None => all(),
+            Some(_) => pools
+                .get(&cluster)
+                .into_iter()
+                .chain(pools.get(&None))
+                .collect(),
+        });
+    }
+    let clusters = pools.keys().filter(|c| c.is_some() && owned(c)).count();
+    (clusters <= 1).then(all)
+}
+
+fn shares(a: &Request, b: &Request) -> bool {
+    let (Some(ka), Some(kb)) = (&a.sharing_key, &b.sharing_key) else {
+        return false;
+    };
+    if ka != kb {
+        return false;
+    }
+    if a.namespace == b.namespace {
+        return true;
+    }
+    let allows = |r: &Request, other: &Option<String>| {
+        r.cross_ns.as_deref().is_some_and(|list| {
+            list.split(',')
+                .map(str::trim)
+                .any(|n| n == "*" || Some(n) == other.as_deref())
+        })
+    };
+    allows(a, &b.namespace) && allows(b, &a.namespace)
+}
+
+fn to_u128(ip: IpAddr) -> (u128, bool) {
+    match ip {
+        IpAddr::V4(a) => (u32::from(a) as u128, false),
+        IpAddr::V6(a) => (u128::from(a), true),
+    }
+}
+
+/// The enabled pools, grouped by the cluster that applies them.
+fn pools(repo: &Repository) -> HashMap<Option<FluxId>, ClusterPools> {
+    let mut out: HashMap<Option<FluxId>, ClusterPools> = HashMap::new();
+    for (id, obj) in repo.of_kind("CiliumLoadBalancerIPPool") {
+        if obj.group() != "cilium.io" {
+            continue;
+        }
+        let node = repo.object_node(id);
+        let Some(spec) = node.get("spec") else {
+            continue;
+        };
+        let no_first_last = spec
+            .get("allowFirstLastIPs")
+            .and_then(|v| v.as_str())
+            .is_some_and(|v| v.eq_ignore_ascii_case("no"));
+        for inst in repo.instances(id) {
+            let group = out.entry(repo.cluster_of(inst)).or_default();
+            let disabled = spec.get("disabled");
+            match disabled.and_then(|d| d.as_bool()) {
+                Some(true) => continue,
+                Some(false) => {}
+                None if disabled.and_then(|d| d.as_str()).is_some() => {
+                    group.unknown = true; // `${VAR}`: cannot tell
+                    continue;
+                }
+                None => {}
+            }
+            let pool = group.names.len();
+            group
+                .names
+                .push(inst.name.clone().or(obj.name.clone()).unwrap_or_default());
+            let blocks = spec.get("blocks").into_iter().flat_map(|b| b.items());
+            let cidrs = spec.get("cidrs").into_iter().flat_map(|b| b.items());
+            for block in blocks.chain(cidrs) {
+                let text = |k: &str| {
+                    block
+                        .get(k)
+                        .and_then(|v| v.as_str())
+                        .map(|s| repo.render(inst, s))
+                };
+                let range = match (text("cidr"), text("start"), text("stop")) {
+                    (Some(Some(c)), _, _) => parse_cidr(&c).map(|(lo, hi, v6)| (lo, hi, v6, true)),
+                    (Some(None), _, _) | (None, Some(None), _) | (None, _, Some(None)) => None,
+                    (None, Some(Some(s)), stop) => {
+                        let start = s.trim().parse::<IpAddr>().ok().map(to_u128);
+                        let stop = match stop {
+                            Some(Some(e)) => e.trim().parse::<IpAddr>().ok().map(to_u128),
+                            _ => start,
+                        };
+                        match (start, stop) {
+                            (Some((lo, a)), Some((hi, b))) if a == b && lo <= hi => {
+                                Some((lo, hi, a, false))
+                            }
+                            _ => None,
+                        }
+                    }
+                    (None, None, _) => continue,
+                };
+                match range {
+                    Some((lo, hi, v6, is_cidr)) => group.blocks.push(Block {
+                        lo,
+                        hi,
+                        v6,
+                        no_first_last: no_first_last && is_cidr,
+                        pool,
+                    }),
+                    None => group.unknown = true,
+                }
+            }
+        }
+    }
+    out
+}
+
+fn parse_cidr(text: &str) -> Option<(u128, u128, bool)> {
+    let (addr, len) = text.trim().split_once('/')?;
+    let (value, v6) = to_u128(addr.parse::<IpAddr>().ok()?);
+    let bits = if v6 { 128 } else { 32 };
+    let len: u32 = len.parse().ok().filter(|&l| l <= bits)?;
+    let host = if len == bits {
+        0
+    } else {
+        (1u128 << (bits - len)) - 1
+    };
+    let lo = value & !host;
+    Some((lo, lo | host, v6))
+}
+
+/// Every Service manifest (core v1), every Service block of HelmRelease values,
+/// and every Gateway that passes annotations to its Service.
+fn services(repo: &Repository) -> Vec<ServiceView<'_>> {
+    let mut views = Vec::new();
+    for (id, obj) in repo.of_kind("Service") {
+        if !obj.group().is_empty() {
+            continue;
+        }
+        let node = repo.object_node(id);
+        views.push(ServiceView {
+            file: obj.file,
+            object: id,
+            annotations: node.path(&["metadata", "annotations"]),
+            spec: Some(node.get("spec").unwrap_or(node)),
+            target_namespace: None,
+            what: "the Service",
+        });
+    }
+    for (id, obj) in repo.of_kind("Gateway") {
+        if obj.group() != "gateway.networking.k8s.io" {
+            continue;
+        }
+        let node = repo.object_node(id);
+        views.push(ServiceView {
+            file: obj.file,
+            object: id,
+            annotations: node.path(&["spec", "infrastructure", "annotations"]),
+            spec: None,
+            target_namespace: None,
+            what: "the Gateway's Service",
+        });
+    }
+    for hr in &repo.helm_releases {
+        let Some(values) = hr.values else { continue };
+        let file = repo.objects[hr.object].file;
+        let hr_node = repo.object_node(hr.object);
+        let Some(service) = repo
+            .node(file, values)
+            .get("service")
+            .filter(|s| s.is_map())
+        else {
+            continue;
+        };
+        let blocks: Vec<NodeRef> = if hr.app_template {
+            service
+                .entries()
+                .map(|(_, v)| v)
+                .filter(|v| v.is_map())
+                .collect()
+        } else if service.get("type").and_then(|t| t.as_str()).is_some() {
+            vec![service]
+        } else {
+            Vec::new()
+        };
+        for block in blocks {
+            if block.get("enabled").and_then(|e| e.as_bool()) == Some(false) {
+                continue;
+            }
+            views.push(ServiceView {
+                file,
+                object: hr.object,
+                annotations: block.get("annotations"),
+                spec: Some(block),
+                target_namespace: hr_node.str_at(&["spec", "targetNamespace"]),
+                what: "a Service of the HelmRelease",
+            });
+        }
+    }
+    views
+}
+
+fn requests_of(
+    repo: &Repository,
+    vi: usize,
+    view: &ServiceView,
+    inst: &Instance,
+    out: &mut Vec<Request>,
+) {
+    let text_of =
+        |node: Option<NodeRef>| node.and_then(|n| n.as_str()).map(|s| repo.render(inst, s));
+    if let Some(spec) = view.spec {
+        let service_type = match text_of(spec.get("type")) {
+            None => Some("ClusterIP".to_string()),
+            Some(t) => t,
+        };
+        if service_type.as_deref() != Some("LoadBalancer") {
+            return;
+        }
+        match text_of(spec.get("loadBalancerClass")) {
+            None => {}
+            Some(Some(class)) if CILIUM_CLASSES.contains(&class.as_str()) => {}
+            Some(_) => return,
+        }
+    }
+    let annotation = |keys: &[&'static str; 2]| {
+        view.annotations
+            .and_then(|a| keys.iter().find_map(|k| a.get(k).map(|v| (*k, v))))
+    };
+    let sharing_key = match annotation(&SHARING_KEY).and_then(|(_, v)| v.as_str()) {
+        Some(k) => match repo.render(inst, k) {
+            Some(k) => Some(k.trim().to_string()).filter(|k| !k.is_empty()),
+            None => return, // cannot tell whom it shares with
+        },
+        None => None,
+    };
+    let cross_ns = annotation(&CROSS_NS)
+        .and_then(|(_, v)| v.as_str())
+        .and_then(|v| repo.render(inst, v));
+    let namespace = match view.target_namespace {
+        Some(t) => repo.render(inst, t),
+        None => inst.namespace.clone(),
+    };
+
+    let file_text = &repo.files[view.file].text;
+    let mut values = Vec::new();
+    if let Some(v) = view.spec.and_then(|s| s.get("loadBalancerIP")) {
+        values.push(v);
+    }
+    if let Some((_, v)) = annotation(&IPS) {
+        values.push(v);
+    }
+    for value in values {
+        for (written, span) in split_entries(file_text, value) {
+            let Some(rendered) = repo.render(inst, &written) else {
+                continue;
+            };
+            for part in rendered.split(',') {
+                let Ok(ip) = part.trim().parse::<IpAddr>() else {
+                    continue; // not an address: lbipam-dual-stack reports it
+                };
+                out.push(Request {
+                    view: vi,
+                    cluster: repo.cluster_of(inst),
+                    namespace: namespace.clone(),
+                    ip,
+                    written: if written == part.trim() {
+                        format!("`{written}`")
+                    } else {
+                        format!("`{written}` (rendered `{}`)", part.trim())
+                    },
+                    span,
+                    sharing_key: sharing_key.clone(),
+                    cross_ns: cross_ns.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// The comma-separated entries of a requested-address value, each trimmed,
+/// with its span in the file (inside the quotes of a quoted scalar).
+fn split_entries(file_text: &str, value: NodeRef) -> Vec<(String, Span)> {
+    let Some(decoded) = value.as_str() else {
+        return Vec::new();
+    };
+    let span = value.span();
+    let source = file_text
+        .get(span.start as usize..span.end as usize)
+        .unwrap_or("");
+    let mut cursor = 0usize;
+    let mut out = Vec::new();
+    for segment in split_top_level(decoded) {
+        let trimmed = segment.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let entry_span = match source[cursor..].find(trimmed) {
+            Some(i) => {
+                let at = cursor + i;
+                cursor = at + trimmed.len();
+                let start = span.start as usize + at;
+                Span::new(start, start + trimmed.len())
+            }
+            None => span,
+        };
+        out.push((trimmed.to_string(), entry_span));
+    }
+    out
+}
+
+/// Splits on commas outside `${...}` (a default value may hold a comma).
+fn split_top_level(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth > 0 => depth -= 1,
+            b',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&s[start..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_ranges() {
+        assert_eq!(
+            parse_cidr("10.0.0.0/24"),
+            Some((0x0a00_0000, 0x0a00_00ff, false))
+        );
+        assert_eq!(
+            parse_cidr("10.0.0.7/32"),
+            Some((0x0a00_0007, 0x0a00_0007, false))
+        );
+        assert!(parse_cidr("fd00::/64").is_some_and(|(_, _, v6)| v6));
+        assert_eq!(parse_cidr("10.0.0.0/33"), None);
+        assert_eq!(parse_cidr("10.0.0.0"), None);
+    }
+}

@@ -1,0 +1,351 @@
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::{Instance, ObjectId, Repository, closest};
+use crate::rules::Rule;
+use crate::rules::flux::source_ref_namespace::{Clusters, injected, instances};
+use crate::yaml::Span;
+
+pub static RULE: Rule = Rule {
+    id: "flux/depends-on-resolves",
+    severity: Severity::Error,
+    enabled: true,
+    summary: "a Flux `dependsOn` entry names no Kustomization or HelmRelease in the namespace it means, or dependencies form a cycle",
+    page: include_str!("../../../lints/flux/depends-on-resolves.md"),
+    check: Some(check),
+};
+
+/// The Flux kinds whose `dependsOn` names objects of the same kind.
+const KINDS: [(&str, &str); 2] = [
+    ("kustomize.toolkit.fluxcd.io", "Kustomization"),
+    ("helm.toolkit.fluxcd.io", "HelmRelease"),
+];
+
+/// One Flux object as a build produces it.
+struct Node<'r> {
+    object: ObjectId,
+    kind: usize,
+    instance: &'r Instance,
+    name: Option<&'r str>,
+    namespace: Option<&'r str>,
+    cluster: Option<usize>,
+}
+
+fn compatible(a: Option<usize>, b: Option<usize>) -> bool {
+    a.is_none() || b.is_none() || a == b
+}
+
+fn same_ns(a: Option<&str>, b: Option<&str>) -> bool {
+    a.is_none() || b.is_none() || a == b
+}
+
+fn label(ns: Option<&str>, name: &str) -> String {
+    match ns {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_string(),
+    }
+}
+
+fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+    let clusters = Clusters::new(repo);
+    let mut nodes: Vec<Node> = Vec::new();
+    // Objects another tool makes (names we cannot read): a name found
+    // nowhere may be one of them.
+    let mut unseen = [false; 2];
+    let templates = repo
+        .of_kind("ResourceSet")
+        .any(|(_, o)| o.group() == "fluxcd.controlplane.io");
+    for (k, (group, kind)) in KINDS.iter().enumerate() {
+        unseen[k] = templates;
+        for (id, obj) in repo.of_kind(kind) {
+            if obj.group() != *group {
+                continue;
+            }
+            for inst in instances(repo, id) {
+                if inst.name.is_none() {
+                    unseen[k] = true;
+                }
+                let cluster = clusters.of(repo, inst);
+                nodes.push(Node {
+                    object: id,
+                    kind: k,
+                    instance: inst,
+                    name: inst.name.as_deref(),
+                    namespace: inst
+                        .namespace
+                        .as_deref()
+                        .or(obj.namespace.as_deref().filter(|n| !n.contains("${"))),
+                    cluster,
+                });
+            }
+        }
+    }
+    let mut by_name: HashMap<(usize, &str), Vec<usize>> = HashMap::new();
+    for (i, n) in nodes.iter().enumerate() {
+        if let Some(name) = n.name {
+            by_name.entry((n.kind, name)).or_default().push(i);
+        }
+    }
+    let mut edges: Vec<Vec<(usize, Span)>> = vec![Vec::new(); nodes.len()];
+    let mut reported: HashSet<(usize, Span)> = HashSet::new();
+    for (r, node) in nodes.iter().enumerate() {
+        let obj = &repo.objects[node.object];
+        let Some(list) = repo.object_node(node.object).path(&["spec", "dependsOn"]) else {
+            continue;
+        };
+        let kind = KINDS[node.kind].1;
+        if injected(repo, node.instance, kind, "dependsOn") {
+            continue;
+        }
+        for item in list.items() {
+            let Some(name_node) = item.get("name") else {
+                continue;
+            };
+            let Some(name) = name_node
+                .as_str()
+                .and_then(|n| repo.render(node.instance, n))
+            else {
+                continue;
+            };
+            let ns_node = item.get("namespace");
+            let explicit = match ns_node.and_then(|n| n.as_str()) {
+                Some(ns) => match repo.render(node.instance, ns) {
+                    Some(ns) => Some(ns),
+                    None => continue,
+                },
+                None => None,
+            };
+            let wanted_ns = explicit.as_deref().or(node.namespace);
+            let candidates: Vec<usize> = by_name
+                .get(&(node.kind, name.as_str()))
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&c| compatible(node.cluster, nodes[c].cluster))
+                .collect();
+            let found: Vec<usize> = candidates
+                .iter()
+                .copied()
+                .filter(|&c| same_ns(wanted_ns, nodes[c].namespace))
+                .collect();
+            if !found.is_empty() {
+                edges[r].extend(found.into_iter().map(|c| (c, name_node.span())));
+                continue;
+            }
+            let what = format!("{kind} `{}`", label(wanted_ns, &name));
+            let whose = if explicit.is_some() {
+                String::new()
+            } else {
+                format!(" (no `namespace`, so the {kind}'s own)")
+            };
+            let (span, message, help) = if let Some(&c) = candidates.first() {
+                let ns = nodes[c].namespace.unwrap_or_default();
+                let span = ns_node.map_or(name_node.span(), |n| n.span());
+                (
+                    span,
+                    format!(
+                        "`dependsOn` names {what}{whose}, which does not exist: `{name}` is in namespace `{ns}`, so this {kind} never becomes ready (DependencyNotReady)"
+                    ),
+                    if explicit.is_some() {
+                        format!("did you mean `namespace: {ns}`?")
+                    } else {
+                        format!("did you mean `namespace: {ns}`? add it to the entry")
+                    },
+                )
+            } else {
+                let near = |in_ns: bool| {
+                    let names = nodes
+                        .iter()
+                        .filter(|c| c.kind == node.kind && compatible(node.cluster, c.cluster))
+                        .filter(|c| !in_ns || same_ns(wanted_ns, c.namespace))
+                        .filter_map(|c| c.name);
+                    closest(&name, names).map(|n| {
+                        let c = by_name[&(node.kind, n)]
+                            .iter()
+                            .find(|&&c| !in_ns || same_ns(wanted_ns, nodes[c].namespace))
+                            .copied()
+                            .unwrap_or(by_name[&(node.kind, n)][0]);
+                        (n, nodes[c].namespace)
+                    })
+                };
+                match near(true).or_else(|| near(false)) {
+                    Some((n, ns)) => {
+                        let meant = if same_ns(wanted_ns, ns) {
+                            format!("`name: {n}`")
+                        } else {
+                            format!("`name: {n}` in `namespace: {}`", ns.unwrap_or_default())
+                        };
+                        (
+                            name_node.span(),
+                            format!(
+                                "`dependsOn` names {what}{whose}, which is not defined in the repository, so this {kind} never becomes ready (DependencyNotReady)"
+                            ),
+                            format!("did you mean {meant}?"),
+                        )
+                    }
+                    None if unseen[node.kind] || (node.kind == 0 && name == "flux-system") => {
+                        continue;
+                    }
+                    None => (
+                        name_node.span(),
+                        format!(
+                            "`dependsOn` names {what}{whose}, which is not defined in the repository, so this {kind} never becomes ready (DependencyNotReady)"
+                        ),
+                        format!(
+                            "name an existing {kind} (and its `namespace` when it is not this one's), or remove the entry"
+                        ),
+                    ),
+                }
+            };
+            if reported.insert((obj.file, span)) {
+                out.push(
+                    Diagnostic::new(RULE.id, Severity::Error, obj.file, span, message).help(help),
+                );
+            }
+        }
+    }
+    cycles(repo, &nodes, &edges, &mut reported, out);
+}
+
+/// Reports each dependency cycle once, on its first member in path order.
+fn cycles(
+    repo: &Repository,
+    nodes: &[Node],
+    edges: &[Vec<(usize, Span)>],
+    reported: &mut HashSet<(usize, Span)>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for scc in strongly_connected(edges) {
+        let self_loop = scc.len() == 1 && edges[scc[0]].iter().any(|&(t, _)| t == scc[0]);
+        if scc.len() < 2 && !self_loop {
+            continue;
+        }
+        let members: HashSet<usize> = scc.iter().copied().collect();
+        let first = *scc
+            .iter()
+            .min_by_key(|&&n| (nodes[n].object, nodes[n].instance.namespace.clone()))
+            .unwrap();
+        // The shortest way round from the first member back to it.
+        let mut prev: HashMap<usize, (usize, Span)> = HashMap::new();
+        let mut queue = std::collections::VecDeque::from([first]);
+        let mut back: Option<(usize, Span)> = None;
+        'bfs: while let Some(n) = queue.pop_front() {
+            for &(t, span) in &edges[n] {
+                if !members.contains(&t) {
+                    continue;
+                }
+                if t == first {
+                    back = Some((n, span));
+                    break 'bfs;
+                }
+                if let std::collections::hash_map::Entry::Vacant(e) = prev.entry(t) {
+                    e.insert((n, span));
+                    queue.push_back(t);
+                }
+            }
+        }
+        let Some((last, last_span)) = back else {
+            continue;
+        };
+        let mut path = vec![(last, last_span)];
+        let mut n = last;
+        while n != first {
+            let (p, span) = prev[&n];
+            path.push((p, span));
+            n = p;
+        }
+        path.reverse();
+        // path[i] = (member, span of its entry naming the next member)
+        let name_of = |n: usize| label(nodes[n].namespace, nodes[n].name.unwrap_or_default());
+        let mut ring: Vec<String> = path
+            .iter()
+            .map(|&(n, _)| format!("`{}`", name_of(n)))
+            .collect();
+        ring.push(format!("`{}`", name_of(first)));
+        let kind = KINDS[nodes[first].kind].1;
+        let file = repo.objects[nodes[first].object].file;
+        let span = path[0].1;
+        if !reported.insert((file, span)) {
+            continue;
+        }
+        let message = if path.len() == 1 {
+            format!(
+                "`dependsOn` names the {kind} `{}` itself: it waits for its own readiness and never reconciles",
+                name_of(first)
+            )
+        } else {
+            format!(
+                "`dependsOn` forms a cycle: {}: each waits for the next to be ready, so none of these {kind}s ever reconciles",
+                ring.join(" → ")
+            )
+        };
+        let mut d = Diagnostic::new(RULE.id, Severity::Error, file, span, message).help(
+            if path.len() == 1 {
+                "remove the entry"
+            } else {
+                "remove one of the dependencies in the cycle"
+            },
+        );
+        for &(n, span) in &path[1..] {
+            d = d.related(
+                repo.objects[nodes[n].object].file,
+                span,
+                format!("`{}` depends on the next member here", name_of(n)),
+            );
+        }
+        out.push(d);
+    }
+}
+
+/// Tarjan's algorithm, iterative.
+fn strongly_connected(edges: &[Vec<(usize, Span)>]) -> Vec<Vec<usize>> {
+    let n = edges.len();
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut next = 0;
+    let mut out = Vec::new();
+    for start in 0..n {
+        if index[start] != usize::MAX {
+            continue;
+        }
+        let mut work: Vec<(usize, usize)> = vec![(start, 0)];
+        while let Some(&(v, i)) = work.last() {
+            if index[v] == usize::MAX {
+                index[v] = next;
+                low[v] = next;
+                next += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            if let Some(&(w, _)) = edges[v].get(i) {
+                if let Some(top) = work.last_mut() {
+                    top.1 += 1;
+                }
+                if index[w] == usize::MAX {
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut scc = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    scc.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                out.push(scc);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,224 @@
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::{FluxId, ObjectId, Repository, is_cluster_scoped, parent_dir};
+use crate::rules::Rule;
+use crate::yaml::Span;
+
+pub static RULE: Rule = Rule {
+    id: "flux/one-owner-per-object",
+    severity: Severity::Error,
+    enabled: true,
+    summary: "two Flux Kustomizations apply the same object (group, kind, namespace, name), so they fight over it and pruning one deletes it",
+    page: include_str!("../../../lints/flux/one-owner-per-object.md"),
+    check: Some(check),
+};
+
+/// (cluster, group, kind, namespace, name) of an applied object.
+type Key = (Option<FluxId>, String, String, Option<String>, String);
+
+fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+    let renaming = renaming_dirs(repo);
+    let mut owners: BTreeMap<Key, BTreeMap<FluxId, BTreeSet<ObjectId>>> = BTreeMap::new();
+    for inst in &repo.instances {
+        let (Some(f), Some(name)) = (inst.flux, &inst.name) else {
+            continue;
+        };
+        let o = &repo.objects[inst.object];
+        let namespace = if is_cluster_scoped(&o.kind) {
+            None
+        } else {
+            // A namespaced object whose namespace the build leaves open: unknown place.
+            let Some(ns) = &inst.namespace else { continue };
+            Some(ns.clone())
+        };
+        let Some(name) = final_name(repo, f, inst.object, name, &renaming) else {
+            continue;
+        };
+        owners
+            .entry((
+                repo.cluster_of(inst),
+                o.group().to_string(),
+                o.kind.clone(),
+                namespace,
+                name,
+            ))
+            .or_default()
+            .entry(f)
+            .or_default()
+            .insert(inst.object);
+    }
+    for (key, by) in owners {
+        if by.len() < 2 {
+            continue;
+        }
+        let objects: BTreeSet<ObjectId> = by.values().flatten().copied().collect();
+        for &o in &objects {
+            out.push(report(repo, &key, &by, o));
+        }
+    }
+}
+
+/// Directories of kustomizations that may rename what they build
+/// (`namePrefix`, `nameSuffix`, or patches that touch `metadata.name`).
+fn renaming_dirs(repo: &Repository) -> Vec<&str> {
+    repo.kustomizations
+        .iter()
+        .filter(|k| {
+            let node = repo.node(k.file, k.root);
+            node.get("namePrefix").is_some()
+                || node.get("nameSuffix").is_some()
+                || ["patches", "patchesJson6902", "patchesStrategicMerge"]
+                    .iter()
+                    .filter_map(|p| node.get(p))
+                    .flat_map(|p| p.items())
+                    .any(|p| {
+                        p.str_at(&["patch"]).is_some_and(|t| {
+                            t.contains("/metadata/name") || t.contains("allowNameChange")
+                        }) || p.path(&["options", "allowNameChange"]).is_some()
+                            || p.str_at(&["path"]).is_some()
+                    })
+        })
+        .map(|k| k.dir.as_str())
+        .collect()
+}
+
+fn under(path: &str, dir: &str) -> bool {
+    dir.is_empty()
+        || path == dir
+        || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
+}
+
+/// The name the Flux Kustomization applies: its own `namePrefix`/`nameSuffix`
+/// added. `None` when a kustomization of its tree, or its `spec.patches`, may
+/// rename the object in a way this rule does not follow.
+fn final_name(
+    repo: &Repository,
+    f: FluxId,
+    object: ObjectId,
+    name: &str,
+    renaming: &[&str],
+) -> Option<String> {
+    let fk = &repo.flux[f];
+    let file_dir = parent_dir(&repo.files[repo.objects[object].file].path);
+    let root = fk.path.as_deref().unwrap_or("");
+    if renaming
+        .iter()
+        .any(|d| under(file_dir, d) || under(d, root))
+    {
+        return None;
+    }
+    let spec = repo.object_node(fk.object).get("spec");
+    if spec.and_then(|s| s.get("patches")).is_some_and(|p| {
+        p.items()
+            .any(|p| p.str_at(&["patch"]).is_some_and(|t| t.contains("name")))
+    }) {
+        // A patch that renames is rare; one that sets a name in its body may.
+        let renames = spec
+            .and_then(|s| s.get("patches"))
+            .into_iter()
+            .flat_map(|p| p.items())
+            .any(|p| {
+                p.str_at(&["patch"])
+                    .is_some_and(|t| t.contains("/metadata/name"))
+                    || p.path(&["options", "allowNameChange"]).is_some()
+            });
+        if renames {
+            return None;
+        }
+    }
+    let kind = &repo.objects[object].kind;
+    if matches!(
+        kind.as_str(),
+        "CustomResourceDefinition" | "APIService" | "Namespace"
+    ) {
+        return Some(name.to_string());
+    }
+    let prefix = spec.and_then(|s| s.str_at(&["namePrefix"])).unwrap_or("");
+    let suffix = spec.and_then(|s| s.str_at(&["nameSuffix"])).unwrap_or("");
+    Some(format!("{prefix}{name}{suffix}"))
+}
+
+fn name_span(repo: &Repository, o: ObjectId) -> Span {
+    repo.object_node(o)
+        .path(&["metadata", "name"])
+        .map_or_else(|| repo.kind_span(o), |n| n.span())
+}
+
+fn flux_name(repo: &Repository, f: FluxId) -> &str {
+    repo.objects[repo.flux[f].object]
+        .name
+        .as_deref()
+        .unwrap_or("")
+}
+
+fn report(
+    repo: &Repository,
+    key: &Key,
+    by: &BTreeMap<FluxId, BTreeSet<ObjectId>>,
+    object: ObjectId,
+) -> Diagnostic {
+    let (_, group, kind, namespace, name) = key;
+    let gk = if group.is_empty() {
+        kind.clone()
+    } else {
+        format!("{kind}.{group}")
+    };
+    let place = match namespace {
+        Some(ns) => format!("`{ns}/{name}`"),
+        None => format!("`{name}` (cluster-scoped)"),
+    };
+    let names: Vec<String> = by
+        .keys()
+        .map(|&f| format!("`{}`", flux_name(repo, f)))
+        .collect();
+    let list = match names.len() {
+        2 => format!("{} and {}", names[0], names[1]),
+        _ => names.join(", "),
+    };
+    let o = &repo.objects[object];
+    let mut d = Diagnostic::new(
+        RULE.id,
+        Severity::Error,
+        o.file,
+        name_span(repo, object),
+        format!(
+            "{gk} {place} is applied by {} Flux Kustomizations ({list}): each overwrites the other's changes on every reconcile, and pruning or deleting one removes the object the other still declares",
+            by.len()
+        ),
+    )
+    .help("let exactly one Flux Kustomization build this object: move it to a shared Kustomization that the others `dependsOn`, or give each copy its own name or namespace");
+    for (&f, objects) in by {
+        let fk = &repo.flux[f];
+        let node = repo.object_node(fk.object);
+        let site = node
+            .get("spec")
+            .and_then(|s| s.get("path"))
+            .map(|n| n.span())
+            .or_else(|| node.path(&["metadata", "name"]).map(|n| n.span()))
+            .unwrap_or_else(|| repo.kind_span(fk.object));
+        let from: Vec<&str> = objects
+            .iter()
+            .map(|&x| repo.files[repo.objects[x].file].path.as_str())
+            .collect();
+        d = d.related(
+            repo.objects[fk.object].file,
+            site,
+            format!(
+                "Flux Kustomization `{}` applies it (from {})",
+                flux_name(repo, f),
+                from.join(", ")
+            ),
+        );
+        for &x in objects {
+            if x != object {
+                d = d.related(
+                    repo.objects[x].file,
+                    name_span(repo, x),
+                    format!("the copy `{}` applies", flux_name(repo, f)),
+                );
+            }
+        }
+    }
+    d
+}

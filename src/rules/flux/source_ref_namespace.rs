@@ -1,0 +1,268 @@
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::{Instance, ObjectId, Repository, closest};
+use crate::rules::Rule;
+
+pub static RULE: Rule = Rule {
+    id: "flux/source-ref-namespace",
+    severity: Severity::Error,
+    enabled: true,
+    summary: "a Flux Kustomization or HelmRelease references a source that is not in the namespace the reference means",
+    page: include_str!("../../../lints/flux/source-ref-namespace.md"),
+    check: Some(check),
+};
+
+const SOURCE_KINDS: [&str; 4] = ["GitRepository", "OCIRepository", "HelmRepository", "Bucket"];
+
+/// A source as a build produces it.
+struct Source<'r> {
+    object: ObjectId,
+    namespace: Option<&'r str>,
+    cluster: Option<usize>,
+}
+
+fn compatible(a: Option<usize>, b: Option<usize>) -> bool {
+    a.is_none() || b.is_none() || a == b
+}
+
+fn same_ns(a: Option<&str>, b: Option<&str>) -> bool {
+    a.is_none() || b.is_none() || a == b
+}
+
+fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+    let clusters = Clusters::new(repo);
+    let mut sources: HashMap<(&str, &str), Vec<Source>> = HashMap::new();
+    // Kinds with a source whose name we cannot read: a reference to a name
+    // found nowhere may mean it.
+    let mut unseen: HashSet<&str> = HashSet::new();
+    if repo
+        .of_kind("ResourceSet")
+        .any(|(_, o)| o.group() == "fluxcd.controlplane.io")
+    {
+        unseen.extend(SOURCE_KINDS);
+    }
+    for kind in SOURCE_KINDS {
+        for (id, obj) in repo.of_kind(kind) {
+            if obj.group() != "source.toolkit.fluxcd.io" {
+                continue;
+            }
+            for inst in instances(repo, id) {
+                let Some(name) = inst.name.as_deref() else {
+                    unseen.insert(kind);
+                    continue;
+                };
+                sources.entry((kind, name)).or_default().push(Source {
+                    object: id,
+                    namespace: inst.namespace.as_deref(),
+                    cluster: clusters.of(repo, inst),
+                });
+            }
+        }
+    }
+    let mut names: HashMap<&str, Vec<&str>> = HashMap::new();
+    for &(kind, name) in sources.keys() {
+        names.entry(kind).or_default().push(name);
+    }
+    for v in names.values_mut() {
+        v.sort_unstable();
+    }
+    let referrers = repo
+        .of_kind("Kustomization")
+        .filter(|(_, o)| o.group() == "kustomize.toolkit.fluxcd.io")
+        .map(|(id, _)| (id, &["spec", "sourceRef"][..]))
+        .chain(
+            repo.of_kind("HelmRelease")
+                .filter(|(_, o)| o.group() == "helm.toolkit.fluxcd.io")
+                .flat_map(|(id, _)| {
+                    [
+                        (id, &["spec", "chart", "spec", "sourceRef"][..]),
+                        (id, &["spec", "chartRef"][..]),
+                    ]
+                }),
+        );
+    let mut reported = HashSet::new();
+    for (id, at) in referrers {
+        let obj = &repo.objects[id];
+        let root = repo.object_node(id);
+        let Some(reference) = root.path(at) else {
+            continue;
+        };
+        let Some(kind) = reference
+            .str_at(&["kind"])
+            .and_then(|k| SOURCE_KINDS.iter().copied().find(|s| *s == k))
+        else {
+            continue;
+        };
+        let Some(name_node) = reference.get("name") else {
+            continue;
+        };
+        let referrer = &obj.kind;
+        let field = at.last().copied().unwrap_or_default();
+        for inst in instances(repo, id) {
+            // A parent's `spec.patches` may write the reference: we cannot see it.
+            if injected(repo, inst, &obj.kind, field) {
+                continue;
+            }
+            let Some(name) = name_node.as_str().and_then(|n| repo.render(inst, n)) else {
+                continue;
+            };
+            let ns_node = reference.get("namespace");
+            let explicit = match ns_node.and_then(|n| n.as_str()) {
+                Some(ns) => match repo.render(inst, ns) {
+                    Some(ns) => Some(ns),
+                    None => continue,
+                },
+                None => None,
+            };
+            let own = inst
+                .namespace
+                .as_deref()
+                .or(obj.namespace.as_deref().filter(|n| !n.contains("${")));
+            let wanted = explicit.as_deref().or(own);
+            let cluster = clusters.of(repo, inst);
+            let candidates: Vec<&Source> = sources
+                .get(&(kind, name.as_str()))
+                .into_iter()
+                .flatten()
+                .filter(|s| compatible(cluster, s.cluster))
+                .collect();
+            if candidates.iter().any(|s| same_ns(wanted, s.namespace)) {
+                continue;
+            }
+            let key = at
+                .split_last()
+                .and_then(|(last, parents)| root.path(parents)?.key_span(last))
+                .unwrap_or(reference.span());
+            let diagnostic = if let Some(s) = candidates.first() {
+                let ns = s.namespace.unwrap_or_default();
+                let wanted = wanted.unwrap_or_default();
+                let src = &repo.objects[s.object];
+                let d = match ns_node {
+                    None => Diagnostic::new(
+                        RULE.id,
+                        Severity::Error,
+                        obj.file,
+                        key,
+                        format!("the {referrer} references {kind} `{name}` without `namespace`, so Flux looks for it in `{wanted}` (the {referrer}'s own namespace), but it is defined in `{ns}`: the reconcile fails with \"{kind} '{wanted}/{name}' not found\""),
+                    )
+                    .help(format!("add `namespace: {ns}` to the reference")),
+                    Some(ns_node) => Diagnostic::new(
+                        RULE.id,
+                        Severity::Error,
+                        obj.file,
+                        ns_node.span(),
+                        format!("no {kind} `{name}` is defined in namespace `{wanted}`: the reconcile fails with \"{kind} '{wanted}/{name}' not found\""),
+                    )
+                    .help(format!("did you mean `namespace: {ns}`? {kind} `{name}` is defined there")),
+                };
+                d.related(
+                    src.file,
+                    repo.kind_span(s.object),
+                    format!("{kind} `{name}` in `{ns}`"),
+                )
+            } else {
+                // Not defined here at all: bootstrapped outside Git, unless
+                // it is a near miss of one that is.
+                if name == "flux-system" || unseen.contains(kind) {
+                    continue;
+                }
+                let near = names.get(kind).and_then(|n| {
+                    closest(
+                        &name,
+                        n.iter().copied().filter(|c| {
+                            sources[&(kind, *c)].iter().any(|s| {
+                                compatible(cluster, s.cluster) && same_ns(wanted, s.namespace)
+                            })
+                        }),
+                    )
+                });
+                let Some(near) = near else { continue };
+                Diagnostic::new(
+                    RULE.id,
+                    Severity::Error,
+                    obj.file,
+                    name_node.span(),
+                    format!("no {kind} `{name}` is defined in the repository, but `{near}` is: the reconcile fails with \"{kind} '{}/{name}' not found\"", wanted.unwrap_or_default()),
+                )
+                .help(format!("did you mean `name: {near}`?"))
+            };
+            if reported.insert(diagnostic.span) {
+                out.push(diagnostic);
+            }
+        }
+    }
+}
+
+/// Whether a Flux Kustomization that applies `inst` (or one above it, through
+/// patches that patch patches) has `spec.patches` that may write `field` into
+/// it: then the object Flux applies is not the one written here.
+pub(crate) fn injected(repo: &Repository, inst: &Instance, kind: &str, field: &str) -> bool {
+    let mut at = inst.flux;
+    for depth in 0..64 {
+        let Some(f) = at else { return false };
+        let node = repo.object_node(repo.flux[f].object);
+        let patches = node
+            .path(&["spec", "patches"])
+            .into_iter()
+            .flat_map(|p| p.items());
+        for p in patches {
+            let Some(text) = p.get("patch").and_then(|t| t.as_str()) else {
+                continue;
+            };
+            let target = p.path(&["target", "kind"]).and_then(|k| k.as_str());
+            let aims = if depth == 0 {
+                target.is_none_or(|t| t == kind)
+            } else {
+                text.contains(kind)
+            };
+            if aims && text.contains(field) {
+                return true;
+            }
+        }
+        at = repo
+            .instances(repo.flux[f].object)
+            .find_map(|i| i.flux)
+            .filter(|&p| p != f);
+    }
+    false
+}
+
+/// How the builds produce an object, leaving out builds from another
+/// repository's source (whose paths the model may still have walked here).
+pub(crate) fn instances(repo: &Repository, id: ObjectId) -> impl Iterator<Item = &Instance> + '_ {
+    repo.instances(id)
+        .filter(|i| i.flux.is_none_or(|f| repo.flux[f].local_source))
+}
+
+/// The clusters of a repository (see `FluxKustomization::cluster`), without
+/// the stray ones: a Flux Kustomization nothing applies whose file lies in
+/// the tree another cluster builds (an app taken out of its namespace's
+/// kustomization.yaml) is no cluster of its own, and is compared with all.
+pub(crate) struct Clusters {
+    stray: HashSet<usize>,
+}
+
+impl Clusters {
+    pub(crate) fn new(repo: &Repository) -> Self {
+        let tops: HashSet<usize> = repo.flux.iter().map(|f| f.cluster).collect();
+        let stray = tops
+            .into_iter()
+            .filter(|&t| {
+                let file = &repo.files[repo.objects[repo.flux[t].object].file].path;
+                repo.flux.iter().any(|f| {
+                    f.cluster != t
+                        && f.local_source
+                        && f.path.as_deref().is_some_and(|p| {
+                            p.is_empty() || file.strip_prefix(p).is_some_and(|r| r.starts_with('/'))
+                        })
+                })
+            })
+            .collect();
+        Clusters { stray }
+    }
+
+    pub(crate) fn of(&self, repo: &Repository, inst: &Instance) -> Option<usize> {
+        repo.cluster_of(inst).filter(|c| !self.stray.contains(c))
+    }
+}

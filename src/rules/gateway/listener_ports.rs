@@ -1,0 +1,58 @@
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::Repository;
+use crate::rules::Rule;
+
+pub static RULE: Rule = Rule {
+    id: "gateway/listener-ports",
+    severity: Severity::Warning,
+    enabled: false,
+    summary: "a Gateway listener port that is not one of the controller's entrypoint ports (Traefik: 8000, 8443)",
+    page: include_str!("../../../lints/gateway/listener-ports.md"),
+    check: Some(check),
+};
+
+/// The ports a listener may use: Traefik's `web` and `websecure` entrypoints.
+/// Not configurable yet (the rule options have no place in the configuration).
+const PORTS: [i64; 2] = [8000, 8443];
+
+fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+    let allowed = PORTS
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for (id, obj) in repo.of_kind("Gateway") {
+        if obj.group() != "gateway.networking.k8s.io" {
+            continue;
+        }
+        let node = repo.object_node(id);
+        let listeners = node.path(&["spec", "listeners"]);
+        for listener in listeners.into_iter().flat_map(|l| l.items()) {
+            let Some(port) = listener.get("port") else {
+                continue;
+            };
+            // `${PORT}` cannot be judged without rendering; leave it.
+            let Some(value) = port.as_i64() else { continue };
+            if PORTS.contains(&value) {
+                continue;
+            }
+            let name = listener.str_at(&["name"]).unwrap_or("?");
+            let suggested = match listener.str_at(&["protocol"]) {
+                Some("HTTPS" | "TLS") => 8443,
+                _ => 8000,
+            };
+            out.push(
+                Diagnostic::new(
+                    RULE.id,
+                    Severity::Warning,
+                    obj.file,
+                    port.span(),
+                    format!(
+                        "listener `{name}` uses port {value}, which is not one of the entrypoint ports ({allowed}): Traefik accepts a Gateway only when each listener port is the port of one of its entrypoints, so the Gateway is not accepted and no route on it is served"
+                    ),
+                )
+                .help(format!("use the entrypoint port, `port: {suggested}` (clients still connect on 80/443 through the LoadBalancer Service)")),
+            );
+        }
+    }
+}

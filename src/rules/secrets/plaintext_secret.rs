@@ -1,0 +1,147 @@
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::Repository;
+use crate::model::subst::has_vars;
+use crate::rules::Rule;
+use crate::yaml::{NodeRef, Span};
+
+pub static RULE: Rule = Rule {
+    id: "secrets/plaintext-secret",
+    severity: Severity::Error,
+    enabled: true,
+    summary: "a Secret with literal `data`/`stringData` that SOPS does not encrypt, or a `*.sops.yaml` file that is not encrypted",
+    page: include_str!("../../../lints/secrets/plaintext-secret.md"),
+    check: Some(check),
+};
+
+const HELP: &str = "encrypt the file with SOPS (`sops --encrypt --in-place`, which adds the `sops:` metadata), or keep the value out of Git: an ExternalSecret, a SealedSecret, or a `${VAR}` placeholder filled by Flux from an encrypted `substituteFrom` Secret";
+
+fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+    for (file_id, file) in repo.files.iter().enumerate() {
+        let name = file.path.rsplit('/').next().unwrap_or("");
+        let sops_named = is_sops_name(name);
+        let mut file_reported = false;
+        for doc in file.yaml.documents() {
+            if !doc.is_map() || doc.entries().next().is_none() || encrypted(doc) {
+                continue;
+            }
+            if let Some((key, literal_in_mixed)) =
+                is_secret(doc).then(|| first_literal(doc)).flatten()
+            {
+                let secret = doc
+                    .str_at(&["metadata", "name"])
+                    .map_or(String::new(), |n| format!(" `{n}`"));
+                let mut message = if literal_in_mixed {
+                    format!(
+                        "Secret{secret} takes its other values from `${{VAR}}` placeholders, but this one is a literal in plain text: it is committed unencrypted"
+                    )
+                } else {
+                    format!(
+                        "Secret{secret} holds literal values in plain text and has no `sops:` metadata: it is committed unencrypted"
+                    )
+                };
+                if sops_named {
+                    message.push_str(&format!(
+                        " (the file is named `{name}`, yet SOPS never encrypted it)"
+                    ));
+                }
+                out.push(
+                    Diagnostic::new(RULE.id, Severity::Error, file_id, key, message).help(HELP),
+                );
+                file_reported |= sops_named;
+                continue;
+            }
+            if sops_named && !file_reported {
+                file_reported = true;
+                let at = doc.entries().next().map_or(doc.span(), |(k, _)| k.span());
+                out.push(
+                    Diagnostic::new(
+                        RULE.id,
+                        Severity::Error,
+                        file_id,
+                        at,
+                        format!("`{name}` is named as a SOPS-encrypted file but this document has no `sops:` metadata: it was committed without being encrypted"),
+                    )
+                    .help("run `sops --encrypt --in-place` on the file before committing it (and rotate anything it exposed), or rename it if it holds nothing secret"),
+                );
+            }
+        }
+    }
+}
+
+/// `*.sops.yaml` / `*.sops.yml`; `.sops.yaml` itself is the SOPS configuration.
+fn is_sops_name(name: &str) -> bool {
+    [".sops.yaml", ".sops.yml"]
+        .iter()
+        .any(|s| name.len() > s.len() && name.ends_with(s))
+}
+
+/// SOPS writes its metadata as a top-level `sops:` mapping of every document it encrypts.
+fn encrypted(doc: NodeRef) -> bool {
+    doc.get("sops").is_some_and(|s| s.is_map())
+}
+
+fn is_secret(doc: NodeRef) -> bool {
+    doc.str_at(&["apiVersion"]) == Some("v1") && doc.str_at(&["kind"]) == Some("Secret")
+}
+
+/// A value that is not secret material written in Git: a Flux `${VAR}`
+/// placeholder, a 1Password reference (`op inject`), a SOPS-encrypted value,
+/// or a Flux Operator ResourceSet input.
+fn placeholder(v: &str) -> bool {
+    has_vars(v) || v.contains("op://") || v.contains("ENC[") || v.contains("<< inputs.")
+}
+
+/// Keys whose literal value is a credential even beside placeholders.
+fn sensitive_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "apikey",
+        "api_key",
+        "api-key",
+        "private",
+        "credential",
+        "auth",
+        ".dockerconfigjson",
+        "tls.key",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
+}
+
+/// The key of the first literal value of a Secret's `data`/`stringData`, in
+/// source order, and whether other values of the Secret are placeholders.
+/// When some values are placeholders the author has moved the secret
+/// material out of Git, and only a literal under a credential-like key is
+/// reported (the rest are settings such as `type: ephemeral`).
+fn first_literal(doc: NodeRef) -> Option<(Span, bool)> {
+    let mut values: Vec<(NodeRef, NodeRef)> = ["data", "stringData"]
+        .iter()
+        .filter_map(|k| doc.get(k))
+        .flat_map(|m| m.entries())
+        .collect();
+    values.sort_by_key(|(k, _)| k.span().start);
+    let mut templated = false;
+    let mut literals = Vec::new();
+    for (k, v) in values {
+        let Some(text) = v.as_str() else { continue };
+        if text.trim().is_empty() {
+            continue;
+        }
+        if placeholder(text) {
+            templated = true;
+        } else {
+            literals.push(k);
+        }
+    }
+    if !templated {
+        return literals.first().map(|k| (k.span(), false));
+    }
+    literals
+        .iter()
+        .find(|k| k.as_str().is_some_and(sensitive_key))
+        .map(|k| (k.span(), true))
+}

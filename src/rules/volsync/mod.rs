@@ -1,0 +1,2 @@
+pub mod copy_method;
+pub mod ssa_if_not_present;

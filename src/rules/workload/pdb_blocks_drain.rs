@@ -1,0 +1,355 @@
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostic::{Diagnostic, FileId, Severity};
+use crate::model::{FluxId, Instance, Repository};
+use crate::rules::Rule;
+use crate::yaml::{NodeRef, Span};
+
+pub static RULE: Rule = Rule {
+    id: "workload/pdb-blocks-drain",
+    severity: Severity::Warning,
+    enabled: true,
+    summary: "a PodDisruptionBudget that allows no eviction (`minAvailable` equal to the replicas it selects, or `maxUnavailable: 0`), so node drains hang",
+    page: include_str!("../../../lints/workload/pdb-blocks-drain.md"),
+    check: Some(check),
+};
+
+const HELP: &str = "run at least one replica more than `minAvailable` (or use `maxUnavailable: 1`), so one pod can be evicted while the others serve";
+
+/// Where the build puts an object: its cluster and namespace.
+type Place = (Option<FluxId>, Option<String>);
+
+/// A workload's pods, as one build produces them.
+struct Workload {
+    what: String,
+    labels: HashMap<String, String>,
+    /// `None` when the count cannot be known (a variable, an autoscaler).
+    replicas: Option<i64>,
+    file: FileId,
+    span: Span,
+}
+
+fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+    let mut pdbs = repo
+        .of_kind("PodDisruptionBudget")
+        .filter(|(_, o)| o.group() == "policy")
+        .peekable();
+    if pdbs.peek().is_none() {
+        return;
+    }
+    let scaled = autoscaled(repo);
+    let mut workloads: HashMap<Place, Vec<Workload>> = HashMap::new();
+    plain_workloads(repo, &scaled, &mut workloads);
+    app_template(repo, &scaled, &mut workloads);
+    for (id, obj) in pdbs {
+        let Some(spec) = repo.object_node(id).get("spec") else {
+            continue;
+        };
+        let name = obj.name.as_deref().unwrap_or("(unnamed)");
+        if let Some((key, value)) = spec.entry("maxUnavailable") {
+            let zero = repo.instances(id).find_map(|inst| {
+                text(repo, inst, value).filter(
+                    |t| matches!(t.trim().trim_end_matches('%').parse::<f64>(), Ok(v) if v == 0.0),
+                )
+            });
+            if let Some(zero) = zero {
+                out.push(
+                    Diagnostic::new(
+                        RULE.id,
+                        Severity::Warning,
+                        obj.file,
+                        key.span(),
+                        format!("PodDisruptionBudget `{name}` has `maxUnavailable: {}`: no pod it selects may ever be evicted, so draining a node that runs one (a rolling cluster upgrade) hangs until someone relaxes the budget by hand", zero.trim()),
+                    )
+                    .help("allow one disruption (`maxUnavailable: 1`) and run enough replicas to serve while one is moved"),
+                );
+            }
+            continue;
+        }
+        let Some((key, value)) = spec.entry("minAvailable") else {
+            continue;
+        };
+        let Some(selector) = spec.get("selector") else {
+            continue;
+        };
+        // Only `matchLabels` is evaluated; an expression or an empty selector is not guessed at.
+        if selector
+            .get("matchExpressions")
+            .is_some_and(|e| e.items().next().is_some())
+        {
+            continue;
+        }
+        let Some(match_labels) = selector.get("matchLabels").filter(|m| m.is_map()) else {
+            continue;
+        };
+        for inst in repo.instances(id) {
+            let wanted: Option<Vec<(String, String)>> = match_labels
+                .entries()
+                .map(|(k, v)| Some((k.as_str()?.to_string(), text(repo, inst, v)?)))
+                .collect();
+            let Some(wanted) = wanted.filter(|w| !w.is_empty()) else {
+                continue;
+            };
+            let place = (repo.cluster_of(inst), inst.namespace.clone());
+            let selected: Vec<&Workload> = workloads
+                .get(&place)
+                .into_iter()
+                .flatten()
+                .filter(|w| wanted.iter().all(|(k, v)| w.labels.get(k) == Some(v)))
+                .collect();
+            if selected.is_empty() {
+                continue;
+            }
+            let Some(total) = selected
+                .iter()
+                .map(|w| w.replicas)
+                .sum::<Option<i64>>()
+                .filter(|&t| t > 0)
+            else {
+                continue;
+            };
+            let Some(min) = text(repo, inst, value) else {
+                continue;
+            };
+            let min = min.trim();
+            let needed = match min.strip_suffix('%') {
+                Some(p) => match p.trim().parse::<i64>() {
+                    // Kubernetes rounds a percentage of minAvailable up.
+                    Ok(p) => (total * p + 99) / 100,
+                    Err(_) => continue,
+                },
+                None => match min.parse::<i64>() {
+                    Ok(n) => n,
+                    Err(_) => continue,
+                },
+            };
+            if needed < total {
+                continue;
+            }
+            let names: Vec<&str> = selected.iter().map(|w| w.what.as_str()).collect();
+            let replicas = if total == 1 {
+                "1 replica".to_string()
+            } else {
+                format!("{total} replicas")
+            };
+            let mut d = Diagnostic::new(
+                RULE.id,
+                Severity::Warning,
+                obj.file,
+                key.span(),
+                format!("PodDisruptionBudget `{name}` requires `minAvailable: {min}` of the {replicas} it selects ({}): no pod may ever be evicted, so draining a node that runs one (a rolling cluster upgrade) hangs until someone relaxes the budget by hand", names.join(", ")),
+            )
+            .help(HELP);
+            for w in &selected {
+                d = d.related(
+                    w.file,
+                    w.span,
+                    format!("{} runs {}", w.what, count(w.replicas)),
+                );
+            }
+            out.push(d);
+            break;
+        }
+    }
+}
+
+fn count(replicas: Option<i64>) -> String {
+    match replicas {
+        Some(1) => "1 replica".to_string(),
+        Some(n) => format!("{n} replicas"),
+        None => "an unknown number of replicas".to_string(),
+    }
+}
+
+fn text(repo: &Repository, inst: &Instance, node: NodeRef) -> Option<String> {
+    repo.render(inst, node.as_str()?)
+}
+
+/// A replica count: absent is one; `null` (left to an autoscaler) or a
+/// variable that cannot be resolved is unknown.
+fn replicas(repo: &Repository, inst: &Instance, node: Option<NodeRef>) -> Option<i64> {
+    match node {
+        None => Some(1),
+        Some(n) => text(repo, inst, n)?.trim().parse().ok(),
+    }
+}
+
+/// Workloads an autoscaler sizes (HPA or KEDA ScaledObject), by place: kind and name.
+fn autoscaled(repo: &Repository) -> HashMap<Place, HashSet<(String, String)>> {
+    let mut map: HashMap<Place, HashSet<(String, String)>> = HashMap::new();
+    for kind in ["HorizontalPodAutoscaler", "ScaledObject"] {
+        for (id, _) in repo.of_kind(kind) {
+            let Some(target) = repo.object_node(id).path(&["spec", "scaleTargetRef"]) else {
+                continue;
+            };
+            let Some(name) = target.get("name") else {
+                continue;
+            };
+            for inst in repo.instances(id) {
+                let Some(name) = text(repo, inst, name) else {
+                    continue;
+                };
+                let kind = target.str_at(&["kind"]).unwrap_or("Deployment").to_string();
+                map.entry((repo.cluster_of(inst), inst.namespace.clone()))
+                    .or_default()
+                    .insert((kind, name));
+            }
+        }
+    }
+    map
+}
+
+fn plain_workloads(
+    repo: &Repository,
+    scaled: &HashMap<Place, HashSet<(String, String)>>,
+    out: &mut HashMap<Place, Vec<Workload>>,
+) {
+    for kind in ["Deployment", "StatefulSet"] {
+        for (id, obj) in repo.of_kind(kind) {
+            if obj.group() != "apps" {
+                continue;
+            }
+            let Some(spec) = repo.object_node(id).get("spec") else {
+                continue;
+            };
+            let Some(pod_labels) = spec.path(&["template", "metadata", "labels"]) else {
+                continue;
+            };
+            let span = spec
+                .key_span("replicas")
+                .unwrap_or_else(|| repo.kind_span(id));
+            for inst in repo.instances(id) {
+                let place = (repo.cluster_of(inst), inst.namespace.clone());
+                let name = inst.name.clone().unwrap_or_default();
+                let autoscaled = scaled
+                    .get(&place)
+                    .is_some_and(|s| s.contains(&(kind.to_string(), name.clone())));
+                let labels = pod_labels
+                    .entries()
+                    .filter_map(|(k, v)| Some((k.as_str()?.to_string(), text(repo, inst, v)?)))
+                    .collect();
+                out.entry(place).or_default().push(Workload {
+                    what: format!("{kind} `{name}`"),
+                    labels,
+                    replicas: if autoscaled {
+                        None
+                    } else {
+                        replicas(repo, inst, spec.get("replicas"))
+                    },
+                    file: obj.file,
+                    span,
+                });
+            }
+        }
+    }
+}
+
+/// bjw-s app-template controllers: their pods carry
+/// `app.kubernetes.io/{name,instance,controller}` (name: `global.nameOverride`,
+/// else the release name) plus `defaultPodOptions.labels` and `pod.labels`.
+fn app_template(
+    repo: &Repository,
+    scaled: &HashMap<Place, HashSet<(String, String)>>,
+    out: &mut HashMap<Place, Vec<Workload>>,
+) {
+    for hr in &repo.helm_releases {
+        if !hr.app_template {
+            continue;
+        }
+        let Some(values) = hr.values else { continue };
+        let obj = &repo.objects[hr.object];
+        let values = repo.node(obj.file, values);
+        let Some(controllers) = values.get("controllers").filter(|c| c.is_map()) else {
+            continue;
+        };
+        let spec = repo.object_node(hr.object).get("spec");
+        for inst in repo.instances(hr.object) {
+            let target_ns = match spec.and_then(|s| s.get("targetNamespace")) {
+                Some(t) => match text(repo, inst, t) {
+                    Some(t) => Some(t),
+                    None => continue,
+                },
+                None => None,
+            };
+            let Some(hr_name) = inst.name.clone() else {
+                continue;
+            };
+            let release = match spec.and_then(|s| s.get("releaseName")) {
+                Some(r) => match text(repo, inst, r) {
+                    Some(r) => r,
+                    None => continue,
+                },
+                None => match &target_ns {
+                    Some(t) => format!("{t}-{hr_name}"),
+                    None => hr_name.clone(),
+                },
+            };
+            let name_label = match values.path(&["global", "nameOverride"]) {
+                Some(n) => match text(repo, inst, n) {
+                    Some(n) => n,
+                    None => continue,
+                },
+                None => release.clone(),
+            };
+            let namespace = target_ns.or_else(|| inst.namespace.clone());
+            let place = (repo.cluster_of(inst), namespace);
+            // An autoscaler aimed at one of this release's workloads: counts unknown.
+            let autoscaled = scaled
+                .get(&place)
+                .is_some_and(|s| s.iter().any(|(_, n)| n.starts_with(&release)));
+            let mut common: HashMap<String, String> = HashMap::new();
+            add_labels(
+                repo,
+                inst,
+                values.path(&["defaultPodOptions", "labels"]),
+                &mut common,
+            );
+            for (ckey, c) in controllers.entries() {
+                let Some(cname) = ckey.as_str() else { continue };
+                if !c.is_map()
+                    || c.get("enabled").and_then(|e| {
+                        e.as_bool()
+                            .or_else(|| text(repo, inst, e).map(|t| t == "true"))
+                    }) == Some(false)
+                {
+                    continue;
+                }
+                match c.get("type").map(|t| text(repo, inst, t)) {
+                    None => {}
+                    Some(Some(t)) if t == "deployment" || t == "statefulset" => {}
+                    _ => continue,
+                }
+                let mut labels = common.clone();
+                add_labels(repo, inst, c.path(&["pod", "labels"]), &mut labels);
+                labels.insert("app.kubernetes.io/name".into(), name_label.clone());
+                labels.insert("app.kubernetes.io/instance".into(), release.clone());
+                labels.insert("app.kubernetes.io/controller".into(), cname.to_string());
+                let span = c.key_span("replicas").unwrap_or(ckey.span());
+                out.entry(place.clone()).or_default().push(Workload {
+                    what: format!("app-template controller `{cname}` of HelmRelease `{hr_name}`"),
+                    labels,
+                    replicas: if autoscaled {
+                        None
+                    } else {
+                        replicas(repo, inst, c.get("replicas"))
+                    },
+                    file: obj.file,
+                    span,
+                });
+            }
+        }
+    }
+}
+
+fn add_labels(
+    repo: &Repository,
+    inst: &Instance,
+    node: Option<NodeRef>,
+    labels: &mut HashMap<String, String>,
+) {
+    for (k, v) in node.into_iter().flat_map(|n| n.entries()) {
+        if let (Some(k), Some(v)) = (k.as_str(), text(repo, inst, v)) {
+            labels.insert(k.to_string(), v);
+        }
+    }
+}
