@@ -98,8 +98,9 @@ fn scan(file_id: FileId, file: &SourceFile, out: &mut Vec<Directive>) {
         } else {
             continue;
         };
-        let ids_start = file.line_start(line) as usize + (text.len() - ids.len());
         let list = ids.split_whitespace().next().unwrap_or("");
+        // Where the list starts in the file (after any space following `=`).
+        let ids_start = file.line_start(line) as usize + (text.len() - ids.trim_start().len());
         let mut offset = 0;
         for id in list.split(',') {
             if !id.is_empty() {
