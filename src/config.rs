@@ -35,6 +35,8 @@ pub struct Config {
     /// Rule id -> the level the configuration sets.
     pub rules: BTreeMap<String, Level>,
     pub dual_stack: Option<bool>,
+    /// `gateway/listener-ports: {ports: [...]}`.
+    pub listener_ports: Option<Vec<u16>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,7 +126,8 @@ impl Config {
                                 format!("unknown rule id `{name}` (see `gitops-lint rules`)"),
                             ));
                         }
-                        let level = rule_level(setting).map_err(|(s, m)| err(s, m))?;
+                        let level =
+                            rule_level(name, setting, &mut config).map_err(|(s, m)| err(s, m))?;
                         config.rules.insert(name.to_string(), level);
                     }
                     if !value.is_map() && !value.is_null() {
@@ -195,7 +198,7 @@ pub fn json_schema() -> serde_json::Value {
                 "default": default,
                 "anyOf": [
                     {"$ref": "#/definitions/level"},
-                    {"$ref": "#/definitions/ruleSettings"}
+                    rule_settings_schema(r.id)
                 ]
             });
             (r.id.to_string(), schema)
@@ -246,6 +249,26 @@ pub fn json_schema() -> serde_json::Value {
             }
         }
     })
+}
+
+/// `{severity, ...options}` for one rule.
+fn rule_settings_schema(id: &str) -> serde_json::Value {
+    use serde_json::json;
+    let mut properties = serde_json::Map::new();
+    properties.insert("severity".into(), json!({"$ref": "#/definitions/level"}));
+    for (rule, option) in RULE_OPTIONS {
+        if *rule == id && *option == "ports" {
+            properties.insert(
+                "ports".into(),
+                json!({
+                    "description": "The ports listeners may use (default: 8000 and 8443, Traefik's entrypoints).",
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 1, "maximum": 65535}
+                }),
+            );
+        }
+    }
+    json!({"type": "object", "additionalProperties": false, "required": ["severity"], "properties": properties})
 }
 
 /// The starter configuration `gitops-lint init` writes: every rule with its
@@ -304,15 +327,37 @@ fn parse_level(node: NodeRef) -> Result<Level, (Span, String)> {
     }
 }
 
-fn rule_level(setting: NodeRef) -> Result<Level, (Span, String)> {
+/// Rule options the configuration accepts beside `severity`.
+pub const RULE_OPTIONS: &[(&str, &str)] = &[("gateway/listener-ports", "ports")];
+
+fn rule_level(id: &str, setting: NodeRef, config: &mut Config) -> Result<Level, (Span, String)> {
     if !setting.is_map() {
         return parse_level(setting);
     }
     let mut level = None;
     for (k, v) in setting.entries() {
-        match k.as_str().unwrap_or("") {
-            "severity" => level = Some(parse_level(v)?),
-            other => return Err((k.span(), format!("unknown rule option `{other}`"))),
+        match (id, k.as_str().unwrap_or("")) {
+            (_, "severity") => level = Some(parse_level(v)?),
+            ("gateway/listener-ports", "ports") => {
+                let ports: Option<Vec<u16>> = v
+                    .items()
+                    .map(|p| {
+                        p.as_i64()
+                            .and_then(|n| u16::try_from(n).ok())
+                            .filter(|n| *n > 0)
+                    })
+                    .collect();
+                match ports {
+                    Some(p) if v.is_seq() => config.listener_ports = Some(p),
+                    _ => {
+                        return Err((
+                            v.span(),
+                            "`ports` is a list of port numbers (1-65535)".into(),
+                        ));
+                    }
+                }
+            }
+            (_, other) => return Err((k.span(), format!("unknown rule option `{other}`"))),
         }
     }
     level.ok_or((setting.span(), "a rule's settings need `severity`".into()))
@@ -324,6 +369,25 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(Path::new("c.yaml"), text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn listener_ports_option() {
+        let c = parse(
+            "rules:\n  gateway/listener-ports:\n    severity: error\n    ports: [8000, 8443]\n",
+        )
+        .unwrap();
+        assert_eq!(c.listener_ports, Some(vec![8000, 8443]));
+        assert_eq!(
+            c.rules["gateway/listener-ports"],
+            Level::On(Severity::Error)
+        );
+        let e = parse("rules:\n  gateway/listener-ports:\n    severity: error\n    ports: [0]\n")
+            .unwrap_err();
+        assert_eq!((e.line, e.column), (4, 12));
+        let e =
+            parse("rules:\n  yaml/syntax:\n    severity: error\n    ports: [80]\n").unwrap_err();
+        assert!(e.message.contains("unknown rule option"), "{e}");
     }
 
     #[test]

@@ -452,6 +452,7 @@ impl Workspace {
         );
         let settings = ModelSettings {
             dual_stack: config.dual_stack,
+            listener_ports: config.listener_ports.clone(),
         };
         let repo = Repository::new(root.clone(), files, &settings);
         let ws = Workspace {

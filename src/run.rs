@@ -203,6 +203,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
         files,
         &ModelSettings {
             dual_stack: config.dual_stack,
+            listener_ports: config.listener_ports.clone(),
         },
     );
 

@@ -53,6 +53,7 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
         helm_releases: Vec::new(),
         talos: Vec::new(),
         cluster: Default::default(),
+        settings: settings.clone(),
         by_kind: HashMap::new(),
         instances_of: Vec::new(),
         kustomize_by_dir: HashMap::new(),

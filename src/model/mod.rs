@@ -28,6 +28,8 @@ pub use talos::{TalosConfig, TalosSource};
 #[derive(Debug, Default, Clone)]
 pub struct ModelSettings {
     pub dual_stack: Option<bool>,
+    /// `gateway/listener-ports`: the ports listeners may use (`ports:` in the config).
+    pub listener_ports: Option<Vec<u16>>,
 }
 
 pub type ObjectId = usize;
@@ -96,6 +98,8 @@ pub struct Repository {
     pub helm_releases: Vec<HelmRelease>,
     pub talos: Vec<TalosConfig>,
     pub cluster: ClusterFacts,
+    /// What the configuration says that rules read.
+    pub settings: ModelSettings,
     by_kind: HashMap<String, Vec<ObjectId>>,
     instances_of: Vec<Vec<usize>>,
     kustomize_by_dir: HashMap<String, KustomizeId>,

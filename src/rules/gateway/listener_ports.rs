@@ -11,12 +11,13 @@ pub static RULE: Rule = Rule {
     check: Some(check),
 };
 
-/// The ports a listener may use: Traefik's `web` and `websecure` entrypoints.
-/// Not configurable yet (the rule options have no place in the configuration).
-const PORTS: [i64; 2] = [8000, 8443];
+/// The ports a listener may use by default: Traefik's `web` and `websecure`
+/// entrypoints. The configuration's `ports:` replaces them.
+const PORTS: [u16; 2] = [8000, 8443];
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
-    let allowed = PORTS
+    let ports: &[u16] = repo.settings.listener_ports.as_deref().unwrap_or(&PORTS);
+    let allowed = ports
         .iter()
         .map(|p| format!("`{p}`"))
         .collect::<Vec<_>>()
@@ -33,13 +34,18 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             };
             // `${PORT}` cannot be judged without rendering; leave it.
             let Some(value) = port.as_i64() else { continue };
-            if PORTS.contains(&value) {
+            if u16::try_from(value).is_ok_and(|v| ports.contains(&v)) {
                 continue;
             }
             let name = listener.str_at(&["name"]).unwrap_or("?");
-            let suggested = match listener.str_at(&["protocol"]) {
+            let preferred = match listener.str_at(&["protocol"]) {
                 Some("HTTPS" | "TLS") => 8443,
                 _ => 8000,
+            };
+            let suggested = if ports.contains(&preferred) {
+                preferred
+            } else {
+                ports.first().copied().unwrap_or(preferred)
             };
             out.push(
                 Diagnostic::new(
