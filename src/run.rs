@@ -214,7 +214,15 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
             .flat_map_iter(|(rule, level)| {
                 let mut out = Vec::new();
                 if let Some(check) = rule.check {
+                    let started = Instant::now();
                     check(&repo, &mut out);
+                    if phase.on {
+                        eprintln!(
+                            "timing:   rule {} {:.2} ms",
+                            rule.id,
+                            started.elapsed().as_secs_f64() * 1000.0
+                        );
+                    }
                 }
                 if let Some(Level::On(sev)) = level {
                     out.iter_mut().for_each(|d| d.severity = *sev);

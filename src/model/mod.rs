@@ -144,6 +144,11 @@ impl Repository {
             .map(|&i| &self.kustomizations[i])
     }
 
+    /// The index of the kustomization in `dir`.
+    pub fn kustomize_id(&self, dir: &str) -> Option<KustomizeId> {
+        self.kustomize_by_dir.get(dir).copied()
+    }
+
     pub fn is_dir(&self, dir: &str) -> bool {
         self.dirs.contains(dir)
     }

@@ -46,10 +46,21 @@ impl<'r> Walk<'r> {
                 .copied()
                 .filter(|d| dir.is_empty() || d.starts_with(&prefix))
                 .collect();
+            // Only the outermost: no ancestor below `dir` has a kustomization.
+            let set: std::collections::HashSet<&str> = below.iter().copied().collect();
             for d in &below {
-                let outer = below
-                    .iter()
-                    .all(|o| o == d || !d.starts_with(&format!("{o}/")));
+                let mut ancestor = *d;
+                let mut outer = true;
+                while let Some((parent, _)) = ancestor.rsplit_once('/') {
+                    if parent.len() <= dir.len() {
+                        break;
+                    }
+                    if set.contains(parent) {
+                        outer = false;
+                        break;
+                    }
+                    ancestor = parent;
+                }
                 if outer {
                     self.dir(f, d, has_ns, depth + 1);
                 }
@@ -59,11 +70,7 @@ impl<'r> Walk<'r> {
         if k.component {
             return;
         }
-        let kid = repo
-            .kustomizations
-            .iter()
-            .position(|x| std::ptr::eq(x, k))
-            .unwrap_or(0);
+        let kid = repo.kustomize_id(dir).unwrap_or(0);
         let has_ns = has_ns || k.namespace.is_some();
         self.entries(f, kid, &k.resources, has_ns, depth);
         for c in &k.components {
@@ -341,7 +348,7 @@ impl<'r> Patched<'r> {
                 && k.components.iter().any(|c| {
                     c.resolved
                         .as_deref()
-                        .and_then(|d| repo.kustomizations.iter().position(|x| x.dir == d))
+                        .and_then(|d| repo.kustomize_id(d))
                         .is_some_and(|cid| self.kustomization(cid, depth + 1))
                 }));
         self.memo.borrow_mut().insert(kid, result);
