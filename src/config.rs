@@ -18,7 +18,7 @@ pub const SCHEMA_FILE: &str = "gitops-lint.schema.json";
 
 /// Where editors fetch that schema (the file in this repository).
 pub const SCHEMA_URL: &str =
-    "https://raw.githubusercontent.com/OWNER/gitops-lint/main/gitops-lint.schema.json";
+    "https://raw.githubusercontent.com/gitops-lint/gitops-lint/main/gitops-lint.schema.json";
 
 /// What a rule's setting may be.
 const LEVELS: [&str; 4] = ["error", "warning", "info", "off"];
