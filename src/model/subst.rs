@@ -40,6 +40,33 @@ pub fn substitute(s: &str, vars: &Vars) -> Option<String> {
     Some(out)
 }
 
+/// Splits a comma-separated value on the commas outside `${...}` (a default
+/// value may hold a comma), as Flux renders it before it is split.
+pub fn split_commas(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth > 0 => depth -= 1,
+            b',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&s[start..]);
+    out
+}
+
 /// Index of the `}` closing an expression whose `${` was just consumed.
 fn matching_brace(s: &str) -> Option<usize> {
     let mut depth = 0usize;

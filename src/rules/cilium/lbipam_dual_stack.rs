@@ -2,6 +2,7 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use crate::diagnostic::{Diagnostic, FileId, Severity};
+use crate::model::subst::split_commas;
 use crate::model::{Instance, Repository};
 use crate::rules::Rule;
 use crate::yaml::{NodeRef, Span};
@@ -335,7 +336,7 @@ fn split_entries(
         .unwrap_or("");
     let mut cursor = 0usize;
     let mut out = Vec::new();
-    for segment in split_top_level(decoded) {
+    for segment in split_commas(decoded) {
         let trimmed = segment.trim();
         let found = if trimmed.is_empty() {
             source[cursor..].find(',').map(|i| (cursor + i, 1))
@@ -362,41 +363,15 @@ fn split_entries(
     out
 }
 
-/// Splits on commas outside `${...}` (a default value may hold a comma).
-fn split_top_level(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                depth += 1;
-                i += 1;
-            }
-            b'}' if depth > 0 => depth -= 1,
-            b',' if depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    out.push(&s[start..]);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn splits_outside_substitutions() {
-        assert_eq!(split_top_level("a, b"), vec!["a", " b"]);
-        assert_eq!(split_top_level("${A:=1,2},b"), vec!["${A:=1,2}", "b"]);
-        assert_eq!(split_top_level("a,"), vec!["a", ""]);
+        assert_eq!(split_commas("a, b"), vec!["a", " b"]);
+        assert_eq!(split_commas("${A:=1,2},b"), vec!["${A:=1,2}", "b"]);
+        assert_eq!(split_commas("a,"), vec!["a", ""]);
     }
 
     #[test]

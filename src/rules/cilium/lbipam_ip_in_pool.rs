@@ -2,6 +2,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::diagnostic::{Diagnostic, FileId, Severity};
+use crate::model::subst::split_commas;
 use crate::model::{FluxId, Instance, Repository};
 use crate::rules::Rule;
 use crate::yaml::{NodeRef, Span};
@@ -495,7 +496,7 @@ fn split_entries(file_text: &str, value: NodeRef) -> Vec<(String, Span)> {
         .unwrap_or("");
     let mut cursor = 0usize;
     let mut out = Vec::new();
-    for segment in split_top_level(decoded) {
+    for segment in split_commas(decoded) {
         let trimmed = segment.trim();
         if trimmed.is_empty() {
             continue;
@@ -511,32 +512,6 @@ fn split_entries(file_text: &str, value: NodeRef) -> Vec<(String, Span)> {
         };
         out.push((trimmed.to_string(), entry_span));
     }
-    out
-}
-
-/// Splits on commas outside `${...}` (a default value may hold a comma).
-fn split_top_level(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                depth += 1;
-                i += 1;
-            }
-            b'}' if depth > 0 => depth -= 1,
-            b',' if depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    out.push(&s[start..]);
     out
 }
 
