@@ -17,6 +17,12 @@ fn is_app_template_url(url: &str) -> bool {
 }
 
 pub(super) fn helm_releases(repo: &Repository) -> Vec<HelmRelease> {
+    let mut oci_by_name: std::collections::HashMap<&str, Vec<super::ObjectId>> = Default::default();
+    for (id, o) in repo.of_kind("OCIRepository") {
+        if let Some(name) = o.name.as_deref() {
+            oci_by_name.entry(name).or_default().push(id);
+        }
+    }
     repo.of_kind("HelmRelease")
         .filter(|(_, o)| o.group() == "helm.toolkit.fluxcd.io")
         .map(|(id, o)| {
@@ -35,9 +41,11 @@ pub(super) fn helm_releases(repo: &Repository) -> Vec<HelmRelease> {
                 let name = chart_ref.str_at(&["name"]);
                 let ns = chart_ref.str_at(&["namespace"]).or(o.namespace.as_deref());
                 // By name; prefer a source in the release's namespace when several exist.
-                let candidates: Vec<_> = repo
-                    .of_kind("OCIRepository")
-                    .filter(|(_, s)| s.name.as_deref() == name)
+                let candidates: Vec<_> = name
+                    .and_then(|n| oci_by_name.get(n))
+                    .into_iter()
+                    .flatten()
+                    .map(|&i| (i, &repo.objects[i]))
                     .collect();
                 let chosen = candidates
                     .iter()
