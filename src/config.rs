@@ -37,6 +37,13 @@ pub struct Config {
     pub dual_stack: Option<bool>,
     /// `gateway/listener-ports: {ports: [...]}`.
     pub listener_ports: Option<Vec<u16>>,
+    /// `cluster.kubernetes_version`: which built-in Kubernetes schemas to use.
+    pub kubernetes_version: Option<String>,
+    /// `schemas:` (a list, or `paths:`): schema directories, with the line and
+    /// column each was written at.
+    pub schema_paths: Vec<(String, (usize, usize))>,
+    /// `schemas.talos`: the official Talos `config.schema.json`.
+    pub talos_schema: Option<(String, (usize, usize))>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,11 +144,62 @@ impl Config {
                         ));
                     }
                 }
+                "schemas" => {
+                    let at = |n: NodeRef| {
+                        let p = file.position(n.span().start);
+                        (p.line, p.column)
+                    };
+                    let list = |n: NodeRef| -> Result<Vec<(String, (usize, usize))>, ConfigError> {
+                        if n.is_null() {
+                            return Ok(Vec::new());
+                        }
+                        if !n.is_seq() {
+                            return Err(err(
+                                n.span(),
+                                "schema paths are a list of directories".into(),
+                            ));
+                        }
+                        n.items()
+                            .map(|i| {
+                                i.as_str().map(|s| (s.to_string(), at(i))).ok_or_else(|| {
+                                    err(i.span(), "a schema directory is a path".into())
+                                })
+                            })
+                            .collect()
+                    };
+                    if value.is_map() {
+                        for (k, v) in value.entries() {
+                            match k.as_str().unwrap_or("") {
+                                "paths" => config.schema_paths = list(v)?,
+                                "talos" => {
+                                    let path = v.as_str().ok_or_else(|| {
+                                        err(
+                                            v.span(),
+                                            "`talos` is the path of Talos' config.schema.json"
+                                                .into(),
+                                        )
+                                    })?;
+                                    config.talos_schema = Some((path.to_string(), at(v)));
+                                }
+                                other => {
+                                    return Err(err(
+                                        k.span(),
+                                        format!(
+                                            "unknown key `schemas.{other}` (known: paths, talos)"
+                                        ),
+                                    ));
+                                }
+                            }
+                        }
+                    } else {
+                        config.schema_paths = list(value)?;
+                    }
+                }
                 "cluster" => {
                     if !value.is_map() && !value.is_null() {
                         return Err(err(
                             value.span(),
-                            "`cluster` is a mapping (known: dual_stack)".into(),
+                            "`cluster` is a mapping (known: dual_stack, kubernetes_version)".into(),
                         ));
                     }
                     for (k, v) in value.entries() {
@@ -151,10 +209,32 @@ impl Config {
                                     err(v.span(), "`dual_stack` is true or false".into())
                                 })?)
                             }
+                            "kubernetes_version" => {
+                                let known = crate::schema::KUBERNETES_VERSIONS;
+                                let text = v
+                                    .scalar()
+                                    .map(|s| s.text.trim_start_matches('v').to_string());
+                                match text {
+                                    Some(t) if known.contains(&t.as_str()) => {
+                                        config.kubernetes_version = Some(t)
+                                    }
+                                    _ => {
+                                        return Err(err(
+                                            v.span(),
+                                            format!(
+                                                "`kubernetes_version` is one of {}",
+                                                known.join(", ")
+                                            ),
+                                        ));
+                                    }
+                                }
+                            }
                             other => {
                                 return Err(err(
                                     k.span(),
-                                    format!("unknown key `cluster.{other}` (known: dual_stack)"),
+                                    format!(
+                                        "unknown key `cluster.{other}` (known: dual_stack, kubernetes_version)"
+                                    ),
                                 ));
                             }
                         }
@@ -163,12 +243,66 @@ impl Config {
                 other => {
                     return Err(err(
                         key.span(),
-                        format!("unknown key `{other}` (known: exclude, rules, cluster)"),
+                        format!("unknown key `{other}` (known: exclude, rules, cluster, schemas)"),
                     ));
                 }
             }
         }
         Ok(config)
+    }
+}
+
+impl Config {
+    /// Whether any rule whose id starts with `prefix` is on.
+    pub fn enables(&self, prefix: &str) -> bool {
+        rules::RULES.iter().any(|r| {
+            r.id.starts_with(prefix)
+                && match self.rules.get(r.id) {
+                    Some(Level::Off) => false,
+                    Some(_) => true,
+                    None => r.enabled,
+                }
+        })
+    }
+
+    /// The schema settings: directories indexed and the Talos schema read.
+    /// Paths are relative to `base`, the directory of the configuration file.
+    pub fn schema_settings(
+        &self,
+        config_path: Option<&Path>,
+        base: &Path,
+    ) -> Result<crate::schema::SchemaSettings, ConfigError> {
+        use crate::schema::{SchemaDirs, SchemaSettings, TalosSchema};
+        let err = |(line, column): (usize, usize), message: String| ConfigError {
+            path: config_path.map(Path::to_path_buf).unwrap_or_default(),
+            line,
+            column,
+            message,
+        };
+        let mut dirs = Vec::new();
+        for (path, at) in &self.schema_paths {
+            let dir = base.join(path);
+            if !dir.is_dir() {
+                return Err(err(
+                    *at,
+                    format!("schema directory `{path}` does not exist"),
+                ));
+            }
+            dirs.push(dir);
+        }
+        let dirs = SchemaDirs::index(&dirs).map_err(|e| err(self.schema_paths[0].1, e))?;
+        let talos = match &self.talos_schema {
+            Some((path, at)) => Some(std::sync::Arc::new(
+                TalosSchema::load(base.join(path)).map_err(|e| err(*at, e))?,
+            )),
+            None => None,
+        };
+        Ok(SchemaSettings {
+            skip: false,
+            kubernetes_version: self.kubernetes_version.clone(),
+            dirs,
+            talos,
+        })
     }
 }
 

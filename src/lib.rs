@@ -11,6 +11,7 @@ pub mod model;
 pub mod render;
 pub mod rules;
 pub mod run;
+pub mod schema;
 pub mod source;
 pub mod suppress;
 pub mod walk;

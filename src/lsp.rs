@@ -450,9 +450,17 @@ impl Workspace {
                 threads,
             },
         );
+        let mut schema = config
+            .schema_settings(Some(&config_path), &root)
+            .unwrap_or_else(|e| {
+                problems.push(e.to_string());
+                Default::default()
+            });
+        schema.skip = !config.enables("schema/");
         let settings = ModelSettings {
             dual_stack: config.dual_stack,
             listener_ports: config.listener_ports.clone(),
+            schema,
         };
         let repo = Repository::new(root.clone(), files, &settings);
         let ws = Workspace {

@@ -198,14 +198,33 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
         },
     );
     phase.mark("walk+read+parse");
-    let repo = Repository::new(
-        target.root.clone(),
-        files,
-        &ModelSettings {
-            dual_stack: config.dual_stack,
-            listener_ports: config.listener_ports.clone(),
-        },
-    );
+    let base = config_path
+        .as_deref()
+        .and_then(Path::parent)
+        .map_or_else(|| target.root.clone(), Path::to_path_buf);
+    let mut schema = config
+        .schema_settings(config_path.as_deref(), &base)
+        .map_err(Error::Config)?;
+    schema.skip = !active.iter().any(|(r, _)| r.id.starts_with("schema/"));
+    let repo = pool.install(|| {
+        Repository::new(
+            target.root.clone(),
+            files,
+            &ModelSettings {
+                dual_stack: config.dual_stack,
+                listener_ports: config.listener_ports.clone(),
+                schema,
+            },
+        )
+    });
+    if let Some(e) = repo.schema.errors.first() {
+        return Err(Error::Config(ConfigError {
+            path: config_path.clone().unwrap_or_default(),
+            line: 1,
+            column: 1,
+            message: e.clone(),
+        }));
+    }
 
     phase.mark("model");
     let mut diagnostics: Vec<Diagnostic> = pool.install(|| {

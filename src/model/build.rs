@@ -54,6 +54,7 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
         talos: Vec::new(),
         cluster: Default::default(),
         settings: settings.clone(),
+        schema: Default::default(),
         by_kind: HashMap::new(),
         instances_of: Vec::new(),
         kustomize_by_dir: HashMap::new(),
@@ -71,6 +72,9 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
     repo.instances = instances;
     repo.helm_releases = helm::helm_releases(&repo);
     repo.cluster = cluster::facts(&repo, settings.dual_stack);
+    if !settings.schema.skip {
+        repo.schema = crate::schema::validate(&repo, &settings.schema);
+    }
     repo
 }
 

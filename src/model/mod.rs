@@ -30,6 +30,7 @@ pub struct ModelSettings {
     pub dual_stack: Option<bool>,
     /// `gateway/listener-ports`: the ports listeners may use (`ports:` in the config).
     pub listener_ports: Option<Vec<u16>>,
+    pub schema: crate::schema::SchemaSettings,
 }
 
 pub type ObjectId = usize;
@@ -100,6 +101,8 @@ pub struct Repository {
     pub cluster: ClusterFacts,
     /// What the configuration says that rules read.
     pub settings: ModelSettings,
+    /// Schema validation of every document (empty when no schema rule runs).
+    pub schema: crate::schema::SchemaReport,
     by_kind: HashMap<String, Vec<ObjectId>>,
     instances_of: Vec<Vec<usize>>,
     kustomize_by_dir: HashMap<String, KustomizeId>,

@@ -9,6 +9,7 @@ pub mod flux;
 pub mod gateway;
 pub mod kustomize;
 pub mod lint;
+pub mod schema;
 pub mod secrets;
 pub mod talos;
 pub mod traefik;
@@ -53,6 +54,9 @@ pub static RULES: &[&Rule] = &[
     &kustomize::namespace_required::RULE,
     &lint::skipped_file::RULE,
     &lint::unused_suppression::RULE,
+    &schema::invalid_value::RULE,
+    &schema::unknown_field::RULE,
+    &schema::unknown_kind::RULE,
     &secrets::plaintext_secret::RULE,
     &talos::worker_dhcp_explicit::RULE,
     &traefik::ingressroute_class::RULE,

@@ -1,0 +1,21 @@
+//! Schema validation findings; the validation itself runs once, in the model
+//! (`crate::schema`), and each rule reports its kind of finding.
+
+pub mod invalid_value;
+pub mod unknown_field;
+pub mod unknown_kind;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::Repository;
+use crate::rules::Rule;
+use crate::schema::FindingKind;
+
+fn report(repo: &Repository, rule: &Rule, kind: FindingKind, out: &mut Vec<Diagnostic>) {
+    for f in repo.schema.findings.iter().filter(|f| f.kind == kind) {
+        let mut d = Diagnostic::new(rule.id, rule.severity, f.file, f.span, f.message.clone());
+        if let Some(h) = &f.help {
+            d = d.help(h.clone());
+        }
+        out.push(d);
+    }
+}

@@ -1,0 +1,573 @@
+//! Validation of every document that has a schema, in parallel, with every
+//! error mapped back to the key or value it is about.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::{ValidationError, Validator};
+use rayon::prelude::*;
+use serde_json::Value;
+
+use super::bundle::TALOS;
+use super::instance::{Instance, Placeholder, instance};
+use super::{SchemaSettings, crd, dirs, flux, kubernetes, talos};
+use crate::diagnostic::FileId;
+use crate::model::{Repository, TalosSource, closest, join, subst};
+use crate::yaml::{NodeId, NodeRef, Span};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingKind {
+    UnknownField,
+    InvalidValue,
+    UnknownKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub file: FileId,
+    pub span: Span,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// What validation found, and the configured schema files it could not use.
+#[derive(Debug, Default)]
+pub struct SchemaReport {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<String>,
+}
+
+const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+
+/// Fields other rules report with more to say.
+const COVERED: &[(&str, &str, &str)] = &[("HelmRelease", "/spec", "retryInterval")];
+
+/// Where a schema came from, as findings name it.
+#[derive(Debug, Clone)]
+enum Origin {
+    Crd(String),
+    File(String),
+    Kubernetes(&'static str),
+    Flux,
+    Talos,
+    TalosFile(String),
+}
+
+impl Origin {
+    fn describe(&self) -> String {
+        match self {
+            Origin::Crd(path) => format!("the CustomResourceDefinition in {path}"),
+            Origin::File(path) => format!("the schema {path}"),
+            Origin::Kubernetes(v) => format!("the built-in Kubernetes {v} schema"),
+            Origin::Flux => "the built-in Flux schema".into(),
+            Origin::Talos => "the built-in Talos schema".into(),
+            Origin::TalosFile(path) => format!("the Talos schema {path}"),
+        }
+    }
+
+    /// Kubernetes' own schemas check `metadata` themselves.
+    fn checks_metadata(&self) -> bool {
+        matches!(self, Origin::Kubernetes(_))
+    }
+}
+
+struct Compiled {
+    origin: Origin,
+    root: Value,
+    validator: Validator,
+}
+
+/// A document (or part of one) to validate.
+struct Target {
+    file: FileId,
+    node: NodeId,
+    key: String,
+    /// What findings call it: `Deployment`, `LinkConfig`, `talhelper interface`.
+    label: String,
+    /// A patch: required fields may come from what it patches.
+    partial: bool,
+    /// Report `schema/unknown-kind` when no schema is known.
+    report_unknown: bool,
+}
+
+pub fn validate(repo: &Repository, settings: &SchemaSettings) -> SchemaReport {
+    let mut report = SchemaReport::default();
+    let targets = targets(repo);
+    let crds = repository_crds(repo);
+    let (k8s_version, k8s) = kubernetes(settings.kubernetes_version.as_deref());
+
+    let keys: Vec<&str> = targets
+        .iter()
+        .map(|t| t.key.as_str())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let sources: Vec<(String, Result<Option<(Origin, Value)>, String>)> = keys
+        .into_iter()
+        .map(|key| {
+            let found = find(repo, settings, &crds, k8s_version, key);
+            (key.to_string(), found)
+        })
+        .collect();
+    let compiled: Vec<(String, Option<Compiled>)> = sources
+        .into_par_iter()
+        .map(|(key, found)| {
+            let compiled = match found {
+                Ok(Some((origin, root))) => compile(&root).map(|validator| Compiled {
+                    origin,
+                    root,
+                    validator,
+                }),
+                Ok(None) => None,
+                Err(e) => {
+                    // Reported below, once.
+                    return (format!("\u{0}{e}"), None);
+                }
+            };
+            (key, compiled)
+        })
+        .collect();
+    let mut schemas: HashMap<String, Option<Compiled>> = HashMap::new();
+    for (key, c) in compiled {
+        if let Some(e) = key.strip_prefix('\u{0}') {
+            report.errors.push(e.to_string());
+        } else {
+            schemas.insert(key, c);
+        }
+    }
+    report.errors.sort();
+    report.errors.dedup();
+    let meta = k8s.root_for_def(OBJECT_META).and_then(|root| {
+        compile(&root).map(|validator| Compiled {
+            origin: Origin::Kubernetes(k8s_version),
+            root,
+            validator,
+        })
+    });
+
+    let mut findings: Vec<Finding> = targets
+        .par_iter()
+        .flat_map_iter(|t| {
+            let mut out = Vec::new();
+            let node = repo.node(t.file, t.node);
+            match schemas.get(&t.key) {
+                Some(Some(c)) => {
+                    if let Some(inst) = instance(node) {
+                        check_one(t, node, &inst, c, &mut out);
+                        if !c.origin.checks_metadata()
+                            && let (Some(meta), Some(m)) = (&meta, node.get("metadata"))
+                            && let Some(mi) = instance(m)
+                        {
+                            check_prefixed(t, m, &mi, meta, "/metadata", &mut out);
+                        }
+                    }
+                }
+                _ if t.report_unknown => out.push(unknown_kind(repo, t, node)),
+                _ => {}
+            }
+            out
+        })
+        .collect();
+    findings.sort_by(|a, b| {
+        (a.file, a.span.start, &a.message).cmp(&(b.file, b.span.start, &b.message))
+    });
+    findings.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.message == b.message);
+    report.findings = findings;
+    report
+}
+
+fn compile(root: &Value) -> Option<Validator> {
+    jsonschema::options()
+        .should_validate_formats(false)
+        .build(root)
+        .ok()
+}
+
+fn unknown_kind(repo: &Repository, t: &Target, node: NodeRef) -> Finding {
+    let span = node.get("kind").map_or(node.span(), |k| k.span());
+    let key = t.key.replacen(' ', " ", 1);
+    let _ = repo;
+    Finding {
+        kind: FindingKind::UnknownKind,
+        file: t.file,
+        span,
+        message: format!("no schema is known for `{key}`, so it is not validated"),
+        help: Some(
+            "commit its CustomResourceDefinition, or name a schema directory in `.gitops-lint.yaml` (`schemas: [path]`)".into(),
+        ),
+    }
+}
+
+/// The schema for a key: the repository's CRDs, then the configured
+/// directories, then the built-in bundles.
+fn find(
+    repo: &Repository,
+    settings: &SchemaSettings,
+    crds: &BTreeMap<String, (String, Value)>,
+    k8s_version: &'static str,
+    key: &str,
+) -> Result<Option<(Origin, Value)>, String> {
+    if let Some((path, root)) = crds.get(key) {
+        return Ok(Some((Origin::Crd(path.clone()), root.clone())));
+    }
+    if key.starts_with(TALOS) {
+        if let Some(t) = &settings.talos {
+            return Ok(t
+                .bundle
+                .root_for(key)
+                .map(|r| (Origin::TalosFile(t.path.display().to_string()), r)));
+        }
+        return Ok(talos().root_for(key).map(|r| (Origin::Talos, r)));
+    }
+    let (api_version, kind) = key.split_once(' ').unwrap_or((key, ""));
+    if let Some(path) = settings.dirs.find(api_version, kind) {
+        let root = dirs::load(path)?;
+        return Ok(Some((Origin::File(path.display().to_string()), root)));
+    }
+    if let Some(r) = flux().root_for(key) {
+        return Ok(Some((Origin::Flux, r)));
+    }
+    let _ = repo;
+    let (_, k8s) = kubernetes(Some(k8s_version));
+    Ok(k8s
+        .root_for(key)
+        .map(|r| (Origin::Kubernetes(k8s_version), r)))
+}
+
+/// Every CRD version's schema, by `apiVersion kind` (the first definition in
+/// path order wins).
+fn repository_crds(repo: &Repository) -> BTreeMap<String, (String, Value)> {
+    let mut out = BTreeMap::new();
+    for (id, obj) in repo.of_kind("CustomResourceDefinition") {
+        if obj.group() != "apiextensions.k8s.io" {
+            continue;
+        }
+        for (key, root) in crd::schemas(repo.object_node(id)) {
+            out.entry(key)
+                .or_insert_with(|| (repo.files[obj.file].path.clone(), root));
+        }
+    }
+    out
+}
+
+/// Files that kustomizations use as patches: their objects are partial.
+fn patch_files(repo: &Repository) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for k in &repo.kustomizations {
+        let doc = repo.node(k.file, k.root);
+        let mut add = |p: &str| {
+            if !p.contains('\n')
+                && let Some(path) = join(&k.dir, p)
+            {
+                out.insert(path);
+            }
+        };
+        for p in doc.get("patches").into_iter().flat_map(|l| l.items()) {
+            if let Some(path) = p.str_at(&["path"]) {
+                add(path);
+            }
+        }
+        for p in doc
+            .get("patchesStrategicMerge")
+            .into_iter()
+            .flat_map(|l| l.items())
+        {
+            if let Some(path) = p.as_str() {
+                add(path);
+            }
+        }
+    }
+    out
+}
+
+fn targets(repo: &Repository) -> Vec<Target> {
+    let patches = patch_files(repo);
+    let mut out = Vec::new();
+    for obj in &repo.objects {
+        let partial = patches.contains(&repo.files[obj.file].path);
+        out.push(Target {
+            file: obj.file,
+            node: obj.root,
+            key: format!("{} {}", obj.api_version, obj.kind),
+            label: obj.kind.clone(),
+            partial,
+            report_unknown: !partial,
+        });
+    }
+    for t in &repo.talos {
+        let yaml = &repo.files[t.file].yaml;
+        if let Some(root) = t.root {
+            match t.source {
+                // A patch is told apart from other files with a `cluster:` key
+                // (Helm values, talhelper secrets) by its keys.
+                TalosSource::Patch if !is_talos_patch(yaml.node(root)) => {}
+                TalosSource::MachineConfig | TalosSource::Patch => out.push(Target {
+                    file: t.file,
+                    node: root,
+                    key: format!("{TALOS} Config"),
+                    label: "the Talos machine config".into(),
+                    partial: t.source == TalosSource::Patch,
+                    report_unknown: false,
+                }),
+                TalosSource::Talconfig => {
+                    let doc = yaml.node(root);
+                    let groups = doc
+                        .get("nodes")
+                        .into_iter()
+                        .flat_map(|n| n.items())
+                        .chain(doc.get("controlPlane"))
+                        .chain(doc.get("worker"));
+                    for group in groups {
+                        for iface in group
+                            .get("networkInterfaces")
+                            .into_iter()
+                            .flat_map(|l| l.items())
+                        {
+                            out.push(Target {
+                                file: t.file,
+                                node: iface.id(),
+                                key: format!("{TALOS} Device"),
+                                label: "the talhelper network interface".into(),
+                                partial: false,
+                                report_unknown: false,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        for &doc in &t.documents {
+            let kind = yaml.node(doc).str_at(&["kind"]).unwrap_or("").to_string();
+            out.push(Target {
+                file: t.file,
+                node: doc,
+                key: format!("{TALOS} {kind}"),
+                label: kind,
+                partial: false,
+                report_unknown: false,
+            });
+        }
+    }
+    out
+}
+
+fn is_talos_patch(doc: NodeRef) -> bool {
+    const KEYS: &[&str] = &["version", "debug", "persist", "machine", "cluster"];
+    doc.get("machine").is_some()
+        || doc
+            .entries()
+            .all(|(k, _)| k.as_str().is_some_and(|k| KEYS.contains(&k) || k == "sops"))
+}
+
+fn check_one(t: &Target, node: NodeRef, inst: &Instance, c: &Compiled, out: &mut Vec<Finding>) {
+    check_prefixed(t, node, inst, c, "", out)
+}
+
+/// Validates `inst` (the document at `node`, found at `prefix` in its object)
+/// and maps each error to a finding.
+fn check_prefixed(
+    t: &Target,
+    node: NodeRef,
+    inst: &Instance,
+    c: &Compiled,
+    prefix: &str,
+    out: &mut Vec<Finding>,
+) {
+    for error in c.validator.iter_errors(&inst.value) {
+        let pointer = error.instance_path().as_str().to_string();
+        let Some(place) = locate(node, &pointer) else {
+            continue;
+        };
+        let path = dotted(&format!("{prefix}{pointer}"));
+        match error.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected }
+            | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+                for name in unexpected {
+                    // SOPS keeps its metadata in a top-level `sops` key that
+                    // Flux removes when it decrypts.
+                    if subst::has_vars(name)
+                        || (t.partial && name.starts_with('$'))
+                        || (pointer.is_empty() && prefix.is_empty() && name == "sops")
+                        || COVERED.iter().any(|(k, p, f)| {
+                            *k == t.label && *p == format!("{prefix}{pointer}") && f == name
+                        })
+                    {
+                        continue;
+                    }
+                    let span = place.key_span(name).unwrap_or(place.span());
+                    let allowed = allowed_fields(&c.root, &error);
+                    let field = if path.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                    let help = match closest(name, allowed.iter().map(String::as_str)) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "the API server prunes fields its schema does not define, so this one has no effect; check the spelling and where it is nested".into(),
+                    };
+                    out.push(Finding {
+                        kind: FindingKind::UnknownField,
+                        file: t.file,
+                        span,
+                        message: format!(
+                            "`{field}` is not a field of {} (by {})",
+                            t.label,
+                            c.origin.describe()
+                        ),
+                        help: Some(help),
+                    });
+                }
+            }
+            ValidationErrorKind::Required { property } => {
+                if t.partial {
+                    continue;
+                }
+                let property = property.as_str().unwrap_or("?");
+                let span = key_of(node, &pointer)
+                    .unwrap_or_else(|| node.get("kind").map_or(node.span(), |k| k.span()));
+                let whole = if path.is_empty() {
+                    t.label.clone()
+                } else {
+                    format!("`{path}` of {}", t.label)
+                };
+                out.push(Finding {
+                    kind: FindingKind::InvalidValue,
+                    file: t.file,
+                    span,
+                    message: format!(
+                        "{whole} is missing the required field `{property}` (by {})",
+                        c.origin.describe()
+                    ),
+                    help: None,
+                });
+            }
+            kind => {
+                if excused(inst, &pointer, kind, error.instance()) {
+                    continue;
+                }
+                let what = if path.is_empty() {
+                    t.label.clone()
+                } else {
+                    format!("`{path}`")
+                };
+                out.push(Finding {
+                    kind: FindingKind::InvalidValue,
+                    file: t.file,
+                    span: place.span(),
+                    message: format!(
+                        "{what}: {} (by {})",
+                        without_null(&error.to_string()),
+                        c.origin.describe()
+                    ),
+                    help: None,
+                });
+            }
+        }
+    }
+}
+
+/// Errors about a value that Flux substitutes, or about null (which the API
+/// server reads as absent).
+fn excused(inst: &Instance, pointer: &str, kind: &ValidationErrorKind, value: &Value) -> bool {
+    if value.is_null() && matches!(kind, ValidationErrorKind::Type { .. }) {
+        return true;
+    }
+    // A placeholder, or a value SOPS encrypted (Flux decrypts it first).
+    if let Value::String(s) = value
+        && (subst::has_vars(s) || s.starts_with("ENC["))
+    {
+        return true;
+    }
+    match inst.placeholders.get(pointer) {
+        Some(Placeholder::Any) => true,
+        Some(Placeholder::Default { typed }) => {
+            *typed
+                && matches!(
+                    kind,
+                    ValidationErrorKind::Type { .. }
+                        | ValidationErrorKind::AnyOf { .. }
+                        | ValidationErrorKind::OneOfNotValid { .. }
+                )
+        }
+        None => false,
+    }
+}
+
+/// The property names the schema allows where `error` (an
+/// additionalProperties error) was raised.
+fn allowed_fields(root: &Value, error: &ValidationError) -> Vec<String> {
+    let schema_path = error.schema_path().as_str();
+    let parent = schema_path
+        .rsplit_once('/')
+        .map_or("", |(p, _)| p)
+        .to_string();
+    let mut names: Vec<String> = root
+        .pointer(&parent)
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Kubernetes' schemas allow null everywhere (it reads as absent); saying so
+/// in every type error is noise.
+fn without_null(message: &str) -> String {
+    let m = message.replace("\"null\", ", "").replace(", \"null\"", "");
+    if m.matches("\", \"").count() == 0 {
+        m.replace("is not of types", "is not of type")
+    } else {
+        m
+    }
+}
+
+/// JSON pointer segments.
+fn segments(pointer: &str) -> impl Iterator<Item = String> + '_ {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+}
+
+/// The node at a JSON pointer (merge keys and aliases read through).
+fn locate<'a>(node: NodeRef<'a>, pointer: &str) -> Option<NodeRef<'a>> {
+    let mut at = node;
+    for seg in segments(pointer) {
+        at = if at.is_seq() {
+            at.items().nth(seg.parse().ok()?)?
+        } else {
+            at.get(&seg)?
+        };
+    }
+    Some(at)
+}
+
+/// The span of the key that holds the value at `pointer` (`None` at the root
+/// or under a sequence item).
+fn key_of(node: NodeRef, pointer: &str) -> Option<Span> {
+    let (parent, last) = pointer.rsplit_once('/')?;
+    let last = last.replace("~1", "/").replace("~0", "~");
+    let holder = locate(node, parent)?;
+    if holder.is_seq() {
+        return Some(holder.items().nth(last.parse().ok()?)?.span());
+    }
+    holder.key_span(&last)
+}
+
+/// `/spec/containers/0/image` -> `spec.containers[0].image`.
+fn dotted(pointer: &str) -> String {
+    let mut s = String::new();
+    for seg in segments(pointer) {
+        if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+            s.push_str(&format!("[{seg}]"));
+        } else {
+            if !s.is_empty() {
+                s.push('.');
+            }
+            s.push_str(&seg);
+        }
+    }
+    s
+}
