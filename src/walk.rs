@@ -122,7 +122,11 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Vec<SourceFile> {
                 }
             };
             let path = entry.path();
-            if !entry.file_type().is_some_and(|t| t.is_file()) || !is_yaml(path) {
+            // A directory named `x.yaml` is walked into, not read. Anything else
+            // named like YAML goes to `read_one`, which reports pipes, sockets and
+            // devices: it looks at the path again itself, so a file swapped for
+            // one after the walk listed it is never opened either.
+            if entry.file_type().is_none_or(|t| t.is_dir()) || !is_yaml(path) {
                 return WalkState::Continue;
             }
             let rel = relative(root, path);
@@ -152,24 +156,79 @@ fn read_one(path: &Path, rel: String, overrides: &HashMap<String, String>) -> So
     if let Some(text) = overrides.get(&rel) {
         return SourceFile::from_bytes(rel, text.clone().into_bytes());
     }
-    match std::fs::metadata(path) {
-        Ok(m) if m.len() > MAX_FILE_BYTES => {
-            return SourceFile::skipped(
-                rel,
-                format!(
-                    "file is {} bytes, over the {} byte limit; not parsed",
-                    m.len(),
-                    MAX_FILE_BYTES
-                ),
-            );
+    read_path(path, rel)
+}
+
+/// Reads one file of the repository as the walk reads it: a finding, never a
+/// panic or a hang, when it is not a readable regular file.
+pub fn read_path(path: &Path, rel: String) -> SourceFile {
+    from_read(rel, read_regular(path))
+}
+
+/// What reading a walked path gave, short of an I/O error.
+#[derive(Debug)]
+enum Contents {
+    Bytes(Vec<u8>),
+    TooLarge(u64),
+    /// A pipe, socket or device: opening a FIFO for reading would block until
+    /// a writer comes, so it is never opened.
+    NotRegular(&'static str),
+}
+
+fn read_regular(path: &Path) -> std::io::Result<Contents> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Ok(Contents::NotRegular(kind_of(&meta.file_type())));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Ok(Contents::TooLarge(meta.len()));
+    }
+    std::fs::read(path).map(Contents::Bytes)
+}
+
+fn kind_of(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
         }
-        Err(e) => return SourceFile::skipped(rel, format!("cannot read file: {e}")),
-        Ok(_) => {}
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
     }
-    match std::fs::read(path) {
-        Ok(bytes) => SourceFile::from_bytes(rel, bytes),
-        Err(e) => SourceFile::skipped(rel, format!("cannot read file: {e}")),
+    if t.is_dir() {
+        return "a directory";
     }
+    "a special file"
+}
+
+/// The file, or the finding that says why it was not read. Separate from the
+/// read itself so that tests can feed it any I/O error.
+fn from_read(rel: String, read: std::io::Result<Contents>) -> SourceFile {
+    use std::io::ErrorKind;
+    let why = match read {
+        Ok(Contents::Bytes(bytes)) => return SourceFile::from_bytes(rel, bytes),
+        Ok(Contents::TooLarge(len)) => {
+            format!("file is {len} bytes, over the {MAX_FILE_BYTES} byte limit; not parsed")
+        }
+        Ok(Contents::NotRegular(kind)) => format!("not a regular file but {kind}; not read"),
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+            "permission denied: this user cannot read the file; not linted".to_string()
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            "file disappeared while being read (deleted or renamed during the run); not linted"
+                .to_string()
+        }
+        Err(e) => format!("cannot read file: {e}"),
+    };
+    SourceFile::skipped(rel, why)
 }
 
 fn describe_walk_error(root: &Path, err: &ignore::Error) -> (String, String) {
@@ -205,6 +264,102 @@ fn describe_walk_error(root: &Path, err: &ignore::Error) -> (String, String) {
             _ => None,
         }
     }
-    let path = path_of(err).map_or_else(String::new, |p| relative(root, p));
-    (path, format!("cannot read: {err}"))
+    let abs = path_of(err);
+    let path = abs.map_or_else(String::new, |p| relative(root, p));
+    let message = match err.io_error().map(std::io::Error::kind) {
+        Some(std::io::ErrorKind::PermissionDenied) if abs.is_some_and(Path::is_dir) => {
+            "permission denied: this user cannot read the directory; nothing under it was linted"
+                .to_string()
+        }
+        Some(std::io::ErrorKind::PermissionDenied) => {
+            "permission denied: this user cannot read the file; not linted".to_string()
+        }
+        Some(std::io::ErrorKind::NotFound) => {
+            "disappeared while the repository was being walked (deleted or renamed); not linted"
+                .to_string()
+        }
+        _ => format!("cannot read: {err}"),
+    };
+    (path, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Unreadable;
+    use std::io::{Error, ErrorKind};
+
+    fn why(file: &SourceFile) -> &str {
+        match &file.unreadable {
+            Some(Unreadable::Skipped(why)) => why,
+            other => panic!("{}: {other:?}", file.path),
+        }
+    }
+
+    #[test]
+    fn io_errors_become_findings_that_say_what_happened() {
+        let denied = from_read(
+            "a.yaml".into(),
+            Err(Error::from(ErrorKind::PermissionDenied)),
+        );
+        assert_eq!(denied.path, "a.yaml");
+        assert_eq!(
+            why(&denied),
+            "permission denied: this user cannot read the file; not linted"
+        );
+        // Listed by the walk, gone by the time it is read.
+        let gone = from_read("b.yaml".into(), Err(Error::from(ErrorKind::NotFound)));
+        assert_eq!(
+            why(&gone),
+            "file disappeared while being read (deleted or renamed during the run); not linted"
+        );
+        let other = from_read("c.yaml".into(), Err(Error::other("disk on fire")));
+        assert_eq!(why(&other), "cannot read file: disk on fire");
+        for f in [&denied, &gone, &other] {
+            assert!(f.text.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_file_deleted_after_the_walk_listed_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gone.yaml");
+        std::fs::write(&path, "a: 1\n").unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let f = read_path(&path, "gone.yaml".into());
+        assert!(
+            why(&f).starts_with("file disappeared while being read"),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn special_files_are_not_opened() {
+        let f = from_read(
+            "p.yaml".into(),
+            Ok(Contents::NotRegular("a named pipe (FIFO)")),
+        );
+        assert_eq!(
+            why(&f),
+            "not a regular file but a named pipe (FIFO); not read"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let f = read_path(dir.path(), "d.yaml".into());
+        assert_eq!(why(&f), "not a regular file but a directory; not read");
+        #[cfg(unix)]
+        {
+            let f = read_path(Path::new("/dev/null"), "null.yaml".into());
+            assert_eq!(
+                why(&f),
+                "not a regular file but a character device; not read"
+            );
+        }
+    }
+
+    #[test]
+    fn readable_files_are_parsed() {
+        let f = from_read("ok.yaml".into(), Ok(Contents::Bytes(b"a: 1\n".to_vec())));
+        assert!(f.unreadable.is_none());
+        assert_eq!(f.text, "a: 1\n");
+    }
 }
