@@ -70,6 +70,15 @@ impl fmt::Display for ConfigError {
 impl Config {
     /// Reads a configuration file; a missing default file is an empty config.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        // A FIFO or device would block the read forever.
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                line: 1,
+                column: 1,
+                message: "the configuration is not a regular file".into(),
+            });
+        }
         let bytes = std::fs::read(path).map_err(|e| ConfigError {
             path: path.to_path_buf(),
             line: 1,
@@ -364,11 +373,38 @@ pub fn json_schema() -> serde_json::Value {
                     "dual_stack": {
                         "description": "Whether the cluster serves both IPv4 and IPv6; by default inferred from the repository (address pools and Services).",
                         "type": "boolean"
+                    },
+                    "kubernetes_version": {
+                        "description": "The Kubernetes minor version whose built-in schemas validate core objects (default: the latest built in).",
+                        "enum": crate::schema::KUBERNETES_VERSIONS
                     }
                 }
+            },
+            "schemas": {
+                "description": "Where schemas for the schema/ rules come from besides the CRDs in the repository and the built-in ones: schema directories (kubeconform or CRDs-catalog layout), as a list or under `paths`, and `talos`, the official Talos config.schema.json. Paths are relative to this file. Nothing is ever downloaded.",
+                "anyOf": [
+                    {"type": "null"},
+                    {"$ref": "#/definitions/schemaPaths"},
+                    {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "properties": {
+                            "paths": {"$ref": "#/definitions/schemaPaths"},
+                            "talos": {
+                                "description": "The official Talos config.schema.json (siderolabs/talos pkg/machinery/config/schemas).",
+                                "type": "string"
+                            }
+                        }
+                    }
+                ]
             }
         },
         "definitions": {
+            "schemaPaths": {
+                "description": "Directories of JSON schemas: `{group}/{kind}_{version}.json` (CRDs catalog) or `{kind}-{group}-{version}.json` (kubeconform).",
+                "type": ["array", "null"],
+                "items": {"type": "string"}
+            },
             "level": {
                 "description": "The severity a rule's findings are reported with, or off.",
                 "enum": LEVELS
@@ -430,7 +466,15 @@ pub fn starter() -> String {
          # Whether the cluster serves both IPv4 and IPv6; by default inferred from the\n\
          # repository (address pools and Services).\n\
          # cluster:\n\
-         #   dual_stack: true\n",
+         #   dual_stack: true\n\
+         #   # The built-in Kubernetes schemas to validate with (default: the latest).\n\
+         #   kubernetes_version: \"1.37\"\n\
+         \n\
+         # Schema directories (kubeconform or CRDs-catalog layout) and the official\n\
+         # Talos config.schema.json, for the schema/ rules. Never downloaded.\n\
+         # schemas:\n\
+         #   paths: [schemas/]\n\
+         #   talos: talos/config.schema.json\n",
     );
     s
 }
@@ -522,6 +566,28 @@ mod tests {
         let e =
             parse("rules:\n  yaml/syntax:\n    severity: error\n    ports: [80]\n").unwrap_err();
         assert!(e.message.contains("unknown rule option"), "{e}");
+    }
+
+    #[test]
+    fn schema_keys() {
+        let c = parse("schemas: [a, b]\ncluster: {kubernetes_version: \"1.35\"}\n").unwrap();
+        let paths: Vec<&str> = c.schema_paths.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["a", "b"]);
+        assert_eq!(c.kubernetes_version.as_deref(), Some("1.35"));
+        let c = parse("schemas:\n  paths: [x]\n  talos: t.json\n").unwrap();
+        assert_eq!(c.schema_paths[0].1, (2, 11));
+        assert_eq!(c.talos_schema.unwrap().0, "t.json");
+        let e = parse("cluster:\n  kubernetes_version: \"1.20\"\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 23));
+        let e = parse("schemas: {path: [x]}\n").unwrap_err();
+        assert!(e.message.contains("schemas.path"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let c = parse("schemas: [missing]\n").unwrap();
+        let e = c
+            .schema_settings(Some(Path::new("c.yaml")), dir.path())
+            .unwrap_err();
+        assert_eq!((e.line, e.column), (1, 11));
+        assert!(e.message.contains("does not exist"), "{e}");
     }
 
     #[test]

@@ -1290,7 +1290,7 @@ mod tests {
 
     #[test]
     fn configured_levels_apply() {
-        let text = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: a\nspec:\n  retryInterval: 2m\n";
+        let text = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: a\nspec:\n  interval: 1h\n  retryInterval: 2m\n";
         let repo = Repository::new(
             PathBuf::from("/r"),
             vec![file(text)],

@@ -571,3 +571,42 @@ fn dotted(pointer: &str) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nothing_outside_a_schema_is_ever_retrieved() {
+        // Without default features jsonschema has no HTTP or file retriever:
+        // a reference outside the schema fails to compile, it is not fetched.
+        for uri in [
+            "https://example.com/schema.json",
+            "http://127.0.0.1:9/s.json",
+            "file:///etc/passwd",
+        ] {
+            assert!(compile(&json!({"$ref": uri})).is_none(), "{uri}");
+        }
+        assert!(
+            compile(&json!({"$defs": {"a": {"type": "string"}}, "$ref": "#/$defs/a"})).is_some()
+        );
+    }
+
+    #[test]
+    fn paths_and_messages() {
+        assert_eq!(
+            dotted("/spec/containers/0/image"),
+            "spec.containers[0].image"
+        );
+        assert_eq!(dotted("/a~1b"), "a/b");
+        assert_eq!(
+            without_null(r#""x" is not of types "null", "integer""#),
+            r#""x" is not of type "integer""#
+        );
+        assert_eq!(
+            without_null(r#"1 is not of types "boolean", "string""#),
+            r#"1 is not of types "boolean", "string""#
+        );
+    }
+}

@@ -118,10 +118,9 @@ fn structural(schema: Value, top: bool) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::Yaml;
 
     fn crd(text: &str) -> Vec<(String, Value)> {
-        let yaml = Yaml::parse(text);
+        let yaml = crate::yaml::parse(text);
         schemas(yaml.documents().next().unwrap())
     }
 

@@ -1,0 +1,112 @@
+//! Schema validation never reaches the network: the same findings come out of
+//! a run inside an empty network namespace (`unshare --net`), and a schema
+//! file that refers outside itself is refused with its path.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gitops-lint");
+
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("deploy.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  strateg:\n    type: Recreate\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: \"nginx:1.27\"}]\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn check(dir: &Path, prefix: &[&str]) -> Option<(i32, String)> {
+    let mut cmd = match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(BIN);
+            c
+        }
+        None => Command::new(BIN),
+    };
+    let out = cmd
+        .args(["check", "--format", "compact", "--select", "schema/"])
+        .arg(dir)
+        .output()
+        .ok()?;
+    Some((
+        out.status.code()?,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
+}
+
+#[test]
+fn the_same_findings_without_a_network() {
+    let dir = repo();
+    let (status, normal) = check(dir.path(), &[]).unwrap();
+    assert_eq!(status, 1, "{normal}");
+    assert!(
+        normal.contains("deploy.yaml:6:3: error[schema/unknown-field] `spec.strateg`"),
+        "{normal}"
+    );
+    // Root may enter a new network namespace directly; others map themselves to root first.
+    let usable = |args: &[&str]| {
+        Command::new(args[0])
+            .args(&args[1..])
+            .arg("true")
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let prefix: &[&str] = if usable(&["unshare", "--net"]) {
+        &["unshare", "--net"]
+    } else if usable(&["unshare", "--net", "--map-root-user"]) {
+        &["unshare", "--net", "--map-root-user"]
+    } else {
+        eprintln!("skipped: `unshare --net` is not permitted here");
+        return;
+    };
+    let (status, offline) = check(dir.path(), prefix).unwrap();
+    assert_eq!((status, offline), (1, normal));
+}
+
+#[test]
+fn a_schema_that_refers_outside_itself_is_refused() {
+    let dir = repo();
+    let schemas = dir.path().join("schemas");
+    fs::create_dir(&schemas).unwrap();
+    fs::write(
+        schemas.join("deployment-apps-v1.json"),
+        r#"{"$ref": "https://kubernetesjsonschema.dev/master/deployment.json"}"#,
+    )
+    .unwrap();
+    fs::write(dir.path().join(".gitops-lint.yaml"), "schemas: [schemas]\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["check", "--format", "compact"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("deployment-apps-v1.json"), "{stderr}");
+    assert!(stderr.contains("outside the file"), "{stderr}");
+}
+
+#[test]
+fn a_configured_directory_overrides_the_built_in_schema() {
+    let dir = repo();
+    let schemas = dir.path().join("schemas");
+    fs::create_dir(&schemas).unwrap();
+    // A schema that knows `strateg` and requires `paused`.
+    fs::write(
+        schemas.join("deployment-apps-v1.json"),
+        r#"{"type": "object", "properties": {"spec": {"type": "object", "required": ["paused"]}}}"#,
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join(".gitops-lint.yaml"),
+        "schemas:\n  paths: [schemas]\n",
+    )
+    .unwrap();
+    let (status, out) = check(dir.path(), &[]).unwrap();
+    assert_eq!(status, 1, "{out}");
+    assert!(!out.contains("strateg"), "{out}");
+    assert!(out.contains("deploy.yaml:5:1: error[schema/invalid-value] `spec` of Deployment is missing the required field `paused` (by the schema "), "{out}");
+}
