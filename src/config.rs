@@ -29,6 +29,9 @@ pub enum Level {
     On(Severity),
 }
 
+/// A line and column in the configuration file.
+pub type Position = (usize, usize);
+
 #[derive(Debug, Default, Clone)]
 pub struct Config {
     pub exclude: Vec<String>,
@@ -41,9 +44,9 @@ pub struct Config {
     pub kubernetes_version: Option<String>,
     /// `schemas:` (a list, or `paths:`): schema directories, with the line and
     /// column each was written at.
-    pub schema_paths: Vec<(String, (usize, usize))>,
+    pub schema_paths: Vec<(String, Position)>,
     /// `schemas.talos`: the official Talos `config.schema.json`.
-    pub talos_schema: Option<(String, (usize, usize))>,
+    pub talos_schema: Option<(String, Position)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,7 +161,7 @@ impl Config {
                         let p = file.position(n.span().start);
                         (p.line, p.column)
                     };
-                    let list = |n: NodeRef| -> Result<Vec<(String, (usize, usize))>, ConfigError> {
+                    let list = |n: NodeRef| -> Result<Vec<(String, Position)>, ConfigError> {
                         if n.is_null() {
                             return Ok(Vec::new());
                         }
@@ -282,7 +285,7 @@ impl Config {
         base: &Path,
     ) -> Result<crate::schema::SchemaSettings, ConfigError> {
         use crate::schema::{SchemaDirs, SchemaSettings, TalosSchema};
-        let err = |(line, column): (usize, usize), message: String| ConfigError {
+        let err = |(line, column): Position, message: String| ConfigError {
             path: config_path.map(Path::to_path_buf).unwrap_or_default(),
             line,
             column,

@@ -172,23 +172,10 @@ fn percent_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Reads one file of the repository again, as the walk reads it.
+/// Reads one file of the repository again, as the walk reads it (a FIFO or
+/// an unreadable file gives a finding, never a hang).
 fn read_file(root: &Path, rel: String) -> SourceFile {
-    let path = root.join(&rel);
-    match std::fs::metadata(&path) {
-        Ok(m) if m.len() > walk::MAX_FILE_BYTES => SourceFile::skipped(
-            rel,
-            format!(
-                "file is {} bytes, over the {} byte limit; not parsed",
-                m.len(),
-                walk::MAX_FILE_BYTES
-            ),
-        ),
-        _ => match std::fs::read(&path) {
-            Ok(bytes) => SourceFile::from_bytes(rel, bytes),
-            Err(e) => SourceFile::skipped(rel, format!("cannot read file: {e}")),
-        },
-    }
+    walk::read_path(&root.join(&rel), rel)
 }
 
 /// The map key of a document: its URI as the client spells it.

@@ -97,47 +97,33 @@ pub fn validate(repo: &Repository, settings: &SchemaSettings) -> SchemaReport {
     let crds = repository_crds(repo);
     let (k8s_version, k8s) = kubernetes(settings.kubernetes_version.as_deref());
 
-    let keys: Vec<&str> = targets
-        .iter()
-        .map(|t| t.key.as_str())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let sources: Vec<(String, Result<Option<(Origin, Value)>, String>)> = keys
-        .into_iter()
-        .map(|key| {
-            let found = find(repo, settings, &crds, k8s_version, key);
-            (key.to_string(), found)
-        })
-        .collect();
-    let compiled: Vec<(String, Option<Compiled>)> = sources
+    let mut keys: Vec<&str> = targets.iter().map(|t| t.key.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut found = Vec::new();
+    for key in keys {
+        match find(settings, &crds, k8s_version, key) {
+            Ok(Some((origin, root))) => found.push((key, origin, root)),
+            Ok(None) => {}
+            Err(e) => report.errors.push(e),
+        }
+    }
+    // A schema that does not compile (a pattern this regex engine rejects,
+    // say) validates nothing rather than report on its own mistakes.
+    let schemas: HashMap<&str, Compiled> = found
         .into_par_iter()
-        .map(|(key, found)| {
-            let compiled = match found {
-                Ok(Some((origin, root))) => compile(&root).map(|validator| Compiled {
+        .filter_map(|(key, origin, root)| {
+            let validator = compile(&root)?;
+            Some((
+                key,
+                Compiled {
                     origin,
                     root,
                     validator,
-                }),
-                Ok(None) => None,
-                Err(e) => {
-                    // Reported below, once.
-                    return (format!("\u{0}{e}"), None);
-                }
-            };
-            (key, compiled)
+                },
+            ))
         })
         .collect();
-    let mut schemas: HashMap<String, Option<Compiled>> = HashMap::new();
-    for (key, c) in compiled {
-        if let Some(e) = key.strip_prefix('\u{0}') {
-            report.errors.push(e.to_string());
-        } else {
-            schemas.insert(key, c);
-        }
-    }
-    report.errors.sort();
-    report.errors.dedup();
     let meta = k8s.root_for_def(OBJECT_META).and_then(|root| {
         compile(&root).map(|validator| Compiled {
             origin: Origin::Kubernetes(k8s_version),
@@ -151,8 +137,8 @@ pub fn validate(repo: &Repository, settings: &SchemaSettings) -> SchemaReport {
         .flat_map_iter(|t| {
             let mut out = Vec::new();
             let node = repo.node(t.file, t.node);
-            match schemas.get(&t.key) {
-                Some(Some(c)) => {
+            match schemas.get(t.key.as_str()) {
+                Some(c) => {
                     if let Some(inst) = instance(node) {
                         check_one(t, node, &inst, c, &mut out);
                         if !c.origin.checks_metadata()
@@ -163,8 +149,8 @@ pub fn validate(repo: &Repository, settings: &SchemaSettings) -> SchemaReport {
                         }
                     }
                 }
-                _ if t.report_unknown => out.push(unknown_kind(repo, t, node)),
-                _ => {}
+                None if t.report_unknown => out.push(unknown_kind(t, node)),
+                None => {}
             }
             out
         })
@@ -184,10 +170,9 @@ fn compile(root: &Value) -> Option<Validator> {
         .ok()
 }
 
-fn unknown_kind(repo: &Repository, t: &Target, node: NodeRef) -> Finding {
+fn unknown_kind(t: &Target, node: NodeRef) -> Finding {
     let span = node.get("kind").map_or(node.span(), |k| k.span());
-    let key = t.key.replacen(' ', " ", 1);
-    let _ = repo;
+    let key = &t.key;
     Finding {
         kind: FindingKind::UnknownKind,
         file: t.file,
@@ -202,7 +187,6 @@ fn unknown_kind(repo: &Repository, t: &Target, node: NodeRef) -> Finding {
 /// The schema for a key: the repository's CRDs, then the configured
 /// directories, then the built-in bundles.
 fn find(
-    repo: &Repository,
     settings: &SchemaSettings,
     crds: &BTreeMap<String, (String, Value)>,
     k8s_version: &'static str,
@@ -228,7 +212,6 @@ fn find(
     if let Some(r) = flux().root_for(key) {
         return Ok(Some((Origin::Flux, r)));
     }
-    let _ = repo;
     let (_, k8s) = kubernetes(Some(k8s_version));
     Ok(k8s
         .root_for(key)
