@@ -94,7 +94,8 @@ struct Target {
 pub fn validate(repo: &Repository, settings: &SchemaSettings) -> SchemaReport {
     let mut report = SchemaReport::default();
     let targets = targets(repo);
-    let crds = repository_crds(repo);
+    let needed: HashSet<&str> = targets.iter().map(|t| t.key.as_str()).collect();
+    let crds = repository_crds(repo, &needed);
     let (k8s_version, k8s) = kubernetes(settings.kubernetes_version.as_deref());
 
     let mut keys: Vec<&str> = targets.iter().map(|t| t.key.as_str()).collect();
@@ -220,13 +221,17 @@ fn find(
 
 /// Every CRD version's schema, by `apiVersion kind` (the first definition in
 /// path order wins).
-fn repository_crds(repo: &Repository) -> BTreeMap<String, (String, Value)> {
+fn repository_crds(
+    repo: &Repository,
+    needed: &HashSet<&str>,
+) -> BTreeMap<String, (String, Value)> {
     let mut out = BTreeMap::new();
     for (id, obj) in repo.of_kind("CustomResourceDefinition") {
         if obj.group() != "apiextensions.k8s.io" {
             continue;
         }
-        for (key, root) in crd::schemas(repo.object_node(id)) {
+        let wanted = |key: &str| needed.contains(key) && !out.contains_key(key);
+        for (key, root) in crd::schemas(repo.object_node(id), wanted) {
             out.entry(key)
                 .or_insert_with(|| (repo.files[obj.file].path.clone(), root));
         }

@@ -9,8 +9,9 @@ use crate::yaml::NodeRef;
 
 use super::instance::plain_json;
 
-/// `(apiVersion kind, schema)` for every version of a CRD that has a schema.
-pub fn schemas(crd: NodeRef) -> Vec<(String, Value)> {
+/// `(apiVersion kind, schema)` for every version of a CRD that has a schema
+/// and that `wanted` accepts (converting a schema is the costly part).
+pub fn schemas(crd: NodeRef, wanted: impl Fn(&str) -> bool) -> Vec<(String, Value)> {
     let mut out = Vec::new();
     let Some(spec) = crd.get("spec") else {
         return out;
@@ -39,7 +40,8 @@ pub fn schemas(crd: NodeRef) -> Vec<(String, Value)> {
         versions.push((v.to_string(), shared));
     }
     for (version, schema) in versions {
-        let Some(schema) = schema.filter(|s| s.is_map()) else {
+        let key = format!("{group}/{version} {kind}");
+        let Some(schema) = schema.filter(|s| s.is_map() && wanted(&key)) else {
             continue;
         };
         let mut root = structural(plain_json(schema), true);
@@ -49,7 +51,7 @@ pub fn schemas(crd: NodeRef) -> Vec<(String, Value)> {
                 json!("https://json-schema.org/draft/2020-12/schema"),
             );
         }
-        out.push((format!("{group}/{version} {kind}"), root));
+        out.push((key, root));
     }
     out
 }
@@ -121,7 +123,7 @@ mod tests {
 
     fn crd(text: &str) -> Vec<(String, Value)> {
         let yaml = crate::yaml::parse(text);
-        schemas(yaml.documents().next().unwrap())
+        schemas(yaml.documents().next().unwrap(), |_| true)
     }
 
     #[test]
