@@ -10,7 +10,7 @@
 //! Positions are sent the way LSP wants them: 0-based lines and UTF-16 code
 //! units within the line.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -396,6 +396,11 @@ struct Workspace {
     repo: Repository,
     /// Set when the configuration could not be read (the defaults are used).
     config_error: Option<ConfigError>,
+    /// Files replaced or removed since the last rebuild; only their documents
+    /// are validated again against the schemas.
+    touched: HashSet<String>,
+    /// A CRD was among them: every document is validated again.
+    schemas_changed: bool,
 }
 
 impl Workspace {
@@ -457,6 +462,8 @@ impl Workspace {
             settings,
             repo,
             config_error,
+            touched: HashSet::new(),
+            schemas_changed: false,
         };
         (ws, problems)
     }
@@ -470,6 +477,7 @@ impl Workspace {
     /// Puts `file` in place of the file with its path (or adds it); the model
     /// is rebuilt by `rebuild`.
     fn replace(&mut self, file: SourceFile) {
+        self.touch(&file.path, Some(&file));
         match self.file_index(&file.path) {
             Ok(i) => self.repo.files[i] = file,
             Err(i) => self.repo.files.insert(i, file),
@@ -477,15 +485,71 @@ impl Workspace {
     }
 
     fn remove(&mut self, rel: &str) {
+        self.touch(rel, None);
         if let Ok(i) = self.file_index(rel) {
             self.repo.files.remove(i);
         }
     }
 
-    /// Rebuilds the model over the files as they now are: no file is read or parsed.
+    fn touch(&mut self, rel: &str, new: Option<&SourceFile>) {
+        // CRDs change schemas; kustomizations change which files are patches.
+        let has_crd = |f: &SourceFile| f.text.contains("CustomResourceDefinition");
+        let old = self.file_index(rel).ok().map(|i| &self.repo.files[i]);
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        if old.is_some_and(has_crd)
+            || new.is_some_and(has_crd)
+            || name.starts_with("kustomization.")
+        {
+            self.schemas_changed = true;
+        }
+        self.touched.insert(rel.to_string());
+    }
+
+    /// Rebuilds the model over the files as they now are: no file is read or
+    /// parsed, and only the touched files are validated against the schemas
+    /// again (the findings of the others are kept).
     fn rebuild(&mut self) {
         let files = std::mem::take(&mut self.repo.files);
-        self.repo = Repository::new(self.root.clone(), files, &self.settings);
+        let previous = std::mem::take(&mut self.repo.schema);
+        let old_paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+        let incremental = !self.settings.schema.skip && !self.schemas_changed;
+        let mut settings = self.settings.clone();
+        settings.schema.skip |= incremental;
+        self.repo = Repository::new(self.root.clone(), files, &settings);
+        if incremental {
+            let touched = std::mem::take(&mut self.touched);
+            let index: HashMap<&str, usize> = self
+                .repo
+                .files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.path.as_str(), i))
+                .collect();
+            let only: HashSet<usize> = touched
+                .iter()
+                .filter_map(|p| index.get(p.as_str()).copied())
+                .collect();
+            let mut report =
+                crate::schema::validate_files(&self.repo, &self.settings.schema, Some(&only));
+            for mut f in previous.findings {
+                let Some(path) = old_paths.get(f.file) else {
+                    continue;
+                };
+                if touched.contains(path) {
+                    continue;
+                }
+                if let Some(&i) = index.get(path.as_str()) {
+                    f.file = i;
+                    report.findings.push(f);
+                }
+            }
+            report.findings.sort_by(|a, b| {
+                (a.file, a.span.start, &a.message).cmp(&(b.file, b.span.start, &b.message))
+            });
+            self.repo.schema = report;
+        }
+        self.touched.clear();
+        self.schemas_changed = false;
     }
 
     /// The path relative to the root, when `path` is under it.

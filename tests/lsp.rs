@@ -529,3 +529,68 @@ fn exit_without_shutdown_is_an_error() {
     };
     assert_eq!(status.code(), Some(2));
 }
+
+#[test]
+fn schema_findings_follow_edits_and_crds() {
+    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n          properties:\n            spec:\n              type: object\n              properties:\n                size: {type: integer}\n";
+    const WIDGET: &str =
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  colour: red\n";
+    const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  strateg: {type: Recreate}\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: \"nginx:1.27\"}]\n";
+    let (_dir, root) = repository();
+    write(&root, "crd.yaml", CRD);
+    write(&root, "widget.yaml", WIDGET);
+    write(&root, "deploy.yaml", DEPLOY);
+    let (crd, widget, deploy) = (
+        uri(&root.join("crd.yaml")),
+        uri(&root.join("widget.yaml")),
+        uri(&root.join("deploy.yaml")),
+    );
+    const RULE: &str = "schema/unknown-field";
+    let mut client = Client::start();
+    client.initialize(&root);
+    open(&mut client, &widget, WIDGET);
+    assert!(
+        client
+            .diagnostics(&widget)
+            .iter()
+            .any(|d| d["code"] == RULE)
+    );
+    open(&mut client, &deploy, DEPLOY);
+    assert!(
+        client
+            .diagnostics(&deploy)
+            .iter()
+            .any(|d| d["code"] == RULE)
+    );
+
+    // Fixing the Deployment clears its finding; the Widget's stays.
+    change(
+        &mut client,
+        &deploy,
+        2,
+        &DEPLOY.replace("strateg:", "strategy:"),
+    );
+    client.wait_for("the Deployment's finding to clear", |m| {
+        m["params"]["uri"] == deploy && !has_code(m, RULE)
+    });
+    // The CRD learns `colour`: the Widget, in another file, is valid now.
+    open(&mut client, &crd, CRD);
+    change(
+        &mut client,
+        &crd,
+        2,
+        &CRD.replace(
+            "size: {type: integer}",
+            "size: {type: integer}\n                colour: {type: string}",
+        ),
+    );
+    client.wait_for("the Widget's finding to clear", |m| {
+        m["params"]["uri"] == widget && !has_code(m, RULE)
+    });
+    // A typo typed again comes back.
+    change(&mut client, &deploy, 3, DEPLOY);
+    client.wait_for("the Deployment's finding to return", |m| {
+        m["params"]["uri"] == deploy && has_code(m, RULE)
+    });
+    assert_eq!(client.finish().code(), Some(0));
+}

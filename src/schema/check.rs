@@ -2,6 +2,7 @@
 //! error mapped back to the key or value it is about.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
@@ -74,8 +75,41 @@ impl Origin {
 
 struct Compiled {
     origin: Origin,
-    root: Value,
-    validator: Validator,
+    schema: Arc<(Value, Validator)>,
+}
+
+impl Origin {
+    /// Built-in schemas never change while the process runs: their validators
+    /// are compiled once (the language server validates at every edit).
+    fn cache_key(&self, key: &str) -> Option<String> {
+        match self {
+            Origin::Kubernetes(v) => Some(format!("kubernetes {v} {key}")),
+            Origin::Flux | Origin::Talos => Some(format!("builtin {key}")),
+            _ => None,
+        }
+    }
+}
+
+type Cache = Mutex<HashMap<String, Arc<(Value, Validator)>>>;
+
+fn compiled(origin: &Origin, key: &str, root: Value) -> Option<Arc<(Value, Validator)>> {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache_key = origin.cache_key(key);
+    if let Some(k) = &cache_key
+        && let Some(hit) = CACHE.get_or_init(Default::default).lock().ok()?.get(k)
+    {
+        return Some(Arc::clone(hit));
+    }
+    let validator = compile(&root)?;
+    let schema = Arc::new((root, validator));
+    if let Some(k) = cache_key {
+        CACHE
+            .get_or_init(Default::default)
+            .lock()
+            .ok()?
+            .insert(k, Arc::clone(&schema));
+    }
+    Some(schema)
 }
 
 /// A document (or part of one) to validate.
@@ -92,8 +126,20 @@ struct Target {
 }
 
 pub fn validate(repo: &Repository, settings: &SchemaSettings) -> SchemaReport {
+    validate_files(repo, settings, None)
+}
+
+/// Validates the documents of `only` (all files when `None`).
+pub fn validate_files(
+    repo: &Repository,
+    settings: &SchemaSettings,
+    only: Option<&HashSet<FileId>>,
+) -> SchemaReport {
     let mut report = SchemaReport::default();
-    let targets = targets(repo);
+    let mut targets = targets(repo);
+    if let Some(only) = only {
+        targets.retain(|t| only.contains(&t.file));
+    }
     let needed: HashSet<&str> = targets.iter().map(|t| t.key.as_str()).collect();
     let crds = repository_crds(repo, &needed);
     let (k8s_version, k8s) = kubernetes(settings.kubernetes_version.as_deref());
@@ -114,24 +160,18 @@ pub fn validate(repo: &Repository, settings: &SchemaSettings) -> SchemaReport {
     let schemas: HashMap<&str, Compiled> = found
         .into_par_iter()
         .filter_map(|(key, origin, root)| {
-            let validator = compile(&root)?;
-            Some((
-                key,
-                Compiled {
-                    origin,
-                    root,
-                    validator,
-                },
-            ))
+            let schema = compiled(&origin, key, root)?;
+            Some((key, Compiled { origin, schema }))
         })
         .collect();
-    let meta = k8s.root_for_def(OBJECT_META).and_then(|root| {
-        compile(&root).map(|validator| Compiled {
-            origin: Origin::Kubernetes(k8s_version),
-            root,
-            validator,
-        })
-    });
+    let meta_origin = Origin::Kubernetes(k8s_version);
+    let meta = k8s
+        .root_for_def(OBJECT_META)
+        .and_then(|root| compiled(&meta_origin, OBJECT_META, root))
+        .map(|schema| Compiled {
+            origin: meta_origin.clone(),
+            schema,
+        });
 
     let mut findings: Vec<Finding> = targets
         .par_iter()
@@ -221,10 +261,7 @@ fn find(
 
 /// Every CRD version's schema, by `apiVersion kind` (the first definition in
 /// path order wins).
-fn repository_crds(
-    repo: &Repository,
-    needed: &HashSet<&str>,
-) -> BTreeMap<String, (String, Value)> {
+fn repository_crds(repo: &Repository, needed: &HashSet<&str>) -> BTreeMap<String, (String, Value)> {
     let mut out = BTreeMap::new();
     for (id, obj) in repo.of_kind("CustomResourceDefinition") {
         if obj.group() != "apiextensions.k8s.io" {
@@ -362,7 +399,7 @@ fn check_prefixed(
     prefix: &str,
     out: &mut Vec<Finding>,
 ) {
-    for error in c.validator.iter_errors(&inst.value) {
+    for error in c.schema.1.iter_errors(&inst.value) {
         let pointer = error.instance_path().as_str().to_string();
         let Some(place) = locate(node, &pointer) else {
             continue;
@@ -384,7 +421,7 @@ fn check_prefixed(
                         continue;
                     }
                     let span = place.key_span(name).unwrap_or(place.span());
-                    let allowed = allowed_fields(&c.root, &error);
+                    let allowed = allowed_fields(&c.schema.0, &error);
                     let field = if path.is_empty() {
                         name.clone()
                     } else {
