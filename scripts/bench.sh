@@ -34,7 +34,14 @@ for n in "${sizes[@]}"; do
   start=$(date +%s%N)
   "$bin" check - --stdin-filename "$one" --format compact < "$one" > /dev/null || true
   end=$(date +%s%N)
-  echo "one-file editor check: $(( (end - start) / 1000000 )) ms"
+  echo "one-file editor check (one process): $(( (end - start) / 1000000 )) ms"
+  # The language server keeps the model: the time of one edit.
+  python3 scripts/lsp-bench.py "$dir" "$bin" "${one#"$dir"/}" 15
+  # Schema validation's share: the full check without the schema rules.
+  s=$(date +%s%N); "$bin" check "$dir" --format compact > /dev/null || true
+  m=$(date +%s%N); "$bin" check "$dir" --format compact --ignore schema/ > /dev/null || true
+  e=$(date +%s%N)
+  echo "schema validation: $(awk "BEGIN {printf \"%.2f\", ($m - $s) / ($e - $m)}")x the check without it"
   if [ -x "$work/venv/bin/yamllint" ]; then
     s=$(date +%s%N)
     "$bin" check "$dir" --format compact > /dev/null || true
