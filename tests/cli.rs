@@ -113,7 +113,7 @@ fn exit_statuses() {
     // A warning fails only with --fail-on warning.
     let warn = repo(&[(
         "ks.yaml",
-        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: a\nspec:\n  interval: 1h\n  retryInterval: 1m\n",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: a\nspec:\n  interval: 1h\n  retryInterval: 1m\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
     )]);
     assert_eq!(code(&run(&["check", warn.path().to_str().unwrap()])), 0);
     assert_eq!(

@@ -70,7 +70,7 @@ impl Bundle {
 
     /// A self-contained schema for one definition.
     pub fn root_for_def(&self, name: &str) -> Option<Value> {
-        self.defs.contains_key(name).then(|| ())?;
+        self.defs.contains_key(name).then_some(())?;
         self.root_of(reference(name))
     }
 

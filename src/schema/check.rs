@@ -76,6 +76,9 @@ impl Origin {
     }
 }
 
+/// The schema found for a key, if any, or why a configured one is unusable.
+type Found = Result<Option<(Origin, Value)>, String>;
+
 struct Compiled {
     origin: Origin,
     root: Value,
@@ -107,7 +110,7 @@ pub fn validate(repo: &Repository, settings: &SchemaSettings) -> SchemaReport {
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let sources: Vec<(String, Result<Option<(Origin, Value)>, String>)> = keys
+    let sources: Vec<(String, Found)> = keys
         .into_iter()
         .map(|key| {
             let found = find(repo, settings, &crds, k8s_version, key);
@@ -190,7 +193,7 @@ fn compile(root: &Value) -> Option<Validator> {
 
 fn unknown_kind(repo: &Repository, t: &Target, node: NodeRef) -> Finding {
     let span = node.get("kind").map_or(node.span(), |k| k.span());
-    let key = t.key.replacen(' ', " ", 1);
+    let key = &t.key;
     let _ = repo;
     Finding {
         kind: FindingKind::UnknownKind,
@@ -211,7 +214,7 @@ fn find(
     crds: &BTreeMap<String, (String, Value)>,
     k8s_version: &'static str,
     key: &str,
-) -> Result<Option<(Origin, Value)>, String> {
+) -> Found {
     if let Some((path, root)) = crds.get(key) {
         return Ok(Some((Origin::Crd(path.clone()), root.clone())));
     }

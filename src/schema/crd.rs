@@ -118,10 +118,10 @@ fn structural(schema: Value, top: bool) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::Yaml;
+    use crate::yaml::parse;
 
     fn crd(text: &str) -> Vec<(String, Value)> {
-        let yaml = Yaml::parse(text);
+        let yaml = parse(text);
         schemas(yaml.documents().next().unwrap())
     }
 
