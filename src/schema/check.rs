@@ -67,6 +67,10 @@ impl Origin {
         }
     }
 
+    fn is_talos(&self) -> bool {
+        matches!(self, Origin::Talos | Origin::TalosFile(_))
+    }
+
     /// Kubernetes' own schemas check `metadata` themselves.
     fn checks_metadata(&self) -> bool {
         matches!(self, Origin::Kubernetes(_))
@@ -429,7 +433,8 @@ fn check_prefixed(
                     };
                     let help = match closest(name, allowed.iter().map(String::as_str)) {
                         Some(s) => format!("did you mean `{s}`?"),
-                        None => "the API server prunes fields its schema does not define, so this one has no effect; check the spelling and where it is nested".into(),
+                        None if c.origin.is_talos() => "Talos refuses a machine config with keys it does not know (`unknown keys found during decoding`); check the spelling and where it is nested".into(),
+                        None => "the API server drops fields its schema does not define (or server-side apply refuses the object at dry-run), so this one never takes effect; check the spelling and where it is nested".into(),
                     };
                     out.push(Finding {
                         kind: FindingKind::UnknownField,
