@@ -348,6 +348,10 @@ fn targets(repo: &Repository) -> Vec<Target> {
                         .chain(doc.get("controlPlane"))
                         .chain(doc.get("worker"));
                     for group in groups {
+                        let label = match group.str_at(&["hostname"]) {
+                            Some(h) => format!("a network interface of talhelper node `{h}`"),
+                            None => "a talhelper network interface".into(),
+                        };
                         for iface in group
                             .get("networkInterfaces")
                             .into_iter()
@@ -357,7 +361,7 @@ fn targets(repo: &Repository) -> Vec<Target> {
                                 file: t.file,
                                 node: iface.id(),
                                 key: format!("{TALOS} Device"),
-                                label: "the talhelper network interface".into(),
+                                label: label.clone(),
                                 partial: false,
                                 report_unknown: false,
                             });
@@ -487,10 +491,10 @@ fn check_prefixed(
                     span: place.span(),
                     message: format!(
                         "{what}: {} (by {})",
-                        without_null(&error.to_string()),
+                        describe_error(kind, error.instance(), &error.to_string()),
                         c.origin.describe()
                     ),
-                    help: None,
+                    help: enum_suggestion(kind, error.instance()),
                 });
             }
         }
@@ -540,6 +544,36 @@ fn allowed_fields(root: &Value, error: &ValidationError) -> Vec<String> {
         .unwrap_or_default();
     names.sort();
     names
+}
+
+/// "did you mean" for a misspelled enum value.
+fn enum_suggestion(kind: &ValidationErrorKind, value: &Value) -> Option<String> {
+    let (ValidationErrorKind::Enum { options }, Value::String(wanted)) = (kind, value) else {
+        return None;
+    };
+    let options = options.as_array()?;
+    closest(wanted, options.iter().filter_map(Value::as_str))
+        .map(|s| format!("did you mean `{s}`?"))
+}
+
+/// The validator's message, with every allowed value of an enum listed (it
+/// abbreviates them) and without the null Kubernetes allows everywhere.
+fn describe_error(kind: &ValidationErrorKind, value: &Value, message: &str) -> String {
+    if let ValidationErrorKind::Enum { options } = kind
+        && let Value::Array(options) = &**options
+    {
+        let list: Vec<String> = options
+            .iter()
+            .filter(|o| !o.is_null())
+            .map(|o| match o {
+                Value::String(s) if s.is_empty() => "\"\"".to_string(),
+                Value::String(s) => format!("`{s}`"),
+                other => other.to_string(),
+            })
+            .collect();
+        return format!("{value} is not one of {}", list.join(", "));
+    }
+    without_null(message)
 }
 
 /// Kubernetes' schemas allow null everywhere (it reads as absent); saying so
