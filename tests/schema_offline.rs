@@ -110,3 +110,50 @@ fn a_configured_directory_overrides_the_built_in_schema() {
     assert!(!out.contains("strateg"), "{out}");
     assert!(out.contains("deploy.yaml:5:1: error[schema/invalid-value] `spec` of Deployment is missing the required field `paused` (by the schema "), "{out}");
 }
+
+#[test]
+fn the_official_talos_schema_can_replace_the_built_in_one() {
+    let official = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/reference/schemas/talos-config.schema.json");
+    if !official.exists() {
+        eprintln!("skipped: {} is not beside the project", official.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("link.yaml"),
+        "apiVersion: v1alpha1\nkind: LinkConfig\nname: enp1s0\nmtuu: 9000\n",
+    )
+    .unwrap();
+    let (status, out) = check(dir.path(), &[]).unwrap();
+    assert_eq!(status, 1, "{out}");
+    assert!(
+        out.contains("link.yaml:4:1: error[schema/unknown-field] `mtuu` is not a field of LinkConfig (by the built-in Talos schema)"),
+        "{out}"
+    );
+    fs::write(
+        dir.path().join(".gitops-lint.yaml"),
+        format!("schemas:\n  talos: {}\n", official.display()),
+    )
+    .unwrap();
+    let (status, out) = check(dir.path(), &[]).unwrap();
+    assert_eq!(status, 1, "{out}");
+    assert!(
+        out.contains("link.yaml:4:1: error[schema/unknown-field] `mtuu` is not a field of LinkConfig (by the Talos schema "),
+        "{out}"
+    );
+    // A file that is not a Talos schema is a configuration error.
+    fs::write(dir.path().join("bad.json"), "{}").unwrap();
+    fs::write(
+        dir.path().join(".gitops-lint.yaml"),
+        "schemas: {talos: bad.json}\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .arg("check")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(".gitops-lint.yaml:1:18: Talos schema"));
+}

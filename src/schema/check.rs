@@ -241,11 +241,12 @@ fn find(
         return Ok(Some((Origin::Crd(path.clone()), root.clone())));
     }
     if key.starts_with(TALOS) {
-        if let Some(t) = &settings.talos {
-            return Ok(t
-                .bundle
-                .root_for(key)
-                .map(|r| (Origin::TalosFile(t.path.display().to_string()), r)));
+        // The official schema leaves out the deprecated legacy interface
+        // type: the built-in one covers what it lacks.
+        if let Some(t) = &settings.talos
+            && let Some(r) = t.bundle.root_for(key)
+        {
+            return Ok(Some((Origin::TalosFile(t.path.display().to_string()), r)));
         }
         return Ok(talos().root_for(key).map(|r| (Origin::Talos, r)));
     }
