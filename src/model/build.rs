@@ -1,6 +1,8 @@
 //! Builds the repository model from the parsed files.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::PathBuf;
 
 use super::kustomize::{self, Includer, Kustomize, PathEntry};
@@ -54,10 +56,10 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
         talos: Vec::new(),
         cluster: Default::default(),
         settings: settings.clone(),
-        by_kind: HashMap::new(),
+        by_kind: HashMap::default(),
         instances_of: Vec::new(),
-        kustomize_by_dir: HashMap::new(),
-        dirs: HashSet::new(),
+        kustomize_by_dir: HashMap::default(),
+        dirs: HashSet::default(),
     };
     classify(&mut repo);
     let mut flux = flux_kustomizations(&repo);
@@ -78,7 +80,11 @@ fn classify(repo: &mut Repository) {
     for (file_id, file) in repo.files.iter().enumerate() {
         let dir = kustomize::parent_dir(&file.path);
         let mut d = dir;
-        while repo.dirs.insert(d.to_string()) && !d.is_empty() {
+        while !repo.dirs.contains(d) {
+            repo.dirs.insert(d.to_string());
+            if d.is_empty() {
+                break;
+            }
             d = kustomize::parent_dir(d);
         }
         let file_name = file.path.rsplit('/').next().unwrap_or("");
@@ -129,7 +135,12 @@ fn classify(repo: &mut Repository) {
                     .and_then(|m| m.str_at(&["namespace"]))
                     .map(str::to_string),
             });
-            repo.by_kind.entry(kind.to_string()).or_default().push(id);
+            match repo.by_kind.get_mut(kind) {
+                Some(ids) => ids.push(id),
+                None => {
+                    repo.by_kind.insert(kind.to_string(), vec![id]);
+                }
+            }
         }
     }
 }
@@ -207,7 +218,7 @@ fn clusters(
         }
         flux[f].cluster = top;
     }
-    let mut by_dir: HashMap<&str, FluxId> = HashMap::new();
+    let mut by_dir: HashMap<&str, FluxId> = HashMap::default();
     for f in 0..flux.len() {
         let top = flux[f].cluster;
         let dir = kustomize::parent_dir(&repo.files[repo.objects[flux[top].object].file].path);
@@ -268,7 +279,7 @@ impl<'r> Builds<'r> {
             .enumerate()
             .map(|(i, f)| (f.path.as_str(), i))
             .collect();
-        let mut objects_in_file: HashMap<FileId, Vec<ObjectId>> = HashMap::new();
+        let mut objects_in_file: HashMap<FileId, Vec<ObjectId>> = HashMap::default();
         for (i, o) in repo.objects.iter().enumerate() {
             objects_in_file.entry(o.file).or_default().push(i);
         }
@@ -282,7 +293,7 @@ impl<'r> Builds<'r> {
 
     fn run(&self, flux: &mut [FluxKustomization]) -> Vec<Instance> {
         let mut out = Vec::new();
-        let mut referenced: HashSet<&str> = HashSet::new();
+        let mut referenced: HashSet<&str> = HashSet::default();
         for k in &self.repo.kustomizations {
             for e in k.resources.iter().chain(&k.components) {
                 if let Some(r) = &e.resolved {
@@ -542,7 +553,7 @@ impl<'r> Builds<'r> {
 /// One instance per (object, Flux Kustomization, namespace, component source):
 /// a tree reached twice by the same build is one object, not two.
 fn dedup(out: Vec<Instance>) -> Vec<Instance> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     out.into_iter()
         .filter(|i| seen.insert((i.object, i.flux, i.namespace.clone(), i.component)))
         .collect()

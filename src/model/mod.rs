@@ -9,8 +9,9 @@ pub mod subst;
 mod suggest;
 mod talos;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::diagnostic::FileId;
 use crate::source::SourceFile;
@@ -100,11 +101,11 @@ pub struct Repository {
     pub cluster: ClusterFacts,
     /// What the configuration says that rules read.
     pub settings: ModelSettings,
-    by_kind: HashMap<String, Vec<ObjectId>>,
+    by_kind: FxHashMap<String, Vec<ObjectId>>,
     instances_of: Vec<Vec<usize>>,
-    kustomize_by_dir: HashMap<String, KustomizeId>,
+    kustomize_by_dir: FxHashMap<String, KustomizeId>,
     /// Every directory that holds a file (relative, "" is the root).
-    dirs: std::collections::HashSet<String>,
+    dirs: FxHashSet<String>,
 }
 
 impl Repository {

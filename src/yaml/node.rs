@@ -132,13 +132,20 @@ impl<'a> NodeRef<'a> {
             return None;
         };
         let mut merged = None;
+        let strings = self.yaml.strings.as_bytes();
         for e in self.children().chunks_exact(2).rev() {
             let (k, v) = (e[0], e[1]);
             let k = NodeRef::new(self.yaml, k);
-            match k.scalar() {
-                Some(s) if s.text == key => return Some((k, NodeRef::new(self.yaml, v))),
-                Some(s) if s.plain && s.text == "<<" && merged.is_none() => merged = Some(v),
-                _ => {}
+            // Lengths first: most keys differ there, and bytes need no slicing checks.
+            let Kind::Scalar { text, len, plain } = *k.kind() else {
+                continue;
+            };
+            let bytes = &strings[text as usize..(text + len) as usize];
+            if bytes == key.as_bytes() {
+                return Some((k, NodeRef::new(self.yaml, v)));
+            }
+            if plain && bytes == b"<<" && merged.is_none() {
+                merged = Some(v);
             }
         }
         if depth >= MERGE_DEPTH {
