@@ -59,9 +59,12 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
         by_kind: HashMap::default(),
         instances_of: Vec::new(),
         kustomize_by_dir: HashMap::default(),
+        file_by_path: HashMap::default(),
+        object_start: Vec::new(),
         dirs: HashSet::default(),
     };
     classify(&mut repo);
+    repo.object_start.push(repo.objects.len());
     let mut flux = flux_kustomizations(&repo);
     let instances = Builds::new(&repo).run(&mut flux);
     repo.instances_of = vec![Vec::new(); repo.objects.len()];
@@ -77,7 +80,11 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
 }
 
 fn classify(repo: &mut Repository) {
+    repo.file_by_path.reserve(repo.files.len());
+    repo.object_start.reserve(repo.files.len() + 1);
     for (file_id, file) in repo.files.iter().enumerate() {
+        repo.file_by_path.insert(file.path.clone(), file_id);
+        repo.object_start.push(repo.objects.len());
         let dir = kustomize::parent_dir(&file.path);
         let mut d = dir;
         while !repo.dirs.contains(d) {
@@ -125,16 +132,15 @@ fn classify(repo: &mut Repository) {
             };
             let meta = doc.get("metadata");
             let id = repo.objects.len();
-            repo.objects.push(Object {
-                file: file_id,
-                root: doc.id(),
-                api_version: api_version.to_string(),
-                kind: kind.to_string(),
-                name: meta.and_then(|m| m.str_at(&["name"])).map(str::to_string),
-                namespace: meta
-                    .and_then(|m| m.str_at(&["namespace"]))
+            repo.objects.push(Object::new(
+                file_id,
+                doc.id(),
+                api_version.to_string(),
+                kind.to_string(),
+                meta.and_then(|m| m.str_at(&["name"])).map(str::to_string),
+                meta.and_then(|m| m.str_at(&["namespace"]))
                     .map(str::to_string),
-            });
+            ));
             match repo.by_kind.get_mut(kind) {
                 Some(ids) => ids.push(id),
                 None => {
@@ -258,8 +264,6 @@ fn is_local_source(
 /// Walks kustomize trees the way `kustomize build` (and Flux) would.
 struct Builds<'r> {
     repo: &'r Repository,
-    file_by_path: HashMap<&'r str, FileId>,
-    objects_in_file: HashMap<FileId, Vec<ObjectId>>,
     /// Directories some build has entered: not built again as roots.
     reached: std::cell::RefCell<HashSet<String>>,
 }
@@ -273,20 +277,8 @@ struct Ctx<'a> {
 
 impl<'r> Builds<'r> {
     fn new(repo: &'r Repository) -> Self {
-        let file_by_path = repo
-            .files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.path.as_str(), i))
-            .collect();
-        let mut objects_in_file: HashMap<FileId, Vec<ObjectId>> = HashMap::default();
-        for (i, o) in repo.objects.iter().enumerate() {
-            objects_in_file.entry(o.file).or_default().push(i);
-        }
         Builds {
             repo,
-            file_by_path,
-            objects_in_file,
             reached: Default::default(),
         }
     }
@@ -443,7 +435,7 @@ impl<'r> Builds<'r> {
         let Some(target) = &entry.resolved else {
             return;
         };
-        if let Some(&file) = self.file_by_path.get(target.as_str()) {
+        if let Some(file) = self.repo.file_id(target) {
             self.emit_file(file, ns, ctx, out);
         } else if self.repo.is_dir(target) {
             self.build_dir(target, ns, ctx, out, stack);
@@ -526,7 +518,7 @@ impl<'r> Builds<'r> {
     fn emit_file(&self, file: FileId, ns: Option<&str>, ctx: Ctx, out: &mut Vec<Instance>) {
         let empty = Vars::new();
         let vars = ctx.vars.unwrap_or(&empty);
-        for &id in self.objects_in_file.get(&file).map_or(&[][..], |v| &v[..]) {
+        for id in self.repo.objects_in(file) {
             let o = &self.repo.objects[id];
             let namespace = if is_cluster_scoped(&o.kind) {
                 None
@@ -553,8 +545,14 @@ impl<'r> Builds<'r> {
 /// One instance per (object, Flux Kustomization, namespace, component source):
 /// a tree reached twice by the same build is one object, not two.
 fn dedup(out: Vec<Instance>) -> Vec<Instance> {
-    let mut seen = HashSet::default();
+    let mut seen = HashSet::with_capacity_and_hasher(out.len(), Default::default());
+    let keep: Vec<bool> = out
+        .iter()
+        .map(|i| seen.insert((i.object, i.flux, i.namespace.as_deref(), i.component)))
+        .collect();
+    drop(seen);
     out.into_iter()
-        .filter(|i| seen.insert((i.object, i.flux, i.namespace.clone(), i.component)))
+        .zip(keep)
+        .filter_map(|(i, keep)| keep.then_some(i))
         .collect()
 }

@@ -47,11 +47,33 @@ pub struct Object {
     pub name: Option<String>,
     /// `metadata.namespace` as written (the build may override it: see `Instance`).
     pub namespace: Option<String>,
+    /// Length of the group at the start of `api_version` (rules ask for it often).
+    group_len: usize,
 }
 
 impl Object {
+    pub(crate) fn new(
+        file: FileId,
+        root: NodeId,
+        api_version: String,
+        kind: String,
+        name: Option<String>,
+        namespace: Option<String>,
+    ) -> Self {
+        let group_len = api_version.rfind('/').unwrap_or(0);
+        Object {
+            file,
+            root,
+            api_version,
+            kind,
+            name,
+            namespace,
+            group_len,
+        }
+    }
+
     pub fn group(&self) -> &str {
-        self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+        &self.api_version[..self.group_len]
     }
 
     pub fn is(&self, group: &str, kind: &str) -> bool {
@@ -104,6 +126,9 @@ pub struct Repository {
     by_kind: FxHashMap<String, Vec<ObjectId>>,
     instances_of: Vec<Vec<usize>>,
     kustomize_by_dir: FxHashMap<String, KustomizeId>,
+    file_by_path: FxHashMap<String, FileId>,
+    /// The objects of file `f` are `object_start[f]..object_start[f + 1]`.
+    object_start: Vec<ObjectId>,
     /// Every directory that holds a file (relative, "" is the root).
     dirs: FxHashSet<String>,
 }
@@ -148,6 +173,19 @@ impl Repository {
     /// The index of the kustomization in `dir`.
     pub fn kustomize_id(&self, dir: &str) -> Option<KustomizeId> {
         self.kustomize_by_dir.get(dir).copied()
+    }
+
+    /// The file at a relative path.
+    pub fn file_id(&self, path: &str) -> Option<FileId> {
+        self.file_by_path.get(path).copied()
+    }
+
+    /// The objects of a file, in document order.
+    pub fn objects_in(&self, file: FileId) -> std::ops::Range<ObjectId> {
+        match (self.object_start.get(file), self.object_start.get(file + 1)) {
+            (Some(&a), Some(&b)) => a..b,
+            _ => 0..0,
+        }
     }
 
     pub fn is_dir(&self, dir: &str) -> bool {

@@ -1,5 +1,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
+use rustc_hash::FxHashMap;
+
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{FluxId, ObjectId, Repository, is_cluster_scoped, parent_dir};
 use crate::rules::Rule;
@@ -15,11 +17,16 @@ pub static RULE: Rule = Rule {
 };
 
 /// (cluster, group, kind, namespace, name) of an applied object.
-type Key = (Option<FluxId>, String, String, Option<String>, String);
+type Key<'r> = (Option<FluxId>, &'r str, &'r str, Option<&'r str>, String);
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     let renaming = renaming_dirs(repo);
-    let mut owners: BTreeMap<Key, BTreeMap<FluxId, BTreeSet<ObjectId>>> = BTreeMap::new();
+    let spec: Vec<FluxSpec> = (0..repo.flux.len())
+        .map(|f| FluxSpec::new(repo, f))
+        .collect();
+    // Nearly every key has one owner: a hash map finds the few with more,
+    // which are then reported in key order.
+    let mut owners: FxHashMap<Key, Vec<(FluxId, ObjectId)>> = FxHashMap::default();
     for inst in &repo.instances {
         let (Some(f), Some(name)) = (inst.flux, &inst.name) else {
             continue;
@@ -30,31 +37,61 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         } else {
             // A namespaced object whose namespace the build leaves open: unknown place.
             let Some(ns) = &inst.namespace else { continue };
-            Some(ns.clone())
+            Some(ns.as_str())
         };
-        let Some(name) = final_name(repo, f, inst.object, name, &renaming) else {
+        let Some(name) = final_name(repo, &spec[f], f, inst.object, name, &renaming) else {
             continue;
         };
         owners
-            .entry((
-                repo.cluster_of(inst),
-                o.group().to_string(),
-                o.kind.clone(),
-                namespace,
-                name,
-            ))
+            .entry((repo.cluster_of(inst), o.group(), &o.kind, namespace, name))
             .or_default()
-            .entry(f)
-            .or_default()
-            .insert(inst.object);
+            .push((f, inst.object));
     }
-    for (key, by) in owners {
-        if by.len() < 2 {
-            continue;
-        }
+    let mut shared: Vec<(Key, BTreeMap<FluxId, BTreeSet<ObjectId>>)> = owners
+        .into_iter()
+        .filter(|(_, by)| by.iter().any(|&(f, _)| f != by[0].0))
+        .map(|(key, by)| {
+            let mut map: BTreeMap<FluxId, BTreeSet<ObjectId>> = BTreeMap::new();
+            for (f, o) in by {
+                map.entry(f).or_default().insert(o);
+            }
+            (key, map)
+        })
+        .collect();
+    shared.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (key, by) in shared {
         let objects: BTreeSet<ObjectId> = by.values().flatten().copied().collect();
         for &o in &objects {
             out.push(report(repo, &key, &by, o));
+        }
+    }
+}
+
+/// What a Flux Kustomization's own spec does to the names it applies.
+struct FluxSpec<'r> {
+    /// Its `spec.patches` may rename objects.
+    renames: bool,
+    prefix: &'r str,
+    suffix: &'r str,
+}
+
+impl<'r> FluxSpec<'r> {
+    fn new(repo: &'r Repository, f: FluxId) -> Self {
+        let spec = repo.object_node(repo.flux[f].object).get("spec");
+        let patches = spec.and_then(|s| s.get("patches"));
+        // A patch that renames is rare; one that sets a name in its body may.
+        let renames = patches.is_some_and(|p| {
+            p.items()
+                .any(|p| p.str_at(&["patch"]).is_some_and(|t| t.contains("name")))
+        }) && patches.into_iter().flat_map(|p| p.items()).any(|p| {
+            p.str_at(&["patch"])
+                .is_some_and(|t| t.contains("/metadata/name"))
+                || p.path(&["options", "allowNameChange"]).is_some()
+        });
+        FluxSpec {
+            renames,
+            prefix: spec.and_then(|s| s.str_at(&["namePrefix"])).unwrap_or(""),
+            suffix: spec.and_then(|s| s.str_at(&["nameSuffix"])).unwrap_or(""),
         }
     }
 }
@@ -94,38 +131,24 @@ fn under(path: &str, dir: &str) -> bool {
 /// rename the object in a way this rule does not follow.
 fn final_name(
     repo: &Repository,
+    spec: &FluxSpec,
     f: FluxId,
     object: ObjectId,
     name: &str,
     renaming: &[&str],
 ) -> Option<String> {
-    let fk = &repo.flux[f];
-    let file_dir = parent_dir(&repo.files[repo.objects[object].file].path);
-    let root = fk.path.as_deref().unwrap_or("");
-    if renaming
-        .iter()
-        .any(|d| under(file_dir, d) || under(d, root))
-    {
-        return None;
-    }
-    let spec = repo.object_node(fk.object).get("spec");
-    if spec.and_then(|s| s.get("patches")).is_some_and(|p| {
-        p.items()
-            .any(|p| p.str_at(&["patch"]).is_some_and(|t| t.contains("name")))
-    }) {
-        // A patch that renames is rare; one that sets a name in its body may.
-        let renames = spec
-            .and_then(|s| s.get("patches"))
-            .into_iter()
-            .flat_map(|p| p.items())
-            .any(|p| {
-                p.str_at(&["patch"])
-                    .is_some_and(|t| t.contains("/metadata/name"))
-                    || p.path(&["options", "allowNameChange"]).is_some()
-            });
-        if renames {
+    if !renaming.is_empty() {
+        let file_dir = parent_dir(&repo.files[repo.objects[object].file].path);
+        let root = repo.flux[f].path.as_deref().unwrap_or("");
+        if renaming
+            .iter()
+            .any(|d| under(file_dir, d) || under(d, root))
+        {
             return None;
         }
+    }
+    if spec.renames {
+        return None;
     }
     let kind = &repo.objects[object].kind;
     if matches!(
@@ -134,9 +157,7 @@ fn final_name(
     ) {
         return Some(name.to_string());
     }
-    let prefix = spec.and_then(|s| s.str_at(&["namePrefix"])).unwrap_or("");
-    let suffix = spec.and_then(|s| s.str_at(&["nameSuffix"])).unwrap_or("");
-    Some(format!("{prefix}{name}{suffix}"))
+    Some(format!("{}{name}{}", spec.prefix, spec.suffix))
 }
 
 fn name_span(repo: &Repository, o: ObjectId) -> Span {
@@ -154,13 +175,13 @@ fn flux_name(repo: &Repository, f: FluxId) -> &str {
 
 fn report(
     repo: &Repository,
-    key: &Key,
+    key: &Key<'_>,
     by: &BTreeMap<FluxId, BTreeSet<ObjectId>>,
     object: ObjectId,
 ) -> Diagnostic {
     let (_, group, kind, namespace, name) = key;
     let gk = if group.is_empty() {
-        kind.clone()
+        kind.to_string()
     } else {
         format!("{kind}.{group}")
     };
