@@ -57,7 +57,8 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
         cluster: Default::default(),
         settings: settings.clone(),
         by_kind: HashMap::default(),
-        instances_of: Vec::new(),
+        instance_start: Vec::new(),
+        instance_ids: Vec::new(),
         kustomize_by_dir: HashMap::default(),
         file_by_path: HashMap::default(),
         object_start: Vec::new(),
@@ -67,11 +68,23 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
     repo.object_start.push(repo.objects.len());
     let mut flux = flux_kustomizations(&repo);
     let instances = Builds::new(&repo).run(&mut flux);
-    repo.instances_of = vec![Vec::new(); repo.objects.len()];
-    for (i, inst) in instances.iter().enumerate() {
-        repo.instances_of[inst.object].push(i);
+    // Instances grouped by object, in instance order (a counting sort).
+    let mut start = vec![0usize; repo.objects.len() + 1];
+    for inst in &instances {
+        start[inst.object + 1] += 1;
     }
-    clusters(&repo, &mut flux, &repo.instances_of, &instances);
+    for o in 0..repo.objects.len() {
+        start[o + 1] += start[o];
+    }
+    let mut next = start.clone();
+    let mut ids = vec![0usize; instances.len()];
+    for (i, inst) in instances.iter().enumerate() {
+        ids[next[inst.object]] = i;
+        next[inst.object] += 1;
+    }
+    repo.instance_start = start;
+    repo.instance_ids = ids;
+    clusters(&repo, &mut flux, &instances);
     repo.flux = flux;
     repo.instances = instances;
     repo.helm_releases = helm::helm_releases(&repo);
@@ -205,11 +218,11 @@ fn flux_kustomizations(repo: &Repository) -> Vec<FluxKustomization> {
 fn clusters(
     repo: &Repository,
     flux: &mut [FluxKustomization],
-    instances_of: &[Vec<usize>],
     instances: &[Instance],
 ) {
     let parent = |f: FluxId, flux: &[FluxKustomization]| {
-        instances_of[flux[f].object]
+        let o = flux[f].object;
+        repo.instance_ids[repo.instance_start[o]..repo.instance_start[o + 1]]
             .iter()
             .find_map(|&i| instances[i].flux)
             .filter(|&p| p != f)
@@ -474,38 +487,34 @@ impl<'r> Builds<'r> {
             } else {
                 format!("{dir}/")
             };
-            let mut taken: BTreeSet<String> = BTreeSet::new();
-            // Files are sorted by path: the directory's files are one run.
+            let mut taken: BTreeSet<&str> = BTreeSet::new();
+            // Files are sorted by path: the directory's files are one run, and
+            // so are the files below each subdirectory.
             let files = &self.repo.files;
             let first = files.partition_point(|f| f.path.as_str() < prefix.as_str());
+            let mut last_owner: Option<&str> = None;
             for (fid, file) in files.iter().enumerate().skip(first) {
                 let Some(rest) = file.path.strip_prefix(&prefix) else {
                     break;
                 };
-                // The outermost subdirectory with a kustomization is built as a whole.
-                let mut sub = String::from(dir);
-                let mut owner = None;
-                for part in rest
-                    .split('/')
-                    .rev()
-                    .skip(1)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
+                // Below the subdirectory the previous file was built with: built already.
+                if let Some(o) = last_owner
+                    && file.path.len() > o.len()
+                    && file.path.starts_with(o)
+                    && file.path.as_bytes()[o.len()] == b'/'
                 {
-                    if !sub.is_empty() {
-                        sub.push('/');
-                    }
-                    sub.push_str(part);
-                    if self.repo.kustomize_by_dir.contains_key(sub.as_str()) {
-                        owner = Some(sub.clone());
-                        break;
-                    }
+                    continue;
                 }
+                // The outermost subdirectory with a kustomization is built as a whole.
+                let owner = rest
+                    .match_indices('/')
+                    .map(|(j, _)| &file.path[..prefix.len() + j])
+                    .find(|sub| self.repo.kustomize_by_dir.contains_key(*sub));
                 match owner {
                     Some(o) => {
-                        if taken.insert(o.clone()) {
-                            self.build_dir(&o, ns, ctx, out, stack);
+                        last_owner = Some(o);
+                        if taken.insert(o) {
+                            self.build_dir(o, ns, ctx, out, stack);
                         }
                     }
                     None => self.emit_file(fid, ns, ctx, out),

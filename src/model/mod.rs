@@ -124,7 +124,9 @@ pub struct Repository {
     /// What the configuration says that rules read.
     pub settings: ModelSettings,
     by_kind: FxHashMap<String, Vec<ObjectId>>,
-    instances_of: Vec<Vec<usize>>,
+    /// The instances of object `o` are `instance_ids[instance_start[o]..instance_start[o + 1]]`.
+    instance_start: Vec<usize>,
+    instance_ids: Vec<usize>,
     kustomize_by_dir: FxHashMap<String, KustomizeId>,
     file_by_path: FxHashMap<String, FileId>,
     /// The objects of file `f` are `object_start[f]..object_start[f + 1]`.
@@ -159,7 +161,7 @@ impl Repository {
     /// How the builds produce an object. An object no build reaches has one
     /// instance with the namespace written in it.
     pub fn instances(&self, object: ObjectId) -> impl Iterator<Item = &Instance> + '_ {
-        self.instances_of[object]
+        self.instance_ids[self.instance_start[object]..self.instance_start[object + 1]]
             .iter()
             .map(|&i| &self.instances[i])
     }
