@@ -1,3 +1,5 @@
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::FxHashMap;
@@ -17,7 +19,7 @@ pub static RULE: Rule = Rule {
 };
 
 /// (cluster, group, kind, namespace, name) of an applied object.
-type Key<'r> = (Option<FluxId>, &'r str, &'r str, Option<&'r str>, String);
+type Key<'r> = (Option<FluxId>, &'r str, &'r str, Option<&'r str>, Cow<'r, str>);
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     let renaming = renaming_dirs(repo);
@@ -26,7 +28,9 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         .collect();
     // Nearly every key has one owner: a hash map finds the few with more,
     // which are then reported in key order.
-    let mut owners: FxHashMap<Key, Vec<(FluxId, ObjectId)>> = FxHashMap::default();
+    let mut owners: FxHashMap<Key, Owners> =
+        FxHashMap::with_capacity_and_hasher(repo.instances.len(), Default::default());
+    let mut more: Vec<Vec<(FluxId, ObjectId)>> = Vec::new();
     for inst in &repo.instances {
         let (Some(f), Some(name)) = (inst.flux, &inst.name) else {
             continue;
@@ -42,20 +46,37 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         let Some(name) = final_name(repo, &spec[f], f, inst.object, name, &renaming) else {
             continue;
         };
-        owners
-            .entry((repo.cluster_of(inst), o.group(), &o.kind, namespace, name))
-            .or_default()
-            .push((f, inst.object));
+        let key = (repo.cluster_of(inst), o.group(), o.kind.as_str(), namespace, name);
+        match owners.entry(key) {
+            Entry::Vacant(e) => {
+                e.insert(Owners {
+                    first: (f, inst.object),
+                    more: None,
+                });
+            }
+            Entry::Occupied(mut e) => {
+                let owners = e.get_mut();
+                let m = *owners.more.get_or_insert_with(|| {
+                    more.push(Vec::new());
+                    more.len() - 1
+                });
+                more[m].push((f, inst.object));
+            }
+        }
     }
     let mut shared: Vec<(Key, BTreeMap<FluxId, BTreeSet<ObjectId>>)> = owners
         .into_iter()
-        .filter(|(_, by)| by.iter().any(|&(f, _)| f != by[0].0))
-        .map(|(key, by)| {
+        .filter_map(|(key, owners)| {
+            let extra = &more[owners.more?];
+            let first = owners.first;
+            if extra.iter().all(|&(f, _)| f == first.0) {
+                return None;
+            }
             let mut map: BTreeMap<FluxId, BTreeSet<ObjectId>> = BTreeMap::new();
-            for (f, o) in by {
+            for &(f, o) in std::iter::once(&first).chain(extra) {
                 map.entry(f).or_default().insert(o);
             }
-            (key, map)
+            Some((key, map))
         })
         .collect();
     shared.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -65,6 +86,13 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             out.push(report(repo, &key, &by, o));
         }
     }
+}
+
+/// Who applies a key: the first (Flux Kustomization, object), and the index
+/// in `more` of the others, for the few keys that have them.
+struct Owners {
+    first: (FluxId, ObjectId),
+    more: Option<usize>,
 }
 
 /// What a Flux Kustomization's own spec does to the names it applies.
@@ -129,14 +157,14 @@ fn under(path: &str, dir: &str) -> bool {
 /// The name the Flux Kustomization applies: its own `namePrefix`/`nameSuffix`
 /// added. `None` when a kustomization of its tree, or its `spec.patches`, may
 /// rename the object in a way this rule does not follow.
-fn final_name(
+fn final_name<'r>(
     repo: &Repository,
     spec: &FluxSpec,
     f: FluxId,
     object: ObjectId,
-    name: &str,
+    name: &'r str,
     renaming: &[&str],
-) -> Option<String> {
+) -> Option<Cow<'r, str>> {
     if !renaming.is_empty() {
         let file_dir = parent_dir(&repo.files[repo.objects[object].file].path);
         let root = repo.flux[f].path.as_deref().unwrap_or("");
@@ -155,9 +183,12 @@ fn final_name(
         kind.as_str(),
         "CustomResourceDefinition" | "APIService" | "Namespace"
     ) {
-        return Some(name.to_string());
+        return Some(Cow::Borrowed(name));
     }
-    Some(format!("{}{name}{}", spec.prefix, spec.suffix))
+    if spec.prefix.is_empty() && spec.suffix.is_empty() {
+        return Some(Cow::Borrowed(name));
+    }
+    Some(Cow::Owned(format!("{}{name}{}", spec.prefix, spec.suffix)))
 }
 
 fn name_span(repo: &Repository, o: ObjectId) -> Span {
