@@ -215,11 +215,7 @@ fn flux_kustomizations(repo: &Repository) -> Vec<FluxKustomization> {
 /// Follows each Flux Kustomization up through the ones that build it.
 /// Outermost Flux Kustomizations defined in one directory (`cluster-meta`
 /// and `cluster-apps` side by side) are one cluster.
-fn clusters(
-    repo: &Repository,
-    flux: &mut [FluxKustomization],
-    instances: &[Instance],
-) {
+fn clusters(repo: &Repository, flux: &mut [FluxKustomization], instances: &[Instance]) {
     let parent = |f: FluxId, flux: &[FluxKustomization]| {
         let o = flux[f].object;
         repo.instance_ids[repo.instance_start[o]..repo.instance_start[o + 1]]

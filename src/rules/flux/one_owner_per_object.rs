@@ -19,7 +19,13 @@ pub static RULE: Rule = Rule {
 };
 
 /// (cluster, group, kind, namespace, name) of an applied object.
-type Key<'r> = (Option<FluxId>, &'r str, &'r str, Option<&'r str>, Cow<'r, str>);
+type Key<'r> = (
+    Option<FluxId>,
+    &'r str,
+    &'r str,
+    Option<&'r str>,
+    Cow<'r, str>,
+);
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     let renaming = renaming_dirs(repo);
@@ -46,7 +52,13 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         let Some(name) = final_name(repo, &spec[f], f, inst.object, name, &renaming) else {
             continue;
         };
-        let key = (repo.cluster_of(inst), o.group(), o.kind.as_str(), namespace, name);
+        let key = (
+            repo.cluster_of(inst),
+            o.group(),
+            o.kind.as_str(),
+            namespace,
+            name,
+        );
         match owners.entry(key) {
             Entry::Vacant(e) => {
                 e.insert(Owners {

@@ -1,5 +1,5 @@
-use std::cell::OnceCell;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::cell::OnceCell;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Kustomize, Repository, closest, join, parent_dir};
@@ -337,8 +337,7 @@ impl<'r> PathIndex<'r> {
             let mut d = segs.clone();
             d.remove(i);
             let c = d.join("/");
-            if (self.is_file(&c) || self.dirs().binary_search(&c.as_str()).is_ok()) && fits(&c)
-            {
+            if (self.is_file(&c) || self.dirs().binary_search(&c.as_str()).is_ok()) && fits(&c) {
                 return Some(c);
             }
         }
