@@ -701,7 +701,7 @@ fn scan_object(repo: &Repository, id: ObjectId) -> Vec<Found> {
                 continue;
             }
             let mut items = Vec::new();
-            scan_value(&s.text, &mut items);
+            scan_value(s.text, &mut items);
             let span = node.span();
             let raw = file
                 .text
@@ -709,7 +709,7 @@ fn scan_object(repo: &Repository, id: ObjectId) -> Vec<Found> {
                 .unwrap_or("");
             for item in items {
                 let expr = s.text[item.start..item.end].to_string();
-                let at = locate(&s.text, raw, item.start, &expr)
+                let at = locate(s.text, raw, item.start, &expr)
                     .map(|off| {
                         Span::new(
                             span.start as usize + off,
