@@ -80,7 +80,7 @@ fn after_colon(text: &str, key: NodeRef) -> Option<usize> {
     let s = key.scalar().filter(|s| s.plain)?;
     let span = key.span();
     let (start, end) = (span.start as usize, span.end as usize);
-    if text.get(start..end)? != &*s.text {
+    if text.get(start..end)? != s.text {
         return None;
     }
     let spaces = text[end..].len() - text[end..].trim_start_matches(' ').len();
@@ -126,10 +126,10 @@ pub fn written<'a>(map: NodeRef<'a>, key: &str) -> Option<Option<(NodeRef<'a>, N
     let mut found = None;
     for (k, v) in map.entries() {
         let s = k.scalar()?;
-        if s.plain && &*s.text == "<<" {
+        if s.plain && s.text == "<<" {
             return None;
         }
-        if &*s.text == key {
+        if s.text == key {
             if found.is_some() {
                 return None;
             }
@@ -341,7 +341,7 @@ pub fn replace_scalar(
     replacement: &str,
 ) -> Option<Edit> {
     let s = value.scalar()?;
-    if &*s.text != expected {
+    if s.text != expected {
         return None;
     }
     let start = value.span().start as usize;

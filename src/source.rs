@@ -52,8 +52,10 @@ impl SourceFile {
     }
 
     fn new(path: String, text: String, yaml: Yaml, unreadable: Option<Unreadable>) -> Self {
-        let mut line_starts = vec![0u32];
-        line_starts.extend(memchr_newlines(&text));
+        let newlines = memchr::memchr_iter(b'\n', text.as_bytes());
+        let mut line_starts = Vec::with_capacity(newlines.clone().count() + 1);
+        line_starts.push(0u32);
+        line_starts.extend(newlines.map(|i| i as u32 + 1));
         SourceFile {
             path,
             text,
@@ -108,13 +110,6 @@ impl SourceFile {
     }
 }
 
-fn memchr_newlines(text: &str) -> impl Iterator<Item = u32> + '_ {
-    text.bytes()
-        .enumerate()
-        .filter(|(_, b)| *b == b'\n')
-        .map(|(i, _)| i as u32 + 1)
-}
-
 fn decode(bytes: Vec<u8>) -> (String, Option<Unreadable>) {
     let not_text = |offset: usize, message: &str| {
         Some(Unreadable::NotText {
@@ -131,7 +126,7 @@ fn decode(bytes: Vec<u8>) -> (String, Option<Unreadable>) {
             ),
         );
     }
-    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+    if let Some(nul) = memchr::memchr(0, &bytes) {
         // Only the valid UTF-8 text before the NUL is kept, so every offset
         // into it is a character boundary.
         let valid = match std::str::from_utf8(&bytes[..nul]) {

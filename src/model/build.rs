@@ -1,6 +1,8 @@
 //! Builds the repository model from the parsed files.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::PathBuf;
 
 use super::kustomize::{self, Includer, Kustomize, PathEntry};
@@ -55,19 +57,35 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
         cluster: Default::default(),
         settings: settings.clone(),
         schema: Default::default(),
-        by_kind: HashMap::new(),
-        instances_of: Vec::new(),
-        kustomize_by_dir: HashMap::new(),
-        dirs: HashSet::new(),
+        by_kind: HashMap::default(),
+        instance_start: Vec::new(),
+        instance_ids: Vec::new(),
+        kustomize_by_dir: HashMap::default(),
+        file_by_path: HashMap::default(),
+        object_start: Vec::new(),
+        dirs: HashSet::default(),
     };
     classify(&mut repo);
+    repo.object_start.push(repo.objects.len());
     let mut flux = flux_kustomizations(&repo);
     let instances = Builds::new(&repo).run(&mut flux);
-    repo.instances_of = vec![Vec::new(); repo.objects.len()];
-    for (i, inst) in instances.iter().enumerate() {
-        repo.instances_of[inst.object].push(i);
+    // Instances grouped by object, in instance order (a counting sort).
+    let mut start = vec![0usize; repo.objects.len() + 1];
+    for inst in &instances {
+        start[inst.object + 1] += 1;
     }
-    clusters(&repo, &mut flux, &repo.instances_of, &instances);
+    for o in 0..repo.objects.len() {
+        start[o + 1] += start[o];
+    }
+    let mut next = start.clone();
+    let mut ids = vec![0usize; instances.len()];
+    for (i, inst) in instances.iter().enumerate() {
+        ids[next[inst.object]] = i;
+        next[inst.object] += 1;
+    }
+    repo.instance_start = start;
+    repo.instance_ids = ids;
+    clusters(&repo, &mut flux, &instances);
     repo.flux = flux;
     repo.instances = instances;
     repo.helm_releases = helm::helm_releases(&repo);
@@ -79,10 +97,18 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
 }
 
 fn classify(repo: &mut Repository) {
+    repo.file_by_path.reserve(repo.files.len());
+    repo.object_start.reserve(repo.files.len() + 1);
     for (file_id, file) in repo.files.iter().enumerate() {
+        repo.file_by_path.insert(file.path.clone(), file_id);
+        repo.object_start.push(repo.objects.len());
         let dir = kustomize::parent_dir(&file.path);
         let mut d = dir;
-        while repo.dirs.insert(d.to_string()) && !d.is_empty() {
+        while !repo.dirs.contains(d) {
+            repo.dirs.insert(d.to_string());
+            if d.is_empty() {
+                break;
+            }
             d = kustomize::parent_dir(d);
         }
         let file_name = file.path.rsplit('/').next().unwrap_or("");
@@ -123,17 +149,21 @@ fn classify(repo: &mut Repository) {
             };
             let meta = doc.get("metadata");
             let id = repo.objects.len();
-            repo.objects.push(Object {
-                file: file_id,
-                root: doc.id(),
-                api_version: api_version.to_string(),
-                kind: kind.to_string(),
-                name: meta.and_then(|m| m.str_at(&["name"])).map(str::to_string),
-                namespace: meta
-                    .and_then(|m| m.str_at(&["namespace"]))
+            repo.objects.push(Object::new(
+                file_id,
+                doc.id(),
+                api_version.to_string(),
+                kind.to_string(),
+                meta.and_then(|m| m.str_at(&["name"])).map(str::to_string),
+                meta.and_then(|m| m.str_at(&["namespace"]))
                     .map(str::to_string),
-            });
-            repo.by_kind.entry(kind.to_string()).or_default().push(id);
+            ));
+            match repo.by_kind.get_mut(kind) {
+                Some(ids) => ids.push(id),
+                None => {
+                    repo.by_kind.insert(kind.to_string(), vec![id]);
+                }
+            }
         }
     }
 }
@@ -189,14 +219,10 @@ fn flux_kustomizations(repo: &Repository) -> Vec<FluxKustomization> {
 /// Follows each Flux Kustomization up through the ones that build it.
 /// Outermost Flux Kustomizations defined in one directory (`cluster-meta`
 /// and `cluster-apps` side by side) are one cluster.
-fn clusters(
-    repo: &Repository,
-    flux: &mut [FluxKustomization],
-    instances_of: &[Vec<usize>],
-    instances: &[Instance],
-) {
+fn clusters(repo: &Repository, flux: &mut [FluxKustomization], instances: &[Instance]) {
     let parent = |f: FluxId, flux: &[FluxKustomization]| {
-        instances_of[flux[f].object]
+        let o = flux[f].object;
+        repo.instance_ids[repo.instance_start[o]..repo.instance_start[o + 1]]
             .iter()
             .find_map(|&i| instances[i].flux)
             .filter(|&p| p != f)
@@ -211,7 +237,7 @@ fn clusters(
         }
         flux[f].cluster = top;
     }
-    let mut by_dir: HashMap<&str, FluxId> = HashMap::new();
+    let mut by_dir: HashMap<&str, FluxId> = HashMap::default();
     for f in 0..flux.len() {
         let top = flux[f].cluster;
         let dir = kustomize::parent_dir(&repo.files[repo.objects[flux[top].object].file].path);
@@ -251,8 +277,6 @@ fn is_local_source(
 /// Walks kustomize trees the way `kustomize build` (and Flux) would.
 struct Builds<'r> {
     repo: &'r Repository,
-    file_by_path: HashMap<&'r str, FileId>,
-    objects_in_file: HashMap<FileId, Vec<ObjectId>>,
     /// Directories some build has entered: not built again as roots.
     reached: std::cell::RefCell<HashSet<String>>,
 }
@@ -266,27 +290,15 @@ struct Ctx<'a> {
 
 impl<'r> Builds<'r> {
     fn new(repo: &'r Repository) -> Self {
-        let file_by_path = repo
-            .files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.path.as_str(), i))
-            .collect();
-        let mut objects_in_file: HashMap<FileId, Vec<ObjectId>> = HashMap::new();
-        for (i, o) in repo.objects.iter().enumerate() {
-            objects_in_file.entry(o.file).or_default().push(i);
-        }
         Builds {
             repo,
-            file_by_path,
-            objects_in_file,
             reached: Default::default(),
         }
     }
 
     fn run(&self, flux: &mut [FluxKustomization]) -> Vec<Instance> {
         let mut out = Vec::new();
-        let mut referenced: HashSet<&str> = HashSet::new();
+        let mut referenced: HashSet<&str> = HashSet::default();
         for k in &self.repo.kustomizations {
             for e in k.resources.iter().chain(&k.components) {
                 if let Some(r) = &e.resolved {
@@ -436,7 +448,7 @@ impl<'r> Builds<'r> {
         let Some(target) = &entry.resolved else {
             return;
         };
-        if let Some(&file) = self.file_by_path.get(target.as_str()) {
+        if let Some(file) = self.repo.file_id(target) {
             self.emit_file(file, ns, ctx, out);
         } else if self.repo.is_dir(target) {
             self.build_dir(target, ns, ctx, out, stack);
@@ -475,38 +487,34 @@ impl<'r> Builds<'r> {
             } else {
                 format!("{dir}/")
             };
-            let mut taken: BTreeSet<String> = BTreeSet::new();
-            // Files are sorted by path: the directory's files are one run.
+            let mut taken: BTreeSet<&str> = BTreeSet::new();
+            // Files are sorted by path: the directory's files are one run, and
+            // so are the files below each subdirectory.
             let files = &self.repo.files;
             let first = files.partition_point(|f| f.path.as_str() < prefix.as_str());
+            let mut last_owner: Option<&str> = None;
             for (fid, file) in files.iter().enumerate().skip(first) {
                 let Some(rest) = file.path.strip_prefix(&prefix) else {
                     break;
                 };
-                // The outermost subdirectory with a kustomization is built as a whole.
-                let mut sub = String::from(dir);
-                let mut owner = None;
-                for part in rest
-                    .split('/')
-                    .rev()
-                    .skip(1)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
+                // Below the subdirectory the previous file was built with: built already.
+                if let Some(o) = last_owner
+                    && file.path.len() > o.len()
+                    && file.path.starts_with(o)
+                    && file.path.as_bytes()[o.len()] == b'/'
                 {
-                    if !sub.is_empty() {
-                        sub.push('/');
-                    }
-                    sub.push_str(part);
-                    if self.repo.kustomize_by_dir.contains_key(sub.as_str()) {
-                        owner = Some(sub.clone());
-                        break;
-                    }
+                    continue;
                 }
+                // The outermost subdirectory with a kustomization is built as a whole.
+                let owner = rest
+                    .match_indices('/')
+                    .map(|(j, _)| &file.path[..prefix.len() + j])
+                    .find(|sub| self.repo.kustomize_by_dir.contains_key(*sub));
                 match owner {
                     Some(o) => {
-                        if taken.insert(o.clone()) {
-                            self.build_dir(&o, ns, ctx, out, stack);
+                        last_owner = Some(o);
+                        if taken.insert(o) {
+                            self.build_dir(o, ns, ctx, out, stack);
                         }
                     }
                     None => self.emit_file(fid, ns, ctx, out),
@@ -519,7 +527,7 @@ impl<'r> Builds<'r> {
     fn emit_file(&self, file: FileId, ns: Option<&str>, ctx: Ctx, out: &mut Vec<Instance>) {
         let empty = Vars::new();
         let vars = ctx.vars.unwrap_or(&empty);
-        for &id in self.objects_in_file.get(&file).map_or(&[][..], |v| &v[..]) {
+        for id in self.repo.objects_in(file) {
             let o = &self.repo.objects[id];
             let namespace = if is_cluster_scoped(&o.kind) {
                 None
@@ -546,8 +554,14 @@ impl<'r> Builds<'r> {
 /// One instance per (object, Flux Kustomization, namespace, component source):
 /// a tree reached twice by the same build is one object, not two.
 fn dedup(out: Vec<Instance>) -> Vec<Instance> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::with_capacity_and_hasher(out.len(), Default::default());
+    let keep: Vec<bool> = out
+        .iter()
+        .map(|i| seen.insert((i.object, i.flux, i.namespace.as_deref(), i.component)))
+        .collect();
+    drop(seen);
     out.into_iter()
-        .filter(|i| seen.insert((i.object, i.flux, i.namespace.clone(), i.component)))
+        .zip(keep)
+        .filter_map(|(i, keep)| keep.then_some(i))
         .collect()
 }

@@ -17,7 +17,7 @@ fn is_app_template_url(url: &str) -> bool {
 }
 
 pub(super) fn helm_releases(repo: &Repository) -> Vec<HelmRelease> {
-    let mut oci_by_name: std::collections::HashMap<&str, Vec<super::ObjectId>> = Default::default();
+    let mut oci_by_name: rustc_hash::FxHashMap<&str, Vec<super::ObjectId>> = Default::default();
     for (id, o) in repo.of_kind("OCIRepository") {
         if let Some(name) = o.name.as_deref() {
             oci_by_name.entry(name).or_default().push(id);

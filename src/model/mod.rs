@@ -9,8 +9,9 @@ pub mod subst;
 mod suggest;
 mod talos;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::diagnostic::FileId;
 use crate::source::SourceFile;
@@ -47,11 +48,33 @@ pub struct Object {
     pub name: Option<String>,
     /// `metadata.namespace` as written (the build may override it: see `Instance`).
     pub namespace: Option<String>,
+    /// Length of the group at the start of `api_version` (rules ask for it often).
+    group_len: usize,
 }
 
 impl Object {
+    pub(crate) fn new(
+        file: FileId,
+        root: NodeId,
+        api_version: String,
+        kind: String,
+        name: Option<String>,
+        namespace: Option<String>,
+    ) -> Self {
+        let group_len = api_version.rfind('/').unwrap_or(0);
+        Object {
+            file,
+            root,
+            api_version,
+            kind,
+            name,
+            namespace,
+            group_len,
+        }
+    }
+
     pub fn group(&self) -> &str {
-        self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+        &self.api_version[..self.group_len]
     }
 
     pub fn is(&self, group: &str, kind: &str) -> bool {
@@ -103,11 +126,16 @@ pub struct Repository {
     pub settings: ModelSettings,
     /// Schema validation of every document (empty when no schema rule runs).
     pub schema: crate::schema::SchemaReport,
-    by_kind: HashMap<String, Vec<ObjectId>>,
-    instances_of: Vec<Vec<usize>>,
-    kustomize_by_dir: HashMap<String, KustomizeId>,
+    by_kind: FxHashMap<String, Vec<ObjectId>>,
+    /// The instances of object `o` are `instance_ids[instance_start[o]..instance_start[o + 1]]`.
+    instance_start: Vec<usize>,
+    instance_ids: Vec<usize>,
+    kustomize_by_dir: FxHashMap<String, KustomizeId>,
+    file_by_path: FxHashMap<String, FileId>,
+    /// The objects of file `f` are `object_start[f]..object_start[f + 1]`.
+    object_start: Vec<ObjectId>,
     /// Every directory that holds a file (relative, "" is the root).
-    dirs: std::collections::HashSet<String>,
+    dirs: FxHashSet<String>,
 }
 
 impl Repository {
@@ -136,7 +164,7 @@ impl Repository {
     /// How the builds produce an object. An object no build reaches has one
     /// instance with the namespace written in it.
     pub fn instances(&self, object: ObjectId) -> impl Iterator<Item = &Instance> + '_ {
-        self.instances_of[object]
+        self.instance_ids[self.instance_start[object]..self.instance_start[object + 1]]
             .iter()
             .map(|&i| &self.instances[i])
     }
@@ -150,6 +178,19 @@ impl Repository {
     /// The index of the kustomization in `dir`.
     pub fn kustomize_id(&self, dir: &str) -> Option<KustomizeId> {
         self.kustomize_by_dir.get(dir).copied()
+    }
+
+    /// The file at a relative path.
+    pub fn file_id(&self, path: &str) -> Option<FileId> {
+        self.file_by_path.get(path).copied()
+    }
+
+    /// The objects of a file, in document order.
+    pub fn objects_in(&self, file: FileId) -> std::ops::Range<ObjectId> {
+        match (self.object_start.get(file), self.object_start.get(file + 1)) {
+            (Some(&a), Some(&b)) => a..b,
+            _ => 0..0,
+        }
     }
 
     pub fn is_dir(&self, dir: &str) -> bool {

@@ -73,13 +73,13 @@ impl Converter {
             return None;
         }
         if let Some(s) = node.scalar() {
-            if self.track && subst::has_vars(&s.text) {
-                return Some(self.placeholder(&s.text, s.plain));
+            if self.track && subst::has_vars(s.text) {
+                return Some(self.placeholder(s.text, s.plain));
             }
             return Some(if s.plain {
-                plain_scalar(&s.text)
+                plain_scalar(s.text)
             } else {
-                Value::String(s.text.clone())
+                Value::String(s.text.to_string())
             });
         }
         if node.is_seq() {
@@ -117,10 +117,10 @@ impl Converter {
                 merged.push(v);
                 continue;
             }
-            self.path.push(key.text.clone());
+            self.path.push(key.text.to_string());
             let value = self.convert(v, depth + 1);
             self.path.pop();
-            out.insert(key.text.clone(), value?);
+            out.insert(key.text.to_string(), value?);
         }
         for m in merged {
             if merges > 16 {

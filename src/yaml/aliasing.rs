@@ -27,12 +27,11 @@ struct Counts {
 }
 
 impl Counts {
-    fn children(yaml: &Yaml, id: NodeId) -> Vec<NodeId> {
+    /// What a node decodes through: its items, keys and values, or the node an alias names.
+    fn children(yaml: &Yaml, id: NodeId) -> &[NodeId] {
         match &yaml.nodes[id as usize].kind {
-            Kind::Seq(items) => items.clone(),
-            Kind::Map(entries) => entries.iter().flat_map(|(k, v)| [*k, *v]).collect(),
-            Kind::Alias(Some(t)) => vec![*t],
-            _ => Vec::new(),
+            Kind::Alias(Some(t)) => std::slice::from_ref(t),
+            kind => yaml.children_of(kind),
         }
     }
 

@@ -2,12 +2,17 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle};
 
-use super::{Document, DuplicateKey, Kind, Node, NodeId, Scalar, Span, SyntaxError, Yaml};
+use rustc_hash::FxHashMap;
+
+use super::{Document, DuplicateKey, Kind, Node, NodeId, Span, SyntaxError, Yaml};
 
 /// Parses every document of `text`. A syntax error ends the document it is in;
 /// parsing resumes at the next `---` line, so later documents are still seen.
 pub fn parse(text: &str) -> Yaml {
     let mut yaml = parse_spaced(text);
+    yaml.nodes.shrink_to_fit();
+    yaml.children.shrink_to_fit();
+    yaml.strings.shrink_to_fit();
     for (root, decoded) in super::aliasing::excessive(&yaml) {
         let offset = yaml.nodes[root as usize].span.start;
         yaml.errors.push(SyntaxError {
@@ -153,18 +158,16 @@ impl Offsets {
     }
 }
 
-enum Frame {
-    Seq {
-        id: NodeId,
-        items: Vec<NodeId>,
-    },
-    Map {
-        id: NodeId,
-        entries: Vec<(NodeId, NodeId)>,
-        key: Option<NodeId>,
-        /// Built once a mapping grows large, so duplicate detection stays linear.
-        index: Option<HashMap<String, NodeId>>,
-    },
+/// An open collection. Its children so far are `Builder::pending[start..]`
+/// (for a mapping: key, value, key, value...).
+struct Frame {
+    id: NodeId,
+    start: usize,
+    map: bool,
+    /// A mapping's key waiting for its value.
+    key: Option<NodeId>,
+    /// Built once a mapping grows large, so duplicate detection stays linear.
+    index: Option<HashMap<String, NodeId>>,
 }
 
 const INDEX_AFTER: usize = 32;
@@ -172,7 +175,9 @@ const INDEX_AFTER: usize = 32;
 struct Builder<'y> {
     yaml: &'y mut Yaml,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, NodeId>,
+    /// Children of the open collections, innermost last.
+    pending: Vec<NodeId>,
+    anchors: FxHashMap<usize, NodeId>,
     doc_start: usize,
     root: Option<NodeId>,
 }
@@ -185,49 +190,58 @@ impl Builder<'_> {
     }
 
     fn attach(&mut self, id: NodeId) {
-        let Some(frame) = self.stack.last_mut() else {
+        let Builder {
+            yaml,
+            stack,
+            pending,
+            ..
+        } = self;
+        let Some(frame) = stack.last_mut() else {
             self.root = Some(id);
             return;
         };
-        match frame {
-            Frame::Seq { items, .. } => items.push(id),
-            Frame::Map {
-                entries,
-                key,
-                index,
-                ..
-            } => match key.take() {
-                None => *key = Some(id),
-                Some(k) => {
-                    let nodes = &self.yaml.nodes;
-                    if let Kind::Scalar(s) = &nodes[k as usize].kind {
-                        let previous = match index {
-                            Some(map) => map.insert(s.text.clone(), k),
-                            None => entries
-                                .iter()
-                                .rev()
-                                .find(|(ek, _)| matches!(&nodes[*ek as usize].kind, Kind::Scalar(e) if e.text == s.text))
-                                .map(|(ek, _)| *ek),
-                        };
-                        if let Some(first) = previous {
-                            self.yaml.duplicate_keys.push(DuplicateKey {
-                                first: nodes[first as usize].span,
-                                repeat: nodes[k as usize].span,
-                            });
-                        }
-                    }
-                    entries.push((k, id));
-                    if index.is_none() && entries.len() >= INDEX_AFTER {
-                        let mut map = HashMap::with_capacity(entries.len() * 2);
-                        for (ek, _) in entries.iter() {
-                            if let Kind::Scalar(s) = &nodes[*ek as usize].kind {
-                                map.insert(s.text.clone(), *ek);
-                            }
-                        }
-                        *index = Some(map);
-                    }
+        if !frame.map {
+            pending.push(id);
+            return;
+        }
+        let Some(k) = frame.key.take() else {
+            frame.key = Some(id);
+            return;
+        };
+        let duplicate = {
+            let yaml = &**yaml;
+            let text_of = |n: NodeId| match yaml.nodes[n as usize].kind {
+                Kind::Scalar { text, len, .. } => Some(yaml.text_of(text, len)),
+                _ => None,
+            };
+            text_of(k).and_then(|text| {
+                let previous = match &mut frame.index {
+                    Some(map) => map.insert(text.to_string(), k),
+                    None => pending[frame.start..]
+                        .chunks_exact(2)
+                        .rev()
+                        .find(|e| text_of(e[0]) == Some(text))
+                        .map(|e| e[0]),
+                };
+                previous.map(|first| DuplicateKey {
+                    first: yaml.nodes[first as usize].span,
+                    repeat: yaml.nodes[k as usize].span,
+                })
+            })
+        };
+        if let Some(d) = duplicate {
+            yaml.duplicate_keys.push(d);
+        }
+        pending.extend([k, id]);
+        let entries = &pending[frame.start..];
+        if frame.index.is_none() && entries.len() / 2 >= INDEX_AFTER {
+            let mut map = HashMap::with_capacity(entries.len());
+            for e in entries.chunks_exact(2) {
+                if let Kind::Scalar { text, len, .. } = yaml.nodes[e[0] as usize].kind {
+                    map.insert(yaml.text_of(text, len).to_string(), e[0]);
                 }
-            },
+            }
+            frame.index = Some(map);
         }
     }
 
@@ -246,7 +260,8 @@ fn parse_part(part: &str, base: usize, yaml: &mut Yaml) -> Result<(), usize> {
     let mut b = Builder {
         yaml,
         stack: Vec::new(),
-        anchors: HashMap::new(),
+        pending: Vec::new(),
+        anchors: FxHashMap::default(),
         doc_start: base,
         root: None,
     };
@@ -269,6 +284,7 @@ fn parse_part(part: &str, base: usize, yaml: &mut Yaml) -> Result<(), usize> {
                 b.doc_start = start;
                 b.root = None;
                 b.stack.clear();
+                b.pending.clear();
                 b.anchors.clear();
             }
             Event::DocumentEnd => {
@@ -282,13 +298,10 @@ fn parse_part(part: &str, base: usize, yaml: &mut Yaml) -> Result<(), usize> {
             }
             Event::Scalar(value, style, anchor, _tag) => {
                 let plain = matches!(style, ScalarStyle::Plain);
-                let id = b.push_node(
-                    Span::new(start, end),
-                    Kind::Scalar(Scalar {
-                        text: value.into_owned(),
-                        plain,
-                    }),
-                );
+                let text = b.yaml.strings.len() as u32;
+                b.yaml.strings.push_str(&value);
+                let len = value.len() as u32;
+                let id = b.push_node(Span::new(start, end), Kind::Scalar { text, len, plain });
                 b.anchor(anchor, id);
                 b.attach(id);
             }
@@ -298,37 +311,45 @@ fn parse_part(part: &str, base: usize, yaml: &mut Yaml) -> Result<(), usize> {
                 b.attach(id);
             }
             Event::SequenceStart(anchor, _) => {
-                let id = b.push_node(Span::new(start, end), Kind::Seq(Vec::new()));
+                let id = b.push_node(Span::new(start, end), Kind::Seq { start: 0, len: 0 });
                 b.anchor(anchor, id);
-                b.stack.push(Frame::Seq {
+                b.stack.push(Frame {
                     id,
-                    items: Vec::new(),
+                    start: b.pending.len(),
+                    map: false,
+                    key: None,
+                    index: None,
                 });
             }
             Event::MappingStart(anchor, _) => {
-                let id = b.push_node(Span::new(start, end), Kind::Map(Vec::new()));
+                let id = b.push_node(Span::new(start, end), Kind::Map { start: 0, len: 0 });
                 b.anchor(anchor, id);
-                b.stack.push(Frame::Map {
+                b.stack.push(Frame {
                     id,
-                    entries: Vec::new(),
+                    start: b.pending.len(),
+                    map: true,
                     key: None,
                     index: None,
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (id, kind) = match b.stack.pop() {
-                    Some(Frame::Seq { id, items }) => (id, Kind::Seq(items)),
-                    Some(Frame::Map { id, entries, .. }) => (id, Kind::Map(entries)),
-                    None => continue,
+                let Some(frame) = b.stack.pop() else {
+                    continue;
                 };
-                let node = &mut b.yaml.nodes[id as usize];
-                node.kind = kind;
-                let last_child_end = match &node.kind {
-                    Kind::Seq(items) => items.last().copied(),
-                    Kind::Map(entries) => entries.last().map(|e| e.1),
-                    _ => None,
-                }
-                .map(|c| b.yaml.nodes[c as usize].span.end as usize);
+                let id = frame.id;
+                let items = &b.pending[frame.start..];
+                let last_child_end = items
+                    .last()
+                    .map(|&c| b.yaml.nodes[c as usize].span.end as usize);
+                let start = b.yaml.children.len() as u32;
+                b.yaml.children.extend_from_slice(items);
+                b.pending.truncate(frame.start);
+                let len = (b.yaml.children.len() as u32 - start) / if frame.map { 2 } else { 1 };
+                b.yaml.nodes[id as usize].kind = if frame.map {
+                    Kind::Map { start, len }
+                } else {
+                    Kind::Seq { start, len }
+                };
                 let node = &mut b.yaml.nodes[id as usize];
                 // Block collections end where their last child ends; flow ones at the bracket.
                 let open = part

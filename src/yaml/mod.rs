@@ -30,12 +30,18 @@ impl Span {
 
 pub type NodeId = u32;
 
-#[derive(Debug)]
+/// What a node is. Children and scalar text live in the file's arenas
+/// (`Yaml::children`, `Yaml::strings`), so a node is a few words and building
+/// a file allocates a handful of buffers, not one per node.
+#[derive(Debug, Clone, Copy)]
 pub enum Kind {
-    Scalar(Scalar),
-    Seq(Vec<NodeId>),
-    /// Entries in source order; duplicate keys are kept.
-    Map(Vec<(NodeId, NodeId)>),
+    /// `strings[text..text + len]`.
+    Scalar { text: u32, len: u32, plain: bool },
+    /// `children[start..start + len]`.
+    Seq { start: u32, len: u32 },
+    /// `children[start..start + 2 * len]`: key and value of each entry in
+    /// source order; duplicate keys are kept.
+    Map { start: u32, len: u32 },
     /// The anchored node this alias names; `None` when the anchor was unknown.
     Alias(Option<NodeId>),
 }
@@ -71,6 +77,10 @@ pub struct DuplicateKey {
 #[derive(Debug, Default)]
 pub struct Yaml {
     pub nodes: Vec<Node>,
+    /// Items of sequences and keys and values of mappings (see `Kind`).
+    pub children: Vec<NodeId>,
+    /// The text of every scalar, one after the other (see `Kind::Scalar`).
+    pub strings: String,
     pub docs: Vec<Document>,
     pub errors: Vec<SyntaxError>,
     pub duplicate_keys: Vec<DuplicateKey>,
@@ -79,6 +89,20 @@ pub struct Yaml {
 impl Yaml {
     pub fn node(&self, id: NodeId) -> NodeRef<'_> {
         NodeRef::new(self, id)
+    }
+
+    /// The children of a collection node (for a mapping: key, value, key...).
+    pub(crate) fn children_of(&self, kind: &Kind) -> &[NodeId] {
+        let (start, len) = match *kind {
+            Kind::Seq { start, len } => (start as usize, len as usize),
+            Kind::Map { start, len } => (start as usize, 2 * len as usize),
+            _ => return &[],
+        };
+        &self.children[start..start + len]
+    }
+
+    pub(crate) fn text_of(&self, text: u32, len: u32) -> &str {
+        &self.strings[text as usize..(text + len) as usize]
     }
 
     pub fn documents(&self) -> impl Iterator<Item = NodeRef<'_>> {

@@ -1,8 +1,8 @@
 use super::{Kind, NodeId, Span, Yaml};
 
-#[derive(Debug, Clone)]
-pub struct Scalar {
-    pub text: String,
+#[derive(Debug, Clone, Copy)]
+pub struct Scalar<'a> {
+    pub text: &'a str,
     /// Plain (unquoted, not a block scalar): only these can be null, bool or numbers.
     pub plain: bool,
 }
@@ -34,6 +34,10 @@ impl<'a> NodeRef<'a> {
         &self.yaml.nodes[self.id as usize].kind
     }
 
+    fn children(&self) -> &'a [NodeId] {
+        self.yaml.children_of(self.kind())
+    }
+
     /// The node an alias names (or the node itself).
     fn resolve(self) -> Self {
         match self.kind() {
@@ -53,25 +57,28 @@ impl<'a> NodeRef<'a> {
         self.yaml.nodes[self.id as usize].span
     }
 
-    pub fn scalar(&self) -> Option<&'a Scalar> {
-        match self.kind() {
-            Kind::Scalar(s) => Some(s),
+    pub fn scalar(&self) -> Option<Scalar<'a>> {
+        match *self.kind() {
+            Kind::Scalar { text, len, plain } => Some(Scalar {
+                text: self.yaml.text_of(text, len),
+                plain,
+            }),
             _ => None,
         }
     }
 
     /// The text of a scalar that is not null.
     pub fn as_str(&self) -> Option<&'a str> {
-        self.scalar().filter(|_| !self.is_null()).map(|s| &*s.text)
+        self.scalar().filter(|s| !is_null(s)).map(|s| s.text)
     }
 
     pub fn is_null(&self) -> bool {
-        matches!(self.scalar(), Some(s) if s.plain && matches!(&*s.text, "" | "~" | "null" | "Null" | "NULL"))
+        self.scalar().is_some_and(|s| is_null(&s))
     }
 
     pub fn as_bool(&self) -> Option<bool> {
         let s = self.scalar().filter(|s| s.plain)?;
-        match &*s.text {
+        match s.text {
             "true" | "True" | "TRUE" => Some(true),
             "false" | "False" | "FALSE" => Some(false),
             _ => None,
@@ -84,31 +91,31 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn is_map(&self) -> bool {
-        matches!(self.kind(), Kind::Map(_))
+        matches!(self.kind(), Kind::Map { .. })
     }
 
     pub fn is_seq(&self) -> bool {
-        matches!(self.kind(), Kind::Seq(_))
+        matches!(self.kind(), Kind::Seq { .. })
     }
 
     /// Entries of a mapping in source order, keys and values resolved. Merge keys
     /// are returned as they are written; use `get` to read through them.
     pub fn entries(self) -> impl Iterator<Item = (NodeRef<'a>, NodeRef<'a>)> + 'a {
         let yaml = self.yaml;
-        let entries: &'a [(NodeId, NodeId)] = match self.kind() {
-            Kind::Map(e) => e,
+        let entries: &'a [NodeId] = match self.kind() {
+            Kind::Map { .. } => self.children(),
             _ => &[],
         };
         entries
-            .iter()
-            .map(move |(k, v)| (NodeRef::new(yaml, *k), NodeRef::new(yaml, *v)))
+            .chunks_exact(2)
+            .map(move |e| (NodeRef::new(yaml, e[0]), NodeRef::new(yaml, e[1])))
     }
 
     /// Items of a sequence, resolved.
     pub fn items(self) -> impl Iterator<Item = NodeRef<'a>> + 'a {
         let yaml = self.yaml;
         let items: &'a [NodeId] = match self.kind() {
-            Kind::Seq(i) => i,
+            Kind::Seq { .. } => self.children(),
             _ => &[],
         };
         items.iter().map(move |i| NodeRef::new(yaml, *i))
@@ -121,16 +128,24 @@ impl<'a> NodeRef<'a> {
     }
 
     fn entry_depth(&self, key: &str, depth: usize) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
-        let Kind::Map(entries) = self.kind() else {
+        let Kind::Map { .. } = self.kind() else {
             return None;
         };
         let mut merged = None;
-        for (k, v) in entries.iter().rev() {
-            let k = NodeRef::new(self.yaml, *k);
-            match k.scalar() {
-                Some(s) if &*s.text == key => return Some((k, NodeRef::new(self.yaml, *v))),
-                Some(s) if s.plain && &*s.text == "<<" && merged.is_none() => merged = Some(*v),
-                _ => {}
+        let strings = self.yaml.strings.as_bytes();
+        for e in self.children().chunks_exact(2).rev() {
+            let (k, v) = (e[0], e[1]);
+            let k = NodeRef::new(self.yaml, k);
+            // Lengths first: most keys differ there, and bytes need no slicing checks.
+            let Kind::Scalar { text, len, plain } = *k.kind() else {
+                continue;
+            };
+            let bytes = &strings[text as usize..(text + len) as usize];
+            if bytes == key.as_bytes() {
+                return Some((k, NodeRef::new(self.yaml, v)));
+            }
+            if plain && bytes == b"<<" && merged.is_none() {
+                merged = Some(v);
             }
         }
         if depth >= MERGE_DEPTH {
@@ -162,4 +177,8 @@ impl<'a> NodeRef<'a> {
     pub fn key_span(&self, key: &str) -> Option<Span> {
         self.entry(key).map(|(k, _)| k.span())
     }
+}
+
+fn is_null(s: &Scalar) -> bool {
+    s.plain && matches!(s.text, "" | "~" | "null" | "Null" | "NULL")
 }

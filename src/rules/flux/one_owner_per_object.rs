@@ -1,4 +1,8 @@
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{FluxId, ObjectId, Repository, is_cluster_scoped, parent_dir};
@@ -15,11 +19,24 @@ pub static RULE: Rule = Rule {
 };
 
 /// (cluster, group, kind, namespace, name) of an applied object.
-type Key = (Option<FluxId>, String, String, Option<String>, String);
+type Key<'r> = (
+    Option<FluxId>,
+    &'r str,
+    &'r str,
+    Option<&'r str>,
+    Cow<'r, str>,
+);
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     let renaming = renaming_dirs(repo);
-    let mut owners: BTreeMap<Key, BTreeMap<FluxId, BTreeSet<ObjectId>>> = BTreeMap::new();
+    let spec: Vec<FluxSpec> = (0..repo.flux.len())
+        .map(|f| FluxSpec::new(repo, f))
+        .collect();
+    // Nearly every key has one owner: a hash map finds the few with more,
+    // which are then reported in key order.
+    let mut owners: FxHashMap<Key, Owners> =
+        FxHashMap::with_capacity_and_hasher(repo.instances.len(), Default::default());
+    let mut more: Vec<Vec<(FluxId, ObjectId)>> = Vec::new();
     for inst in &repo.instances {
         let (Some(f), Some(name)) = (inst.flux, &inst.name) else {
             continue;
@@ -30,31 +47,91 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         } else {
             // A namespaced object whose namespace the build leaves open: unknown place.
             let Some(ns) = &inst.namespace else { continue };
-            Some(ns.clone())
+            Some(ns.as_str())
         };
-        let Some(name) = final_name(repo, f, inst.object, name, &renaming) else {
+        let Some(name) = final_name(repo, &spec[f], f, inst.object, name, &renaming) else {
             continue;
         };
-        owners
-            .entry((
-                repo.cluster_of(inst),
-                o.group().to_string(),
-                o.kind.clone(),
-                namespace,
-                name,
-            ))
-            .or_default()
-            .entry(f)
-            .or_default()
-            .insert(inst.object);
-    }
-    for (key, by) in owners {
-        if by.len() < 2 {
-            continue;
+        let key = (
+            repo.cluster_of(inst),
+            o.group(),
+            o.kind.as_str(),
+            namespace,
+            name,
+        );
+        match owners.entry(key) {
+            Entry::Vacant(e) => {
+                e.insert(Owners {
+                    first: (f, inst.object),
+                    more: None,
+                });
+            }
+            Entry::Occupied(mut e) => {
+                let owners = e.get_mut();
+                let m = *owners.more.get_or_insert_with(|| {
+                    more.push(Vec::new());
+                    more.len() - 1
+                });
+                more[m].push((f, inst.object));
+            }
         }
+    }
+    let mut shared: Vec<(Key, BTreeMap<FluxId, BTreeSet<ObjectId>>)> = owners
+        .into_iter()
+        .filter_map(|(key, owners)| {
+            let extra = &more[owners.more?];
+            let first = owners.first;
+            if extra.iter().all(|&(f, _)| f == first.0) {
+                return None;
+            }
+            let mut map: BTreeMap<FluxId, BTreeSet<ObjectId>> = BTreeMap::new();
+            for &(f, o) in std::iter::once(&first).chain(extra) {
+                map.entry(f).or_default().insert(o);
+            }
+            Some((key, map))
+        })
+        .collect();
+    shared.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (key, by) in shared {
         let objects: BTreeSet<ObjectId> = by.values().flatten().copied().collect();
         for &o in &objects {
             out.push(report(repo, &key, &by, o));
+        }
+    }
+}
+
+/// Who applies a key: the first (Flux Kustomization, object), and the index
+/// in `more` of the others, for the few keys that have them.
+struct Owners {
+    first: (FluxId, ObjectId),
+    more: Option<usize>,
+}
+
+/// What a Flux Kustomization's own spec does to the names it applies.
+struct FluxSpec<'r> {
+    /// Its `spec.patches` may rename objects.
+    renames: bool,
+    prefix: &'r str,
+    suffix: &'r str,
+}
+
+impl<'r> FluxSpec<'r> {
+    fn new(repo: &'r Repository, f: FluxId) -> Self {
+        let spec = repo.object_node(repo.flux[f].object).get("spec");
+        let patches = spec.and_then(|s| s.get("patches"));
+        // A patch that renames is rare; one that sets a name in its body may.
+        let renames = patches.is_some_and(|p| {
+            p.items()
+                .any(|p| p.str_at(&["patch"]).is_some_and(|t| t.contains("name")))
+        }) && patches.into_iter().flat_map(|p| p.items()).any(|p| {
+            p.str_at(&["patch"])
+                .is_some_and(|t| t.contains("/metadata/name"))
+                || p.path(&["options", "allowNameChange"]).is_some()
+        });
+        FluxSpec {
+            renames,
+            prefix: spec.and_then(|s| s.str_at(&["namePrefix"])).unwrap_or(""),
+            suffix: spec.and_then(|s| s.str_at(&["nameSuffix"])).unwrap_or(""),
         }
     }
 }
@@ -92,51 +169,38 @@ fn under(path: &str, dir: &str) -> bool {
 /// The name the Flux Kustomization applies: its own `namePrefix`/`nameSuffix`
 /// added. `None` when a kustomization of its tree, or its `spec.patches`, may
 /// rename the object in a way this rule does not follow.
-fn final_name(
+fn final_name<'r>(
     repo: &Repository,
+    spec: &FluxSpec,
     f: FluxId,
     object: ObjectId,
-    name: &str,
+    name: &'r str,
     renaming: &[&str],
-) -> Option<String> {
-    let fk = &repo.flux[f];
-    let file_dir = parent_dir(&repo.files[repo.objects[object].file].path);
-    let root = fk.path.as_deref().unwrap_or("");
-    if renaming
-        .iter()
-        .any(|d| under(file_dir, d) || under(d, root))
-    {
-        return None;
-    }
-    let spec = repo.object_node(fk.object).get("spec");
-    if spec.and_then(|s| s.get("patches")).is_some_and(|p| {
-        p.items()
-            .any(|p| p.str_at(&["patch"]).is_some_and(|t| t.contains("name")))
-    }) {
-        // A patch that renames is rare; one that sets a name in its body may.
-        let renames = spec
-            .and_then(|s| s.get("patches"))
-            .into_iter()
-            .flat_map(|p| p.items())
-            .any(|p| {
-                p.str_at(&["patch"])
-                    .is_some_and(|t| t.contains("/metadata/name"))
-                    || p.path(&["options", "allowNameChange"]).is_some()
-            });
-        if renames {
+) -> Option<Cow<'r, str>> {
+    if !renaming.is_empty() {
+        let file_dir = parent_dir(&repo.files[repo.objects[object].file].path);
+        let root = repo.flux[f].path.as_deref().unwrap_or("");
+        if renaming
+            .iter()
+            .any(|d| under(file_dir, d) || under(d, root))
+        {
             return None;
         }
+    }
+    if spec.renames {
+        return None;
     }
     let kind = &repo.objects[object].kind;
     if matches!(
         kind.as_str(),
         "CustomResourceDefinition" | "APIService" | "Namespace"
     ) {
-        return Some(name.to_string());
+        return Some(Cow::Borrowed(name));
     }
-    let prefix = spec.and_then(|s| s.str_at(&["namePrefix"])).unwrap_or("");
-    let suffix = spec.and_then(|s| s.str_at(&["nameSuffix"])).unwrap_or("");
-    Some(format!("{prefix}{name}{suffix}"))
+    if spec.prefix.is_empty() && spec.suffix.is_empty() {
+        return Some(Cow::Borrowed(name));
+    }
+    Some(Cow::Owned(format!("{}{name}{}", spec.prefix, spec.suffix)))
 }
 
 fn name_span(repo: &Repository, o: ObjectId) -> Span {
@@ -154,13 +218,13 @@ fn flux_name(repo: &Repository, f: FluxId) -> &str {
 
 fn report(
     repo: &Repository,
-    key: &Key,
+    key: &Key<'_>,
     by: &BTreeMap<FluxId, BTreeSet<ObjectId>>,
     object: ObjectId,
 ) -> Diagnostic {
     let (_, group, kind, namespace, name) = key;
     let gk = if group.is_empty() {
-        kind.clone()
+        kind.to_string()
     } else {
         format!("{kind}.{group}")
     };

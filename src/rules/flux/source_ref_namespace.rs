@@ -1,4 +1,4 @@
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Instance, ObjectId, Repository, closest};
@@ -32,10 +32,10 @@ fn same_ns(a: Option<&str>, b: Option<&str>) -> bool {
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     let clusters = Clusters::new(repo);
-    let mut sources: HashMap<(&str, &str), Vec<Source>> = HashMap::new();
+    let mut sources: HashMap<(&str, &str), Vec<Source>> = HashMap::default();
     // Kinds with a source whose name we cannot read: a reference to a name
     // found nowhere may mean it.
-    let mut unseen: HashSet<&str> = HashSet::new();
+    let mut unseen: HashSet<&str> = HashSet::default();
     if repo
         .of_kind("ResourceSet")
         .any(|(_, o)| o.group() == "fluxcd.controlplane.io")
@@ -60,7 +60,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    let mut names: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut names: HashMap<&str, Vec<&str>> = HashMap::default();
     for &(kind, name) in sources.keys() {
         names.entry(kind).or_default().push(name);
     }
@@ -81,7 +81,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                     ]
                 }),
         );
-    let mut reported = HashSet::new();
+    let mut reported = HashSet::default();
     for (id, at) in referrers {
         let obj = &repo.objects[id];
         let root = repo.object_node(id);

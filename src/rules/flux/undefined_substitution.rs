@@ -1,4 +1,6 @@
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::{Diagnostic, FileId, Severity};
 use crate::model::{FluxId, ObjectId, Repository, closest, join, parent_dir};
@@ -18,33 +20,25 @@ const DISABLE_KEY: &str = "kustomize.toolkit.fluxcd.io/substitute";
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     let sources = Sources::new(repo);
-    let file_by_path: HashMap<&str, FileId> = repo
-        .files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.path.as_str(), i))
-        .collect();
     let mut parents: Vec<BTreeSet<FluxId>> = vec![BTreeSet::new(); repo.flux.len()];
-    let flux_of_object: HashMap<ObjectId, FluxId> = repo
-        .flux
-        .iter()
-        .enumerate()
-        .map(|(f, fk)| (fk.object, f))
-        .collect();
+    let mut flux_of_object: Vec<Option<FluxId>> = vec![None; repo.objects.len()];
+    for (f, fk) in repo.flux.iter().enumerate() {
+        flux_of_object[fk.object] = Some(f);
+    }
     for inst in &repo.instances {
-        if let (Some(&f), Some(p)) = (flux_of_object.get(&inst.object), inst.flux)
+        if let (Some(f), Some(p)) = (flux_of_object[inst.object], inst.flux)
             && p != f
         {
             parents[f].insert(p);
         }
     }
-    let touching = touching_post_build(repo, &file_by_path);
+    let touching = touching_post_build(repo);
     let vars: Vec<Vars> = (0..repo.flux.len())
         .map(|f| {
             if parents[f].is_empty() && unapplied(repo, f) {
                 return Vars::Off;
             }
-            let mut pb = post_build(repo, f, &parents[f], &file_by_path);
+            let mut pb = post_build(repo, f, &parents[f]);
             let file_dir = parent_dir(&repo.files[repo.objects[repo.flux[f].object].file].path);
             if touching.iter().any(|d| under(file_dir, d)) {
                 pb.unknown = true;
@@ -53,16 +47,15 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         })
         .collect();
 
-    let mut cache: HashMap<ObjectId, Vec<Found>> = HashMap::new();
+    let mut cache: Vec<Option<Vec<Found>>> = Vec::new();
+    cache.resize_with(repo.objects.len(), || None);
     let mut findings: BTreeMap<(FileId, u32), Finding> = BTreeMap::new();
     for inst in &repo.instances {
         let Some(f) = inst.flux else { continue };
         let Vars::Known(names) = &vars[f] else {
             continue;
         };
-        let found = cache
-            .entry(inst.object)
-            .or_insert_with(|| scan_object(repo, inst.object));
+        let found = cache[inst.object].get_or_insert_with(|| scan_object(repo, inst.object));
         for item in found.iter() {
             let missing = match &item.problem {
                 Problem::Undefined(name) => !names.contains(name),
@@ -110,10 +103,7 @@ fn under(path: &str, dir: &str) -> bool {
 /// Directories of kustomizations whose patches or replacements (their own
 /// or their components') may write `postBuild` into the Flux Kustomizations
 /// they build: what those get is not followed here.
-fn touching_post_build<'r>(
-    repo: &'r Repository,
-    file_by_path: &HashMap<&str, FileId>,
-) -> Vec<&'r str> {
+fn touching_post_build(repo: &Repository) -> Vec<&str> {
     let touches = |k: &crate::model::Kustomize| {
         let node = repo.node(k.file, k.root);
         [
@@ -133,8 +123,8 @@ fn touching_post_build<'r>(
                     .str_at(&["path"])
                     .or_else(|| item.as_str())
                     .and_then(|p| join(&k.dir, p))
-                    .and_then(|p| file_by_path.get(p.as_str()))
-                    .is_some_and(|&file| repo.files[file].text.contains("postBuild"))
+                    .and_then(|p| repo.file_id(&p))
+                    .is_some_and(|file| repo.files[file].text.contains("postBuild"))
         })
     };
     repo.kustomizations
@@ -217,12 +207,7 @@ fn read_source(item: NodeRef, acc: &mut PostBuild, own: bool) {
     });
 }
 
-fn post_build(
-    repo: &Repository,
-    f: FluxId,
-    parents: &BTreeSet<FluxId>,
-    file_by_path: &HashMap<&str, FileId>,
-) -> PostBuild {
+fn post_build(repo: &Repository, f: FluxId, parents: &BTreeSet<FluxId>) -> PostBuild {
     let fk = &repo.flux[f];
     let node = repo.object_node(fk.object);
     let mut acc = PostBuild::default();
@@ -249,7 +234,7 @@ fn post_build(
                 parsed = crate::yaml::parse(text);
                 parsed.documents().next()
             } else if let Some(path) = patch.str_at(&["path"]) {
-                match join(dir, path).and_then(|p| file_by_path.get(p.as_str()).copied()) {
+                match join(dir, path).and_then(|p| repo.file_id(&p)) {
                     Some(file) => repo.files[file].yaml.documents().next(),
                     None => {
                         acc.unknown = true;
@@ -434,7 +419,7 @@ struct Source {
 
 impl Sources {
     fn new(repo: &Repository) -> Self {
-        let mut by_name: HashMap<(&'static str, String), Vec<Source>> = HashMap::new();
+        let mut by_name: HashMap<(&'static str, String), Vec<Source>> = HashMap::default();
         for (kind, fields) in [
             ("ConfigMap", &["data"][..]),
             ("Secret", &["data", "stringData"][..]),
@@ -609,7 +594,7 @@ fn resolve(
         return Vars::Off;
     }
     // An invalid name fails every substitution of this Kustomization.
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     for (key, file, span) in invalid {
         if valid_name(&key) || !seen.insert((file, span.start)) {
             continue;
@@ -698,7 +683,7 @@ fn scan_object(repo: &Repository, id: ObjectId) -> Vec<Found> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
         if !seen.insert(node.id()) {
@@ -716,7 +701,7 @@ fn scan_object(repo: &Repository, id: ObjectId) -> Vec<Found> {
                 continue;
             }
             let mut items = Vec::new();
-            scan_value(&s.text, &mut items);
+            scan_value(s.text, &mut items);
             let span = node.span();
             let raw = file
                 .text
@@ -724,7 +709,7 @@ fn scan_object(repo: &Repository, id: ObjectId) -> Vec<Found> {
                 .unwrap_or("");
             for item in items {
                 let expr = s.text[item.start..item.end].to_string();
-                let at = locate(&s.text, raw, item.start, &expr)
+                let at = locate(s.text, raw, item.start, &expr)
                     .map(|off| {
                         Span::new(
                             span.start as usize + off,

@@ -1,5 +1,5 @@
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::OnceCell;
-use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Kustomize, Repository, closest, join, parent_dir};
@@ -209,9 +209,9 @@ pub(crate) fn relative(from_dir: &str, target: &str, written: &str) -> String {
 /// Files and directories of the repository, and (built on first use) the
 /// indexes that find the path a missing one was probably meant to be.
 pub(crate) struct PathIndex<'r> {
-    files: HashSet<&'r str>,
-    /// Every directory that holds a file (and its ancestors).
-    dirs: Vec<String>,
+    repo: &'r Repository,
+    /// Every directory that holds a file (and its ancestors), sorted; built on first use.
+    dirs: OnceCell<Vec<&'r str>>,
     suggest: OnceCell<Suggest>,
 }
 
@@ -227,43 +227,52 @@ struct Suggest {
 
 impl<'r> PathIndex<'r> {
     pub(crate) fn new(repo: &'r Repository) -> Self {
-        let files: HashSet<&str> = repo.files.iter().map(|f| f.path.as_str()).collect();
-        let mut dirs: HashSet<&str> = HashSet::new();
-        for f in &repo.files {
-            let mut d = parent_dir(&f.path);
-            while !d.is_empty() && dirs.insert(d) {
-                d = parent_dir(d);
-            }
-        }
-        let mut dirs: Vec<String> = dirs.into_iter().map(str::to_string).collect();
-        dirs.sort();
         PathIndex {
-            files,
-            dirs,
+            repo,
+            dirs: OnceCell::new(),
             suggest: OnceCell::new(),
         }
     }
 
+    fn dirs(&self) -> &[&'r str] {
+        self.dirs.get_or_init(|| {
+            let mut dirs: HashSet<&str> = HashSet::default();
+            for f in &self.repo.files {
+                let mut d = parent_dir(&f.path);
+                while !d.is_empty() && dirs.insert(d) {
+                    d = parent_dir(d);
+                }
+            }
+            let mut dirs: Vec<&str> = dirs.into_iter().collect();
+            dirs.sort();
+            dirs
+        })
+    }
+
     pub(crate) fn is_file(&self, path: &str) -> bool {
-        self.files.contains(path)
+        self.repo.file_id(path).is_some()
     }
 
     pub(crate) fn has_kustomization(&self, dir: &str) -> bool {
+        let mut p = String::with_capacity(dir.len() + 20);
         KUSTOMIZATION_FILES.iter().any(|f| {
-            let p = if dir.is_empty() {
-                f.to_string()
-            } else {
-                format!("{dir}/{f}")
-            };
-            self.files.contains(p.as_str())
+            p.clear();
+            if !dir.is_empty() {
+                p.push_str(dir);
+                p.push('/');
+            }
+            p.push_str(f);
+            self.is_file(&p)
         })
     }
 
     fn index(&self) -> &Suggest {
         self.suggest.get_or_init(|| {
             let mut s = Suggest::default();
-            let mut all: Vec<&str> = self.files.iter().copied().collect();
-            all.extend(self.dirs.iter().map(String::as_str));
+            let mut all: Vec<&str> = self.repo.files.iter().map(|f| f.path.as_str()).collect();
+            all.sort_unstable();
+            all.dedup();
+            all.extend(self.dirs().iter().copied());
             all.sort_unstable();
             for p in all {
                 s.children
@@ -328,8 +337,7 @@ impl<'r> PathIndex<'r> {
             let mut d = segs.clone();
             d.remove(i);
             let c = d.join("/");
-            if (self.files.contains(c.as_str()) || self.dirs.binary_search(&c).is_ok()) && fits(&c)
-            {
+            if (self.is_file(&c) || self.dirs().binary_search(&c.as_str()).is_ok()) && fits(&c) {
                 return Some(c);
             }
         }

@@ -1,6 +1,8 @@
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
-use crate::diagnostic::{Diagnostic, FileId, Severity};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{FluxId, KustomizeId, ObjectId, Repository, is_cluster_scoped};
 use crate::rules::Rule;
 
@@ -21,8 +23,6 @@ fn cluster_scoped(kind: &str) -> bool {
 
 struct Walk<'r> {
     repo: &'r Repository,
-    file_by_path: HashMap<&'r str, FileId>,
-    objects_in_file: HashMap<FileId, Vec<ObjectId>>,
     /// Kustomization directories, for Flux paths without a kustomization.
     kustomize_dirs: Vec<&'r str>,
     /// Per kustomization: the objects it lists that get no namespace, and the
@@ -87,11 +87,7 @@ impl<'r> Walk<'r> {
         if !c.component || depth > 32 || !self.seen.insert((f, format!("component:{dir}"))) {
             return;
         }
-        let kid = repo
-            .kustomizations
-            .iter()
-            .position(|x| std::ptr::eq(x, c))
-            .unwrap_or(0);
+        let kid = repo.kustomize_id(dir).unwrap_or(0);
         let has_ns = has_ns || c.namespace.is_some();
         self.entries(f, kid, &c.resources, has_ns, depth);
         for cc in &c.components {
@@ -111,16 +107,13 @@ impl<'r> Walk<'r> {
             let Some(target) = e.resolved.as_deref() else {
                 continue;
             };
-            if let Some(&file) = self.file_by_path.get(target) {
+            if let Some(file) = self.repo.file_id(target) {
                 if has_ns {
                     continue;
                 }
                 let missing: Vec<ObjectId> = self
-                    .objects_in_file
-                    .get(&file)
-                    .into_iter()
-                    .flatten()
-                    .copied()
+                    .repo
+                    .objects_in(file)
                     .filter(|&o| {
                         let obj = &self.repo.objects[o];
                         obj.namespace.is_none() && !cluster_scoped(&obj.kind)
@@ -145,22 +138,11 @@ impl<'r> Walk<'r> {
 }
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
-    let mut objects_in_file: HashMap<FileId, Vec<ObjectId>> = HashMap::new();
-    for (i, o) in repo.objects.iter().enumerate() {
-        objects_in_file.entry(o.file).or_default().push(i);
-    }
     let mut walk = Walk {
         repo,
-        file_by_path: repo
-            .files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.path.as_str(), i))
-            .collect(),
-        objects_in_file,
         kustomize_dirs: repo.kustomizations.iter().map(|k| k.dir.as_str()).collect(),
         found: BTreeMap::new(),
-        seen: HashSet::new(),
+        seen: HashSet::default(),
     };
     let patched = Patched::new(repo);
     for (f, fk) in repo.flux.iter().enumerate() {
@@ -263,7 +245,7 @@ const PATCH_KEYS: [&str; 4] = [
 
 impl<'r> Patched<'r> {
     fn new(repo: &'r Repository) -> Self {
-        let mut listed_by: HashMap<&'r str, Vec<KustomizeId>> = HashMap::new();
+        let mut listed_by: HashMap<&'r str, Vec<KustomizeId>> = HashMap::default();
         for (kid, k) in repo.kustomizations.iter().enumerate() {
             for e in &k.resources {
                 if let Some(r) = e.resolved.as_deref() {
@@ -319,7 +301,7 @@ impl<'r> Patched<'r> {
             return true;
         }
         let mut stack: Vec<&str> = vec![repo.files[repo.objects[object].file].path.as_str()];
-        let mut seen: HashSet<KustomizeId> = HashSet::new();
+        let mut seen: HashSet<KustomizeId> = HashSet::default();
         while let Some(path) = stack.pop() {
             for &kid in self.listed_by.get(path).into_iter().flatten() {
                 if !seen.insert(kid) {
