@@ -8,7 +8,7 @@ Usage:
     python3 -m venv /tmp/venv && /tmp/venv/bin/pip install jsonschema pyyaml
     /tmp/venv/bin/python scripts/check-builtin-schemas.py [CORPORA_DIR ...]
 
-Default directory: /work/shared/corpora (each subdirectory is one corpus).
+Default directory: ../shared/corpora beside the project (each subdirectory is one corpus).
 With --self-test it validates a few documents written for the purpose and checks that
 each planted mistake, and nothing else, is reported.
 
@@ -299,7 +299,7 @@ def self_test():
 def main(argv):
     if argv == ["--self-test"]:
         return self_test()
-    dirs = [Path(a) for a in argv] or [Path("/work/shared/corpora")]
+    dirs = [Path(a) for a in argv] or [Path(__file__).resolve().parents[2] / "shared" / "corpora"]
     validators = load_validators()
     stats = defaultdict(Counter)
     findings = []
@@ -348,7 +348,7 @@ def main(argv):
             print(f"   {k}: {v}")
     total = sum(1 for f in findings if not f[-1])
     print(f"\nfindings outside archives: {total}; in archives: {len(findings) - total}")
-    official = Path("/work/shared/reference/schemas/talos-config.schema.json")
+    official = Path(__file__).resolve().parents[2] / "shared" / "reference" / "schemas" / "talos-config.schema.json"
     if official.exists():
         print()
         compare_with_official(official)

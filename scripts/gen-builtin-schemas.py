@@ -318,7 +318,7 @@ def flux_defs():
 
 
 FLUX_COMMENT = (
-    "Built-in schemas for Flux kinds. Field lists: /work/shared/reference/api-facts.md §1 "
+    "Built-in schemas for Flux kinds. Field lists: the Flux CRDs "
     "(Kustomization v1 spec = §1.6, from fluxcd/kustomize-controller "
     "config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml @186fb3b; HelmRelease v2 "
     "spec = §1.2-§1.5, from fluxcd/helm-controller "
@@ -580,7 +580,7 @@ def talos_defs():
 
     # ---- multi-document network config ----------------------------------------------
     # Field names and types read in the official schema
-    # (/work/shared/reference/schemas/talos-config.schema.json, Talos 1.14 development
+    # (Talos' config.schema.json, Talos 1.14 development
     # line, $defs network.*). Kind strings are the registered ones: the official schema's
     # enum for KubeSpanEndpointsConfig says "KubeSpanEndpoints", but the document kind
     # registered in pkg/machinery/config/types/network is "KubeSpanEndpointsConfig".
