@@ -9,11 +9,66 @@ use super::{Document, DuplicateKey, Kind, Node, NodeId, Span, SyntaxError, Yaml}
 /// Parses every document of `text`. A syntax error ends the document it is in;
 /// parsing resumes at the next `---` line, so later documents are still seen.
 pub fn parse(text: &str) -> Yaml {
-    let mut yaml = parse_spaced(text);
+    let mut yaml = super::fast::parse(text).unwrap_or_else(|| parse_spaced(text));
+    finish(&mut yaml);
+    yaml
+}
+
+/// Compares the fast path with the general parser on `text`: `Ok(true)` when
+/// the fast path applies and builds the same tree, `Ok(false)` when it does
+/// not apply. For tests and the fuzz target.
+#[doc(hidden)]
+pub fn differential(text: &str) -> Result<bool, String> {
+    let Some(mut fast) = super::fast::parse(text) else {
+        return Ok(false);
+    };
+    finish(&mut fast);
+    let mut general = parse_spaced(text);
+    finish(&mut general);
+    if fast == general {
+        return Ok(true);
+    }
+    let first = |what: &str, a: &dyn std::fmt::Debug, b: &dyn std::fmt::Debug| {
+        format!("{what}: fast path {a:?}, general parser {b:?}")
+    };
+    let n = fast.nodes.len().max(general.nodes.len());
+    for i in 0..n {
+        let (a, b) = (fast.nodes.get(i), general.nodes.get(i));
+        if a != b {
+            let text_of = |y: &Yaml, n: Option<&Node>| match n.map(|n| n.kind) {
+                Some(Kind::Scalar { text, len, .. }) => Some(y.text_of(text, len).to_string()),
+                _ => None,
+            };
+            return Err(first(
+                &format!("node {i}"),
+                &(a, text_of(&fast, a)),
+                &(b, text_of(&general, b)),
+            ));
+        }
+    }
+    Err(if fast.docs != general.docs {
+        first("documents", &fast.docs, &general.docs)
+    } else if fast.strings != general.strings {
+        first("strings", &fast.strings, &general.strings)
+    } else if fast.children != general.children {
+        first("children", &fast.children, &general.children)
+    } else if fast.duplicate_keys != general.duplicate_keys {
+        first(
+            "duplicate keys",
+            &fast.duplicate_keys,
+            &general.duplicate_keys,
+        )
+    } else {
+        first("errors", &fast.errors, &general.errors)
+    })
+}
+
+/// Trims the arenas and reports an alias bomb.
+fn finish(yaml: &mut Yaml) {
     yaml.nodes.shrink_to_fit();
     yaml.children.shrink_to_fit();
     yaml.strings.shrink_to_fit();
-    for (root, decoded) in super::aliasing::excessive(&yaml) {
+    for (root, decoded) in super::aliasing::excessive(yaml) {
         let offset = yaml.nodes[root as usize].span.start;
         yaml.errors.push(SyntaxError {
             offset,
@@ -23,7 +78,6 @@ pub fn parse(text: &str) -> Yaml {
             ),
         });
     }
-    yaml
 }
 
 fn parse_spaced(text: &str) -> Yaml {
@@ -172,7 +226,7 @@ struct Frame {
 
 const INDEX_AFTER: usize = 32;
 
-struct Builder<'y> {
+pub(super) struct Builder<'y> {
     yaml: &'y mut Yaml,
     stack: Vec<Frame>,
     /// Children of the open collections, innermost last.
@@ -252,19 +306,114 @@ impl Builder<'_> {
     }
 }
 
+impl<'y> Builder<'y> {
+    pub(super) fn new(yaml: &'y mut Yaml, doc_start: usize) -> Self {
+        Builder {
+            yaml,
+            stack: Vec::new(),
+            pending: Vec::new(),
+            anchors: FxHashMap::default(),
+            doc_start,
+            root: None,
+        }
+    }
+
+    pub(super) fn document_start(&mut self, start: usize) {
+        self.doc_start = start;
+        self.root = None;
+        self.stack.clear();
+        self.pending.clear();
+        self.anchors.clear();
+    }
+
+    pub(super) fn document_end(&mut self, end: usize) {
+        if let Some(root) = self.root.take() {
+            let end = end.max(self.yaml.nodes[root as usize].span.end as usize);
+            self.yaml.docs.push(Document {
+                root,
+                span: Span::new(self.doc_start, end),
+            });
+        }
+    }
+
+    pub(super) fn scalar(
+        &mut self,
+        value: &str,
+        plain: bool,
+        anchor: usize,
+        start: usize,
+        end: usize,
+    ) {
+        let text = self.yaml.strings.len() as u32;
+        self.yaml.strings.push_str(value);
+        let len = value.len() as u32;
+        let id = self.push_node(Span::new(start, end), Kind::Scalar { text, len, plain });
+        self.anchor(anchor, id);
+        self.attach(id);
+    }
+
+    pub(super) fn alias(&mut self, anchor: usize, start: usize, end: usize) {
+        let target = self.anchors.get(&anchor).copied();
+        let id = self.push_node(Span::new(start, end), Kind::Alias(target));
+        self.attach(id);
+    }
+
+    /// A sequence or mapping starts at `start`.
+    pub(super) fn open(&mut self, map: bool, anchor: usize, start: usize) {
+        let kind = if map {
+            Kind::Map { start: 0, len: 0 }
+        } else {
+            Kind::Seq { start: 0, len: 0 }
+        };
+        let id = self.push_node(Span::new(start, start), kind);
+        self.anchor(anchor, id);
+        self.stack.push(Frame {
+            id,
+            start: self.pending.len(),
+            map,
+            key: None,
+            index: None,
+        });
+    }
+
+    /// The innermost collection ends; `end` is the end of its closing event, and
+    /// `part` the text parsed (starting at byte `base` of the file).
+    pub(super) fn close(&mut self, part: &[u8], base: usize, end: usize) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let id = frame.id;
+        let items = &self.pending[frame.start..];
+        let last_child_end = items
+            .last()
+            .map(|&c| self.yaml.nodes[c as usize].span.end as usize);
+        let start = self.yaml.children.len() as u32;
+        self.yaml.children.extend_from_slice(items);
+        self.pending.truncate(frame.start);
+        let len = (self.yaml.children.len() as u32 - start) / if frame.map { 2 } else { 1 };
+        self.yaml.nodes[id as usize].kind = if frame.map {
+            Kind::Map { start, len }
+        } else {
+            Kind::Seq { start, len }
+        };
+        let node = &mut self.yaml.nodes[id as usize];
+        // Block collections end where their last child ends; flow ones at the bracket.
+        let open = part.get(node.span.start as usize - base).copied();
+        let close = match last_child_end {
+            Some(c) if !matches!(open, Some(b'[' | b'{')) => c,
+            _ => end,
+        };
+        node.span.end = close.max(node.span.start as usize) as u32;
+        self.attach(id);
+    }
+}
+
 /// Parses `part` (which starts at byte `base` of the file) into `yaml`.
 /// On a syntax error, returns the byte offset where it happened.
 fn parse_part(part: &str, base: usize, yaml: &mut Yaml) -> Result<(), usize> {
     let offsets = Offsets::new(part, base);
     let mut parser = Parser::new_from_str(part);
-    let mut b = Builder {
-        yaml,
-        stack: Vec::new(),
-        pending: Vec::new(),
-        anchors: FxHashMap::default(),
-        doc_start: base,
-        root: None,
-    };
+    let mut b = Builder::new(yaml, base);
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
             Ok(ev) => ev,
@@ -280,89 +429,19 @@ fn parse_part(part: &str, base: usize, yaml: &mut Yaml) -> Result<(), usize> {
         let start = offsets.byte(&span.start);
         let end = offsets.byte(&span.end);
         match event {
-            Event::DocumentStart(_) => {
-                b.doc_start = start;
-                b.root = None;
-                b.stack.clear();
-                b.pending.clear();
-                b.anchors.clear();
-            }
-            Event::DocumentEnd => {
-                if let Some(root) = b.root.take() {
-                    let end = end.max(b.yaml.nodes[root as usize].span.end as usize);
-                    b.yaml.docs.push(Document {
-                        root,
-                        span: Span::new(b.doc_start, end),
-                    });
-                }
-            }
-            Event::Scalar(value, style, anchor, _tag) => {
-                let plain = matches!(style, ScalarStyle::Plain);
-                let text = b.yaml.strings.len() as u32;
-                b.yaml.strings.push_str(&value);
-                let len = value.len() as u32;
-                let id = b.push_node(Span::new(start, end), Kind::Scalar { text, len, plain });
-                b.anchor(anchor, id);
-                b.attach(id);
-            }
-            Event::Alias(anchor) => {
-                let target = b.anchors.get(&anchor).copied();
-                let id = b.push_node(Span::new(start, end), Kind::Alias(target));
-                b.attach(id);
-            }
-            Event::SequenceStart(anchor, _) => {
-                let id = b.push_node(Span::new(start, end), Kind::Seq { start: 0, len: 0 });
-                b.anchor(anchor, id);
-                b.stack.push(Frame {
-                    id,
-                    start: b.pending.len(),
-                    map: false,
-                    key: None,
-                    index: None,
-                });
-            }
-            Event::MappingStart(anchor, _) => {
-                let id = b.push_node(Span::new(start, end), Kind::Map { start: 0, len: 0 });
-                b.anchor(anchor, id);
-                b.stack.push(Frame {
-                    id,
-                    start: b.pending.len(),
-                    map: true,
-                    key: None,
-                    index: None,
-                });
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let Some(frame) = b.stack.pop() else {
-                    continue;
-                };
-                let id = frame.id;
-                let items = &b.pending[frame.start..];
-                let last_child_end = items
-                    .last()
-                    .map(|&c| b.yaml.nodes[c as usize].span.end as usize);
-                let start = b.yaml.children.len() as u32;
-                b.yaml.children.extend_from_slice(items);
-                b.pending.truncate(frame.start);
-                let len = (b.yaml.children.len() as u32 - start) / if frame.map { 2 } else { 1 };
-                b.yaml.nodes[id as usize].kind = if frame.map {
-                    Kind::Map { start, len }
-                } else {
-                    Kind::Seq { start, len }
-                };
-                let node = &mut b.yaml.nodes[id as usize];
-                // Block collections end where their last child ends; flow ones at the bracket.
-                let open = part
-                    .as_bytes()
-                    .get(node.span.start as usize - base)
-                    .copied();
-                let close = match last_child_end {
-                    Some(c) if !matches!(open, Some(b'[' | b'{')) => c,
-                    _ => end,
-                };
-                node.span.end = close.max(node.span.start as usize) as u32;
-                b.attach(id);
-            }
+            Event::DocumentStart(_) => b.document_start(start),
+            Event::DocumentEnd => b.document_end(end),
+            Event::Scalar(value, style, anchor, _tag) => b.scalar(
+                &value,
+                matches!(style, ScalarStyle::Plain),
+                anchor,
+                start,
+                end,
+            ),
+            Event::Alias(anchor) => b.alias(anchor, start, end),
+            Event::SequenceStart(anchor, _) => b.open(false, anchor, start),
+            Event::MappingStart(anchor, _) => b.open(true, anchor, start),
+            Event::SequenceEnd | Event::MappingEnd => b.close(part.as_bytes(), base, end),
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
     }

@@ -1,4 +1,5 @@
-//! A spanned YAML tree built from saphyr-parser events.
+//! A spanned YAML tree built from saphyr-parser events, or from the fast path
+//! for the common block-style subset (`fast`), which builds the same tree.
 //!
 //! Every node carries its byte range in the source. Nodes live in one arena per
 //! file (no recursion when building or dropping, so deep nesting is safe), and
@@ -7,9 +8,10 @@
 
 mod aliasing;
 mod build;
+mod fast;
 mod node;
 
-pub use build::parse;
+pub use build::{differential, parse};
 pub use node::{NodeRef, Scalar};
 
 /// A byte range in a file's text.
@@ -33,7 +35,7 @@ pub type NodeId = u32;
 /// What a node is. Children and scalar text live in the file's arenas
 /// (`Yaml::children`, `Yaml::strings`), so a node is a few words and building
 /// a file allocates a handful of buffers, not one per node.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
     /// `strings[text..text + len]`.
     Scalar { text: u32, len: u32, plain: bool },
@@ -46,35 +48,35 @@ pub enum Kind {
     Alias(Option<NodeId>),
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct Node {
     pub span: Span,
     pub kind: Kind,
 }
 
 /// One YAML document of a file.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Document {
     pub root: NodeId,
     pub span: Span,
 }
 
 /// A syntax error with its byte offset.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SyntaxError {
     pub offset: u32,
     pub message: String,
 }
 
 /// A key that a mapping repeats: the first and the repeated key.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DuplicateKey {
     pub first: Span,
     pub repeat: Span,
 }
 
 /// A parsed file: all its documents, in one arena.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Yaml {
     pub nodes: Vec<Node>,
     /// Items of sequences and keys and values of mappings (see `Kind`).

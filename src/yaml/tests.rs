@@ -96,3 +96,43 @@ fn alias_key_spans_map_back() {
     let s = v.entry("s").unwrap().0.span();
     assert_eq!(&text[s.start as usize..s.end as usize], "s");
 }
+
+/// The fast path applies to `text` and builds what the general parser builds.
+fn fast_same(text: &str) {
+    assert_eq!(differential(text), Ok(true), "{text}");
+}
+
+#[test]
+fn fast_path_builds_what_the_general_parser_builds() {
+    fast_same("a: 1\nb:\n  c: \"x\\ty\" # note\n  d: 'it''s'\n");
+    fast_same("# head\n---\nk: v\n---\n- a\n- b: 1\n  c: [x, \"y\" ] # c\n");
+    fast_same("l:\n- a\n-   b  # c\n- k: v\n  j: w\nm: {}\nn: []   \no:\n");
+    fast_same("lit: |\n  one\n\n  two\n\nfold: >-\n  a\n  b\n\n  c\n# c\nempty: |-\nnext: 1\n");
+    fast_same("m: &m\n  a: 1\nn: *m\no: &o x\np: [*o, {k: *o}]\nq: &q\n  - 1\n");
+    fast_same("sec: {drop: [ALL], b: \"x\" }  # c\nc: { type: R , d: 1}\ng: [ {a: 1}, {b: 2} ]\n");
+    fast_same("a: é€\n\"quoted key\": v\nurl: http://x:8080/y#z\n");
+    fast_same("a: 1\na: 2\n");
+}
+
+#[test]
+fn fast_path_gives_way_to_the_general_parser() {
+    for text in [
+        "a: b\n  continued\n",
+        "a:\tb\n",
+        "a: b\r\n",
+        "a: !tag b\n",
+        "a: |+\n  x\n\n",
+        "a: >\n  x\n    more\n",
+        "a: [b,\n  c]\n",
+        "? complex\n: key\n",
+        "a: b: c\n",
+        "%YAML 1.2\n---\na: 1\n",
+        "---\n",
+        "a: *unknown\n",
+        "a: 1\n...\n",
+        "*alias: key\n",
+        "\u{feff}a: 1\n",
+    ] {
+        assert_eq!(differential(text), Ok(false), "{text:?}");
+    }
+}
