@@ -15,6 +15,7 @@ pub mod schema;
 pub mod source;
 pub mod suppress;
 pub mod walk;
+pub mod timing;
 pub mod yaml;
 
 pub use run::{Error, Options, Report, run};

@@ -188,7 +188,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
         .build()
         .map_err(|e| Error::Io(e.to_string()))?;
 
-    let phase = Phases::start();
+    let phase = crate::timing::Phases::start();
     let files = walk::walk(
         &target.root,
         &WalkOptions {
@@ -263,7 +263,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
     if let Some(only) = &target.only {
         diagnostics.retain(|d| only.contains(&repo.files[d.file].path));
     }
-    sort(&repo, &mut diagnostics);
+    sort(&mut diagnostics);
     phase.mark("suppress+sort");
     Ok(Report {
         repo,
@@ -284,42 +284,15 @@ pub fn check_repository(repo: &Repository) -> Vec<Diagnostic> {
     let mut diagnostics = suppress::apply(repo, diagnostics, &|id| {
         rules::find(id).is_some_and(|r| r.enabled)
     });
-    sort(repo, &mut diagnostics);
+    sort(&mut diagnostics);
     diagnostics
 }
 
-fn sort(repo: &Repository, diagnostics: &mut [Diagnostic]) {
-    // Files are sorted by path, so the file index orders by path.
+fn sort(diagnostics: &mut [Diagnostic]) {
+    // Files are sorted by path, so the file index orders by path; within a
+    // file, byte offsets order as lines and columns do.
     diagnostics.sort_by(|a, b| {
-        let pa = repo.files[a.file].position(a.span.start);
-        let pb = repo.files[b.file].position(b.span.start);
-        (a.file, pa.line, pa.column, a.rule, &a.message)
-            .cmp(&(b.file, pb.line, pb.column, b.rule, &b.message))
+        (a.file, a.span.start, a.rule, &a.message).cmp(&(b.file, b.span.start, b.rule, &b.message))
     });
 }
 
-/// Phase timings on standard error when `GITOPS_LINT_TIMING` is set (for benchmarks).
-struct Phases {
-    on: bool,
-    last: std::cell::Cell<Instant>,
-}
-
-impl Phases {
-    fn start() -> Self {
-        Phases {
-            on: std::env::var_os("GITOPS_LINT_TIMING").is_some(),
-            last: std::cell::Cell::new(Instant::now()),
-        }
-    }
-
-    fn mark(&self, name: &str) {
-        if self.on {
-            let now = Instant::now();
-            eprintln!(
-                "timing: {name} {:.2} ms",
-                (now - self.last.get()).as_secs_f64() * 1000.0
-            );
-            self.last.set(now);
-        }
-    }
-}

@@ -183,7 +183,11 @@ fn read_regular(path: &Path) -> std::io::Result<Contents> {
     if meta.len() > MAX_FILE_BYTES {
         return Ok(Contents::TooLarge(meta.len()));
     }
-    std::fs::read(path).map(Contents::Bytes)
+    // The size is known: no second stat, as `fs::read` would make for it.
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+    Ok(Contents::Bytes(bytes))
 }
 
 fn kind_of(t: &std::fs::FileType) -> &'static str {

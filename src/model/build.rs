@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::PathBuf;
 
@@ -65,10 +66,21 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
         object_start: Vec::new(),
         dirs: HashSet::default(),
     };
+    let phases = crate::timing::Phases::start();
     classify(&mut repo);
     repo.object_start.push(repo.objects.len());
-    let mut flux = flux_kustomizations(&repo);
-    let instances = Builds::new(&repo).run(&mut flux);
+    phases.mark("  model: classify");
+    // Schema validation reads only files, objects and kustomizations, so it
+    // runs beside the builds, which are sequential.
+    let (schema, (mut flux, instances)) = rayon::join(
+        || (!settings.schema.skip).then(|| crate::schema::validate(&repo, &settings.schema)),
+        || {
+            let mut flux = flux_kustomizations(&repo);
+            let instances = Builds::new(&repo).run(&mut flux);
+            (flux, instances)
+        },
+    );
+    phases.mark("  model: builds and schema validation");
     // Instances grouped by object, in instance order (a counting sort).
     let mut start = vec![0usize; repo.objects.len() + 1];
     for inst in &instances {
@@ -90,16 +102,76 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
     repo.instances = instances;
     repo.helm_releases = helm::helm_releases(&repo);
     repo.cluster = cluster::facts(&repo, settings.dual_stack);
-    if !settings.schema.skip {
-        repo.schema = crate::schema::validate(&repo, &settings.schema);
-    }
+    repo.schema = schema.unwrap_or_default();
+    phases.mark("  model: instances, clusters, releases");
     repo
 }
 
+/// What one file contributes to the model; found for every file in parallel.
+#[derive(Default)]
+struct FileFacts {
+    talos: Option<super::TalosConfig>,
+    /// The file's first kustomize configuration, when the file has a kustomization's name.
+    kustomize: Option<Kustomize>,
+    objects: Vec<Object>,
+}
+
+fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
+    let mut facts = FileFacts {
+        talos: talos::classify(file_id, file),
+        ..Default::default()
+    };
+    let dir = kustomize::parent_dir(&file.path);
+    let file_name = file.path.rsplit('/').next().unwrap_or("");
+    for doc in file.yaml.documents() {
+        if kustomize::is_kustomize_config(file_name, doc) {
+            if !kustomize::FILE_NAMES.contains(&file_name) || facts.kustomize.is_some() {
+                continue;
+            }
+            facts.kustomize = Some(Kustomize {
+                file: file_id,
+                root: doc.id(),
+                dir: dir.to_string(),
+                component: doc.str_at(&["kind"]) == Some("Component"),
+                namespace: doc.str_at(&["namespace"]).map(str::to_string),
+                resources: kustomize::path_entries(doc.get("resources"), dir)
+                    .into_iter()
+                    .chain(kustomize::path_entries(doc.get("bases"), dir))
+                    .collect(),
+                components: kustomize::path_entries(doc.get("components"), dir),
+            });
+            continue;
+        }
+        if talos::is_talos_document(doc) {
+            continue;
+        }
+        let (Some(api_version), Some(kind)) = (doc.str_at(&["apiVersion"]), doc.str_at(&["kind"]))
+        else {
+            continue;
+        };
+        let meta = doc.get("metadata");
+        facts.objects.push(Object::new(
+            file_id,
+            doc.id(),
+            api_version.to_string(),
+            kind.to_string(),
+            meta.and_then(|m| m.str_at(&["name"])).map(str::to_string),
+            meta.and_then(|m| m.str_at(&["namespace"])).map(str::to_string),
+        ));
+    }
+    facts
+}
+
 fn classify(repo: &mut Repository) {
+    let facts: Vec<FileFacts> = repo
+        .files
+        .par_iter()
+        .enumerate()
+        .map(|(id, file)| file_facts(id, file))
+        .collect();
     repo.file_by_path.reserve(repo.files.len());
     repo.object_start.reserve(repo.files.len() + 1);
-    for (file_id, file) in repo.files.iter().enumerate() {
+    for (file_id, (file, facts)) in repo.files.iter().zip(facts).enumerate() {
         repo.file_by_path.insert(file.path.clone(), file_id);
         repo.object_start.push(repo.objects.len());
         let dir = kustomize::parent_dir(&file.path);
@@ -111,59 +183,22 @@ fn classify(repo: &mut Repository) {
             }
             d = kustomize::parent_dir(d);
         }
-        let file_name = file.path.rsplit('/').next().unwrap_or("");
-        if let Some(t) = talos::classify(file_id, file) {
-            repo.talos.push(t);
+        repo.talos.extend(facts.talos);
+        if let Some(k) = facts.kustomize
+            && !repo.kustomize_by_dir.contains_key(dir)
+        {
+            repo.kustomize_by_dir.insert(dir.to_string(), repo.kustomizations.len());
+            repo.kustomizations.push(k);
         }
-        for doc in file.yaml.documents() {
-            if kustomize::is_kustomize_config(file_name, doc) {
-                if !kustomize::FILE_NAMES.contains(&file_name)
-                    || repo.kustomize_by_dir.contains_key(dir)
-                {
-                    continue;
-                }
-                let component = doc.str_at(&["kind"]) == Some("Component");
-                repo.kustomize_by_dir
-                    .insert(dir.to_string(), repo.kustomizations.len());
-                repo.kustomizations.push(Kustomize {
-                    file: file_id,
-                    root: doc.id(),
-                    dir: dir.to_string(),
-                    component,
-                    namespace: doc.str_at(&["namespace"]).map(str::to_string),
-                    resources: kustomize::path_entries(doc.get("resources"), dir)
-                        .into_iter()
-                        .chain(kustomize::path_entries(doc.get("bases"), dir))
-                        .collect(),
-                    components: kustomize::path_entries(doc.get("components"), dir),
-                });
-                continue;
-            }
-            if talos::is_talos_document(doc) {
-                continue;
-            }
-            let (Some(api_version), Some(kind)) =
-                (doc.str_at(&["apiVersion"]), doc.str_at(&["kind"]))
-            else {
-                continue;
-            };
-            let meta = doc.get("metadata");
+        for object in facts.objects {
             let id = repo.objects.len();
-            repo.objects.push(Object::new(
-                file_id,
-                doc.id(),
-                api_version.to_string(),
-                kind.to_string(),
-                meta.and_then(|m| m.str_at(&["name"])).map(str::to_string),
-                meta.and_then(|m| m.str_at(&["namespace"]))
-                    .map(str::to_string),
-            ));
-            match repo.by_kind.get_mut(kind) {
+            match repo.by_kind.get_mut(object.kind.as_str()) {
                 Some(ids) => ids.push(id),
                 None => {
-                    repo.by_kind.insert(kind.to_string(), vec![id]);
+                    repo.by_kind.insert(object.kind.clone(), vec![id]);
                 }
             }
+            repo.objects.push(object);
         }
     }
 }
