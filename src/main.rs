@@ -123,6 +123,11 @@ const SUBCOMMANDS: &[&str] = &[
     "--version",
 ];
 
+// See Cargo.toml: measured in BENCHMARKS.md.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // `gitops-lint PATH` means `gitops-lint check PATH`.
