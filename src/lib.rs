@@ -14,8 +14,8 @@ pub mod run;
 pub mod schema;
 pub mod source;
 pub mod suppress;
-pub mod walk;
 pub mod timing;
+pub mod walk;
 pub mod yaml;
 
 pub use run::{Error, Options, Report, run};

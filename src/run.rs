@@ -295,4 +295,3 @@ fn sort(diagnostics: &mut [Diagnostic]) {
         (a.file, a.span.start, a.rule, &a.message).cmp(&(b.file, b.span.start, b.rule, &b.message))
     });
 }
-

@@ -5,9 +5,13 @@
 use std::path::{Path, PathBuf};
 
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
-        let (path, Ok(ft)) = (e.path(), e.file_type()) else { continue };
+        let (path, Ok(ft)) = (e.path(), e.file_type()) else {
+            continue;
+        };
         if ft.is_dir() {
             yaml_files(&path, out);
         } else if ft.is_file() && path.extension().is_some_and(|x| x == "yaml" || x == "yml") {
@@ -22,7 +26,9 @@ fn check(dir: &Path) -> (usize, f64) {
     yaml_files(dir, &mut files);
     let (mut fast, mut all) = (0, 0);
     for f in &files {
-        let Ok(text) = std::fs::read_to_string(f) else { continue };
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
         all += text.len();
         match gitops_lint::yaml::differential(&text) {
             Ok(true) => fast += text.len(),
@@ -35,9 +41,17 @@ fn check(dir: &Path) -> (usize, f64) {
 
 #[test]
 fn fast_path_matches_on_fixtures() {
-    let (files, share) = check(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").as_path());
+    let (files, share) = check(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .as_path(),
+    );
     assert!(files > 100);
-    assert!(share > 0.5, "fast path parsed {:.0}% of fixture bytes", share * 100.0);
+    assert!(
+        share > 0.5,
+        "fast path parsed {:.0}% of fixture bytes",
+        share * 100.0
+    );
 }
 
 #[test]
@@ -51,5 +65,9 @@ fn fast_path_matches_on_real_repositories() {
     assert!(files > 1000);
     // Anchors, flow collections and block scalars are all on the fast path;
     // what is left is tags, multi-line flow and plain scalars, and errors.
-    assert!(share > 0.9, "fast path parsed {:.0}% of corpus bytes", share * 100.0);
+    assert!(
+        share > 0.9,
+        "fast path parsed {:.0}% of corpus bytes",
+        share * 100.0
+    );
 }

@@ -156,7 +156,8 @@ fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
             api_version.to_string(),
             kind.to_string(),
             meta.and_then(|m| m.str_at(&["name"])).map(str::to_string),
-            meta.and_then(|m| m.str_at(&["namespace"])).map(str::to_string),
+            meta.and_then(|m| m.str_at(&["namespace"]))
+                .map(str::to_string),
         ));
     }
     facts
@@ -187,7 +188,8 @@ fn classify(repo: &mut Repository) {
         if let Some(k) = facts.kustomize
             && !repo.kustomize_by_dir.contains_key(dir)
         {
-            repo.kustomize_by_dir.insert(dir.to_string(), repo.kustomizations.len());
+            repo.kustomize_by_dir
+                .insert(dir.to_string(), repo.kustomizations.len());
             repo.kustomizations.push(k);
         }
         for object in facts.objects {

@@ -133,18 +133,32 @@ impl<'a> NodeRef<'a> {
         };
         let mut merged = None;
         let strings = self.yaml.strings.as_bytes();
+        let nodes = &self.yaml.nodes;
+        let wanted = key.as_bytes();
+        let len = wanted.len() as u32;
         for e in self.children().chunks_exact(2).rev() {
             let (k, v) = (e[0], e[1]);
-            let k = NodeRef::new(self.yaml, k);
-            // Lengths first: most keys differ there, and bytes need no slicing checks.
-            let Kind::Scalar { text, len, plain } = *k.kind() else {
-                continue;
+            // Keys are read as written (an alias as a key is resolved below);
+            // length and first byte settle most comparisons without a call.
+            let (text, klen, plain) = match nodes[k as usize].kind {
+                Kind::Scalar { text, len, plain } => (text, len, plain),
+                Kind::Alias(Some(t)) => match nodes[t as usize].kind {
+                    Kind::Scalar { text, len, plain } => (text, len, plain),
+                    _ => continue,
+                },
+                _ => continue,
             };
-            let bytes = &strings[text as usize..(text + len) as usize];
-            if bytes == key.as_bytes() {
-                return Some((k, NodeRef::new(self.yaml, v)));
+            if klen == len
+                && (len == 0 || strings[text as usize] == wanted[0])
+                && &strings[text as usize..(text + len) as usize] == wanted
+            {
+                return Some((NodeRef::new(self.yaml, k), NodeRef::new(self.yaml, v)));
             }
-            if plain && bytes == b"<<" && merged.is_none() {
+            if plain
+                && klen == 2
+                && &strings[text as usize..text as usize + 2] == b"<<"
+                && merged.is_none()
+            {
                 merged = Some(v);
             }
         }
