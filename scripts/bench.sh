@@ -30,7 +30,7 @@ for n in "${sizes[@]}"; do
   /usr/bin/time -f "peak RSS (full check): %M KB" "$bin" check "$dir" --format compact > /dev/null 2> "$work/time.txt" || true
   grep "peak RSS" "$work/time.txt"
   # One changed file, the editor way: the buffer on stdin, the rest from disk.
-  one=$(find "$dir/kubernetes/apps" -name helmrelease.yaml | sort | head -1)
+  one=$(find "$dir/kubernetes/apps" -name helmrelease.yaml | sort | sed -n 1p)
   start=$(date +%s%N)
   "$bin" check - --stdin-filename "$one" --format compact < "$one" > /dev/null || true
   end=$(date +%s%N)
@@ -42,7 +42,8 @@ for n in "${sizes[@]}"; do
   m=$(date +%s%N); "$bin" check "$dir" --format compact --ignore schema/ > /dev/null || true
   e=$(date +%s%N)
   echo "schema validation: $(awk "BEGIN {printf \"%.2f\", ($m - $s) / ($e - $m)}")x the check without it"
-  if [ -x "$work/venv/bin/yamllint" ]; then
+  # yamllint takes about a second per 20 apps: its ratio is measured up to 1,000 apps.
+  if [ -x "$work/venv/bin/yamllint" ] && [ "$n" -le "${YAMLLINT_MAX:-1000}" ]; then
     s=$(date +%s%N)
     "$bin" check "$dir" --format compact > /dev/null || true
     m=$(date +%s%N)
