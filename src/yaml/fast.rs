@@ -10,6 +10,8 @@
 
 use std::borrow::Cow;
 
+use rustc_hash::FxHashMap;
+
 use super::Yaml;
 use super::build::Builder;
 
@@ -28,7 +30,7 @@ pub(super) fn parse(text: &str) -> Option<Yaml> {
         out: Builder::new(&mut yaml, 0),
         depth: 0,
         scratch: String::new(),
-        anchors: Vec::new(),
+        anchors: FxHashMap::default(),
         anchor: None,
     };
     p.stream()?;
@@ -60,7 +62,7 @@ struct Fast<'t, 'y> {
     depth: usize,
     scratch: String,
     /// Anchor names of the current document and their ids for the builder.
-    anchors: Vec<(&'t str, usize)>,
+    anchors: FxHashMap<&'t str, usize>,
     /// An anchor waiting for its node: its id and where it starts.
     anchor: Option<(usize, usize)>,
 }
@@ -225,14 +227,8 @@ impl<'t> Fast<'t, '_> {
     /// `&name` at `at`: the anchor waits for the next node.
     fn define_anchor(&mut self, at: usize) -> Option<usize> {
         let (name, end) = self.name(at)?;
-        let id = match self.anchors.iter().find(|(n, _)| *n == name) {
-            Some(&(_, id)) => id,
-            None => {
-                let id = self.anchors.len() + 1;
-                self.anchors.push((name, id));
-                id
-            }
-        };
+        let next = self.anchors.len() + 1;
+        let id = *self.anchors.entry(name).or_insert(next);
         self.anchor = Some((id, at));
         Some(end)
     }
@@ -240,7 +236,7 @@ impl<'t> Fast<'t, '_> {
     /// `*name` at `at`, naming an anchor defined before it in the document.
     fn alias(&mut self, at: usize) -> Option<usize> {
         let (name, end) = self.name(at)?;
-        let &(_, id) = self.anchors.iter().find(|(n, _)| *n == name)?;
+        let id = *self.anchors.get(name)?;
         if self.anchor.is_some() {
             return None;
         }
