@@ -300,6 +300,19 @@ impl<'t> Fast<'t, '_> {
         }
     }
 
+    /// After an entry of a block collection at column `col`: where the next
+    /// entry starts, `None` when the collection has ended (a line less indented,
+    /// a document marker, the end), or nothing to go on with (a line more indented).
+    fn next_entry(&self, after: usize, col: usize) -> Option<Option<usize>> {
+        let Some((ls, indent)) = self.content_line(after) else {
+            return Some(None);
+        };
+        if indent < col || self.marker(ls).is_some() {
+            return Some(None);
+        }
+        (indent == col).then_some(Some(ls + indent))
+    }
+
     /// A block mapping whose first key is `key`, at column `col`.
     fn map(&mut self, col: usize, mut key: Key) -> Option<usize> {
         self.enter()?;
@@ -307,16 +320,10 @@ impl<'t> Fast<'t, '_> {
         let next = loop {
             self.emit_key(&key)?;
             let after = self.map_value(key.colon, col)?;
-            let Some((ls, indent)) = self.content_line(after) else {
-                break after;
-            };
-            if indent < col || self.marker(ls).is_some() {
-                break after;
+            match self.next_entry(after, col)? {
+                Some(cs) => key = self.key(cs)?,
+                None => break after,
             }
-            if indent > col {
-                return None;
-            }
-            key = self.key(ls + indent)?;
         };
         self.out.close(self.b, 0, key.start);
         self.depth -= 1;
@@ -395,23 +402,16 @@ impl<'t> Fast<'t, '_> {
             } else {
                 self.value(item, Some(col))?
             };
-            let Some((ls, indent)) = self.content_line(after) else {
-                break after;
-            };
-            if indent < col || self.marker(ls).is_some() {
-                break after;
-            }
-            if indent > col {
-                return None;
-            }
-            if !self.dash(ls + indent) {
-                if indentless {
-                    break after;
+            match self.next_entry(after, col)? {
+                Some(cs) if self.dash(cs) => {
+                    dash = cs;
+                    line = cs - col;
                 }
-                return None;
+                // The mapping holding an indentless sequence goes on.
+                Some(_) if indentless => break after,
+                Some(_) => return None,
+                None => break after,
             }
-            dash = ls + indent;
-            line = ls;
         };
         self.out.close(self.b, 0, start);
         self.depth -= 1;
