@@ -53,18 +53,100 @@ pub fn relative(root: &Path, path: &Path) -> String {
     out
 }
 
+/// The ignore files the walker reads in every directory it enters.
+const IGNORE_FILES: [&str; 2] = [".gitignore", ".ignore"];
+
+/// Ignore files larger than this are not read.
+const MAX_IGNORE_BYTES: u64 = 1024 * 1024;
+
+/// An ignore file in `dir` that must not be read: a symbolic link out of the
+/// repository or to something that is not a regular file (`/dev/zero` never
+/// ends, `/dev/stdin` blocks), a pipe, or a huge file. Git stores symbolic
+/// links, so a pull request can bring one; the walker would read it as it
+/// enters the directory. The finding says what it is.
+fn unsafe_ignore_file(root: &Path, dir: &Path) -> Option<SourceFile> {
+    for name in IGNORE_FILES {
+        let path = dir.join(name);
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let what = if meta.file_type().is_symlink() {
+            let target = path
+                .canonicalize()
+                .and_then(|t| Ok((std::fs::metadata(&t)?, t)));
+            match target {
+                Ok((m, t)) if t.starts_with(root) && m.is_file() && m.len() <= MAX_IGNORE_BYTES => {
+                    continue;
+                }
+                _ => {
+                    let written = std::fs::read_link(&path)
+                        .map(|t| t.display().to_string())
+                        .unwrap_or_default();
+                    format!("a symbolic link to `{written}`, not a regular file in the repository")
+                }
+            }
+        } else if !meta.is_file() {
+            kind_of(&meta.file_type()).to_string()
+        } else if meta.len() > MAX_IGNORE_BYTES {
+            format!(
+                "{} bytes, over the {MAX_IGNORE_BYTES} byte limit for ignore files",
+                meta.len()
+            )
+        } else {
+            continue;
+        };
+        let why = format!(
+            "ignore file is {what}; not read, and no ignore file is honoured in this run (every file is linted)"
+        );
+        return Some(SourceFile::skipped(relative(root, &path), why));
+    }
+    None
+}
+
 /// Walks `root` (which must be canonical) and returns every YAML file read and
-/// parsed, sorted by path.
+/// parsed, sorted by path. `.gitignore` and `.ignore` files are honoured
+/// unless one of them is unsafe to read: then the walk starts again without
+/// them, and a finding names the file.
 pub fn walk(root: &Path, opts: &WalkOptions) -> Vec<SourceFile> {
+    let unsafe_ignore: Arc<Mutex<Option<SourceFile>>> = Arc::default();
+    let at_root = unsafe_ignore_file(root, root);
+    let honour = at_root.is_none();
+    let mut files = if honour {
+        walk_once(root, opts, true, &unsafe_ignore)
+    } else {
+        Vec::new()
+    };
+    let found = at_root.or_else(|| unsafe_ignore.lock().unwrap().take());
+    if let Some(finding) = found {
+        files = walk_once(root, opts, false, &unsafe_ignore);
+        files.push(finding);
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files.dedup_by(|a, b| a.path == b.path);
+    }
+    files
+}
+
+fn walk_once(
+    root: &Path,
+    opts: &WalkOptions,
+    honour_ignore_files: bool,
+    unsafe_ignore: &Arc<Mutex<Option<SourceFile>>>,
+) -> Vec<SourceFile> {
     let found: Mutex<Vec<SourceFile>> = Mutex::new(Vec::new());
     let skipped: Arc<Mutex<Vec<SourceFile>>> = Arc::default();
     let filter_root = root.to_path_buf();
     let filter_skipped = Arc::clone(&skipped);
+    let filter_unsafe = Arc::clone(unsafe_ignore);
     let filter_exclude = opts.exclude.clone();
     let walker = WalkBuilder::new(root)
         .hidden(false)
         .follow_links(true)
         .require_git(false)
+        .git_ignore(honour_ignore_files)
+        .ignore(honour_ignore_files)
+        .git_exclude(honour_ignore_files)
+        .git_global(honour_ignore_files)
+        .parents(honour_ignore_files)
         .threads(opts.threads)
         .filter_entry(move |entry| {
             let path = entry.path();
@@ -76,6 +158,15 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Vec<SourceFile> {
                 return false;
             }
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            // The walker reads a directory's ignore files as it enters it: look first.
+            if honour_ignore_files && is_dir {
+                if let Some(finding) = unsafe_ignore_file(&filter_root, path) {
+                    filter_unsafe.lock().unwrap().get_or_insert(finding);
+                }
+                if filter_unsafe.lock().unwrap().is_some() {
+                    return false; // the walk starts again without ignore files
+                }
+            }
             let rel = relative(&filter_root, path);
             // An excluded directory is not entered, and an excluded link not reported.
             if filter_exclude.is_match(&rel) || (is_dir && filter_exclude.is_match(format!("{rel}/"))) {

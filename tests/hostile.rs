@@ -193,3 +193,69 @@ fn special_files_named_yaml_never_block_the_walk() {
     let o = run_with_deadline(check(p, &[]));
     assert_eq!((code(&o), stdout(&o)), (0, String::new()));
 }
+
+/// Ignore files that must not be read (git stores symbolic links, so a pull
+/// request can bring `.gitignore -> /dev/zero`): a finding names each, the walk
+/// goes on without ignore files, so what they would hide is linted too.
+#[test]
+fn unsafe_ignore_files_are_reported_and_not_read() {
+    let bad = "a: [1\n";
+    for (at, make) in [
+        ("sub/.gitignore", "zero"),
+        (".ignore", "zero"),
+        ("sub/.gitignore", "fifo"),
+        ("sub/.ignore", "outside"),
+    ] {
+        let dir = repo(&[
+            (".gitignore", "hidden.yaml\n"),
+            ("hidden.yaml", bad),
+            ("sub/bad.yaml", bad),
+        ]);
+        let path = dir.path().join(at);
+        match make {
+            "zero" => std::os::unix::fs::symlink("/dev/zero", &path).unwrap(),
+            "outside" => std::os::unix::fs::symlink("/etc/hostname", &path).unwrap(),
+            _ => assert!(
+                Command::new("mkfifo")
+                    .arg(&path)
+                    .status()
+                    .unwrap()
+                    .success()
+            ),
+        }
+        let o = run_with_deadline(check(dir.path(), &[]));
+        no_panic(&o);
+        assert_eq!(code(&o), 1, "{o:?}");
+        let out = stdout(&o);
+        assert!(
+            out.contains(&format!(
+                "{at}:1:1: warning[lint/skipped-file] ignore file is "
+            )),
+            "{make} {at}: {out}"
+        );
+        // Without ignore files, the file `.gitignore` names is linted as well.
+        assert!(
+            out.contains("hidden.yaml:2:1: error[yaml/syntax]"),
+            "{make} {at}: {out}"
+        );
+        assert!(
+            out.contains("sub/bad.yaml:2:1: error[yaml/syntax]"),
+            "{make} {at}: {out}"
+        );
+    }
+}
+
+/// Ordinary ignore files, including a link to one inside the repository, are honoured.
+#[test]
+fn regular_ignore_files_are_honoured() {
+    let dir = repo(&[
+        ("ignores/common", "hidden.yaml\n"),
+        ("sub/hidden.yaml", "a: [1\n"),
+        ("sub/ok.yaml", NS),
+    ]);
+    std::os::unix::fs::symlink("../ignores/common", dir.path().join("sub/.gitignore")).unwrap();
+    let o = run_with_deadline(check(dir.path(), &[]));
+    no_panic(&o);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert_eq!(stdout(&o), "");
+}
