@@ -1121,7 +1121,7 @@ impl<'a> Server<'a> {
         };
         let wanted = ws.config_error.as_ref().map(|e| {
             let path = ws.root.join(config::FILE_NAME);
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let text = walk::read_text(&path, 1 << 20).unwrap_or_default();
             let line = e.line.saturating_sub(1) as u32;
             let body = nth_line(&text, line).map_or("", |(b, _)| b);
             let prefix: String = body.chars().take(e.column.saturating_sub(1)).collect();

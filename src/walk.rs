@@ -250,6 +250,31 @@ fn read_one(path: &Path, rel: String, overrides: &HashMap<String, String>) -> So
     read_path(path, rel)
 }
 
+/// Reads a file that configuration names (a schema, the configuration itself):
+/// only a regular file of at most `limit` bytes, so that a link to `/dev/zero`
+/// or a pipe is an error and never a hang.
+pub fn read_text(path: &Path, limit: u64) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err(format!(
+            "not a regular file but {}",
+            kind_of(&meta.file_type())
+        ));
+    }
+    if meta.len() > limit {
+        return Err(format!("{} bytes, over the {limit} byte limit", meta.len()));
+    }
+    use std::io::Read;
+    let mut text = String::with_capacity(meta.len() as usize + 1);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_string(&mut text))
+        .map_err(|e| e.to_string())?;
+    if text.len() as u64 > limit {
+        return Err(format!("over the {limit} byte limit"));
+    }
+    Ok(text)
+}
+
 /// Reads one file of the repository as the walk reads it: a finding, never a
 /// panic or a hang, when it is not a readable regular file.
 pub fn read_path(path: &Path, rel: String) -> SourceFile {

@@ -259,3 +259,31 @@ fn regular_ignore_files_are_honoured() {
     assert_eq!(code(&o), 0, "{}", stdout(&o));
     assert_eq!(stdout(&o), "");
 }
+
+/// A schema the configuration names that is a link to `/dev/zero` (the
+/// configuration can come with a pull request too): a configuration error
+/// that says so, never a hang.
+#[test]
+fn schema_files_that_never_end_are_refused() {
+    let deployment =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n";
+    for (config, link) in [
+        ("schemas: [schemas]\n", "schemas/deployment-apps-v1.json"),
+        ("schemas:\n  talos: talos.json\n", "talos.json"),
+    ] {
+        let dir = repo(&[
+            (".gitops-lint.yaml", config),
+            ("deploy.yaml", deployment),
+            ("schemas/README", ""),
+        ]);
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join(link)).unwrap();
+        let o = run_with_deadline(check(dir.path(), &[]));
+        no_panic(&o);
+        assert_eq!(code(&o), 2, "{o:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("not a regular file but a character device"),
+            "{link}: {err}"
+        );
+    }
+}

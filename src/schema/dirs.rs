@@ -94,8 +94,8 @@ fn kubeconform_name(path: &Path) -> Option<(String, String, String)> {
 /// inlined; any other reference outside the file is refused, never fetched.
 pub fn load(path: &Path) -> Result<Value, String> {
     let read = |p: &Path| -> Result<Value, String> {
-        let text =
-            std::fs::read_to_string(p).map_err(|e| format!("schema file {}: {e}", p.display()))?;
+        let text = crate::walk::read_text(p, super::MAX_SCHEMA_BYTES)
+            .map_err(|e| format!("schema file {}: {e}", p.display()))?;
         serde_json::from_str(&text).map_err(|e| format!("schema file {}: {e}", p.display()))
     };
     let mut schema = read(path)?;

@@ -45,9 +45,13 @@ impl std::fmt::Debug for TalosSchema {
     }
 }
 
+/// A schema file larger than this is refused (the largest real ones, whole
+/// Kubernetes definitions, are a few MiB).
+pub(crate) const MAX_SCHEMA_BYTES: u64 = 64 * 1024 * 1024;
+
 impl TalosSchema {
     pub fn load(path: PathBuf) -> Result<TalosSchema, String> {
-        let text = std::fs::read_to_string(&path)
+        let text = crate::walk::read_text(&path, MAX_SCHEMA_BYTES)
             .map_err(|e| format!("Talos schema {}: {e}", path.display()))?;
         let bundle = Bundle::from_talos_schema(&text)
             .map_err(|e| format!("Talos schema {}: {e}", path.display()))?;
