@@ -18,6 +18,9 @@ use super::build::Builder;
 /// Nesting deeper than this goes to the general parser, which needs no stack for it.
 const MAX_DEPTH: usize = 64;
 
+/// Implicit keys are limited to 1024 characters; in bytes, this many are surely fewer.
+const MAX_KEY_BYTES: usize = 1000;
+
 /// Parses `text`, or `None` when it uses anything outside the fast path.
 pub(super) fn parse(text: &str) -> Option<Yaml> {
     if !plain_text(text) {
@@ -250,7 +253,14 @@ impl<'t> Fast<'t, '_> {
     }
 
     /// A mapping key (plain or quoted, on one line, followed by `: ` or a line end).
+    /// A key longer than YAML allows an implicit key to be (1024 characters) is
+    /// left to the general parser, which reports it.
     fn key(&mut self, cs: usize) -> Option<Key> {
+        self.key_any_length(cs)
+            .filter(|k| k.colon - k.start <= MAX_KEY_BYTES)
+    }
+
+    fn key_any_length(&mut self, cs: usize) -> Option<Key> {
         match self.at(cs) {
             q @ (b'"' | b'\'') => {
                 let end = self.quoted_end(cs, q)?;
@@ -559,7 +569,8 @@ impl<'t> Fast<'t, '_> {
                 stop
             }
         };
-        (self.at(after) == b':' && self.at(after + 1) == b' ').then(|| self.spaces(after + 1))
+        (self.at(after) == b':' && self.at(after + 1) == b' ' && after - i <= MAX_KEY_BYTES)
+            .then(|| self.spaces(after + 1))
     }
 
     /// A plain scalar in flow context at `i`: where its text ends, and where the

@@ -112,6 +112,7 @@ fn fast_path_builds_what_the_general_parser_builds() {
     fast_same("sec: {drop: [ALL], b: \"x\" }  # c\nc: { type: R , d: 1}\ng: [ {a: 1}, {b: 2} ]\n");
     fast_same("a: é€\n\"quoted key\": v\nurl: http://x:8080/y#z\n");
     fast_same("a: 1\na: 2\n");
+    fast_same(&format!("{}: b\nc: d\n", "k".repeat(1000)));
 }
 
 #[test]
@@ -134,5 +135,19 @@ fn fast_path_gives_way_to_the_general_parser() {
         "\u{feff}a: 1\n",
     ] {
         assert_eq!(differential(text), Ok(false), "{text:?}");
+    }
+    // Implicit keys over 1024 characters are an error the general parser reports
+    // (found by the fuzzer: the fast path once took them).
+    for text in [
+        format!("{}: b\nc: d\n", "k".repeat(1100)),
+        format!("\"{}\": b\n", "k".repeat(1100)),
+        format!("x: {{{}: b}}\n", "k".repeat(1100)),
+        format!(
+            "apiVersion: v1\nmetadata:\n  nam{}{}e:  web\n",
+            "[".repeat(600),
+            "]".repeat(600)
+        ),
+    ] {
+        assert_eq!(differential(&text), Ok(false), "{text:?}");
     }
 }
