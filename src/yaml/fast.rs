@@ -385,7 +385,9 @@ impl<'t> Fast<'t, '_> {
                 return None;
             }
             let first = self.spaces(cs + 1);
-            if matches!(self.at(first), b'\n' | b'#') {
+            // A first item that is a flow collection would make the builder
+            // take the sequence for a flow one, ending where the next token starts.
+            if matches!(self.at(first), b'\n' | b'#' | b'[' | b'{') {
                 return None;
             }
             first
@@ -678,17 +680,9 @@ impl<'t> Fast<'t, '_> {
             ls = self.next_line(cs);
         };
         if first >= self.b.len() || indent <= parent {
-            // No content: the scalar is empty, where the scan stopped.
-            let stop = if first >= self.b.len() {
-                self.b.len()
-            } else {
-                first + indent
-            };
-            if leading > 0 && widest > parent {
-                return None;
-            }
-            self.out.scalar("", false, 0, stop, stop);
-            return Some(first.min(self.b.len()));
+            // No content: where the general parser puts such a scalar depends
+            // on what follows; rare enough to leave to it.
+            return None;
         }
         if widest > indent {
             return None;
@@ -705,6 +699,10 @@ impl<'t> Fast<'t, '_> {
             }
             let cs = self.spaces(ls);
             let le = self.line_end(cs);
+            if le == self.b.len() && cs > ls {
+                // A last line without its line break: the general parser decides.
+                return None;
+            }
             if cs == le {
                 if cs - ls > indent {
                     return None;

@@ -107,7 +107,7 @@ fn fast_path_builds_what_the_general_parser_builds() {
     fast_same("a: 1\nb:\n  c: \"x\\ty\" # note\n  d: 'it''s'\n");
     fast_same("# head\n---\nk: v\n---\n- a\n- b: 1\n  c: [x, \"y\" ] # c\n");
     fast_same("l:\n- a\n-   b  # c\n- k: v\n  j: w\nm: {}\nn: []   \no:\n");
-    fast_same("lit: |\n  one\n\n  two\n\nfold: >-\n  a\n  b\n\n  c\n# c\nempty: |-\nnext: 1\n");
+    fast_same("lit: |\n  one\n\n  two\n\nfold: >-\n  a\n  b\n\n  c\n# c\nnext: 1\n");
     fast_same("m: &m\n  a: 1\nn: *m\no: &o x\np: [*o, {k: *o}]\nq: &q\n  - 1\n");
     fast_same("sec: {drop: [ALL], b: \"x\" }  # c\nc: { type: R , d: 1}\ng: [ {a: 1}, {b: 2} ]\n");
     fast_same("a: é€\n\"quoted key\": v\nurl: http://x:8080/y#z\n");
@@ -133,6 +133,13 @@ fn fast_path_gives_way_to_the_general_parser() {
         "a: 1\n...\n",
         "*alias: key\n",
         "\u{feff}a: 1\n",
+        // Found by generated documents: an empty block scalar, a block scalar
+        // whose last line has no line break, an indentless sequence that starts
+        // with a flow collection.
+        "- >\n\n",
+        "empty: |-\nnext: 1\n",
+        "a: |\n  x\n\n  ",
+        "k:\n- {a: 1}\nb: 2\n",
     ] {
         assert_eq!(differential(text), Ok(false), "{text:?}");
     }
