@@ -397,7 +397,14 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     let color =
         terminal && !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let rendering = std::time::Instant::now();
     let mut text = render::render(&report, format, &RenderOptions { color });
+    if std::env::var_os("GITOPS_LINT_TIMING").is_some() {
+        eprintln!(
+            "timing: render {:.2} ms",
+            rendering.elapsed().as_secs_f64() * 1000.0
+        );
+    }
     if args.quiet && format == Format::Human {
         // The summary is the last line.
         let body = text.trim_end_matches('\n');
