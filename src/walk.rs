@@ -120,8 +120,7 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Vec<SourceFile> {
     if let Some(finding) = found {
         files = walk_once(root, opts, false, &unsafe_ignore);
         files.push(finding);
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        files.dedup_by(|a, b| a.path == b.path);
+        sort_by_path(&mut files);
     }
     files
 }
@@ -238,9 +237,23 @@ fn walk_once(
             ));
         }
     }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    files.dedup_by(|a, b| a.path == b.path);
+    sort_by_path(&mut files);
     files
+}
+
+/// Sorts by path and drops repeated paths. A file is a few hundred bytes, so the
+/// order is found on indices and each file moved once.
+fn sort_by_path(files: &mut Vec<SourceFile>) {
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by(|&a, &b| files[a].path.cmp(&files[b].path).then(a.cmp(&b)));
+    let mut slots: Vec<Option<SourceFile>> = files.drain(..).map(Some).collect();
+    for i in order {
+        if let Some(f) = slots[i].take()
+            && files.last().is_none_or(|last| last.path != f.path)
+        {
+            files.push(f);
+        }
+    }
 }
 
 fn read_one(path: &Path, rel: String, overrides: &HashMap<String, String>) -> SourceFile {
