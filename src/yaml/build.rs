@@ -127,7 +127,7 @@ fn parse_spaced(text: &str) -> Yaml {
 /// library ends an alias name at the first character that is not
 /// alphanumeric, `-` or `_`; YAML 1.2 (and so the parser) would read the colon
 /// as part of the name. A space is put before such colons before parsing.
-fn alias_keys(text: &str) -> Vec<usize> {
+pub(super) fn alias_keys(text: &str) -> Vec<usize> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut from = 0;

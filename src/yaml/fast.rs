@@ -23,7 +23,9 @@ const MAX_KEY_BYTES: usize = 1000;
 
 /// Parses `text`, or `None` when it uses anything outside the fast path.
 pub(super) fn parse(text: &str) -> Option<Yaml> {
-    if !plain_text(text) {
+    // Text the general parser would respace for an alias used as a key
+    // (`*app:`, see `alias_keys`) goes to it, so both give the same values.
+    if !plain_text(text) || !super::build::alias_keys(text).is_empty() {
         return None;
     }
     let mut yaml = Yaml::default();
@@ -580,7 +582,15 @@ impl<'t> Fast<'t, '_> {
     /// the general parser.
     fn flow_plain(&self, mut i: usize) -> Option<(usize, usize)> {
         let mut end = i;
+        let start = i;
         loop {
+            // The general parser refuses a word that starts with `-` and a flow indicator.
+            if self.at(i) == b'-'
+                && (i == start || self.b[i - 1] == b' ')
+                && matches!(self.at(i + 1), b',' | b'[' | b']' | b'{' | b'}')
+            {
+                return None;
+            }
             match self.at(i) {
                 b',' | b']' | b'}' => return Some((end, i)),
                 b':' if self.at(i + 1) == b' ' => return Some((end, i)),
@@ -786,8 +796,12 @@ fn escape(b: &[u8]) -> Option<(char, usize)> {
                 b'u' => 4,
                 _ => 8,
             };
-            let hex = std::str::from_utf8(b.get(1..1 + n)?).ok()?;
-            let code = u32::from_str_radix(hex, 16).ok()?;
+            let digits = b.get(1..1 + n)?;
+            // `from_str_radix` would take a sign; YAML takes hex digits only.
+            if !digits.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            let code = u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()?;
             return Some((char::from_u32(code)?, 1 + n));
         }
         _ => return None,

@@ -140,6 +140,16 @@ fn fast_path_gives_way_to_the_general_parser() {
         "empty: |-\nnext: 1\n",
         "a: |\n  x\n\n  ",
         "k:\n- {a: 1}\nb: 2\n",
+        // Found in review: a signed hex escape (an error), a flow word of `-` and
+        // a flow indicator (an error), `*name:` in a scalar (respaced by the
+        // general parser's alias-key handling).
+        "a: \"\\x+1\"\n",
+        "\"\\u+041\": a\n",
+        "a: [-]\n",
+        "a: [a -, b]\n",
+        "a: {b: -}\n",
+        "a: \"x *y: z\"\n",
+        "a: |\n  x *y: z\n",
     ] {
         assert_eq!(differential(text), Ok(false), "{text:?}");
     }
