@@ -507,12 +507,7 @@ impl<'t> Fast<'t, '_> {
     fn flow_node(&mut self, i: usize) -> Option<usize> {
         self.enter()?;
         let end = match self.at(i) {
-            q @ (b'"' | b'\'') => {
-                let end = self.quoted_end(i, q)?;
-                let text = self.quoted(i)?;
-                self.scalar(&text, false, i, self.token_end(end));
-                end
-            }
+            q @ (b'"' | b'\'') => self.quoted_scalar(i, q)?,
             b'*' => self.alias(i)?,
             open @ (b'[' | b'{') => {
                 let map = open == b'{';
@@ -556,15 +551,18 @@ impl<'t> Fast<'t, '_> {
         Some(end)
     }
 
+    /// The one-line quoted scalar at `i`, opened by `q`; returns where it ends.
+    fn quoted_scalar(&mut self, i: usize, q: u8) -> Option<usize> {
+        let end = self.quoted_end(i, q)?;
+        let text = self.quoted(i)?;
+        self.scalar(&text, false, i, self.token_end(end));
+        Some(end)
+    }
+
     /// A flow mapping's key at `i` and its `: `; returns where the value starts.
     fn flow_key(&mut self, i: usize) -> Option<usize> {
         let after = match self.at(i) {
-            q @ (b'"' | b'\'') => {
-                let end = self.quoted_end(i, q)?;
-                let text = self.quoted(i)?;
-                self.scalar(&text, false, i, self.token_end(end));
-                end
-            }
+            q @ (b'"' | b'\'') => self.quoted_scalar(i, q)?,
             _ if !self.plain_start(i) => return None,
             _ => {
                 let (end, stop) = self.flow_plain(i)?;
