@@ -109,19 +109,19 @@ fn unsafe_ignore_file(root: &Path, dir: &Path) -> Option<SourceFile> {
 /// them, and a finding names the file.
 pub fn walk(root: &Path, opts: &WalkOptions) -> Vec<SourceFile> {
     let unsafe_ignore: Arc<Mutex<Option<SourceFile>>> = Arc::default();
-    let at_root = unsafe_ignore_file(root, root);
-    let honour = at_root.is_none();
-    let mut files = if honour {
-        walk_once(root, opts, true, &unsafe_ignore)
-    } else {
-        Vec::new()
+    let finding = match unsafe_ignore_file(root, root) {
+        Some(finding) => finding,
+        None => {
+            let files = walk_once(root, opts, true, &unsafe_ignore);
+            match unsafe_ignore.lock().unwrap().take() {
+                Some(finding) => finding,
+                None => return files,
+            }
+        }
     };
-    let found = at_root.or_else(|| unsafe_ignore.lock().unwrap().take());
-    if let Some(finding) = found {
-        files = walk_once(root, opts, false, &unsafe_ignore);
-        files.push(finding);
-        sort_by_path(&mut files);
-    }
+    let mut files = walk_once(root, opts, false, &unsafe_ignore);
+    files.push(finding);
+    sort_by_path(&mut files);
     files
 }
 
