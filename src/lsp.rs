@@ -19,14 +19,12 @@ use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestI
 use lsp_types as lsp;
 use lsp_types::notification::Notification as _;
 use lsp_types::request::Request as _;
-use rayon::prelude::*;
 
-use crate::config::{self, Config, ConfigError, Level};
+use crate::config::{self, Config, ConfigError};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{ModelSettings, Repository};
-use crate::rules::{self, RULES, Rule};
+use crate::rules;
 use crate::source::SourceFile;
-use crate::suppress;
 use crate::walk::{self, WalkOptions};
 use crate::yaml::Span;
 
@@ -286,39 +284,8 @@ fn overlaps(a: &lsp::Range, b: &lsp::Range) -> bool {
 /// Every rule the configuration leaves on, with its severity, then suppressions:
 /// what `run` does, over a model that is already built.
 fn lint(repo: &Repository, config: &Config) -> Vec<Diagnostic> {
-    let active: Vec<(&'static Rule, Option<Level>)> = RULES
-        .iter()
-        .copied()
-        .filter_map(|r| match config.rules.get(r.id) {
-            Some(Level::Off) => None,
-            Some(level) => Some((r, Some(*level))),
-            None => r.enabled.then_some((r, None)),
-        })
-        .collect();
-    let diagnostics: Vec<Diagnostic> = active
-        .par_iter()
-        .flat_map_iter(|(rule, level)| {
-            let mut out = Vec::new();
-            if let Some(check) = rule.check {
-                check(repo, &mut out);
-            }
-            if let Some(Level::On(sev)) = level {
-                out.iter_mut().for_each(|d| d.severity = *sev);
-            }
-            out
-        })
-        .collect();
-    let ran = |id: &str| active.iter().any(|(r, _)| r.id == id);
-    let mut diagnostics = suppress::apply(repo, diagnostics, &ran);
-    let unused = rules::unused_rule().id;
-    if let Some((_, Some(Level::On(sev)))) = active.iter().find(|(r, _)| r.id == unused) {
-        diagnostics
-            .iter_mut()
-            .filter(|d| d.rule == unused)
-            .for_each(|d| d.severity = *sev);
-    }
-    diagnostics.sort_by(|a, b| (a.file, a.span.start, a.rule).cmp(&(b.file, b.span.start, b.rule)));
-    diagnostics
+    let phase = crate::timing::Phases::start();
+    crate::run::lint_model(repo, &crate::run::configured_rules(config), &phase)
 }
 
 /// A finding as the editor gets it, with what the code actions need.
@@ -474,14 +441,45 @@ impl Workspace {
             .binary_search_by(|f| f.path.as_str().cmp(rel))
     }
 
-    /// Puts `file` in place of the file with its path (or adds it); the model
-    /// is rebuilt by `rebuild`.
+    /// Puts `file` in place of the file with its path (or adds it). An edit
+    /// that leaves the builds as they were updates the model at once (only the
+    /// file is validated against the schemas again); any other waits for `rebuild`.
     fn replace(&mut self, file: SourceFile) {
+        let has_crd = |f: &SourceFile| f.text.contains("CustomResourceDefinition");
+        let crd = has_crd(&file)
+            || self
+                .file_index(&file.path)
+                .is_ok_and(|i| has_crd(&self.repo.files[i]));
+        // With a rebuild pending the model is stale already: it waits too.
+        let file = if self.touched.is_empty() && !crd {
+            match self.repo.update_file(file) {
+                Ok(id) => return self.revalidate(id),
+                Err(file) => file,
+            }
+        } else {
+            file
+        };
         self.touch(&file.path, Some(&file));
         match self.file_index(&file.path) {
             Ok(i) => self.repo.files[i] = file,
             Err(i) => self.repo.files.insert(i, file),
         }
+    }
+
+    /// Validates one file against the schemas again, keeping the findings of the others.
+    fn revalidate(&mut self, id: usize) {
+        if self.settings.schema.skip {
+            return;
+        }
+        let only = HashSet::from([id]);
+        let report = crate::schema::validate_files(&self.repo, &self.settings.schema, Some(&only));
+        let schema = &mut self.repo.schema;
+        schema.findings.retain(|f| f.file != id);
+        schema.findings.extend(report.findings);
+        schema.findings.sort_by(|a, b| {
+            (a.file, a.span.start, &a.message).cmp(&(b.file, b.span.start, &b.message))
+        });
+        schema.errors = report.errors;
     }
 
     fn remove(&mut self, rel: &str) {
@@ -509,6 +507,9 @@ impl Workspace {
     /// parsed, and only the touched files are validated against the schemas
     /// again (the findings of the others are kept).
     fn rebuild(&mut self) {
+        if self.touched.is_empty() && !self.schemas_changed {
+            return; // every change is in the model already
+        }
         let files = std::mem::take(&mut self.repo.files);
         let previous = std::mem::take(&mut self.repo.schema);
         let old_paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
@@ -1033,6 +1034,18 @@ impl<'a> Server<'a> {
 
         // Lint the repository, then each document linted on its own.
         let mut found: HashMap<String, Vec<Finding>> = HashMap::new();
+        if let Some(ws) = &mut self.ws {
+            // Only open documents are published: the rules skip the rest.
+            let open: Vec<usize> = self
+                .docs
+                .values()
+                .filter_map(|d| match &d.linted {
+                    Linted::Repo(rel) => ws.repo.file_id(rel),
+                    _ => None,
+                })
+                .collect();
+            ws.repo.set_focus(Some(&open));
+        }
         if let Some(ws) = &self.ws {
             let by_rel: HashMap<&str, &Doc> = self
                 .docs

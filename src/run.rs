@@ -147,17 +147,12 @@ fn active_rules(
             )));
         }
     }
-    Ok(RULES
-        .iter()
-        .copied()
-        .filter(|r| opts.select.is_empty() || opts.select.iter().any(|s| matches_selector(r.id, s)))
-        .filter(|r| !opts.ignore.iter().any(|s| matches_selector(r.id, s)))
-        .filter_map(|r| match config.rules.get(r.id) {
-            Some(Level::Off) => None,
-            Some(level) => Some((r, Some(*level))),
-            None => r.enabled.then_some((r, None)),
-        })
-        .collect())
+    let mut active = configured_rules(config);
+    active.retain(|(r, _)| {
+        (opts.select.is_empty() || opts.select.iter().any(|s| matches_selector(r.id, s)))
+            && !opts.ignore.iter().any(|s| matches_selector(r.id, s))
+    });
+    Ok(active)
 }
 
 pub fn run(opts: &Options) -> Result<Report, Error> {
@@ -206,7 +201,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
         .schema_settings(config_path.as_deref(), &base)
         .map_err(Error::Config)?;
     schema.skip = !active.iter().any(|(r, _)| r.id.starts_with("schema/"));
-    let repo = pool.install(|| {
+    let mut repo = pool.install(|| {
         Repository::new(
             target.root.clone(),
             files,
@@ -226,33 +221,66 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
         }));
     }
 
+    if let Some(only) = &target.only {
+        let ids: Vec<_> = only.iter().filter_map(|p| repo.file_id(p)).collect();
+        repo.set_focus(Some(&ids));
+    }
     phase.mark("model");
-    let mut diagnostics: Vec<Diagnostic> = pool.install(|| {
-        active
-            .par_iter()
-            .flat_map_iter(|(rule, level)| {
-                let mut out = Vec::new();
-                if let Some(check) = rule.check {
-                    let started = Instant::now();
-                    check(&repo, &mut out);
-                    if phase.on {
-                        eprintln!(
-                            "timing:   rule {} {:.2} ms",
-                            rule.id,
-                            started.elapsed().as_secs_f64() * 1000.0
-                        );
-                    }
+    let diagnostics = pool.install(|| lint_model(&repo, &active, &phase));
+    phase.mark("suppress+sort");
+    Ok(Report {
+        repo,
+        diagnostics,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The rules a configuration leaves on, with the severity each reports at.
+pub fn configured_rules(config: &Config) -> Vec<(&'static Rule, Option<Level>)> {
+    RULES
+        .iter()
+        .copied()
+        .filter_map(|r| match config.rules.get(r.id) {
+            Some(Level::Off) => None,
+            Some(level) => Some((r, Some(*level))),
+            None => r.enabled.then_some((r, None)),
+        })
+        .collect()
+}
+
+/// Runs `active` over a built model (in parallel, in the current pool), then
+/// applies suppressions and sorts. Findings of files outside the model's focus
+/// are left out. With `GITOPS_LINT_TIMING` set, each rule's time goes to stderr.
+pub fn lint_model(
+    repo: &Repository,
+    active: &[(&'static Rule, Option<Level>)],
+    phase: &crate::timing::Phases,
+) -> Vec<Diagnostic> {
+    let on = phase.on;
+    let diagnostics: Vec<Diagnostic> = active
+        .par_iter()
+        .flat_map_iter(|(rule, level)| {
+            let mut out = Vec::new();
+            if let Some(check) = rule.check {
+                let started = Instant::now();
+                check(repo, &mut out);
+                if on {
+                    eprintln!(
+                        "timing:   rule {} {:.2} ms",
+                        rule.id,
+                        started.elapsed().as_secs_f64() * 1000.0
+                    );
                 }
-                if let Some(Level::On(sev)) = level {
-                    out.iter_mut().for_each(|d| d.severity = *sev);
-                }
-                out
-            })
-            .collect()
-    });
+            }
+            if let Some(Level::On(sev)) = level {
+                out.iter_mut().for_each(|d| d.severity = *sev);
+            }
+            out
+        })
+        .collect();
     phase.mark("rules");
     let ran = |id: &str| active.iter().any(|(r, _)| r.id == id);
-    diagnostics = suppress::apply(&repo, diagnostics, &ran);
+    let mut diagnostics = suppress::apply(repo, diagnostics, &ran);
     let unused = rules::unused_rule().id;
     if let Some((_, Some(Level::On(sev)))) = active.iter().find(|(r, _)| r.id == unused) {
         diagnostics
@@ -260,16 +288,8 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
             .filter(|d| d.rule == unused)
             .for_each(|d| d.severity = *sev);
     }
-    if let Some(only) = &target.only {
-        diagnostics.retain(|d| only.contains(&repo.files[d.file].path));
-    }
     sort(&mut diagnostics);
-    phase.mark("suppress+sort");
-    Ok(Report {
-        repo,
-        diagnostics,
-        elapsed: started.elapsed(),
-    })
+    diagnostics
 }
 
 /// Every rule over an already-built model, on this thread, with suppressions

@@ -26,16 +26,19 @@ struct Directive {
 }
 
 /// Removes suppressed findings and adds `lint/unused-suppression` for every
-/// directive that suppressed nothing. `ran` tells whether a rule ran: a
+/// directive that suppressed nothing; keeps only the findings of the files in
+/// the model's focus. `ran` tells whether a rule ran: a
 /// directive for a rule that did not run is not reported as unused.
 pub fn apply(
     repo: &Repository,
     diagnostics: Vec<Diagnostic>,
     ran: &dyn Fn(&str) -> bool,
 ) -> Vec<Diagnostic> {
+    let mut diagnostics = diagnostics;
+    diagnostics.retain(|d| repo.wants(d.file));
     let mut directives: Vec<Directive> = Vec::new();
     for (id, file) in repo.files.iter().enumerate() {
-        if file.text.contains(MARKER) {
+        if repo.wants(id) && file.text.contains(MARKER) {
             scan(id, file, &mut directives);
         }
     }

@@ -65,6 +65,7 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
         file_by_path: HashMap::default(),
         object_start: Vec::new(),
         dirs: HashSet::default(),
+        focus: None,
     };
     let phases = crate::timing::Phases::start();
     classify(&mut repo);
@@ -601,4 +602,55 @@ fn dedup(out: Vec<Instance>) -> Vec<Instance> {
         .zip(keep)
         .filter_map(|(i, keep)| keep.then_some(i))
         .collect()
+}
+
+/// Groups whose objects the builds read beyond their identity: Flux
+/// Kustomizations (path, substitutions, components) and sources (URL).
+const READ_BY_BUILDS: [&str; 2] = ["kustomize.toolkit.fluxcd.io", "source.toolkit.fluxcd.io"];
+
+/// Puts a new version of a file in place, keeping the builds, when the file
+/// cannot change them: it is not a kustomization, it holds the same objects
+/// (apiVersion, kind, name, namespace) as before, and none of them is a Flux
+/// Kustomization or source. What reads content (Talos configs, HelmReleases,
+/// cluster facts) is found again. Otherwise the file comes back, untouched
+/// model and all, and the caller builds the model again.
+pub(super) fn update_file(repo: &mut Repository, file: SourceFile) -> Result<FileId, SourceFile> {
+    let Some(id) = repo.file_id(&file.path) else {
+        return Err(file);
+    };
+    let name = file.path.rsplit('/').next().unwrap_or("");
+    if kustomize::FILE_NAMES.contains(&name) {
+        return Err(file);
+    }
+    let facts = file_facts(id, &file);
+    let range = repo.objects_in(id);
+    let same = facts.kustomize.is_none()
+        && facts.objects.len() == range.len()
+        && facts.objects.iter().zip(&repo.objects[range.clone()]).all(|(new, old)| {
+            new.api_version == old.api_version
+                && new.kind == old.kind
+                && new.name == old.name
+                && new.namespace == old.namespace
+                && !READ_BY_BUILDS.contains(&new.group())
+        });
+    if !same {
+        return Err(file);
+    }
+    for (old, new) in repo.objects[range].iter_mut().zip(&facts.objects) {
+        old.root = new.root;
+    }
+    let at = repo.talos.partition_point(|t| t.file < id);
+    let had = repo.talos.get(at).is_some_and(|t| t.file == id);
+    match (had, facts.talos) {
+        (true, Some(t)) => repo.talos[at] = t,
+        (true, None) => {
+            repo.talos.remove(at);
+        }
+        (false, Some(t)) => repo.talos.insert(at, t),
+        (false, None) => {}
+    }
+    repo.files[id] = file;
+    repo.helm_releases = helm::helm_releases(repo);
+    repo.cluster = cluster::facts(repo, repo.settings.dual_stack);
+    Ok(id)
 }

@@ -136,11 +136,44 @@ pub struct Repository {
     object_start: Vec<ObjectId>,
     /// Every directory that holds a file (relative, "" is the root).
     dirs: FxHashSet<String>,
+    /// The files whose findings are wanted, by file id (`None`: all of them).
+    focus: Option<Vec<bool>>,
 }
 
 impl Repository {
     pub fn new(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSettings) -> Self {
         build::build(root, files, settings)
+    }
+
+    /// Puts a new version of one of the repository's files in place when that
+    /// leaves every build as it was (the common edit: a value, a comment),
+    /// and returns its id; otherwise gives the file back, the model untouched,
+    /// and the model must be built again. Schema findings are the caller's.
+    pub fn update_file(&mut self, file: SourceFile) -> Result<FileId, SourceFile> {
+        build::update_file(self, file)
+    }
+
+    /// Asks for the findings of these files only (`None`: of every file), as
+    /// an editor does for its open files. Rules skip what only other files'
+    /// findings need; a file's findings come out as a whole run gives them.
+    pub fn set_focus(&mut self, files: Option<&[FileId]>) {
+        self.focus = files.map(|ids| {
+            let mut wanted = vec![false; self.files.len()];
+            for &id in ids {
+                if let Some(w) = wanted.get_mut(id) {
+                    *w = true;
+                }
+            }
+            wanted
+        });
+    }
+
+    /// Whether the findings of `file` are wanted (see `set_focus`).
+    pub fn wants(&self, file: FileId) -> bool {
+        match &self.focus {
+            None => true,
+            Some(wanted) => wanted.get(file).copied().unwrap_or(false),
+        }
     }
 
     pub fn node(&self, file: FileId, id: NodeId) -> NodeRef<'_> {
