@@ -49,11 +49,12 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Every Service manifest (core v1) and every Service block of HelmRelease values.
+/// Every Service manifest (core v1) and every Service block of HelmRelease
+/// values, in the files whose findings are wanted.
 fn services(repo: &Repository) -> Vec<ServiceView<'_>> {
     let mut views = Vec::new();
     for (id, obj) in repo.of_kind("Service") {
-        if !obj.group().is_empty() {
+        if !obj.group().is_empty() || !repo.wants(obj.file) {
             continue;
         }
         let node = repo.object_node(id);
@@ -68,6 +69,9 @@ fn services(repo: &Repository) -> Vec<ServiceView<'_>> {
     for hr in &repo.helm_releases {
         let Some(values) = hr.values else { continue };
         let file = repo.objects[hr.object].file;
+        if !repo.wants(file) {
+            continue;
+        }
         let Some(service) = repo
             .node(file, values)
             .get("service")

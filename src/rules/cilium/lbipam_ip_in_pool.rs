@@ -113,7 +113,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let view = &views[r.view];
-        if !seen.insert((view.file, r.span, 0u8)) {
+        if !repo.wants(view.file) || !seen.insert((view.file, r.span, 0u8)) {
             continue;
         }
         let names: Vec<String> = groups
@@ -149,6 +149,9 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         let list = &by_ip[&key];
         for (n, &b) in list.iter().enumerate() {
             let rb = &requests[b];
+            if !repo.wants(views[rb.view].file) {
+                continue;
+            }
             let Some(&a) = list[..n].iter().find(|&&a| {
                 let ra = &requests[a];
                 ra.view != rb.view && !shares(ra, rb)

@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     for (id, obj) in repo.of_kind("HelmRelease") {
-        if obj.group() != "helm.toolkit.fluxcd.io" {
+        if obj.group() != "helm.toolkit.fluxcd.io" || !repo.wants(obj.file) {
             continue;
         }
         let Some((chart_key, chart_spec)) = repo
@@ -31,7 +31,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         }
     }
     for (id, obj) in repo.of_kind("HelmChart") {
-        if obj.group() != "source.toolkit.fluxcd.io" {
+        if obj.group() != "source.toolkit.fluxcd.io" || !repo.wants(obj.file) {
             continue;
         }
         let node = repo.object_node(id);
@@ -44,7 +44,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         }
     }
     for (id, obj) in repo.of_kind("OCIRepository") {
-        if obj.group() != "source.toolkit.fluxcd.io" {
+        if obj.group() != "source.toolkit.fluxcd.io" || !repo.wants(obj.file) {
             continue;
         }
         let node = repo.object_node(id);

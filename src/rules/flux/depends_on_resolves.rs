@@ -132,6 +132,10 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 edges[r].extend(found.into_iter().map(|c| (c, name_node.span())));
                 continue;
             }
+            // The graph needs every edge; a finding, only its own file.
+            if !repo.wants(obj.file) {
+                continue;
+            }
             let what = format!("{kind} `{}`", label(wanted_ns, &name));
             let whose = if explicit.is_some() {
                 String::new()

@@ -15,7 +15,7 @@ pub static RULE: Rule = Rule {
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     for (id, obj) in repo.of_kind("HelmRelease") {
-        if obj.group() != "helm.toolkit.fluxcd.io" {
+        if obj.group() != "helm.toolkit.fluxcd.io" || !repo.wants(obj.file) {
             continue;
         }
         let Some(spec) = repo.object_node(id).get("spec") else {
@@ -60,7 +60,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         }
     }
     for (id, obj) in repo.of_kind("Kustomization") {
-        if obj.group() != "kustomize.toolkit.fluxcd.io" {
+        if obj.group() != "kustomize.toolkit.fluxcd.io" || !repo.wants(obj.file) {
             continue;
         }
         let Some(key) = repo

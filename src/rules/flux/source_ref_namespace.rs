@@ -84,6 +84,9 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     let mut reported = HashSet::default();
     for (id, at) in referrers {
         let obj = &repo.objects[id];
+        if !repo.wants(obj.file) {
+            continue;
+        }
         let root = repo.object_node(id);
         let Some(reference) = root.path(at) else {
             continue;
@@ -187,7 +190,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 )
                 .help(format!("did you mean `name: {near}`?"))
             };
-            if reported.insert(diagnostic.span) {
+            if reported.insert((diagnostic.file, diagnostic.span)) {
                 out.push(diagnostic);
             }
         }

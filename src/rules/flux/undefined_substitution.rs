@@ -55,6 +55,9 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         let Vars::Known(names) = &vars[f] else {
             continue;
         };
+        if !repo.wants(repo.objects[inst.object].file) {
+            continue;
+        }
         let found = cache[inst.object].get_or_insert_with(|| scan_object(repo, inst.object));
         for item in found.iter() {
             let missing = match &item.problem {

@@ -2,7 +2,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::diagnostic::{Diagnostic, FileId, Severity};
 use crate::model::subst::has_vars;
-use crate::model::{FluxId, Includer, Instance, KustomizeId, ObjectId, PathEntry, Repository};
+use crate::model::{
+    FluxId, Includer, Instance, Kustomize, KustomizeId, ObjectId, PathEntry, Repository,
+};
 use crate::model::{is_cluster_scoped, join};
 use crate::rules::Rule;
 use crate::yaml::{NodeRef, Span};
@@ -37,6 +39,10 @@ struct Clash {
 }
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+    let wanted = |k: &Kustomize| k.component && repo.wants(k.file);
+    if !repo.kustomizations.iter().any(wanted) {
+        return;
+    }
     let mut objects_in_file: HashMap<FileId, Vec<ObjectId>> = HashMap::new();
     for (id, o) in repo.objects.iter().enumerate() {
         objects_in_file.entry(o.file).or_default().push(id);
@@ -65,7 +71,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         objects_in_file: &objects_in_file,
     };
     for (cid, comp) in repo.kustomizations.iter().enumerate() {
-        if !comp.component {
+        if !wanted(comp) {
             continue;
         }
         let Some(instances) = from_component.get(&cid) else {

@@ -29,7 +29,7 @@ enum Want {
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     let index = PathIndex::new(repo);
-    for k in &repo.kustomizations {
+    for k in repo.kustomizations.iter().filter(|k| repo.wants(k.file)) {
         let doc = repo.node(k.file, k.root);
         for list in ["resources", "bases"] {
             for item in doc.get(list).into_iter().flat_map(|l| l.items()) {

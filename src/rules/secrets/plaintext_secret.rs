@@ -17,6 +17,9 @@ const HELP: &str = "encrypt the file with SOPS (`sops --encrypt --in-place`, whi
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     for (file_id, file) in repo.files.iter().enumerate() {
+        if !repo.wants(file_id) {
+            continue;
+        }
         let name = file.path.rsplit('/').next().unwrap_or("");
         let sops_named = is_sops_name(name);
         let mut file_reported = false;

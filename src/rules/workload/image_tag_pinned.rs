@@ -31,7 +31,7 @@ const HELP: &str = "pin a version tag (`image: ghcr.io/org/app:1.4.2`), ideally 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     for &(kind, path) in POD_SPEC {
         for (id, obj) in repo.of_kind(kind) {
-            if !matches!(obj.group(), "" | "apps" | "batch") {
+            if !matches!(obj.group(), "" | "apps" | "batch") || !repo.wants(obj.file) {
                 continue;
             }
             let Some(pod) = repo.object_node(id).path(path) else {
@@ -52,7 +52,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         }
     }
     for hr in &repo.helm_releases {
-        if !hr.app_template {
+        if !hr.app_template || !repo.wants(repo.objects[hr.object].file) {
             continue;
         }
         let Some(values) = hr.values else { continue };

@@ -359,7 +359,7 @@ fn zero_surge(repo: &Repository, inst: &Instance, node: Option<NodeRef>) -> bool
 
 fn deployments(repo: &Repository, claims: &Claims, out: &mut Vec<Diagnostic>) {
     for (id, obj) in repo.of_kind("Deployment") {
-        if obj.group() != "apps" {
+        if obj.group() != "apps" || !repo.wants(obj.file) {
             continue;
         }
         let node = repo.object_node(id);
@@ -422,7 +422,7 @@ fn disabled(repo: &Repository, inst: &Instance, node: NodeRef) -> bool {
 
 fn app_template(repo: &Repository, claims: &Claims, out: &mut Vec<Diagnostic>) {
     for hr in &repo.helm_releases {
-        if !hr.app_template {
+        if !hr.app_template || !repo.wants(repo.objects[hr.object].file) {
             continue;
         }
         let Some(values) = hr.values else { continue };
