@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """One-file editor time: starts `gitops-lint lsp` on a repository, opens one file,
 then changes it N times and reports how long each change takes to give its
-diagnostics back (didChange -> publishDiagnostics), median/min/max.
+diagnostics back (didChange -> publishDiagnostics), median/min/max, for three
+kinds of edit:
+- a comment added at the end;
+- a value changed (the first `interval:`);
+- the first object renamed (its `name:` under `metadata`): the file then holds
+  other objects, and the model is built again.
 
     python3 scripts/lsp-bench.py ROOT BINARY RELATIVE_FILE [CHANGES]
 """
@@ -53,16 +58,36 @@ def main():
     first = diagnostics_for(uri)
     print("initialize + first diagnostics: %.0f ms (%d findings)"
           % ((time.time() - start) * 1000, len(first["params"]["diagnostics"])))
-    latencies = []
-    for version in range(2, 2 + changes):
-        t = time.time()
-        send({"jsonrpc": "2.0", "method": "textDocument/didChange",
-              "params": {"textDocument": {"uri": uri, "version": version},
-                         "contentChanges": [{"text": text + "# edit %d\n" % version}]}})
-        diagnostics_for(uri)
-        latencies.append((time.time() - t) * 1000)
-    print("one edit (didChange -> publishDiagnostics): median %.0f ms, min %.0f, max %.0f"
-          % (statistics.median(latencies), min(latencies), max(latencies)))
+    version = 1
+    lines = text.split("\n")
+
+    def replaced(prefix, make):
+        """The text with the first line that starts with `prefix` rewritten."""
+        for i, line in enumerate(lines):
+            if line.lstrip().startswith(prefix):
+                indent = line[: len(line) - len(line.lstrip())]
+                return "\n".join(lines[:i] + [indent + make(line.lstrip())] + lines[i + 1:])
+        return None
+
+    edits = [
+        ("comment added", lambda v: text + "# edit %d\n" % v),
+        ("value changed", lambda v: replaced("interval:", lambda _: "interval: %dm" % v)),
+        ("object renamed", lambda v: replaced("name:", lambda l: "%s-e%d" % (l, v))),
+    ]
+    for what, edit in edits:
+        if edit(0) is None:
+            continue
+        latencies = []
+        for _ in range(changes):
+            version += 1
+            t = time.time()
+            send({"jsonrpc": "2.0", "method": "textDocument/didChange",
+                  "params": {"textDocument": {"uri": uri, "version": version},
+                             "contentChanges": [{"text": edit(version)}]}})
+            diagnostics_for(uri)
+            latencies.append((time.time() - t) * 1000)
+        print("one edit, %s (didChange -> publishDiagnostics): median %.0f ms, min %.0f, max %.0f"
+              % (what, statistics.median(latencies), min(latencies), max(latencies)))
     send({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": None})
     while recv().get("id") != 2:
         pass
