@@ -454,7 +454,7 @@ impl Workspace {
         let file = if self.touched.is_empty() && !crd {
             match self.repo.update_file(file) {
                 Ok(id) => return self.revalidate(id),
-                Err(file) => file,
+                Err(file) => *file,
             }
         } else {
             file
@@ -1255,6 +1255,7 @@ impl<'a> Server<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Level;
 
     fn file(text: &str) -> SourceFile {
         SourceFile::from_bytes("a.yaml".into(), text.as_bytes().to_vec())

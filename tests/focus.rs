@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use globset::GlobSet;
 use gitops_lint::config::{self, Config};
 use gitops_lint::diagnostic::Diagnostic;
 use gitops_lint::model::{ModelSettings, Repository};
@@ -19,6 +18,7 @@ use gitops_lint::run::lint_model;
 use gitops_lint::source::SourceFile;
 use gitops_lint::timing::Phases;
 use gitops_lint::walk::{self, WalkOptions};
+use globset::GlobSet;
 
 fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -614,27 +614,34 @@ const READ_BY_BUILDS: [&str; 2] = ["kustomize.toolkit.fluxcd.io", "source.toolki
 /// Kustomization or source. What reads content (Talos configs, HelmReleases,
 /// cluster facts) is found again. Otherwise the file comes back, untouched
 /// model and all, and the caller builds the model again.
-pub(super) fn update_file(repo: &mut Repository, file: SourceFile) -> Result<FileId, SourceFile> {
+pub(super) fn update_file(
+    repo: &mut Repository,
+    file: SourceFile,
+) -> Result<FileId, Box<SourceFile>> {
     let Some(id) = repo.file_id(&file.path) else {
-        return Err(file);
+        return Err(Box::new(file));
     };
     let name = file.path.rsplit('/').next().unwrap_or("");
     if kustomize::FILE_NAMES.contains(&name) {
-        return Err(file);
+        return Err(Box::new(file));
     }
     let facts = file_facts(id, &file);
     let range = repo.objects_in(id);
     let same = facts.kustomize.is_none()
         && facts.objects.len() == range.len()
-        && facts.objects.iter().zip(&repo.objects[range.clone()]).all(|(new, old)| {
-            new.api_version == old.api_version
-                && new.kind == old.kind
-                && new.name == old.name
-                && new.namespace == old.namespace
-                && !READ_BY_BUILDS.contains(&new.group())
-        });
+        && facts
+            .objects
+            .iter()
+            .zip(&repo.objects[range.clone()])
+            .all(|(new, old)| {
+                new.api_version == old.api_version
+                    && new.kind == old.kind
+                    && new.name == old.name
+                    && new.namespace == old.namespace
+                    && !READ_BY_BUILDS.contains(&new.group())
+            });
     if !same {
-        return Err(file);
+        return Err(Box::new(file));
     }
     for (old, new) in repo.objects[range].iter_mut().zip(&facts.objects) {
         old.root = new.root;

@@ -149,7 +149,7 @@ impl Repository {
     /// leaves every build as it was (the common edit: a value, a comment),
     /// and returns its id; otherwise gives the file back, the model untouched,
     /// and the model must be built again. Schema findings are the caller's.
-    pub fn update_file(&mut self, file: SourceFile) -> Result<FileId, SourceFile> {
+    pub fn update_file(&mut self, file: SourceFile) -> Result<FileId, Box<SourceFile>> {
         build::update_file(self, file)
     }
 
