@@ -220,7 +220,9 @@ fn walk_once(
                 return WalkState::Continue;
             }
             let rel = relative(root, path);
-            let file = read_one(path, rel, opts.overrides);
+            let listed_regular =
+                entry.file_type().is_some_and(|t| t.is_file()) && !entry.path_is_symlink();
+            let file = read_one(path, rel, opts.overrides, listed_regular);
             found.lock().unwrap().push(file);
             WalkState::Continue
         })
@@ -256,11 +258,16 @@ fn sort_by_path(files: &mut Vec<SourceFile>) {
     }
 }
 
-fn read_one(path: &Path, rel: String, overrides: &HashMap<String, String>) -> SourceFile {
+fn read_one(
+    path: &Path,
+    rel: String,
+    overrides: &HashMap<String, String>,
+    listed_regular: bool,
+) -> SourceFile {
     if let Some(text) = overrides.get(&rel) {
         return SourceFile::from_bytes(rel, text.clone().into_bytes());
     }
-    read_path(path, rel)
+    from_read(rel, read_regular(path, listed_regular))
 }
 
 /// Reads a file that configuration names (a schema, the configuration itself):
@@ -291,7 +298,7 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String, String> {
 /// Reads one file of the repository as the walk reads it: a finding, never a
 /// panic or a hang, when it is not a readable regular file.
 pub fn read_path(path: &Path, rel: String) -> SourceFile {
-    from_read(rel, read_regular(path))
+    from_read(rel, read_regular(path, false))
 }
 
 /// What reading a walked path gave, short of an I/O error.
@@ -304,7 +311,25 @@ enum Contents {
     NotRegular(&'static str),
 }
 
-fn read_regular(path: &Path) -> std::io::Result<Contents> {
+/// `listed_regular`: the directory listing says a regular file, not a link.
+fn read_regular(path: &Path, listed_regular: bool) -> std::io::Result<Contents> {
+    #[cfg(unix)]
+    if listed_regular {
+        // Opened without following a link or waiting for a pipe's writer, and
+        // then what was opened is looked at, not the path again: one path
+        // lookup instead of two. A file swapped for a link meanwhile fails to
+        // open (ELOOP) and is looked at below like any link.
+        use std::os::unix::fs::OpenOptionsExt;
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(path);
+        match opened {
+            Ok(file) => return read_open(&file),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {}
+            Err(e) => return Err(e),
+        }
+    }
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
         return Ok(Contents::NotRegular(kind_of(&meta.file_type())));
@@ -316,6 +341,26 @@ fn read_regular(path: &Path) -> std::io::Result<Contents> {
     use std::io::Read;
     let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
     std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+    Ok(Contents::Bytes(bytes))
+}
+
+#[cfg(unix)]
+fn read_open(file: &std::fs::File) -> std::io::Result<Contents> {
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Ok(Contents::NotRegular(kind_of(&meta.file_type())));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Ok(Contents::TooLarge(meta.len()));
+    }
+    // Bounded, in case the file grows while it is read; `take` also spares
+    // the second stat that `File::read_to_end` makes to size its buffer.
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Ok(Contents::TooLarge(bytes.len() as u64));
+    }
     Ok(Contents::Bytes(bytes))
 }
 
