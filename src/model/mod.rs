@@ -20,7 +20,7 @@ use crate::yaml::{NodeId, NodeRef, Span};
 pub use build::is_cluster_scoped;
 pub use cluster::{ClusterFacts, DualStack, family};
 pub use helm::HelmRelease;
-pub use kustomize::{Includer, Kustomize, PathEntry, join, parent_dir};
+pub use kustomize::{FILE_NAMES, Includer, Kustomize, PathEntry, join, parent_dir};
 pub use subst::Vars;
 pub use suggest::closest;
 pub use talos::{TalosConfig, TalosSource};

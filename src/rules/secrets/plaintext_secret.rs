@@ -1,5 +1,5 @@
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
+use crate::diagnostic::{Diagnostic, FileId, Severity};
+use crate::model::{FILE_NAMES, Repository};
 use crate::model::subst::has_vars;
 use crate::rules::Rule;
 use crate::yaml::{NodeRef, Span};
@@ -16,59 +16,93 @@ pub static RULE: Rule = Rule {
 const HELP: &str = "encrypt the file with SOPS (`sops --encrypt --in-place`, which adds the `sops:` metadata), or keep the value out of Git: an ExternalSecret, a SealedSecret, or a `${VAR}` placeholder filled by Flux from an encrypted `substituteFrom` Secret";
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+    // Files whose name matters are read document by document: a `*.sops.yaml`
+    // must be encrypted, and the model takes every document of a
+    // kustomization file for its configuration. Elsewhere the model's index
+    // of Secrets finds what to read.
+    let read_whole = |path: &str| {
+        let name = path.rsplit('/').next().unwrap_or("");
+        is_sops_name(name) || FILE_NAMES.contains(&name)
+    };
     for (file_id, file) in repo.files.iter().enumerate() {
-        if !repo.wants(file_id) {
-            continue;
-        }
-        let name = file.path.rsplit('/').next().unwrap_or("");
-        let sops_named = is_sops_name(name);
-        let mut file_reported = false;
-        for doc in file.yaml.documents() {
-            if !doc.is_map() || doc.entries().next().is_none() || encrypted(doc) {
-                continue;
-            }
-            if let Some((key, literal_in_mixed)) =
-                is_secret(doc).then(|| first_literal(doc)).flatten()
-            {
-                let secret = doc
-                    .str_at(&["metadata", "name"])
-                    .map_or(String::new(), |n| format!(" `{n}`"));
-                let mut message = if literal_in_mixed {
-                    format!(
-                        "Secret{secret} takes its other values from `${{VAR}}` placeholders, but this one is a literal in plain text: it is committed unencrypted"
-                    )
-                } else {
-                    format!(
-                        "Secret{secret} holds literal values in plain text and has no `sops:` metadata: it is committed unencrypted"
-                    )
-                };
-                if sops_named {
-                    message.push_str(&format!(
-                        " (the file is named `{name}`, yet SOPS never encrypted it)"
-                    ));
-                }
-                out.push(
-                    Diagnostic::new(RULE.id, Severity::Error, file_id, key, message).help(HELP),
-                );
-                file_reported |= sops_named;
-                continue;
-            }
-            if sops_named && !file_reported {
-                file_reported = true;
-                let at = doc.entries().next().map_or(doc.span(), |(k, _)| k.span());
-                out.push(
-                    Diagnostic::new(
-                        RULE.id,
-                        Severity::Error,
-                        file_id,
-                        at,
-                        format!("`{name}` is named as a SOPS-encrypted file but this document has no `sops:` metadata: it was committed without being encrypted"),
-                    )
-                    .help("run `sops --encrypt --in-place` on the file before committing it (and rotate anything it exposed), or rename it if it holds nothing secret"),
-                );
-            }
+        if repo.wants(file_id) && read_whole(&file.path) {
+            check_file(repo, file_id, out);
         }
     }
+    for (id, obj) in repo.of_kind("Secret") {
+        let file = &repo.files[obj.file];
+        if obj.api_version == "v1" && repo.wants(obj.file) && !read_whole(&file.path) {
+            check_document(repo.object_node(id), obj.file, None, out);
+        }
+    }
+}
+
+fn check_file(repo: &Repository, file_id: FileId, out: &mut Vec<Diagnostic>) {
+    let file = &repo.files[file_id];
+    let name = file.path.rsplit('/').next().unwrap_or("");
+    let sops_named = is_sops_name(name).then_some(name);
+    let mut file_reported = false;
+    for doc in file.yaml.documents() {
+        if check_document(doc, file_id, sops_named, out) {
+            file_reported |= sops_named.is_some();
+            continue;
+        }
+        if let Some(name) = sops_named
+            && !file_reported
+            && doc.is_map()
+            && doc.entries().next().is_some()
+            && !encrypted(doc)
+        {
+            file_reported = true;
+            let at = doc.entries().next().map_or(doc.span(), |(k, _)| k.span());
+            out.push(
+                Diagnostic::new(
+                    RULE.id,
+                    Severity::Error,
+                    file_id,
+                    at,
+                    format!("`{name}` is named as a SOPS-encrypted file but this document has no `sops:` metadata: it was committed without being encrypted"),
+                )
+                .help("run `sops --encrypt --in-place` on the file before committing it (and rotate anything it exposed), or rename it if it holds nothing secret"),
+            );
+        }
+    }
+}
+
+/// Reports a Secret with a literal value; `sops_named` is the file's name when
+/// it says SOPS encrypted it. Returns whether it reported.
+fn check_document(
+    doc: NodeRef,
+    file_id: FileId,
+    sops_named: Option<&str>,
+    out: &mut Vec<Diagnostic>,
+) -> bool {
+    if !doc.is_map() || doc.entries().next().is_none() || encrypted(doc) {
+        return false;
+    }
+    let Some((key, literal_in_mixed)) = is_secret(doc).then(|| first_literal(doc)).flatten()
+    else {
+        return false;
+    };
+    let secret = doc
+        .str_at(&["metadata", "name"])
+        .map_or(String::new(), |n| format!(" `{n}`"));
+    let mut message = if literal_in_mixed {
+        format!(
+            "Secret{secret} takes its other values from `${{VAR}}` placeholders, but this one is a literal in plain text: it is committed unencrypted"
+        )
+    } else {
+        format!(
+            "Secret{secret} holds literal values in plain text and has no `sops:` metadata: it is committed unencrypted"
+        )
+    };
+    if let Some(name) = sops_named {
+        message.push_str(&format!(
+            " (the file is named `{name}`, yet SOPS never encrypted it)"
+        ));
+    }
+    out.push(Diagnostic::new(RULE.id, Severity::Error, file_id, key, message).help(HELP));
+    true
 }
 
 /// `*.sops.yaml` / `*.sops.yml`; `.sops.yaml` itself is the SOPS configuration.
