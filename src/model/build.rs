@@ -171,39 +171,60 @@ fn classify(repo: &mut Repository) {
         .enumerate()
         .map(|(id, file)| file_facts(id, file))
         .collect();
-    repo.file_by_path.reserve(repo.files.len());
-    repo.object_start.reserve(repo.files.len() + 1);
-    for (file_id, (file, facts)) in repo.files.iter().zip(facts).enumerate() {
-        repo.file_by_path.insert(file.path.clone(), file_id);
-        repo.object_start.push(repo.objects.len());
-        let dir = kustomize::parent_dir(&file.path);
-        let mut d = dir;
-        while !repo.dirs.contains(d) {
-            repo.dirs.insert(d.to_string());
-            if d.is_empty() {
-                break;
+    // The path index is built beside the rest, which is sequential too.
+    let Repository {
+        files,
+        file_by_path,
+        object_start,
+        objects,
+        dirs,
+        talos,
+        kustomize_by_dir,
+        kustomizations,
+        by_kind,
+        ..
+    } = repo;
+    let ((), ()) = rayon::join(
+        || {
+            file_by_path.reserve(files.len());
+            for (file_id, file) in files.iter().enumerate() {
+                file_by_path.insert(file.path.clone(), file_id);
             }
-            d = kustomize::parent_dir(d);
-        }
-        repo.talos.extend(facts.talos);
-        if let Some(k) = facts.kustomize
-            && !repo.kustomize_by_dir.contains_key(dir)
-        {
-            repo.kustomize_by_dir
-                .insert(dir.to_string(), repo.kustomizations.len());
-            repo.kustomizations.push(k);
-        }
-        for object in facts.objects {
-            let id = repo.objects.len();
-            match repo.by_kind.get_mut(object.kind.as_str()) {
-                Some(ids) => ids.push(id),
-                None => {
-                    repo.by_kind.insert(object.kind.clone(), vec![id]);
+        },
+        || {
+            object_start.reserve(files.len() + 1);
+            objects.reserve(facts.iter().map(|f| f.objects.len()).sum::<usize>());
+            for (file, facts) in files.iter().zip(facts) {
+                object_start.push(objects.len());
+                let dir = kustomize::parent_dir(&file.path);
+                let mut d = dir;
+                while !dirs.contains(d) {
+                    dirs.insert(d.to_string());
+                    if d.is_empty() {
+                        break;
+                    }
+                    d = kustomize::parent_dir(d);
+                }
+                talos.extend(facts.talos);
+                if let Some(k) = facts.kustomize
+                    && !kustomize_by_dir.contains_key(dir)
+                {
+                    kustomize_by_dir.insert(dir.to_string(), kustomizations.len());
+                    kustomizations.push(k);
+                }
+                for object in facts.objects {
+                    let id = objects.len();
+                    match by_kind.get_mut(object.kind.as_str()) {
+                        Some(ids) => ids.push(id),
+                        None => {
+                            by_kind.insert(object.kind.clone(), vec![id]);
+                        }
+                    }
+                    objects.push(object);
                 }
             }
-            repo.objects.push(object);
-        }
-    }
+        },
+    );
 }
 
 fn flux_kustomizations(repo: &Repository) -> Vec<FluxKustomization> {

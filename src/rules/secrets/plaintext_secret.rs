@@ -1,6 +1,6 @@
 use crate::diagnostic::{Diagnostic, FileId, Severity};
-use crate::model::{FILE_NAMES, Repository};
 use crate::model::subst::has_vars;
+use crate::model::{FILE_NAMES, Repository};
 use crate::rules::Rule;
 use crate::yaml::{NodeRef, Span};
 
@@ -80,8 +80,7 @@ fn check_document(
     if !doc.is_map() || doc.entries().next().is_none() || encrypted(doc) {
         return false;
     }
-    let Some((key, literal_in_mixed)) = is_secret(doc).then(|| first_literal(doc)).flatten()
-    else {
+    let Some((key, literal_in_mixed)) = is_secret(doc).then(|| first_literal(doc)).flatten() else {
         return false;
     };
     let secret = doc
