@@ -34,7 +34,7 @@ pub struct Instance {
 
 /// The instance of a document, or `None` when it is too deep or too large.
 pub fn instance(node: NodeRef) -> Option<Instance> {
-    let mut c = Converter {
+    let mut c = Converter::<'_> {
         values: 0,
         path: Vec::new(),
         placeholders: HashMap::new(),
@@ -59,15 +59,22 @@ pub fn plain_json(node: NodeRef) -> Value {
     c.convert(node, 0).unwrap_or(Value::Null)
 }
 
-struct Converter {
+/// A step of the path to a value: kept borrowed, and written out as a JSON
+/// pointer only for the rare value that holds a placeholder.
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+struct Converter<'a> {
     values: usize,
-    path: Vec<String>,
+    path: Vec<Seg<'a>>,
     placeholders: HashMap<String, Placeholder>,
     track: bool,
 }
 
-impl Converter {
-    fn convert(&mut self, node: NodeRef, depth: usize) -> Option<Value> {
+impl<'a> Converter<'a> {
+    fn convert(&mut self, node: NodeRef<'a>, depth: usize) -> Option<Value> {
         self.values += 1;
         if depth > MAX_DEPTH || self.values > MAX_VALUES {
             return None;
@@ -85,7 +92,7 @@ impl Converter {
         if node.is_seq() {
             let mut out = Vec::new();
             for (i, item) in node.items().enumerate() {
-                self.path.push(i.to_string());
+                self.path.push(Seg::Index(i));
                 let v = self.convert(item, depth + 1);
                 self.path.pop();
                 out.push(v?);
@@ -105,7 +112,7 @@ impl Converter {
     /// which never override.
     fn merge_into(
         &mut self,
-        node: NodeRef,
+        node: NodeRef<'a>,
         out: &mut Map<String, Value>,
         depth: usize,
         merges: usize,
@@ -117,7 +124,7 @@ impl Converter {
                 merged.push(v);
                 continue;
             }
-            self.path.push(key.text.to_string());
+            self.path.push(Seg::Key(key.text));
             let value = self.convert(v, depth + 1);
             self.path.pop();
             out.insert(key.text.to_string(), value?);
@@ -126,7 +133,7 @@ impl Converter {
             if merges > 16 {
                 break;
             }
-            let sources: Vec<NodeRef> = if m.is_seq() {
+            let sources: Vec<NodeRef<'a>> = if m.is_seq() {
                 m.items().collect()
             } else {
                 vec![m]
@@ -162,11 +169,14 @@ impl Converter {
 }
 
 /// A JSON pointer from path segments.
-pub fn pointer(path: &[String]) -> String {
+fn pointer(path: &[Seg]) -> String {
     let mut s = String::new();
     for seg in path {
         s.push('/');
-        s.push_str(&seg.replace('~', "~0").replace('/', "~1"));
+        match seg {
+            Seg::Key(k) => s.push_str(&k.replace('~', "~0").replace('/', "~1")),
+            Seg::Index(i) => s.push_str(&i.to_string()),
+        }
     }
     s
 }
