@@ -313,6 +313,8 @@ enum Contents {
 
 /// `listed_regular`: the directory listing says a regular file, not a link.
 fn read_regular(path: &Path, listed_regular: bool) -> std::io::Result<Contents> {
+    #[cfg(not(unix))]
+    let _ = listed_regular;
     #[cfg(unix)]
     if listed_regular {
         // Opened without following a link or waiting for a pipe's writer, and
