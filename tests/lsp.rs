@@ -442,6 +442,83 @@ fn the_rest_of_the_repository_is_context() {
     assert_eq!(client.finish().code(), Some(0));
 }
 
+/// The severity of the open document's finding of `rule`, once it is `wanted`.
+fn wait_severity(client: &mut Client, uri: &str, rule: &str, wanted: Option<i64>, what: &str) {
+    client.wait_for(what, |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == uri
+            && m["params"]["diagnostics"]
+                .as_array()
+                .map(|ds| {
+                    ds.iter()
+                        .find(|d| d["code"] == rule)
+                        .map(|d| d["severity"].as_i64().unwrap_or(0))
+                })
+                .unwrap_or(None)
+                == wanted
+    });
+}
+
+#[test]
+fn edits_kept_in_place_and_renames_that_rebuild_agree() {
+    // The claim's access mode (an edit the model takes in place) and its name
+    // (an edit that rebuilds the model) both decide the Deployment's finding.
+    let (_dir, root) = repository();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/workload/rwo-single-replica-recreate/fires-deployment-default-strategy");
+    copy_tree(&fixture, &root);
+    std::fs::remove_file(root.join("expected.txt")).unwrap();
+    let app = root.join("kubernetes/apps/dev/gitea/app");
+    let deployment = uri(&app.join("deployment.yaml"));
+    let pvc = uri(&app.join("pvc.yaml"));
+    let deployment_text = std::fs::read_to_string(app.join("deployment.yaml")).unwrap();
+    let pvc_text = std::fs::read_to_string(app.join("pvc.yaml")).unwrap();
+    const RULE: &str = "workload/rwo-single-replica-recreate";
+    const ERROR: Option<i64> = Some(1);
+    const WARNING: Option<i64> = Some(2);
+
+    let mut client = Client::start();
+    client.initialize(&root);
+    open(&mut client, &deployment, &deployment_text);
+    wait_severity(&mut client, &deployment, RULE, ERROR, "the error");
+    open(&mut client, &pvc, &pvc_text);
+
+    // Renamed: the claim the Deployment mounts is nowhere, its mode unknown.
+    let renamed = pvc_text.replace("name: gitea-data", "name: gitea-other");
+    change(&mut client, &pvc, 2, &renamed);
+    wait_severity(&mut client, &deployment, RULE, WARNING, "the warning");
+    // A value of the renamed claim: in place (the Deployment's findings are
+    // the same, so only the claim's are published).
+    change(&mut client, &pvc, 3, &format!("{renamed}# a comment\n"));
+    client.wait_for("the claim's findings", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == pvc
+            && m["params"]["version"] == 3
+    });
+    // The name back, ReadWriteMany: rebuilt, and no finding.
+    let shared = pvc_text.replace("ReadWriteOnce", "ReadWriteMany");
+    change(&mut client, &pvc, 4, &shared);
+    wait_severity(&mut client, &deployment, RULE, None, "no finding");
+    // ReadWriteOnce again, in place: the error is back.
+    change(&mut client, &pvc, 5, &pvc_text);
+    wait_severity(&mut client, &deployment, RULE, ERROR, "the error again");
+    // The Deployment's own edits, in place, keep it.
+    change(
+        &mut client,
+        &deployment,
+        2,
+        &format!("# edited\n{deployment_text}"),
+    );
+    wait_severity(
+        &mut client,
+        &deployment,
+        RULE,
+        ERROR,
+        "the error on the edited Deployment",
+    );
+    assert_eq!(client.finish().code(), Some(0));
+}
+
 #[test]
 fn configuration_and_files_on_disk_are_followed() {
     let (_dir, root) = repository();
