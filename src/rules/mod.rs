@@ -1,4 +1,9 @@
 //! The rule registry: one sorted list. A rule is a pure function of the model.
+//!
+//! A run may want the findings of some files only (`Repository::wants`: an
+//! editor's open files, `check FILE`). A rule may then skip the work of a
+//! finding in another file, never the indexes other files feed; the engine
+//! drops the rest, and `tests/focus.rs` checks that nothing else changes.
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Repository;
