@@ -181,6 +181,11 @@ fn key(uri: &lsp::Uri) -> String {
     uri.as_str().to_string()
 }
 
+/// A file that may define a CRD, and so change the schemas.
+fn has_crd(file: &SourceFile) -> bool {
+    file.text.contains("CustomResourceDefinition")
+}
+
 fn is_yaml(path: &str) -> bool {
     path.ends_with(".yaml") || path.ends_with(".yml")
 }
@@ -445,7 +450,6 @@ impl Workspace {
     /// that leaves the builds as they were updates the model at once (only the
     /// file is validated against the schemas again); any other waits for `rebuild`.
     fn replace(&mut self, file: SourceFile) {
-        let has_crd = |f: &SourceFile| f.text.contains("CustomResourceDefinition");
         let crd = has_crd(&file)
             || self
                 .file_index(&file.path)
@@ -491,7 +495,6 @@ impl Workspace {
 
     fn touch(&mut self, rel: &str, new: Option<&SourceFile>) {
         // CRDs change schemas; kustomizations change which files are patches.
-        let has_crd = |f: &SourceFile| f.text.contains("CustomResourceDefinition");
         let old = self.file_index(rel).ok().map(|i| &self.repo.files[i]);
         let name = rel.rsplit('/').next().unwrap_or(rel);
         if old.is_some_and(has_crd)

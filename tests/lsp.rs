@@ -367,15 +367,22 @@ fn has_code(msg: &Value, code: &str) -> bool {
         .is_some_and(|d| d.iter().any(|d| d["code"] == code))
 }
 
-#[test]
-fn the_rest_of_the_repository_is_context() {
-    // A single-replica Deployment whose claim, in another file, is ReadWriteOnce.
-    let (_dir, root) = repository();
+/// A copy of the fixture where a single-replica Deployment mounts a
+/// ReadWriteOnce claim of another file: (its directory, the root, the app's directory).
+fn gitea() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let (dir, root) = repository();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/workload/rwo-single-replica-recreate/fires-deployment-default-strategy");
     copy_tree(&fixture, &root);
     std::fs::remove_file(root.join("expected.txt")).unwrap();
     let app = root.join("kubernetes/apps/dev/gitea/app");
+    (dir, root, app)
+}
+
+#[test]
+fn the_rest_of_the_repository_is_context() {
+    // A single-replica Deployment whose claim, in another file, is ReadWriteOnce.
+    let (_dir, root, app) = gitea();
     let deployment = uri(&app.join("deployment.yaml"));
     let pvc = uri(&app.join("pvc.yaml"));
     const RULE: &str = "workload/rwo-single-replica-recreate";
@@ -463,12 +470,7 @@ fn wait_severity(client: &mut Client, uri: &str, rule: &str, wanted: Option<i64>
 fn edits_kept_in_place_and_renames_that_rebuild_agree() {
     // The claim's access mode (an edit the model takes in place) and its name
     // (an edit that rebuilds the model) both decide the Deployment's finding.
-    let (_dir, root) = repository();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/workload/rwo-single-replica-recreate/fires-deployment-default-strategy");
-    copy_tree(&fixture, &root);
-    std::fs::remove_file(root.join("expected.txt")).unwrap();
-    let app = root.join("kubernetes/apps/dev/gitea/app");
+    let (_dir, root, app) = gitea();
     let deployment = uri(&app.join("deployment.yaml"));
     let pvc = uri(&app.join("pvc.yaml"));
     let deployment_text = std::fs::read_to_string(app.join("deployment.yaml")).unwrap();
