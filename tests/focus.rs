@@ -24,30 +24,28 @@ fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every directory that is a repository for the tests: the sample, each
-/// fixture case, and each shared corpus.
+/// The subdirectories of `dir`, sorted.
+fn sorted_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every directory that is a repository for the tests: the sample and each
+/// fixture case (`fixtures/<family>/<rule>/<case>`).
 fn roots() -> Vec<PathBuf> {
-    fn cases(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-        let mut entries: Vec<PathBuf> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_dir())
-            .collect();
-        entries.sort();
-        for e in entries {
-            if depth == 0 {
-                out.push(e);
-            } else {
-                cases(&e, depth - 1, out);
-            }
-        }
-    }
     let fixtures = manifest().join("fixtures");
     let mut out = vec![fixtures.join("sample-repo")];
-    for family in fs::read_dir(&fixtures).unwrap() {
-        let family = family.unwrap().path();
-        if family.is_dir() && !family.ends_with("sample-repo") {
-            cases(&family, 1, &mut out);
+    for family in sorted_dirs(&fixtures) {
+        if family.ends_with("sample-repo") {
+            continue;
+        }
+        for rule in sorted_dirs(&family) {
+            out.extend(sorted_dirs(&rule));
         }
     }
     out.sort();
@@ -60,13 +58,7 @@ fn corpora() -> Vec<PathBuf> {
         eprintln!("skipped: {} is absent", dir.display());
         return Vec::new();
     }
-    let mut out: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    out.sort();
-    out
+    sorted_dirs(&dir)
 }
 
 fn settings(root: &Path) -> ModelSettings {
