@@ -7,10 +7,12 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::PathBuf;
 
 use super::kustomize::{self, Includer, Kustomize, PathEntry};
-use super::subst::{self, Vars};
+use super::flux::{self, Field};
+use super::subst;
+use super::vars::{self, VarSet};
 use super::{
     FluxId, FluxKustomization, Instance, KustomizeId, ModelSettings, Object, ObjectId, Repository,
-    cluster, helm, talos,
+    cluster, helm, live, talos,
 };
 use crate::diagnostic::FileId;
 use crate::source::SourceFile;
@@ -58,6 +60,10 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
         cluster: Default::default(),
         settings: settings.clone(),
         schema: Default::default(),
+        patch_docs: Vec::new(),
+        flux_patches: Vec::new(),
+        flux_by_object: HashMap::default(),
+        deployed: Vec::new(),
         by_kind: HashMap::default(),
         instance_start: Vec::new(),
         instance_ids: Vec::new(),
@@ -73,15 +79,50 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
     phases.mark("  model: classify");
     // Schema validation reads only files, objects and kustomizations, so it
     // runs beside the builds, which are sequential.
-    let (schema, (mut flux, instances)) = rayon::join(
+    let (schema, (flux, instances, used)) = rayon::join(
         || (!settings.schema.skip).then(|| crate::schema::validate(&repo, &settings.schema)),
         || {
-            let mut flux = flux_kustomizations(&repo);
-            let instances = Builds::new(&repo).run(&mut flux);
-            (flux, instances)
+            let mut flux = flux_kustomizations(&repo, false);
+            let builds = Builds::new(&repo, flux.len());
+            let instances = builds.run(&mut flux);
+            (flux, instances, builds.used.into_inner())
         },
     );
     phases.mark("  model: builds and schema validation");
+    install(&mut repo, flux, instances);
+    derive(&mut repo);
+    // The builds read the spec as written and `postBuild.substitute` alone:
+    // when a parent's patches or a `substituteFrom` source change what they
+    // read, build again with the effective specs.
+    let mut flux = flux_kustomizations(&repo, true);
+    let changed = flux.iter().zip(&repo.flux).enumerate().any(|(f, (new, old))| {
+        new.local_source != old.local_source
+            || new.path != old.path
+            || new.target_namespace != old.target_namespace
+            || new.components.len() != old.components.len()
+            || (used[f] && !same_vars(&new.vars, &old.vars))
+    });
+    if changed {
+        let instances = Builds::new(&repo, flux.len()).run(&mut flux);
+        install(&mut repo, flux, instances);
+        derive(&mut repo);
+    }
+    let deployed = live::deployed(&repo);
+    repo.deployed = deployed;
+    repo.helm_releases = helm::helm_releases(&repo);
+    repo.cluster = cluster::facts(&repo, settings.dual_stack);
+    repo.schema = schema.unwrap_or_default();
+    phases.mark("  model: instances, clusters, releases");
+    repo
+}
+
+fn same_vars(a: &VarSet, b: &VarSet) -> bool {
+    a.open == b.open && a.values == b.values
+}
+
+/// Puts the builds' results in the model: instances by object, the Flux
+/// Kustomization of each object, parents and clusters.
+fn install(repo: &mut Repository, mut flux: Vec<FluxKustomization>, instances: Vec<Instance>) {
     // Instances grouped by object, in instance order (a counting sort).
     let mut start = vec![0usize; repo.objects.len() + 1];
     for inst in &instances {
@@ -98,14 +139,32 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
     }
     repo.instance_start = start;
     repo.instance_ids = ids;
-    clusters(&repo, &mut flux, &instances);
+    repo.flux_by_object = flux.iter().enumerate().map(|(f, k)| (k.object, f)).collect();
+    for (f, fk) in flux.iter_mut().enumerate() {
+        let o = fk.object;
+        fk.parent = repo.instance_ids[repo.instance_start[o]..repo.instance_start[o + 1]]
+            .iter()
+            .find_map(|&i| instances[i].flux)
+            .filter(|&p| p != f);
+    }
+    clusters(repo, &mut flux);
     repo.flux = flux;
     repo.instances = instances;
-    repo.helm_releases = helm::helm_releases(&repo);
-    repo.cluster = cluster::facts(&repo, settings.dual_stack);
-    repo.schema = schema.unwrap_or_default();
-    phases.mark("  model: instances, clusters, releases");
-    repo
+}
+
+/// What follows from the builds: the patches each Flux Kustomization
+/// applies, which ones reach a cluster, and their variables.
+fn derive(repo: &mut Repository) {
+    let parents: Vec<Option<FluxId>> = repo.flux.iter().map(|f| f.parent).collect();
+    let (docs, patches) = flux::compute(repo, &parents);
+    repo.patch_docs = docs;
+    repo.flux_patches = patches;
+    for (f, applied) in live::applied(repo).into_iter().enumerate() {
+        repo.flux[f].applied = applied;
+    }
+    for (f, vars) in vars::compute(repo).into_iter().enumerate() {
+        repo.flux[f].vars = vars;
+    }
 }
 
 /// What one file contributes to the model; found for every file in parallel.
@@ -227,15 +286,29 @@ fn classify(repo: &mut Repository) {
     );
 }
 
-fn flux_kustomizations(repo: &Repository) -> Vec<FluxKustomization> {
+/// The Flux Kustomizations, read as written (`effective` false: the first
+/// pass of the builds), or as the builds that apply them patch them, with
+/// every variable the model resolves.
+fn flux_kustomizations(repo: &Repository, effective: bool) -> Vec<FluxKustomization> {
     let flux_system_url = source_url(repo, "GitRepository", "flux-system");
     repo.of_kind("Kustomization")
         .filter(|(_, o)| o.group() == "kustomize.toolkit.fluxcd.io")
-        .map(|(id, _)| {
-            let spec = repo.object_node(id).get("spec");
-            let local =
-                spec.is_some_and(|s| is_local_source(repo, s.get("sourceRef"), flux_system_url));
-            let raw_path = spec.and_then(|s| s.str_at(&["path"]));
+        .enumerate()
+        .map(|(f, (id, _))| {
+            let own = repo.object_node(id).get("spec");
+            let read = |path: &[&str]| -> Option<crate::yaml::NodeRef> {
+                let written = || own.and_then(|s| s.path(&path[1..]));
+                if !effective {
+                    return written();
+                }
+                match repo.flux_field(f, path) {
+                    Field::Own(n) | Field::Patched(Some(n)) => Some(n),
+                    Field::Absent => None,
+                    Field::Patched(None) | Field::Unknown => written(),
+                }
+            };
+            let local = is_local_source(repo, read(&["spec", "sourceRef"]), flux_system_url);
+            let raw_path = read(&["spec", "path"]).and_then(|p| p.as_str());
             // No path is the root of the source; a path with variables is resolved later.
             let path = match raw_path {
                 _ if !local => None,
@@ -243,33 +316,27 @@ fn flux_kustomizations(repo: &Repository) -> Vec<FluxKustomization> {
                 Some(p) if subst::has_vars(p) => None,
                 Some(p) => kustomize::join("", p),
             };
-            let substitute = spec
-                .and_then(|s| s.path(&["postBuild", "substitute"]))
-                .map(|m| {
-                    m.entries()
-                        .filter_map(|(k, v)| {
-                            Some((
-                                k.as_str()?.to_string(),
-                                v.as_str().unwrap_or("").to_string(),
-                            ))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let vars = if effective {
+                repo.flux[f].vars.clone()
+            } else {
+                VarSet::literal(own)
+            };
             let components = match &path {
-                Some(p) => kustomize::path_entries(spec.and_then(|s| s.get("components")), p),
+                Some(p) => kustomize::path_entries(read(&["spec", "components"]), p),
                 None => Vec::new(),
             };
             FluxKustomization {
                 object: id,
                 local_source: local,
                 path,
-                target_namespace: spec
-                    .and_then(|s| s.str_at(&["targetNamespace"]))
+                target_namespace: read(&["spec", "targetNamespace"])
+                    .and_then(|n| n.as_str())
                     .map(str::to_string),
-                substitute,
+                vars,
                 components,
                 cluster: 0,
+                parent: None,
+                applied: true,
             }
         })
         .collect()
@@ -278,18 +345,11 @@ fn flux_kustomizations(repo: &Repository) -> Vec<FluxKustomization> {
 /// Follows each Flux Kustomization up through the ones that build it.
 /// Outermost Flux Kustomizations defined in one directory (`cluster-meta`
 /// and `cluster-apps` side by side) are one cluster.
-fn clusters(repo: &Repository, flux: &mut [FluxKustomization], instances: &[Instance]) {
-    let parent = |f: FluxId, flux: &[FluxKustomization]| {
-        let o = flux[f].object;
-        repo.instance_ids[repo.instance_start[o]..repo.instance_start[o + 1]]
-            .iter()
-            .find_map(|&i| instances[i].flux)
-            .filter(|&p| p != f)
-    };
+fn clusters(repo: &Repository, flux: &mut [FluxKustomization]) {
     for f in 0..flux.len() {
         let mut top = f;
         for _ in 0..64 {
-            match parent(top, flux) {
+            match flux[top].parent {
                 Some(p) if p != f => top = p,
                 _ => break,
             }
@@ -338,20 +398,38 @@ struct Builds<'r> {
     repo: &'r Repository,
     /// Directories some build has entered: not built again as roots.
     reached: std::cell::RefCell<HashSet<String>>,
+    /// Flux Kustomizations whose variables a name, namespace or path read.
+    used: std::cell::RefCell<Vec<bool>>,
 }
 
 #[derive(Clone, Copy)]
 struct Ctx<'a> {
     flux: Option<FluxId>,
-    vars: Option<&'a Vars>,
+    vars: Option<&'a VarSet>,
     component: Option<(KustomizeId, Includer)>,
+    root: Option<KustomizeId>,
 }
 
 impl<'r> Builds<'r> {
-    fn new(repo: &'r Repository) -> Self {
+    fn new(repo: &'r Repository, flux: usize) -> Self {
         Builds {
             repo,
             reached: Default::default(),
+            used: std::cell::RefCell::new(vec![false; flux]),
+        }
+    }
+
+    /// A name, namespace or path rendered with a build's variables.
+    fn render(&self, text: &str, ctx: Ctx) -> Option<String> {
+        if !subst::has_vars(text) && !text.contains("$$") {
+            return Some(text.to_string());
+        }
+        if let Some(f) = ctx.flux {
+            self.used.borrow_mut()[f] = true;
+        }
+        match ctx.vars {
+            Some(vars) => vars.render(text),
+            None => subst::substitute(text, &Default::default()),
         }
     }
 
@@ -405,8 +483,8 @@ impl<'r> Builds<'r> {
                 flux: None,
                 vars: None,
                 component: None,
+                root: Some(kid),
             };
-            let _ = kid;
             self.build_dir(&k.dir, None, ctx, &mut out, &mut Vec::new());
         }
         // Objects no build reaches stand as written.
@@ -422,6 +500,7 @@ impl<'r> Builds<'r> {
                     name: o.name.clone().filter(|n| !subst::has_vars(n)),
                     flux: None,
                     component: None,
+                    root: None,
                 });
             }
         }
@@ -437,7 +516,16 @@ impl<'r> Builds<'r> {
         let raw = self.repo.object_node(object).str_at(&["spec", "path"])?;
         out.iter()
             .filter(|i| i.object == object)
-            .find_map(|i| subst::substitute(raw, &flux[i.flux?].substitute))
+            .find_map(|i| {
+                let p = i.flux?;
+                let ctx = Ctx {
+                    flux: Some(p),
+                    vars: Some(&flux[p].vars),
+                    component: None,
+                    root: None,
+                };
+                self.render(raw, ctx)
+            })
             .and_then(|p| kustomize::join("", &p))
     }
 
@@ -445,8 +533,9 @@ impl<'r> Builds<'r> {
         let Some(path) = &fk.path else { return };
         let ctx = Ctx {
             flux: Some(f),
-            vars: Some(&fk.substitute),
+            vars: Some(&fk.vars),
             component: None,
+            root: None,
         };
         let ns = fk.target_namespace.as_deref();
         self.build_dir(path, ns, ctx, out, &mut Vec::new());
@@ -584,8 +673,6 @@ impl<'r> Builds<'r> {
     }
 
     fn emit_file(&self, file: FileId, ns: Option<&str>, ctx: Ctx, out: &mut Vec<Instance>) {
-        let empty = Vars::new();
-        let vars = ctx.vars.unwrap_or(&empty);
         for id in self.repo.objects_in(file) {
             let o = &self.repo.objects[id];
             let namespace = if is_cluster_scoped(&o.kind) {
@@ -593,7 +680,7 @@ impl<'r> Builds<'r> {
             } else {
                 ns.map(str::to_string).or_else(|| o.namespace.clone())
             }
-            .and_then(|n| subst::substitute(&n, vars));
+            .and_then(|n| self.render(&n, ctx));
             // kustomize's namespace transformer renames Namespace objects too.
             let name = match (o.kind.as_str(), ns) {
                 ("Namespace", Some(ns)) if o.group().is_empty() => Some(ns.to_string()),
@@ -602,9 +689,10 @@ impl<'r> Builds<'r> {
             out.push(Instance {
                 object: id,
                 namespace,
-                name: name.and_then(|n| subst::substitute(&n, vars)),
+                name: name.and_then(|n| self.render(&n, ctx)),
                 flux: ctx.flux,
                 component: ctx.component,
+                root: ctx.root,
             });
         }
     }

@@ -3,11 +3,14 @@
 
 mod build;
 mod cluster;
+pub mod flux;
 mod helm;
 mod kustomize;
+mod live;
 pub mod subst;
 mod suggest;
 mod talos;
+pub mod vars;
 
 use std::path::PathBuf;
 
@@ -23,7 +26,9 @@ pub use helm::HelmRelease;
 pub use kustomize::{FILE_NAMES, Includer, Kustomize, PathEntry, join, parent_dir};
 pub use subst::Vars;
 pub use suggest::closest;
+pub use flux::{Field, FluxPatch, Write};
 pub use talos::{TalosConfig, TalosSource};
+pub use vars::VarSet;
 
 /// Settings the model takes from the configuration file.
 #[derive(Debug, Default, Clone)]
@@ -91,12 +96,19 @@ pub struct FluxKustomization {
     /// `spec.path` as a directory relative to the root ("" is the root), when it is local.
     pub path: Option<String>,
     pub target_namespace: Option<String>,
-    pub substitute: Vars,
+    /// The variables Flux substitutes (see `vars`).
+    pub vars: VarSet,
     /// `spec.components`, resolved against `spec.path`, with their source spans.
     pub components: Vec<PathEntry>,
     /// The outermost Flux Kustomization above this one (itself when none
     /// builds it): one per cluster in a repository that holds several.
     pub cluster: FluxId,
+    /// The Flux Kustomization whose build applies this one (`None`: nothing
+    /// in the repository does).
+    pub parent: Option<FluxId>,
+    /// Whether it reaches a cluster (see `live`): applied by its parent, or
+    /// a sync root.
+    pub applied: bool,
 }
 
 /// One object as a build produces it: the namespace the build gives it, the
@@ -110,6 +122,9 @@ pub struct Instance {
     pub flux: Option<FluxId>,
     /// The component the object came from, and who included it.
     pub component: Option<(KustomizeId, Includer)>,
+    /// The kustomization built as a root that reached it, when no Flux
+    /// Kustomization applies it.
+    pub root: Option<KustomizeId>,
 }
 
 pub struct Repository {
@@ -126,6 +141,14 @@ pub struct Repository {
     pub settings: ModelSettings,
     /// Schema validation of every document (empty when no schema rule runs).
     pub schema: crate::schema::SchemaReport,
+    /// Patches parsed from `patch: |` strings of Flux Kustomizations (see `flux`).
+    patch_docs: Vec<crate::yaml::Yaml>,
+    /// The `spec.patches` each Flux Kustomization applies, by `FluxId`.
+    flux_patches: Vec<Vec<FluxPatch>>,
+    /// The Flux Kustomization of an object that is one.
+    flux_by_object: FxHashMap<ObjectId, FluxId>,
+    /// Whether each object reaches a cluster (see `live`).
+    deployed: Vec<bool>,
     by_kind: FxHashMap<String, Vec<ObjectId>>,
     /// The instances of object `o` are `instance_ids[instance_start[o]..instance_start[o + 1]]`.
     instance_start: Vec<usize>,
@@ -231,21 +254,43 @@ impl Repository {
     }
 
     /// The cluster an instance is applied to (see `FluxKustomization::cluster`);
-    /// `None` when no Flux Kustomization applies it.
+    /// `None` when no Flux Kustomization applies it, or when what applies it
+    /// reaches no cluster (an archived tree is compared with every cluster).
     pub fn cluster_of(&self, instance: &Instance) -> Option<FluxId> {
-        instance.flux.map(|f| self.flux[f].cluster)
-    }
-
-    /// The variables Flux substitutes into an instance.
-    pub fn vars(&self, instance: &Instance) -> Option<&Vars> {
-        instance.flux.map(|f| &self.flux[f].substitute)
+        instance
+            .flux
+            .map(|f| self.flux[f].cluster)
+            .filter(|&c| self.flux[c].applied)
     }
 
     /// A string value as the instance's build renders it: substituted, or
-    /// `None` when it holds a variable that cannot be resolved.
+    /// `None` when it holds a variable without a known value (a default is
+    /// not taken where the variable may come from a source not readable here).
     pub fn render(&self, instance: &Instance, text: &str) -> Option<String> {
-        static EMPTY: Vars = Vars::new();
-        subst::substitute(text, self.vars(instance).unwrap_or(&EMPTY))
+        match self.var_set(instance) {
+            Some(vars) => vars.render(text),
+            None => subst::substitute(text, &Vars::new()),
+        }
+    }
+
+    /// The Flux Kustomization an object is, if it is one.
+    pub fn flux_of(&self, object: ObjectId) -> Option<FluxId> {
+        self.flux_by_object.get(&object).copied()
+    }
+
+    /// Whether an object reaches a cluster: a build of a sync root produces it.
+    pub fn deployed(&self, object: ObjectId) -> bool {
+        self.deployed.get(object).copied().unwrap_or(true)
+    }
+
+    /// Whether something in a file reaches a cluster (`None`: the file holds
+    /// no object, as a Talos config or a kustomization.yaml).
+    pub fn file_deployed(&self, file: FileId) -> Option<bool> {
+        let objects = self.objects_in(file);
+        if objects.is_empty() {
+            return None;
+        }
+        Some(objects.into_iter().any(|o| self.deployed(o)))
     }
 
     /// The span of the `kind:` value of an object, a fallback place to point at.
@@ -254,7 +299,22 @@ impl Repository {
         node.get("kind").map_or(node.span(), |k| k.span())
     }
 
+    /// Where a Flux Kustomization is written: its `metadata.name`, else its `kind`.
+    pub fn flux_site(&self, f: FluxId) -> Span {
+        let object = self.flux[f].object;
+        self.object_node(object)
+            .path(&["metadata", "name"])
+            .map_or_else(|| self.kind_span(object), |n| n.span())
+    }
+
     pub fn documents(&self) -> usize {
         self.files.iter().map(|f| f.yaml.docs.len()).sum()
     }
+}
+
+/// Whether `path` lies in directory `dir` ("" is the root).
+pub fn under(path: &str, dir: &str) -> bool {
+    dir.is_empty()
+        || path == dir
+        || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
 }

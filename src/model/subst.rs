@@ -5,6 +5,15 @@ use std::collections::BTreeMap;
 
 pub type Vars = BTreeMap<String, String>;
 
+/// What a variable holds for a build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    Known(&'a str),
+    /// It exists (or may: a source the repository cannot show), value unknown.
+    Unknown,
+    Undefined,
+}
+
 /// Whether `s` contains a `${` that Flux would substitute.
 pub fn has_vars(s: &str) -> bool {
     let b = s.as_bytes();
@@ -16,6 +25,15 @@ pub fn has_vars(s: &str) -> bool {
 /// (defaults may nest) and collapses `$$`. Returns `None` when a variable has
 /// no value and no default, or the expression is one this model does not evaluate.
 pub fn substitute(s: &str, vars: &Vars) -> Option<String> {
+    substitute_with(s, &|name| match vars.get(name) {
+        Some(v) => Lookup::Known(v),
+        None => Lookup::Undefined,
+    })
+}
+
+/// [`substitute`] with the values a lookup gives: a variable that may hold an
+/// unknown value renders nothing (not its default).
+pub fn substitute_with<'v>(s: &str, vars: &dyn Fn(&str) -> Lookup<'v>) -> Option<String> {
     if !s.contains('$') {
         return Some(s.to_string());
     }
@@ -87,7 +105,7 @@ fn matching_brace(s: &str) -> Option<usize> {
     None
 }
 
-fn expand(expr: &str, vars: &Vars) -> Option<String> {
+fn expand<'v>(expr: &str, vars: &dyn Fn(&str) -> Lookup<'v>) -> Option<String> {
     let name_end = expr
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .unwrap_or(expr.len());
@@ -95,15 +113,25 @@ fn expand(expr: &str, vars: &Vars) -> Option<String> {
     if name.is_empty() {
         return None;
     }
-    let value = vars.get(name).filter(|v| !v.is_empty());
+    let found = match vars(name) {
+        Lookup::Unknown => return None,
+        Lookup::Known(v) => Some(v),
+        Lookup::Undefined => None,
+    };
     if op.is_empty() {
-        return vars.get(name).cloned();
+        return found.map(str::to_string);
     }
     for prefix in [":=", ":-", "="] {
         if let Some(default) = op.strip_prefix(prefix) {
+            // `=` keeps an empty value; `:=` and `:-` replace it too.
+            let value = if prefix == "=" {
+                found
+            } else {
+                found.filter(|v| !v.is_empty())
+            };
             return match value {
-                Some(v) => Some(v.clone()),
-                None => substitute(default, vars),
+                Some(v) => Some(v.to_string()),
+                None => substitute_with(default, vars),
             };
         }
     }

@@ -1,0 +1,373 @@
+//! The variables Flux substitutes into what a Flux Kustomization applies:
+//! `postBuild.substitute` and the ConfigMaps and Secrets of
+//! `postBuild.substituteFrom`, as written and as the `spec.patches` of the
+//! Flux Kustomization that builds it rewrite them (api-facts: Flux §1.7).
+//! A value is known, unknown (its source exists but cannot be read here: an
+//! encrypted Secret, an ExternalSecret's target, a generator's file) or
+//! undefined.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::flux::Write;
+use super::subst::Lookup;
+use super::{FluxId, Instance, Repository, join};
+use crate::diagnostic::FileId;
+use crate::yaml::{NodeRef, Span};
+
+/// A variable's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Known(String),
+    Unknown,
+}
+
+/// The variables of one Flux Kustomization.
+#[derive(Debug, Clone, Default)]
+pub struct VarSet {
+    /// Flux substitutes at all: `postBuild` is there and defines a variable
+    /// (or `substituteStrategy: Always`).
+    pub active: bool,
+    /// Some variables may come from a source whose keys cannot be read here:
+    /// a name defined nowhere may still have a value.
+    pub open: bool,
+    pub values: BTreeMap<String, Value>,
+    /// Every variable name with where it is written (its own
+    /// `postBuild.substitute` and the keys of the sources it reads), for the
+    /// name check.
+    pub keys: Vec<(String, FileId, Span)>,
+}
+
+impl VarSet {
+    /// Variables as written in `postBuild.substitute` alone (the builds' first pass).
+    pub(super) fn literal(spec: Option<NodeRef>) -> VarSet {
+        let mut set = VarSet::default();
+        if let Some(m) = spec.and_then(|s| s.path(&["postBuild", "substitute"])) {
+            for (k, v) in m.entries() {
+                if let Some(k) = k.as_str() {
+                    let v = v.as_str().unwrap_or("").to_string();
+                    set.values.insert(k.to_string(), Value::Known(v));
+                }
+            }
+        }
+        set.active = !set.values.is_empty();
+        set
+    }
+
+    pub fn lookup(&self, name: &str) -> Lookup<'_> {
+        match self.values.get(name) {
+            Some(Value::Known(v)) => Lookup::Known(v),
+            Some(Value::Unknown) => Lookup::Unknown,
+            None if self.open => Lookup::Unknown,
+            None => Lookup::Undefined,
+        }
+    }
+
+    pub fn defines(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
+    /// A string rendered with these variables (`None`: it holds a variable
+    /// without a known value).
+    pub fn render(&self, text: &str) -> Option<String> {
+        super::subst::substitute_with(text, &|n| self.lookup(n))
+    }
+}
+
+impl Repository {
+    /// The variables Flux substitutes into an instance (`None`: no Flux
+    /// Kustomization applies it).
+    pub fn var_set(&self, instance: &Instance) -> Option<&VarSet> {
+        instance.flux.map(|f| &self.flux[f].vars)
+    }
+}
+
+/// ConfigMaps and Secrets a `substituteFrom` can name, by (kind, name).
+struct Sources {
+    by_name: HashMap<(&'static str, String), Vec<Source>>,
+}
+
+#[derive(Clone)]
+struct Source {
+    /// The cluster it is applied in, when a Flux Kustomization applies it.
+    cluster: Option<FluxId>,
+    /// Its keys and values; `None` when they cannot be read here.
+    keys: Option<Vec<(String, Value, FileId, Span)>>,
+}
+
+fn value_of(node: NodeRef, readable: bool) -> Value {
+    match node.as_str() {
+        Some(s) if readable && !s.starts_with("ENC[") => Value::Known(s.to_string()),
+        _ => Value::Unknown,
+    }
+}
+
+impl Sources {
+    fn new(repo: &Repository) -> Self {
+        let mut by_name: HashMap<(&'static str, String), Vec<Source>> = HashMap::default();
+        // `data` of a Secret is base64: its values are not read.
+        for (kind, fields) in [
+            ("ConfigMap", &[("data", true)][..]),
+            ("Secret", &[("data", false), ("stringData", true)][..]),
+        ] {
+            for (id, obj) in repo.of_kind(kind) {
+                if !obj.group().is_empty() {
+                    continue;
+                }
+                let node = repo.object_node(id);
+                let mut keys = Vec::new();
+                for &(field, readable) in fields {
+                    if let Some(m) = node.get(field) {
+                        for (k, v) in m.entries() {
+                            if let Some(key) = k.as_str() {
+                                keys.push((key.to_string(), value_of(v, readable), obj.file, k.span()));
+                            }
+                        }
+                    }
+                }
+                for inst in repo.instances(id) {
+                    let Some(name) = &inst.name else { continue };
+                    by_name
+                        .entry((kind, name.clone()))
+                        .or_default()
+                        .push(Source {
+                            cluster: repo.cluster_of(inst),
+                            keys: Some(keys.clone()),
+                        });
+                }
+            }
+        }
+        // Secrets made by controllers: their keys are not all written here.
+        for kind in [
+            "ExternalSecret",
+            "SealedSecret",
+            "OnePasswordItem",
+            "InfisicalSecret",
+        ] {
+            for (id, _) in repo.of_kind(kind) {
+                let node = repo.object_node(id);
+                let target = node.str_at(&["spec", "target", "name"]);
+                for inst in repo.instances(id) {
+                    let Some(name) = target.map(str::to_string).or_else(|| inst.name.clone())
+                    else {
+                        continue;
+                    };
+                    by_name.entry(("Secret", name)).or_default().push(Source {
+                        cluster: repo.cluster_of(inst),
+                        keys: None,
+                    });
+                }
+            }
+        }
+        // kustomize generators: `literals` are readable, files and env files are not.
+        for k in &repo.kustomizations {
+            let node = repo.node(k.file, k.root);
+            for (field, kind) in [
+                ("configMapGenerator", "ConfigMap"),
+                ("secretGenerator", "Secret"),
+            ] {
+                let Some(list) = node.get(field) else {
+                    continue;
+                };
+                for g in list.items() {
+                    let Some(name) = g.str_at(&["name"]) else {
+                        continue;
+                    };
+                    let readable = g.get("files").is_none()
+                        && g.get("envs").is_none()
+                        && g.get("env").is_none();
+                    let keys = readable.then(|| {
+                        g.get("literals")
+                            .into_iter()
+                            .flat_map(|l| l.items())
+                            .filter_map(|l| {
+                                let text = l.as_str()?;
+                                let (key, value) = text.split_once('=').unwrap_or((text, ""));
+                                let value = Value::Known(value.to_string());
+                                Some((key.to_string(), value, k.file, l.span()))
+                            })
+                            .collect()
+                    });
+                    by_name
+                        .entry((kind, name.to_string()))
+                        .or_default()
+                        .push(Source {
+                            cluster: None,
+                            keys,
+                        });
+                }
+            }
+        }
+        Sources { by_name }
+    }
+
+    /// The sources a Flux Kustomization of `cluster` reads for a reference:
+    /// those of its own cluster when there are, else all of that name.
+    fn find(&self, kind: &str, name: &str, cluster: FluxId) -> Vec<&Source> {
+        let kind = match kind {
+            "ConfigMap" => "ConfigMap",
+            "Secret" => "Secret",
+            _ => return Vec::new(),
+        };
+        let all = self
+            .by_name
+            .get(&(kind, name.to_string()))
+            .map_or(&[][..], |v| &v[..]);
+        let own: Vec<&Source> = all
+            .iter()
+            .filter(|s| s.cluster == Some(cluster) || s.cluster.is_none())
+            .collect();
+        if own.iter().any(|s| s.cluster.is_some()) {
+            own
+        } else {
+            all.iter().collect()
+        }
+    }
+}
+
+/// The instance through which a Flux Kustomization is read: the one a
+/// parent builds, when one does (its patches apply), else as written.
+pub(super) fn flux_instance(repo: &Repository, f: FluxId) -> Option<&Instance> {
+    let object = repo.flux[f].object;
+    repo.instances(object)
+        .find(|i| i.flux.is_some_and(|p| p != f))
+        .or_else(|| repo.instances(object).next())
+}
+
+/// The variables of every Flux Kustomization.
+pub(super) fn compute(repo: &Repository) -> Vec<VarSet> {
+    let sources = Sources::new(repo);
+    let touching = touching_post_build(repo);
+    (0..repo.flux.len())
+        .map(|f| {
+            let mut set = one(repo, &sources, f);
+            let file_dir = super::parent_dir(&repo.files[repo.objects[repo.flux[f].object].file].path);
+            if touching.iter().any(|d| super::under(file_dir, d)) {
+                set.open = true;
+            }
+            set
+        })
+        .collect()
+}
+
+fn one(repo: &Repository, sources: &Sources, f: FluxId) -> VarSet {
+    let mut set = VarSet::default();
+    let Some(inst) = flux_instance(repo, f) else {
+        return set;
+    };
+    let obj = &repo.objects[repo.flux[f].object];
+    let present = repo.field(inst, &["spec", "postBuild"]).may_be_present();
+    if !present {
+        return set;
+    }
+    let always = matches!(
+        repo.field(inst, &["spec", "postBuild", "substituteStrategy"]),
+        super::Field::Own(n) | super::Field::Patched(Some(n)) if n.as_str() == Some("Always")
+    );
+    let mut own = true;
+    for (w, sure) in repo.writes(inst, &["spec", "postBuild", "substitute"]) {
+        set.open |= !sure;
+        match w {
+            Write::Node(m) => {
+                for (k, v) in m.entries() {
+                    let Some(key) = k.as_str() else { continue };
+                    set.values.insert(key.to_string(), value_of(v, true));
+                    if own {
+                        set.keys.push((key.to_string(), obj.file, k.span()));
+                    }
+                }
+            }
+            Write::Key(k, v) => {
+                set.values.insert(k.to_string(), value_of(v, true));
+            }
+            Write::Remove => set.values.clear(),
+            Write::Item(_) | Write::Unknown => set.open = true,
+        }
+        own = false;
+    }
+    // `substituteFrom`: a list, replaced as a whole by a patch, or appended to.
+    let mut from: Vec<NodeRef> = Vec::new();
+    for (w, sure) in repo.writes(inst, &["spec", "postBuild", "substituteFrom"]) {
+        set.open |= !sure;
+        match w {
+            Write::Node(l) => from = l.items().collect(),
+            Write::Item(i) => from.push(i),
+            Write::Remove => from.clear(),
+            Write::Key(..) | Write::Unknown => set.open = true,
+        }
+    }
+    let cluster = repo.flux[f].cluster;
+    for item in from {
+        let Some(name) = item.str_at(&["name"]) else {
+            set.open = true;
+            continue;
+        };
+        if super::subst::has_vars(name) {
+            set.open = true;
+            continue;
+        }
+        let optional = item.path(&["optional"]).and_then(|n| n.as_bool()) == Some(true);
+        let found = sources.find(item.str_at(&["kind"]).unwrap_or(""), name, cluster);
+        if found.is_empty() {
+            set.open |= !optional;
+            continue;
+        }
+        for s in found {
+            match &s.keys {
+                Some(keys) => {
+                    for (k, v, file, span) in keys {
+                        // `substitute` wins over `substituteFrom`.
+                        set.values.entry(k.clone()).or_insert_with(|| v.clone());
+                        set.keys.push((k.clone(), *file, *span));
+                    }
+                }
+                None => set.open = true,
+            }
+        }
+    }
+    set.active = !set.values.is_empty() || always;
+    set
+}
+
+/// Directories of kustomizations whose patches or replacements (their own
+/// or their components') may write `postBuild` into the Flux Kustomizations
+/// they build: what those get is not followed here.
+fn touching_post_build(repo: &Repository) -> Vec<&str> {
+    let touches = |k: &super::Kustomize| {
+        let node = repo.node(k.file, k.root);
+        [
+            "patches",
+            "patchesJson6902",
+            "patchesStrategicMerge",
+            "replacements",
+        ]
+        .iter()
+        .filter_map(|key| node.get(key))
+        .flat_map(|list| list.items())
+        .any(|item| {
+            let span = item.span();
+            let text = &repo.files[k.file].text[span.start as usize..span.end as usize];
+            text.contains("postBuild")
+                || item
+                    .str_at(&["path"])
+                    .or_else(|| item.as_str())
+                    .and_then(|p| join(&k.dir, p))
+                    .and_then(|p| repo.file_id(&p))
+                    .is_some_and(|file| repo.files[file].text.contains("postBuild"))
+        })
+    };
+    repo.kustomizations
+        .iter()
+        .filter(|k| {
+            touches(k)
+                || k.components.iter().any(|c| {
+                    c.resolved
+                        .as_deref()
+                        .and_then(|d| repo.kustomize_in(d))
+                        .is_some_and(touches)
+                })
+        })
+        .map(|k| k.dir.as_str())
+        .collect()
+}
