@@ -717,6 +717,9 @@ fn dedup(out: Vec<Instance>) -> Vec<Instance> {
 /// Kustomizations (path, substitutions, components) and sources (URL).
 const READ_BY_BUILDS: [&str; 2] = ["kustomize.toolkit.fluxcd.io", "source.toolkit.fluxcd.io"];
 
+/// Core kinds whose content the model reads as variables (`substituteFrom`).
+const VARIABLE_SOURCES: [&str; 2] = ["ConfigMap", "Secret"];
+
 /// Puts a new version of a file in place, keeping the builds, when the file
 /// cannot change them: it is not a kustomization, it holds the same objects
 /// (apiVersion, kind, name, namespace) as before, and none of them is a Flux
@@ -748,6 +751,7 @@ pub(super) fn update_file(
                     && new.name == old.name
                     && new.namespace == old.namespace
                     && !READ_BY_BUILDS.contains(&new.group())
+                    && !(new.group().is_empty() && VARIABLE_SOURCES.contains(&new.kind.as_str()))
             });
     if !same {
         return Err(Box::new(file));

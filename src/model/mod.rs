@@ -273,6 +273,13 @@ impl Repository {
         }
     }
 
+    /// How the builds produce an object, leaving out builds from another
+    /// repository's source (whose paths the model may still have walked here).
+    pub fn local_instances(&self, object: ObjectId) -> impl Iterator<Item = &Instance> + '_ {
+        self.instances(object)
+            .filter(|i| i.flux.is_none_or(|f| self.flux[f].local_source))
+    }
+
     /// The Flux Kustomization an object is, if it is one.
     pub fn flux_of(&self, object: ObjectId) -> Option<FluxId> {
         self.flux_by_object.get(&object).copied()
@@ -297,14 +304,6 @@ impl Repository {
     pub fn kind_span(&self, id: ObjectId) -> Span {
         let node = self.object_node(id);
         node.get("kind").map_or(node.span(), |k| k.span())
-    }
-
-    /// Where a Flux Kustomization is written: its `metadata.name`, else its `kind`.
-    pub fn flux_site(&self, f: FluxId) -> Span {
-        let object = self.flux[f].object;
-        self.object_node(object)
-            .path(&["metadata", "name"])
-            .map_or_else(|| self.kind_span(object), |n| n.span())
     }
 
     pub fn documents(&self) -> usize {

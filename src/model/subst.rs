@@ -138,6 +138,178 @@ fn expand<'v>(expr: &str, vars: &dyn Fn(&str) -> Lookup<'v>) -> Option<String> {
     None
 }
 
+#[derive(Clone, Debug, PartialEq)]
+pub enum Problem {
+    Undefined(String),
+    Parse(ParseError),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ParseError {
+    /// `${VAR-default}`: a dash without a colon.
+    Dash,
+    /// A character that is neither a name character, an operator nor `}`.
+    BadName,
+    /// No variable name after `${`.
+    NoName,
+    /// `${` never closed.
+    Unclosed,
+}
+
+/// A variable a value reads, or an expression Flux cannot parse, with its
+/// byte range in the value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    pub start: usize,
+    pub end: usize,
+    pub problem: Problem,
+}
+
+/// The variables a value needs and its parse errors, read the way Flux's envsubst does (fluxcd/pkg envsubst, facts
+/// §1.7): `$$` collapses to `$` (so `$${VAR}` is literal), `$VAR` is left
+/// alone, `${VAR}` and the operators that read the value need the variable,
+/// the default operators (`:=`, `:-`, `=`, `:+`, `:?`) do not, but the
+/// expressions inside their defaults are evaluated all the same.
+pub fn references(s: &str) -> Vec<Reference> {
+    let mut out = Vec::new();
+    scan_value(s, &mut out);
+    out
+}
+
+fn scan_value(s: &str, out: &mut Vec<Reference>) {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'$' {
+            i += 1;
+            continue;
+        }
+        match b.get(i + 1) {
+            Some(b'{') => match parse_expr(s, i, out) {
+                Ok(end) => i = end,
+                Err(e) => {
+                    out.push(e);
+                    return;
+                }
+            },
+            Some(b'$') => i += 2,
+            _ => i += 1,
+        }
+    }
+}
+
+/// Parses the expression whose `${` is at `start`; the index after its `}`.
+fn parse_expr(s: &str, start: usize, out: &mut Vec<Reference>) -> Result<usize, Reference> {
+    let p = start + 2;
+    let rest = &s[p..];
+    let ident_len = |t: &str| {
+        t.char_indices()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+            .map_or(t.len(), |(i, _)| i)
+    };
+    let err = |end: usize, e: ParseError| Reference {
+        start,
+        end,
+        problem: Problem::Parse(e),
+    };
+    // The end of what looks like the expression, for the span of an error.
+    let apparent_end = || s[p..].find('}').map_or(s.len(), |i| p + i + 1);
+    if let Some(after) = rest.strip_prefix('#') {
+        // ${#VAR}: the length of the value.
+        let n = ident_len(after);
+        let close = p + 1 + n;
+        if n == 0 || s.as_bytes().get(close) != Some(&b'}') {
+            return Err(err(apparent_end(), ParseError::BadName));
+        }
+        out.push(need(&s[p + 1..close], start, close + 1));
+        return Ok(close + 1);
+    }
+    let n = ident_len(rest);
+    if n == 0 {
+        return Err(err(apparent_end(), ParseError::NoName));
+    }
+    let name = &rest[..n];
+    let q = p + n;
+    let next = s[q..].chars().next();
+    let next2 = s[q..].chars().nth(1);
+    match next {
+        Some('}') => {
+            out.push(need(name, start, q + 1));
+            Ok(q + 1)
+        }
+        Some(':') if matches!(next2, Some('=' | '-' | '?' | '+')) => {
+            let mut nested = Vec::new();
+            let end = parse_args(s, start, q + 2, &mut nested)?;
+            out.extend(nested);
+            Ok(end)
+        }
+        Some('=') => {
+            let mut nested = Vec::new();
+            let end = parse_args(s, start, q + 1, &mut nested)?;
+            out.extend(nested);
+            Ok(end)
+        }
+        Some(':' | ',' | '^' | '/' | '#' | '%') => {
+            let mut nested = Vec::new();
+            let end = parse_args(s, start, q + 1, &mut nested)?;
+            out.push(need(name, start, end));
+            out.extend(nested);
+            Ok(end)
+        }
+        Some('-') => Err(err(apparent_end(), ParseError::Dash)),
+        Some(_) => Err(err(apparent_end(), ParseError::BadName)),
+        None => Err(err(s.len(), ParseError::Unclosed)),
+    }
+}
+
+fn need(name: &str, start: usize, end: usize) -> Reference {
+    Reference {
+        start,
+        end,
+        problem: Problem::Undefined(name.to_string()),
+    }
+}
+
+/// The arguments of an operator, up to the closing `}`: text and nested expressions.
+fn parse_args(s: &str, start: usize, mut a: usize, out: &mut Vec<Reference>) -> Result<usize, Reference> {
+    let b = s.as_bytes();
+    loop {
+        match b.get(a) {
+            None => {
+                return Err(Reference {
+                    start,
+                    end: s.len(),
+                    problem: Problem::Parse(ParseError::Unclosed),
+                });
+            }
+            Some(b'}') => return Ok(a + 1),
+            Some(b'$') if b.get(a + 1) == Some(&b'{') => a = parse_expr(s, a, out)?,
+            Some(_) => a += 1,
+        }
+    }
+}
+
+/// A valid variable name: letters, digits and `_`, not starting with a digit.
+pub fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The annotation (or label) that turns substitution off for one object.
+pub const DISABLE_KEY: &str = "kustomize.toolkit.fluxcd.io/substitute";
+
+/// Whether an object opts out with `kustomize.toolkit.fluxcd.io/substitute: disabled`.
+pub fn disabled(root: crate::yaml::NodeRef) -> bool {
+    ["labels", "annotations"].iter().any(|m| {
+        root.path(&["metadata", m])
+            .and_then(|n| n.str_at(&[DISABLE_KEY]))
+            == Some("disabled")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +334,52 @@ mod tests {
         assert_eq!(substitute("${UNSET}", &v), None);
         assert_eq!(substitute("${APP", &v), None);
         assert!(has_vars("a-${B}") && !has_vars("$${B}") && !has_vars("plain"));
+    }
+
+    fn problems(s: &str) -> Vec<(String, Problem)> {
+        references(s)
+            .into_iter()
+            .map(|i| (s[i.start..i.end].to_string(), i.problem))
+            .collect()
+    }
+
+    fn undefined(name: &str) -> Problem {
+        Problem::Undefined(name.to_string())
+    }
+
+    #[test]
+    fn grammar_follows_flux_envsubst() {
+        assert_eq!(problems("${A}-x"), vec![("${A}".into(), undefined("A"))]);
+        assert!(problems("${A:=d}${B:-d}${C=d}${D:+x}${E:?y}").is_empty());
+        assert!(problems("$${A} $$B $C").is_empty());
+        assert_eq!(problems("$$${A}"), vec![("${A}".into(), undefined("A"))]);
+        assert_eq!(
+            problems("${PVC:=${APP}}"),
+            vec![("${APP}".into(), undefined("APP"))]
+        );
+        assert_eq!(
+            problems("${A-d}"),
+            vec![("${A-d}".into(), Problem::Parse(ParseError::Dash))]
+        );
+        assert_eq!(
+            problems("${bad.name}"),
+            vec![("${bad.name}".into(), Problem::Parse(ParseError::BadName))]
+        );
+        assert_eq!(
+            problems("x ${A"),
+            vec![("${A".into(), Problem::Parse(ParseError::Unclosed))]
+        );
+        assert_eq!(
+            problems("${!X}"),
+            vec![("${!X}".into(), Problem::Parse(ParseError::NoName))]
+        );
+        assert_eq!(
+            problems("${A,,} ${#B}"),
+            vec![
+                ("${A,,}".into(), undefined("A")),
+                ("${#B}".into(), undefined("B"))
+            ]
+        );
+        assert!(problems("{{ .Values.x }} $(date) <<inputs.x>>").is_empty());
     }
 }

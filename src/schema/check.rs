@@ -30,6 +30,23 @@ pub struct Finding {
     pub span: Span,
     pub message: String,
     pub help: Option<String>,
+    /// A required field that is missing: the build that applies the object
+    /// may still write it (see `Repository::field`).
+    pub missing: Option<Missing>,
+}
+
+/// A missing required field, for the rule to ask the model about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    /// The root of the document.
+    pub document: NodeId,
+    /// The keys down to the mapping that lacks the field (no list indices).
+    pub parent: Option<Vec<String>>,
+    pub field: String,
+    /// What lacks it, as messages say: "`spec` of Kustomization".
+    pub whole: String,
+    /// The schema, as messages say: "the built-in Flux schema".
+    pub origin: String,
 }
 
 /// What validation found, and the configured schema files it could not use.
@@ -223,6 +240,7 @@ fn unknown_kind(t: &Target, node: NodeRef) -> Finding {
         file: t.file,
         span,
         message: format!("no schema is known for `{key}`, so it is not validated"),
+        missing: None,
         help: Some(
             "commit its CustomResourceDefinition, or name a schema directory in `.gitops-lint.yaml` (`schemas: [path]`)".into(),
         ),
@@ -455,6 +473,7 @@ fn check_prefixed(
                             c.origin.describe()
                         ),
                         help: Some(help),
+                        missing: None,
                     });
                 }
             }
@@ -470,6 +489,14 @@ fn check_prefixed(
                 } else {
                     format!("`{path}` of {}", t.label)
                 };
+                let parent: Option<Vec<String>> = pointer
+                    .split('/')
+                    .skip(1)
+                    .map(|k| {
+                        let k = k.replace("~1", "/").replace("~0", "~");
+                        (k.parse::<usize>().is_err()).then_some(k)
+                    })
+                    .collect();
                 out.push(Finding {
                     kind: FindingKind::InvalidValue,
                     file: t.file,
@@ -479,6 +506,13 @@ fn check_prefixed(
                         c.origin.describe()
                     ),
                     help: None,
+                    missing: prefix.is_empty().then(|| Missing {
+                        document: t.node,
+                        parent,
+                        field: property.to_string(),
+                        whole,
+                        origin: c.origin.describe(),
+                    }),
                 });
             }
             kind => {
@@ -500,6 +534,7 @@ fn check_prefixed(
                         c.origin.describe()
                     ),
                     help: enum_suggestion(kind, error.instance()),
+                    missing: None,
                 });
             }
         }

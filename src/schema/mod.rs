@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 pub use bundle::Bundle;
-pub use check::{Finding, FindingKind, SchemaReport, validate, validate_files};
+pub use check::{Finding, FindingKind, Missing, SchemaReport, validate, validate_files};
 pub use dirs::SchemaDirs;
 
 /// The Kubernetes minor versions built in; the last is the default.

@@ -1,9 +1,8 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{Instance, ObjectId, Repository, closest};
+use crate::model::{Field, Instance, ObjectId, Repository, closest};
 use crate::rules::Rule;
-use crate::rules::flux::source_ref_namespace::{Clusters, injected, instances};
 use crate::yaml::Span;
 
 pub static RULE: Rule = Rule {
@@ -47,7 +46,6 @@ fn label(ns: Option<&str>, name: &str) -> String {
 }
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
-    let clusters = Clusters::new(repo);
     let mut nodes: Vec<Node> = Vec::new();
     // Objects another tool makes (names we cannot read): a name found
     // nowhere may be one of them.
@@ -61,11 +59,11 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             if obj.group() != *group {
                 continue;
             }
-            for inst in instances(repo, id) {
+            for inst in repo.local_instances(id) {
                 if inst.name.is_none() {
                     unseen[k] = true;
                 }
-                let cluster = clusters.of(repo, inst);
+                let cluster = repo.cluster_of(inst);
                 nodes.push(Node {
                     object: id,
                     kind: k,
@@ -94,7 +92,8 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let kind = KINDS[node.kind].1;
-        if injected(repo, node.instance, kind, "dependsOn") {
+        // A patch of the build may write the list: what Flux reads is not this.
+        if !matches!(repo.field(node.instance, &["spec", "dependsOn"]), Field::Own(_)) {
             continue;
         }
         for item in list.items() {

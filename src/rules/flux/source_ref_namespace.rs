@@ -1,7 +1,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{Instance, ObjectId, Repository, closest};
+use crate::model::{Field, ObjectId, Repository, closest};
 use crate::rules::Rule;
 
 pub static RULE: Rule = Rule {
@@ -31,7 +31,6 @@ fn same_ns(a: Option<&str>, b: Option<&str>) -> bool {
 }
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
-    let clusters = Clusters::new(repo);
     let mut sources: HashMap<(&str, &str), Vec<Source>> = HashMap::default();
     // Kinds with a source whose name we cannot read: a reference to a name
     // found nowhere may mean it.
@@ -47,7 +46,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             if obj.group() != "source.toolkit.fluxcd.io" {
                 continue;
             }
-            for inst in instances(repo, id) {
+            for inst in repo.local_instances(id) {
                 let Some(name) = inst.name.as_deref() else {
                     unseen.insert(kind);
                     continue;
@@ -55,7 +54,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 sources.entry((kind, name)).or_default().push(Source {
                     object: id,
                     namespace: inst.namespace.as_deref(),
-                    cluster: clusters.of(repo, inst),
+                    cluster: repo.cluster_of(inst),
                 });
             }
         }
@@ -101,10 +100,9 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let referrer = &obj.kind;
-        let field = at.last().copied().unwrap_or_default();
-        for inst in instances(repo, id) {
-            // A parent's `spec.patches` may write the reference: we cannot see it.
-            if injected(repo, inst, &obj.kind, field) {
+        for inst in repo.local_instances(id) {
+            // A patch of the build may write the reference: what Flux reads is not this.
+            if !matches!(repo.field(inst, at), Field::Own(_)) {
                 continue;
             }
             let Some(name) = name_node.as_str().and_then(|n| repo.render(inst, n)) else {
@@ -123,7 +121,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 .as_deref()
                 .or(obj.namespace.as_deref().filter(|n| !n.contains("${")));
             let wanted = explicit.as_deref().or(own);
-            let cluster = clusters.of(repo, inst);
+            let cluster = repo.cluster_of(inst);
             let candidates: Vec<&Source> = sources
                 .get(&(kind, name.as_str()))
                 .into_iter()
@@ -194,78 +192,5 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 out.push(diagnostic);
             }
         }
-    }
-}
-
-/// Whether a Flux Kustomization that applies `inst` (or one above it, through
-/// patches that patch patches) has `spec.patches` that may write `field` into
-/// it: then the object Flux applies is not the one written here.
-pub(crate) fn injected(repo: &Repository, inst: &Instance, kind: &str, field: &str) -> bool {
-    let mut at = inst.flux;
-    for depth in 0..64 {
-        let Some(f) = at else { return false };
-        let node = repo.object_node(repo.flux[f].object);
-        let patches = node
-            .path(&["spec", "patches"])
-            .into_iter()
-            .flat_map(|p| p.items());
-        for p in patches {
-            let Some(text) = p.get("patch").and_then(|t| t.as_str()) else {
-                continue;
-            };
-            let target = p.path(&["target", "kind"]).and_then(|k| k.as_str());
-            let aims = if depth == 0 {
-                target.is_none_or(|t| t == kind)
-            } else {
-                text.contains(kind)
-            };
-            if aims && text.contains(field) {
-                return true;
-            }
-        }
-        at = repo
-            .instances(repo.flux[f].object)
-            .find_map(|i| i.flux)
-            .filter(|&p| p != f);
-    }
-    false
-}
-
-/// How the builds produce an object, leaving out builds from another
-/// repository's source (whose paths the model may still have walked here).
-pub(crate) fn instances(repo: &Repository, id: ObjectId) -> impl Iterator<Item = &Instance> + '_ {
-    repo.instances(id)
-        .filter(|i| i.flux.is_none_or(|f| repo.flux[f].local_source))
-}
-
-/// The clusters of a repository (see `FluxKustomization::cluster`), without
-/// the stray ones: a Flux Kustomization nothing applies whose file lies in
-/// the tree another cluster builds (an app taken out of its namespace's
-/// kustomization.yaml) is no cluster of its own, and is compared with all.
-pub(crate) struct Clusters {
-    stray: HashSet<usize>,
-}
-
-impl Clusters {
-    pub(crate) fn new(repo: &Repository) -> Self {
-        let tops: HashSet<usize> = repo.flux.iter().map(|f| f.cluster).collect();
-        let stray = tops
-            .into_iter()
-            .filter(|&t| {
-                let file = &repo.files[repo.objects[repo.flux[t].object].file].path;
-                repo.flux.iter().any(|f| {
-                    f.cluster != t
-                        && f.local_source
-                        && f.path.as_deref().is_some_and(|p| {
-                            p.is_empty() || file.strip_prefix(p).is_some_and(|r| r.starts_with('/'))
-                        })
-                })
-            })
-            .collect();
-        Clusters { stray }
-    }
-
-    pub(crate) fn of(&self, repo: &Repository, inst: &Instance) -> Option<usize> {
-        repo.cluster_of(inst).filter(|c| !self.stray.contains(c))
     }
 }

@@ -1,7 +1,10 @@
-use crate::diagnostic::{Diagnostic, Severity};
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Diagnostic, FileId, Severity};
 use crate::model::Repository;
 use crate::rules::Rule;
-use crate::schema::FindingKind;
+use crate::schema::{FindingKind, Missing};
+use crate::yaml::Span;
 
 pub static RULE: Rule = Rule {
     id: "schema/invalid-value",
@@ -12,6 +15,60 @@ pub static RULE: Rule = Rule {
     check: Some(check),
 };
 
+fn missing_message(whole: &str, fields: &[&str], origin: &str) -> String {
+    match fields {
+        [one] => format!("{whole} is missing the required field `{one}` (by {origin})"),
+        _ => format!(
+            "{whole} is missing the required fields {} (by {origin})",
+            fields
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
-    super::report(repo, &RULE, FindingKind::InvalidValue, out);
+    // Missing fields of one mapping make one finding.
+    let mut missing: BTreeMap<(FileId, Span, &str), (&Missing, Vec<&str>)> = BTreeMap::new();
+    for f in repo.schema.findings.iter() {
+        if f.kind != FindingKind::InvalidValue {
+            continue;
+        }
+        match &f.missing {
+            None => out.push(super::diagnostic(repo, &RULE, f)),
+            Some(m) if written_by_build(repo, f.file, m) => {}
+            Some(m) => missing
+                .entry((f.file, f.span, m.whole.as_str()))
+                .or_insert_with(|| (m, Vec::new()))
+                .1
+                .push(m.field.as_str()),
+        }
+    }
+    for ((file, span, whole), (m, fields)) in missing {
+        let message = missing_message(whole, &fields, &m.origin);
+        out.push(Diagnostic::new(RULE.id, RULE.severity, file, span, message));
+    }
+}
+
+/// The build that applies the object writes the field: the `spec.patches`
+/// of the Flux Kustomization that applies it set it (or may).
+fn written_by_build(repo: &Repository, file: FileId, m: &Missing) -> bool {
+    let Some(parent) = &m.parent else {
+        return false;
+    };
+    let Some(object) = repo
+        .objects_in(file)
+        .find(|&o| repo.objects[o].root == m.document)
+    else {
+        return false;
+    };
+    let path: Vec<&str> = parent
+        .iter()
+        .map(String::as_str)
+        .chain([m.field.as_str()])
+        .collect();
+    repo.local_instances(object)
+        .any(|i| repo.field(i, &path).may_be_present())
 }

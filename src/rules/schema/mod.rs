@@ -8,14 +8,19 @@ pub mod unknown_kind;
 use crate::diagnostic::Diagnostic;
 use crate::model::Repository;
 use crate::rules::Rule;
-use crate::schema::FindingKind;
+use crate::schema::{Finding, FindingKind};
 
 fn report(repo: &Repository, rule: &Rule, kind: FindingKind, out: &mut Vec<Diagnostic>) {
     for f in repo.schema.findings.iter().filter(|f| f.kind == kind) {
-        let mut d = Diagnostic::new(rule.id, rule.severity, f.file, f.span, f.message.clone());
-        if let Some(h) = &f.help {
-            d = d.help(h.clone());
-        }
-        out.push(d);
+        out.push(diagnostic(repo, rule, f));
     }
+}
+
+fn diagnostic(repo: &Repository, rule: &Rule, f: &Finding) -> Diagnostic {
+    let _ = repo;
+    let mut d = Diagnostic::new(rule.id, rule.severity, f.file, f.span, f.message.clone());
+    if let Some(h) = &f.help {
+        d = d.help(h.clone());
+    }
+    d
 }
