@@ -9,7 +9,7 @@ use globset::{Glob, GlobSetBuilder};
 use rayon::prelude::*;
 
 use crate::config::{self, Config, ConfigError, Level};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{ModelSettings, Repository};
 use crate::rules::{self, RULES, Rule};
 use crate::suppress;
@@ -264,6 +264,7 @@ pub fn lint_model(
             if let Some(check) = rule.check {
                 let started = Instant::now();
                 check(repo, &mut out);
+                undeployed_as_warnings(repo, &mut out);
                 if on {
                     eprintln!(
                         "timing:   rule {} {:.2} ms",
@@ -301,12 +302,29 @@ pub fn check_repository(repo: &Repository) -> Vec<Diagnostic> {
             check(repo, &mut diagnostics);
         }
     }
+    undeployed_as_warnings(repo, &mut diagnostics);
     let mut diagnostics = suppress::apply(repo, diagnostics, &|id| {
         rules::find(id).is_some_and(|r| r.enabled)
     });
     sort(&mut diagnostics);
     diagnostics
 }
+
+/// The severity policy: an error means breakage in a file something deploys.
+/// In a file that holds objects none of which reaches a cluster (an
+/// `.archive/` tree, an app commented out of its `kustomization.yaml`), the
+/// same finding is a warning that says so. A configured severity still wins.
+fn undeployed_as_warnings(repo: &Repository, diagnostics: &mut [Diagnostic]) {
+    for d in diagnostics {
+        if d.severity == Severity::Error && repo.file_deployed(d.file) == Some(false) {
+            d.severity = Severity::Warning;
+            d.message.push_str(UNDEPLOYED);
+        }
+    }
+}
+
+/// What a finding in a file nothing deploys adds to its message.
+pub const UNDEPLOYED: &str = " (nothing deploys this file: no applied Flux Kustomization or top-level kustomization builds it, so this is a warning)";
 
 fn sort(diagnostics: &mut [Diagnostic]) {
     // Files are sorted by path, so the file index orders by path; within a

@@ -82,21 +82,23 @@ pub(super) fn applied(repo: &Repository) -> Vec<bool> {
 }
 
 /// Whether each object is deployed: some instance of it comes from the build
-/// of an applied Flux Kustomization or of a kustomization that is a root.
-/// In a repository with no build at all (loose manifests), everything is.
+/// of an applied Flux Kustomization or of a kustomization that is a root, or
+/// an applied Flux Kustomization reads it in `substituteFrom` (it must exist).
+/// Where no Flux Kustomization of this repository is applied (plain
+/// manifests, kustomize alone), nothing tells what is applied: everything is.
 pub(super) fn deployed(repo: &Repository) -> Vec<bool> {
-    let local_paths: Vec<&str> = repo
-        .flux
+    let applied: Vec<&super::FluxKustomization> =
+        repo.flux.iter().filter(|f| f.applied).collect();
+    if !applied.iter().any(|f| f.local_source) {
+        return vec![true; repo.objects.len()];
+    }
+    let local_paths: Vec<&str> = applied
         .iter()
-        .filter(|f| f.local_source && f.applied)
+        .filter(|f| f.local_source)
         .filter_map(|f| f.path.as_deref())
         .collect();
-    let has_roots = !repo.flux.is_empty() || !repo.kustomizations.is_empty();
-    (0..repo.objects.len())
+    let mut out: Vec<bool> = (0..repo.objects.len())
         .map(|o| {
-            if !has_roots {
-                return true;
-            }
             repo.instances(o).any(|i| match (i.flux, i.root) {
                 (Some(f), _) => repo.flux[f].applied,
                 (None, Some(k)) => {
@@ -111,5 +113,11 @@ pub(super) fn deployed(repo: &Repository) -> Vec<bool> {
                     .is_some_and(|f| repo.flux[f].applied && repo.flux[f].parent.is_none()),
             })
         })
-        .collect()
+        .collect();
+    for f in applied {
+        for &o in &f.vars.sources {
+            out[o] = true;
+        }
+    }
+    out
 }

@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::flux::Write;
 use super::subst::Lookup;
-use super::{FluxId, Instance, Repository, join};
+use super::{FluxId, Instance, ObjectId, Repository, join};
 use crate::diagnostic::FileId;
 use crate::yaml::{NodeRef, Span};
 
@@ -37,6 +37,8 @@ pub struct VarSet {
     /// `postBuild.substitute` and the keys of the sources it reads), for the
     /// name check.
     pub keys: Vec<(String, FileId, Span)>,
+    /// The ConfigMaps and Secrets of the repository it reads.
+    pub sources: Vec<ObjectId>,
 }
 
 impl VarSet {
@@ -94,6 +96,8 @@ struct Source {
     cluster: Option<FluxId>,
     /// Its keys and values; `None` when they cannot be read here.
     keys: Option<Vec<(String, Value, FileId, Span)>>,
+    /// The object, when the repository holds it.
+    object: Option<ObjectId>,
 }
 
 fn value_of(node: NodeRef, readable: bool) -> Value {
@@ -134,6 +138,7 @@ impl Sources {
                         .push(Source {
                             cluster: repo.cluster_of(inst),
                             keys: Some(keys.clone()),
+                            object: Some(id),
                         });
                 }
             }
@@ -156,6 +161,7 @@ impl Sources {
                     by_name.entry(("Secret", name)).or_default().push(Source {
                         cluster: repo.cluster_of(inst),
                         keys: None,
+                        object: Some(id),
                     });
                 }
             }
@@ -195,6 +201,7 @@ impl Sources {
                         .push(Source {
                             cluster: None,
                             keys,
+                            object: None,
                         });
                 }
             }
@@ -314,6 +321,7 @@ fn one(repo: &Repository, sources: &Sources, f: FluxId) -> VarSet {
             continue;
         }
         for s in found {
+            set.sources.extend(s.object);
             match &s.keys {
                 Some(keys) => {
                     for (k, v, file, span) in keys {

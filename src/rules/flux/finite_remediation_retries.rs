@@ -4,7 +4,7 @@ use crate::rules::Rule;
 
 pub static RULE: Rule = Rule {
     id: "flux/finite-remediation-retries",
-    severity: Severity::Error,
+    severity: Severity::Warning,
     enabled: true,
     summary: "a HelmRelease `install` or `upgrade` remediation with negative (unlimited) `retries`",
     page: include_str!("../../../lints/flux/finite-remediation-retries.md"),
@@ -40,7 +40,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::new(
                     RULE.id,
-                    Severity::Error,
+                    Severity::Warning,
                     obj.file,
                     retries.span(),
                     format!("`spec.{phase}.remediation.retries: {n}` means unlimited retries: a release that cannot {phase} is retried forever, with {between} between attempts, and never settles as failed"),
