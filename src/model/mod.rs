@@ -7,6 +7,7 @@ pub mod flux;
 mod helm;
 mod kustomize;
 mod live;
+mod paths;
 pub mod subst;
 mod suggest;
 mod talos;
@@ -27,6 +28,7 @@ pub use kustomize::{FILE_NAMES, Includer, Kustomize, PathEntry, join, parent_dir
 pub use subst::Vars;
 pub use suggest::closest;
 pub use flux::{Field, FluxPatch, Write};
+pub use paths::{PathIndex, relative};
 pub use talos::{TalosConfig, TalosSource};
 pub use vars::VarSet;
 

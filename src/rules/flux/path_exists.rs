@@ -1,7 +1,6 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
+use crate::model::{PathIndex, Repository, relative};
 use crate::rules::Rule;
-use crate::rules::kustomize::missing_reference::{PathIndex, relative};
 
 pub static RULE: Rule = Rule {
     id: "flux/path-exists",
