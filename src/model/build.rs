@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use super::kustomize::{self, Includer, Kustomize, PathEntry};
 use super::flux::{self, Field};
+use super::sources::{self, SourceUse};
 use super::subst;
 use super::vars::{self, VarSet};
 use super::{
@@ -98,6 +99,7 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
     let changed = flux.iter().zip(&repo.flux).enumerate().any(|(f, (new, old))| {
         new.local_source != old.local_source
             || new.path != old.path
+            || new.source_root != old.source_root
             || new.target_namespace != old.target_namespace
             || new.components.len() != old.components.len()
             || (used[f] && !same_vars(&new.vars, &old.vars))
@@ -290,46 +292,56 @@ fn classify(repo: &mut Repository) {
 /// pass of the builds), or as the builds that apply them patch them, with
 /// every variable the model resolves.
 fn flux_kustomizations(repo: &Repository, effective: bool) -> Vec<FluxKustomization> {
-    let flux_system_url = source_url(repo, "GitRepository", "flux-system");
-    repo.of_kind("Kustomization")
+    let ids: Vec<ObjectId> = repo
+        .of_kind("Kustomization")
         .filter(|(_, o)| o.group() == "kustomize.toolkit.fluxcd.io")
+        .map(|(id, _)| id)
+        .collect();
+    let read = |f: FluxId, path: &[&str]| -> Option<crate::yaml::NodeRef> {
+        let written = || repo.object_node(ids[f]).path(path);
+        if !effective {
+            return written();
+        }
+        match repo.flux_field(f, path) {
+            Field::Own(n) | Field::Patched(Some(n)) => Some(n),
+            Field::Absent => None,
+            Field::Patched(None) | Field::Unknown => written(),
+        }
+    };
+    let uses: Vec<SourceUse> = (0..ids.len())
+        .map(|f| {
+            let path = read(f, &["spec", "path"]).and_then(|p| p.as_str());
+            SourceUse::read(read(f, &["spec", "sourceRef"]), path)
+        })
+        .collect();
+    let roots = sources::roots(repo, &uses);
+    ids.iter()
         .enumerate()
-        .map(|(f, (id, _))| {
-            let own = repo.object_node(id).get("spec");
-            let read = |path: &[&str]| -> Option<crate::yaml::NodeRef> {
-                let written = || own.and_then(|s| s.path(&path[1..]));
-                if !effective {
-                    return written();
-                }
-                match repo.flux_field(f, path) {
-                    Field::Own(n) | Field::Patched(Some(n)) => Some(n),
-                    Field::Absent => None,
-                    Field::Patched(None) | Field::Unknown => written(),
-                }
-            };
-            let local = is_local_source(repo, read(&["spec", "sourceRef"]), flux_system_url);
-            let raw_path = read(&["spec", "path"]).and_then(|p| p.as_str());
+        .map(|(f, &id)| {
+            let source_root = roots[f].clone();
+            let raw_path = read(f, &["spec", "path"]).and_then(|p| p.as_str());
             // No path is the root of the source; a path with variables is resolved later.
-            let path = match raw_path {
-                _ if !local => None,
-                None => Some(String::new()),
-                Some(p) if subst::has_vars(p) => None,
-                Some(p) => kustomize::join("", p),
+            let path = match (&source_root, raw_path) {
+                (None, _) => None,
+                (Some(root), None) => Some(root.clone()),
+                (Some(_), Some(p)) if subst::has_vars(p) => None,
+                (Some(root), Some(p)) => kustomize::join(root, p),
             };
             let vars = if effective {
                 repo.flux[f].vars.clone()
             } else {
-                VarSet::literal(own)
+                VarSet::literal(repo.object_node(id).get("spec"))
             };
             let components = match &path {
-                Some(p) => kustomize::path_entries(read(&["spec", "components"]), p),
+                Some(p) => kustomize::path_entries(read(f, &["spec", "components"]), p),
                 None => Vec::new(),
             };
             FluxKustomization {
                 object: id,
-                local_source: local,
+                local_source: source_root.is_some(),
+                source_root,
                 path,
-                target_namespace: read(&["spec", "targetNamespace"])
+                target_namespace: read(f, &["spec", "targetNamespace"])
                     .and_then(|n| n.as_str())
                     .map(str::to_string),
                 vars,
@@ -361,35 +373,6 @@ fn clusters(repo: &Repository, flux: &mut [FluxKustomization]) {
         let top = flux[f].cluster;
         let dir = kustomize::parent_dir(&repo.files[repo.objects[flux[top].object].file].path);
         flux[f].cluster = *by_dir.entry(dir).or_insert(top);
-    }
-}
-
-fn source_url<'r>(repo: &'r Repository, kind: &str, name: &str) -> Option<&'r str> {
-    repo.of_kind(kind)
-        .find(|(_, o)| o.name.as_deref() == Some(name) && o.group() == "source.toolkit.fluxcd.io")
-        .and_then(|(id, _)| repo.object_node(id).str_at(&["spec", "url"]))
-}
-
-/// Whether a Flux source is this repository: the `flux-system` source, a
-/// source with the same URL, or one not defined here at all (bootstrapped
-/// outside Git). A source defined here with another URL is another repository,
-/// whose paths mean nothing in this one.
-fn is_local_source(
-    repo: &Repository,
-    source: Option<crate::yaml::NodeRef>,
-    flux_system_url: Option<&str>,
-) -> bool {
-    let Some(source) = source else { return true };
-    let name = source.str_at(&["name"]).unwrap_or("flux-system");
-    let kind = source.str_at(&["kind"]).unwrap_or("GitRepository");
-    if name == "flux-system" {
-        return true;
-    }
-    match source_url(repo, kind, name) {
-        None => !repo
-            .of_kind(kind)
-            .any(|(_, o)| o.name.as_deref() == Some(name)),
-        Some(url) => flux_system_url == Some(url),
     }
 }
 
@@ -454,7 +437,7 @@ impl<'r> Builds<'r> {
                     continue;
                 }
                 if flux[f].path.is_none() {
-                    let Some(p) = self.resolve_flux_path(flux[f].object, flux, &out) else {
+                    let Some(p) = self.resolve_flux_path(f, flux, &out) else {
                         continue;
                     };
                     flux[f].path = Some(p.clone());
@@ -509,10 +492,12 @@ impl<'r> Builds<'r> {
 
     fn resolve_flux_path(
         &self,
-        object: ObjectId,
+        f: FluxId,
         flux: &[FluxKustomization],
         out: &[Instance],
     ) -> Option<String> {
+        let object = flux[f].object;
+        let root = flux[f].source_root.as_deref()?;
         let raw = self.repo.object_node(object).str_at(&["spec", "path"])?;
         out.iter()
             .filter(|i| i.object == object)
@@ -526,7 +511,7 @@ impl<'r> Builds<'r> {
                 };
                 self.render(raw, ctx)
             })
-            .and_then(|p| kustomize::join("", &p))
+            .and_then(|p| kustomize::join(root, &p))
     }
 
     fn build_flux(&self, f: FluxId, fk: &FluxKustomization, out: &mut Vec<Instance>) {

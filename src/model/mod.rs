@@ -8,6 +8,7 @@ mod helm;
 mod kustomize;
 mod live;
 mod paths;
+mod sources;
 pub mod subst;
 mod suggest;
 mod talos;
@@ -93,8 +94,11 @@ impl Object {
 #[derive(Debug)]
 pub struct FluxKustomization {
     pub object: ObjectId,
-    /// The source is this repository (not another Git repository or artifact).
+    /// The source's artifact lies in this repository (see `sources`).
     pub local_source: bool,
+    /// Where in the repository the source's artifact root lies ("" is the
+    /// root); `None` when it is not here.
+    pub source_root: Option<String>,
     /// `spec.path` as a directory relative to the root ("" is the root), when it is local.
     pub path: Option<String>,
     pub target_namespace: Option<String>,
