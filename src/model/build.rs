@@ -90,6 +90,7 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
         },
     );
     phases.mark("  model: builds and schema validation");
+    let built_with: Vec<VarSet> = flux.iter().map(|f| f.vars.clone()).collect();
     install(&mut repo, flux, instances);
     derive(&mut repo);
     // The builds read the spec as written and `postBuild.substitute` alone:
@@ -102,7 +103,7 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
             || new.source_root != old.source_root
             || new.target_namespace != old.target_namespace
             || new.components.len() != old.components.len()
-            || (used[f] && !same_vars(&new.vars, &old.vars))
+            || (used[f] && !same_vars(&new.vars, &built_with[f]))
     });
     if changed {
         let instances = Builds::new(&repo, flux.len()).run(&mut flux);

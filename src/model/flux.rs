@@ -111,13 +111,8 @@ impl Repository {
         }
         let Some(f) = inst.flux else { return out };
         for p in self.flux_patches(f) {
-            let target = self.at(p.entry).get("target");
             let body = p.body.map(|b| self.at(b));
-            let selected = match (target, body) {
-                (Some(t), _) => selects(t, node, obj),
-                (None, Some(b)) if b.is_map() => selects_by_body(b, obj),
-                (None, _) => Selects::Maybe,
-            };
+            let selected = self.selection(p, node, obj);
             if selected == Selects::No {
                 continue;
             }
@@ -139,6 +134,24 @@ impl Repository {
             }
         }
         out
+    }
+
+    /// Whether a patch of Flux Kustomization `f` selects (or may select) an object.
+    pub fn patched_by(&self, f: FluxId, object: super::ObjectId) -> bool {
+        let obj = &self.objects[object];
+        let node = self.object_node(object);
+        self.flux_patches(f).iter().any(|p| {
+            self.selection(p, node, obj) != Selects::No
+        })
+    }
+
+    /// Whether patch `p` selects `obj` (`node` is the object as written).
+    fn selection(&self, p: &FluxPatch, node: NodeRef, obj: &Object) -> Selects {
+        match (self.at(p.entry).get("target"), p.body.map(|b| self.at(b))) {
+            (Some(t), _) => selects(t, node, obj),
+            (None, Some(b)) if b.is_map() => selects_by_body(b, obj),
+            (None, _) => Selects::Maybe,
+        }
     }
 
     /// The effective value at `path` of an object as `inst`'s build applies it.

@@ -323,3 +323,26 @@ pub fn under(path: &str, dir: &str) -> bool {
         || path == dir
         || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
 }
+
+/// Kinds whose brief deletion loses nothing: when a Flux Kustomization prunes
+/// one that another still declares, the other's next reconcile puts it back
+/// as it was. A volume, a namespace, a CRD or a release (deleting a
+/// HelmRelease uninstalls the chart) is not among them.
+pub fn recreated_whole(kind: &str) -> bool {
+    const KINDS: &[&str] = &[
+        "Bucket",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ConfigMap",
+        "GitRepository",
+        "HelmRepository",
+        "NetworkPolicy",
+        "OCIRepository",
+        "PodMonitor",
+        "PrometheusRule",
+        "Role",
+        "RoleBinding",
+        "ServiceMonitor",
+    ];
+    KINDS.binary_search(&kind).is_ok()
+}

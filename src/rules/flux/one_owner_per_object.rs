@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use rustc_hash::FxHashMap;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{FluxId, ObjectId, Repository, is_cluster_scoped, parent_dir};
+use crate::model::{
+    FluxId, ObjectId, Repository, is_cluster_scoped, parent_dir, recreated_whole, under,
+};
 use crate::rules::Rule;
 use crate::yaml::Span;
 
@@ -160,12 +162,6 @@ fn renaming_dirs(repo: &Repository) -> Vec<&str> {
         .collect()
 }
 
-fn under(path: &str, dir: &str) -> bool {
-    dir.is_empty()
-        || path == dir
-        || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
-}
-
 /// The name the Flux Kustomization applies: its own `namePrefix`/`nameSuffix`
 /// added. `None` when a kustomization of its tree, or its `spec.patches`, may
 /// rename the object in a way this rule does not follow.
@@ -241,16 +237,23 @@ fn report(
         _ => names.join(", "),
     };
     let o = &repo.objects[object];
-    let mut d = Diagnostic::new(
-        RULE.id,
-        Severity::Error,
-        o.file,
-        name_span(repo, object),
-        format!(
-            "{gk} {place} is applied by {} Flux Kustomizations ({list}): each overwrites the other's changes on every reconcile, and pruning or deleting one removes the object the other still declares",
-            by.len()
-        ),
-    )
+    let n = by.len();
+    let (severity, message) = if identical(repo, by) {
+        (
+            Severity::Warning,
+            format!(
+                "{gk} {place} is applied by {n} Flux Kustomizations ({list}) in identical copies: they do not fight over its fields, but its ownership labels flip on every reconcile, and when one of them stops declaring it (the app removed, the Kustomization deleted) its prune deletes the object the others still declare until they reconcile again"
+            ),
+        )
+    } else {
+        (
+            Severity::Error,
+            format!(
+                "{gk} {place} is applied by {n} Flux Kustomizations ({list}): each overwrites the other's changes on every reconcile, and pruning or deleting one removes the object the other still declares"
+            ),
+        )
+    };
+    let mut d = Diagnostic::new(RULE.id, severity, o.file, name_span(repo, object), message)
     .help("let exactly one Flux Kustomization build this object: move it to a shared Kustomization that the others `dependsOn`, or give each copy its own name or namespace");
     for (&f, objects) in by {
         let fk = &repo.flux[f];
@@ -285,4 +288,45 @@ fn report(
         }
     }
     d
+}
+
+/// Whether every owner applies the same object, of a kind a prune does not
+/// lose: the same text, with each owner's variables substituted (Flux
+/// substitutes the rendered text), and no owner's `spec.patches` selecting it.
+fn identical(repo: &Repository, by: &BTreeMap<FluxId, BTreeSet<ObjectId>>) -> bool {
+    let recreated = by
+        .values()
+        .flatten()
+        .all(|&o| recreated_whole(&repo.objects[o].kind));
+    if !recreated {
+        return false;
+    }
+    let text = |o: ObjectId| {
+        let obj = &repo.objects[o];
+        let span = repo.object_node(o).span();
+        repo.files[obj.file].text[span.start as usize..span.end as usize].trim_end()
+    };
+    let mut first: Option<String> = None;
+    for (&f, objects) in by {
+        for &o in objects {
+            if repo.patched_by(f, o) {
+                return false;
+            }
+            let vars = &repo.flux[f].vars;
+            let rendered = if vars.active {
+                match vars.render(text(o)) {
+                    Some(r) => r,
+                    None => return false,
+                }
+            } else {
+                text(o).to_string()
+            };
+            match &first {
+                None => first = Some(rendered),
+                Some(t) if *t != rendered => return false,
+                Some(_) => {}
+            }
+        }
+    }
+    true
 }

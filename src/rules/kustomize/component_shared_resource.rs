@@ -5,7 +5,7 @@ use crate::model::subst::has_vars;
 use crate::model::{
     FluxId, Includer, Instance, Kustomize, KustomizeId, ObjectId, PathEntry, Repository,
 };
-use crate::model::{is_cluster_scoped, join};
+use crate::model::{is_cluster_scoped, join, recreated_whole};
 use crate::rules::Rule;
 use crate::yaml::{NodeRef, Span};
 
@@ -29,6 +29,9 @@ enum Place {
 /// One fixed-name object of an entry that several includers produce in one place.
 struct Clash {
     severity: Severity,
+    /// Identical copies of a kind a prune does not lose, each applied by a
+    /// Flux Kustomization of its own.
+    identical: bool,
     object: ObjectId,
     /// The name the builds give it.
     built: String,
@@ -171,6 +174,8 @@ fn clash(
     }
     // (cluster, place, name as the build leaves it) -> includers
     let mut places: BTreeMap<(Option<FluxId>, Place, String), BTreeSet<Includer>> = BTreeMap::new();
+    // The Flux Kustomizations that apply each includer's copy.
+    let mut applied_by: BTreeMap<Includer, BTreeSet<Option<FluxId>>> = BTreeMap::new();
     let instances = all.get(&object).map_or(&[][..], |v| &v[..]);
     // An includer a Flux Kustomization applies is also built on its own by the
     // model (without Flux's namespace and variables): keep the Flux builds.
@@ -186,6 +191,7 @@ fn clash(
         if inst.flux.is_none() && applied.contains(&by) {
             continue;
         }
+        applied_by.entry(by).or_default().insert(inst.flux);
         let (place, built) = if o.kind == "Namespace" {
             // kustomize's namespace transformer renames Namespace objects.
             match namespace_given(repo, cid, given, inst, by) {
@@ -218,8 +224,25 @@ fn clash(
         .iter()
         .filter(|((_, place, _), by)| *place != Place::Unknown && by.len() >= 2);
     if let Some(((_, place, built), by)) = clashing.next() {
+        // Each copy applied by a Flux Kustomization of its own, of a kind a
+        // prune does not lose, as written: no build fails, nothing is lost.
+        let mut owners = BTreeSet::new();
+        let separate = by.iter().all(|b| match applied_by.get(b) {
+            Some(fs) if fs.len() == 1 => fs.iter().all(|f| f.is_some_and(|f| owners.insert(f))),
+            _ => false,
+        });
+        let text = {
+            let span = repo.object_node(object).span();
+            &repo.files[o.file].text[span.start as usize..span.end as usize]
+        };
+        let identical = separate && recreated_whole(&o.kind) && !has_vars(text);
         return Some(Clash {
-            severity: Severity::Error,
+            severity: if identical {
+                Severity::Warning
+            } else {
+                Severity::Error
+            },
+            identical,
             object,
             built: built.clone(),
             places: vec![(place.clone(), by.clone())],
@@ -243,6 +266,7 @@ fn clash(
         if all.len() >= 2 {
             return Some(Clash {
                 severity: Severity::Warning,
+                identical: false,
                 object,
                 built: name.clone(),
                 places: with,
@@ -443,6 +467,13 @@ fn report(
         k => format!(" (copies clash in {k} more namespaces or clusters too){more}"),
     };
     let message = match (clash.severity, clash.places.first()) {
+        (_, Some((Place::Namespace(ns), by))) if clash.identical => format!(
+            "{what} has a fixed name, and {} Flux Kustomizations apply identical copies of it in namespace `{ns}` through this Component: they do not fight over its fields, but its ownership labels flip on every reconcile, and when one stops declaring it its prune deletes the object the others still declare until they reconcile again{more}",
+            by.len()
+        ),
+        _ if clash.identical => format!(
+            "{what} is cluster-scoped with a fixed name, and {n} Flux Kustomizations apply identical copies of it through this Component: they do not fight over its fields, but its ownership labels flip on every reconcile, and when one stops declaring it its prune deletes the object the others still declare until they reconcile again{more}"
+        ),
         (Severity::Error, Some((Place::Namespace(ns), by))) => format!(
             "{what} has a fixed name, and {} kustomizations that include this Component build it into namespace `{ns}`: each adds its own copy of the one object, so the build fails or their Flux Kustomizations fight over it{more}",
             by.len()
