@@ -65,6 +65,10 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
         flux_patches: Vec::new(),
         flux_by_object: HashMap::default(),
         deployed: Vec::new(),
+        kustomize_reach: Vec::new(),
+        kustomize_deployed: Vec::new(),
+        deploys_known: false,
+        sync: Default::default(),
         by_kind: HashMap::default(),
         instance_start: Vec::new(),
         instance_ids: Vec::new(),
@@ -77,21 +81,23 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
     let phases = crate::timing::Phases::start();
     classify(&mut repo);
     repo.object_start.push(repo.objects.len());
+    repo.sync = live::sync_roots(&repo);
     phases.mark("  model: classify");
     // Schema validation reads only files, objects and kustomizations, so it
     // runs beside the builds, which are sequential.
-    let (schema, (flux, instances, used)) = rayon::join(
+    let (schema, (flux, instances, used, reach)) = rayon::join(
         || (!settings.schema.skip).then(|| crate::schema::validate(&repo, &settings.schema)),
         || {
             let mut flux = flux_kustomizations(&repo, false);
             let builds = Builds::new(&repo, flux.len());
             let instances = builds.run(&mut flux);
-            (flux, instances, builds.used.into_inner())
+            (flux, instances, builds.used.into_inner(), builds.reach.into_inner())
         },
     );
     phases.mark("  model: builds and schema validation");
     let built_with: Vec<VarSet> = flux.iter().map(|f| f.vars.clone()).collect();
     install(&mut repo, flux, instances);
+    repo.kustomize_reach = reach;
     derive(&mut repo);
     // The builds read the spec as written and `postBuild.substitute` alone:
     // when a parent's patches or a `substituteFrom` source change what they
@@ -106,12 +112,17 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
             || (used[f] && !same_vars(&new.vars, &built_with[f]))
     });
     if changed {
-        let instances = Builds::new(&repo, flux.len()).run(&mut flux);
+        let builds = Builds::new(&repo, flux.len());
+        let instances = builds.run(&mut flux);
+        let reach = builds.reach.into_inner();
         install(&mut repo, flux, instances);
+        repo.kustomize_reach = reach;
         derive(&mut repo);
     }
-    let deployed = live::deployed(&repo);
+    let (deployed, kustomize_deployed) = live::deployed(&repo);
+    repo.deploys_known = live::deploys_known(&repo);
     repo.deployed = deployed;
+    repo.kustomize_deployed = kustomize_deployed;
     repo.helm_releases = helm::helm_releases(&repo);
     repo.cluster = cluster::facts(&repo, settings.dual_stack);
     repo.schema = schema.unwrap_or_default();
@@ -147,8 +158,7 @@ fn install(repo: &mut Repository, mut flux: Vec<FluxKustomization>, instances: V
         let o = fk.object;
         fk.parent = repo.instance_ids[repo.instance_start[o]..repo.instance_start[o + 1]]
             .iter()
-            .find_map(|&i| instances[i].flux)
-            .filter(|&p| p != f);
+            .find_map(|&i| instances[i].flux.filter(|&p| p != f));
     }
     clusters(repo, &mut flux);
     repo.flux = flux;
@@ -384,7 +394,13 @@ struct Builds<'r> {
     reached: std::cell::RefCell<HashSet<String>>,
     /// Flux Kustomizations whose variables a name, namespace or path read.
     used: std::cell::RefCell<Vec<bool>>,
+    /// The builds (Flux Kustomization, root kustomization) that reach each kustomization.
+    reach: std::cell::RefCell<Vec<Vec<Reach>>>,
 }
+
+/// A build that reaches a kustomization: the Flux Kustomization that applies
+/// it, or the kustomization built as a root.
+pub(super) type Reach = (Option<FluxId>, Option<KustomizeId>);
 
 #[derive(Clone, Copy)]
 struct Ctx<'a> {
@@ -400,6 +416,15 @@ impl<'r> Builds<'r> {
             repo,
             reached: Default::default(),
             used: std::cell::RefCell::new(vec![false; flux]),
+            reach: std::cell::RefCell::new(vec![Vec::new(); repo.kustomizations.len()]),
+        }
+    }
+
+    fn reached_kustomization(&self, k: KustomizeId, ctx: Ctx) {
+        let mut reach = self.reach.borrow_mut();
+        let by = (ctx.flux, ctx.root);
+        if !reach[k].contains(&by) {
+            reach[k].push(by);
         }
     }
 
@@ -549,6 +574,7 @@ impl<'r> Builds<'r> {
             return;
         };
         let comp = &self.repo.kustomizations[cid];
+        self.reached_kustomization(cid, ctx);
         if !comp.component {
             return;
         }
@@ -606,6 +632,7 @@ impl<'r> Builds<'r> {
         self.reached.borrow_mut().insert(dir.to_string());
         if let Some(&kid) = self.repo.kustomize_by_dir.get(dir) {
             let k = &self.repo.kustomizations[kid];
+            self.reached_kustomization(kid, ctx);
             if !k.component {
                 let ns = ns.or(k.namespace.as_deref());
                 for r in &k.resources {

@@ -8,7 +8,75 @@
 
 use rustc_hash::FxHashSet as HashSet;
 
-use super::{FluxId, Repository, parent_dir, subst, under};
+use super::{FluxId, Repository, join, parent_dir, subst, under};
+
+/// Where the repository says Flux itself syncs from: the `spec.sync` of a
+/// flux-operator FluxInstance (as an object, or as the `instance.sync` values
+/// of the flux-instance chart, in a HelmRelease or a values file).
+#[derive(Debug, Default, Clone)]
+pub struct SyncRoots {
+    /// Directories (relative to the root) the sync applies.
+    pub paths: Vec<String>,
+    /// The URL of this repository, when a sync names it.
+    pub url: Option<String>,
+}
+
+pub(super) fn sync_roots(repo: &Repository) -> SyncRoots {
+    let mut roots = SyncRoots::default();
+    let mut add = |sync: crate::yaml::NodeRef| {
+        if sync.str_at(&["kind"]).is_some_and(|k| k != "GitRepository") {
+            return;
+        }
+        if let Some(p) = sync.str_at(&["path"]).filter(|p| !subst::has_vars(p))
+            && let Some(dir) = join("", p)
+        {
+            roots.paths.push(dir);
+        }
+        if roots.url.is_none()
+            && let Some(url) = sync.str_at(&["url"]).filter(|u| !subst::has_vars(u))
+        {
+            roots.url = Some(url.to_string());
+        }
+    };
+    for file in &repo.files {
+        if !file.text.contains("sync:") {
+            continue;
+        }
+        for doc in file.yaml.documents() {
+            let found = doc
+                .path(&["spec", "sync"])
+                .filter(|_| doc.str_at(&["kind"]) == Some("FluxInstance"))
+                .or_else(|| doc.path(&["spec", "values", "instance", "sync"]))
+                .or_else(|| doc.path(&["instance", "sync"]));
+            if let Some(sync) = found {
+                add(sync);
+            }
+        }
+    }
+    roots.paths.sort();
+    roots.paths.dedup();
+    roots
+}
+
+/// A directory of the conventions for what is kept but not deployed
+/// (`.archive/`, `archive/`, `deprecated/`, a tool's `templates/` or
+/// `testdata/`...): hidden or so named.
+pub(super) fn shelved(path: &str) -> bool {
+    path.split('/').any(|seg| {
+        seg.starts_with('.')
+            || matches!(
+                seg.to_ascii_lowercase().as_str(),
+                "archive"
+                    | "archived"
+                    | "deprecated"
+                    | "disabled"
+                    | "unused"
+                    | "old"
+                    | "templates"
+                    | "testdata"
+            )
+    })
+}
 
 /// Whether each Flux Kustomization is applied to a cluster.
 pub(super) fn applied(repo: &Repository) -> Vec<bool> {
@@ -26,12 +94,27 @@ pub(super) fn applied(repo: &Repository) -> Vec<bool> {
         .flat_map(|k| k.resources.iter().chain(&k.components))
         .filter_map(|e| e.resolved.as_deref())
         .collect();
+    // Flux Kustomizations that build the directory they are written in
+    // (`flux bootstrap`'s flux-system) are applied by the bootstrap.
+    let self_managed = |f: FluxId| {
+        let fk = &repo.flux[f];
+        let file = repo.files[repo.objects[fk.object].file].path.as_str();
+        fk.local_source && fk.path.as_deref().is_some_and(|p| under(parent_dir(file), p))
+    };
+    let known = !repo.sync.paths.is_empty() || (0..n).any(self_managed);
     let root = |f: FluxId| {
         let object = repo.flux[f].object;
         let obj = &repo.objects[object];
         let path = repo.files[obj.file].path.as_str();
         let dir = parent_dir(path);
         if obj.name.as_deref().is_none_or(subst::has_vars) {
+            return false;
+        }
+        // Where the repository shows what Flux syncs, that is what is applied.
+        if known {
+            return self_managed(f) || repo.sync.paths.iter().any(|p| under(dir, p));
+        }
+        if shelved(dir) {
             return false;
         }
         // In the tree another Flux Kustomization builds, yet not built by it.
@@ -81,43 +164,62 @@ pub(super) fn applied(repo: &Repository) -> Vec<bool> {
     state.into_iter().map(|s| s.unwrap_or(false)).collect()
 }
 
-/// Whether each object is deployed: some instance of it comes from the build
-/// of an applied Flux Kustomization or of a kustomization that is a root, or
-/// an applied Flux Kustomization reads it in `substituteFrom` (it must exist).
-/// Where no Flux Kustomization of this repository is applied (plain
-/// manifests, kustomize alone), nothing tells what is applied: everything is.
-pub(super) fn deployed(repo: &Repository) -> Vec<bool> {
-    let applied: Vec<&super::FluxKustomization> =
-        repo.flux.iter().filter(|f| f.applied).collect();
-    if !applied.iter().any(|f| f.local_source) {
-        return vec![true; repo.objects.len()];
+/// Whether Flux Kustomizations of this repository are applied: then what
+/// they do not build is not deployed. Otherwise (plain manifests, kustomize
+/// alone) nothing tells what is applied, and everything is taken as deployed.
+pub(super) fn deploys_known(repo: &Repository) -> bool {
+    repo.flux.iter().any(|f| f.applied && f.local_source)
+}
+
+/// Whether each object, and each kustomization, is deployed: some build of
+/// an applied Flux Kustomization or of a kustomization that is a root
+/// reaches it, or (for an object) an applied Flux Kustomization reads it in
+/// `substituteFrom` (it must exist).
+pub(super) fn deployed(repo: &Repository) -> (Vec<bool>, Vec<bool>) {
+    if !deploys_known(repo) {
+        return (
+            vec![true; repo.objects.len()],
+            vec![true; repo.kustomizations.len()],
+        );
     }
-    let local_paths: Vec<&str> = applied
+    let local_paths: Vec<&str> = repo
+        .flux
         .iter()
-        .filter(|f| f.local_source)
+        .filter(|f| f.applied && f.local_source)
         .filter_map(|f| f.path.as_deref())
         .collect();
-    let mut out: Vec<bool> = (0..repo.objects.len())
+    let by_build = |flux: Option<FluxId>, root: Option<super::KustomizeId>| match (flux, root) {
+        (Some(f), _) => repo.flux[f].applied,
+        // A kustomization in the tree of an applied Flux Kustomization that
+        // does not build it is left out of it; one shelved in an archive is
+        // not applied by hand either.
+        (None, Some(k)) => {
+            let dir = repo.kustomizations[k].dir.as_str();
+            repo.sync.paths.iter().any(|p| under(dir, p))
+                || (!local_paths.iter().any(|p| under(dir, p)) && !shelved(dir))
+        }
+        (None, None) => false,
+    };
+    let mut objects: Vec<bool> = (0..repo.objects.len())
         .map(|o| {
             repo.instances(o).any(|i| match (i.flux, i.root) {
-                (Some(f), _) => repo.flux[f].applied,
-                (None, Some(k)) => {
-                    // A kustomization in the tree of an applied Flux
-                    // Kustomization that does not build it is left out of it.
-                    let dir = repo.kustomizations[k].dir.as_str();
-                    !local_paths.iter().any(|p| under(dir, p))
-                }
                 // A Flux Kustomization that is a root is applied by bootstrap.
                 (None, None) => repo
                     .flux_of(o)
                     .is_some_and(|f| repo.flux[f].applied && repo.flux[f].parent.is_none()),
+                (flux, root) => by_build(flux, root),
             })
         })
         .collect();
-    for f in applied {
+    for f in repo.flux.iter().filter(|f| f.applied) {
         for &o in &f.vars.sources {
-            out[o] = true;
+            objects[o] = true;
         }
     }
-    out
+    let kustomizations = repo
+        .kustomize_reach
+        .iter()
+        .map(|reach| reach.iter().any(|&(flux, root)| by_build(flux, root)))
+        .collect();
+    (objects, kustomizations)
 }

@@ -155,6 +155,15 @@ pub struct Repository {
     flux_by_object: FxHashMap<ObjectId, FluxId>,
     /// Whether each object reaches a cluster (see `live`).
     deployed: Vec<bool>,
+    /// The builds that reach each kustomization.
+    kustomize_reach: Vec<Vec<build::Reach>>,
+    /// Whether each kustomization reaches a cluster (see `live`).
+    kustomize_deployed: Vec<bool>,
+    /// Flux Kustomizations of this repository are applied: what they do not
+    /// build is not deployed (see `live`).
+    deploys_known: bool,
+    /// What the repository says Flux itself syncs (see `live`).
+    pub sync: live::SyncRoots,
     by_kind: FxHashMap<String, Vec<ObjectId>>,
     /// The instances of object `o` are `instance_ids[instance_start[o]..instance_start[o + 1]]`.
     instance_start: Vec<usize>,
@@ -296,14 +305,23 @@ impl Repository {
         self.deployed.get(object).copied().unwrap_or(true)
     }
 
-    /// Whether something in a file reaches a cluster (`None`: the file holds
-    /// no object, as a Talos config or a kustomization.yaml).
+    /// Whether something in a file reaches a cluster: one of its objects, or
+    /// for a kustomization file, its build. `None` when it cannot be told (a
+    /// Talos config, a file that does not parse), unless the file lies in an
+    /// archive or template folder of a repository Flux deploys.
     pub fn file_deployed(&self, file: FileId) -> Option<bool> {
         let objects = self.objects_in(file);
-        if objects.is_empty() {
-            return None;
+        if !objects.is_empty() {
+            return Some(objects.into_iter().any(|o| self.deployed(o)));
         }
-        Some(objects.into_iter().any(|o| self.deployed(o)))
+        let path = self.files.get(file)?.path.as_str();
+        if let Some(k) = self.kustomize_id(parent_dir(path))
+            && self.kustomizations[k].file == file
+        {
+            return self.kustomize_deployed.get(k).copied();
+        }
+        // Templates and archives of a repository that Flux deploys.
+        (self.deploys_known && live::shelved(parent_dir(path))).then_some(false)
     }
 
     /// The span of the `kind:` value of an object, a fallback place to point at.

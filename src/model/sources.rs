@@ -37,7 +37,8 @@ impl<'a> SourceUse<'a> {
 
 /// The artifact root of each use's source in the repository (`None`: not here).
 pub(super) fn roots(repo: &Repository, uses: &[SourceUse]) -> Vec<Option<String>> {
-    let flux_system_url = source_url(repo, "GitRepository", "flux-system");
+    let flux_system_url =
+        source_url(repo, "GitRepository", "flux-system").or(repo.sync.url.as_deref());
     let mut by_source: HashMap<(&str, &str), Vec<&str>> = HashMap::default();
     for u in uses {
         let paths = by_source.entry((u.kind, u.name)).or_default();
@@ -71,7 +72,9 @@ fn root(
         match source_url(repo, kind, name) {
             // Not defined here: bootstrapped outside Git, this repository.
             None if !defined(repo, kind, name) => return Some(String::new()),
-            Some(url) if flux_system_url == Some(url) => return Some(String::new()),
+            Some(url) if flux_system_url.is_some_and(|u| same_repository(u, url)) => {
+                return Some(String::new());
+            }
             // Another repository's URL.
             Some(_) if flux_system_url.is_some() => return None,
             // The URL of this repository is not known: the paths tell.
@@ -121,4 +124,17 @@ pub(super) fn source_url<'r>(repo: &'r Repository, kind: &str, name: &str) -> Op
 fn defined(repo: &Repository, kind: &str, name: &str) -> bool {
     repo.of_kind(kind)
         .any(|(_, o)| o.name.as_deref() == Some(name) && o.group() == "source.toolkit.fluxcd.io")
+}
+
+/// Whether two Git URLs name one repository (`.git`, a trailing `/` and the
+/// scheme aside).
+fn same_repository(a: &str, b: &str) -> bool {
+    let norm = |u: &str| {
+        let u = u.trim_end_matches('/');
+        let u = u.strip_suffix(".git").unwrap_or(u);
+        let u = u.split_once("://").map_or(u, |(_, rest)| rest);
+        let u = u.strip_prefix("git@").unwrap_or(u);
+        u.replacen(':', "/", 1).to_ascii_lowercase()
+    };
+    norm(a) == norm(b)
 }

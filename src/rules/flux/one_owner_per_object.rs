@@ -43,6 +43,11 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         let (Some(f), Some(name)) = (inst.flux, &inst.name) else {
             continue;
         };
+        // A Flux Kustomization whose build holds its own definition is no
+        // second owner of itself.
+        if repo.flux_of(inst.object) == Some(f) {
+            continue;
+        }
         let o = &repo.objects[inst.object];
         let namespace = if is_cluster_scoped(&o.kind) {
             None
