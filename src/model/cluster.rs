@@ -19,11 +19,13 @@ pub struct ClusterFacts {
     pub dual_stack: Option<DualStack>,
 }
 
-/// The IP family of an address, a CIDR or a `start`/`stop` bound.
+/// The IP family of an address, a CIDR or a `start`/`stop` bound. An
+/// IPv4-mapped IPv6 address (`::ffff:192.168.3.0`) is IPv4 space.
 pub fn family(text: &str) -> Option<u8> {
     let addr = text.trim().split('/').next()?;
     match addr.parse::<IpAddr>().ok()? {
         IpAddr::V4(_) => Some(4),
+        IpAddr::V6(a) if a.to_ipv4_mapped().is_some() => Some(4),
         IpAddr::V6(_) => Some(6),
     }
 }

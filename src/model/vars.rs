@@ -242,15 +242,35 @@ pub(super) fn flux_instance(repo: &Repository, f: FluxId) -> Option<&Instance> {
         .or_else(|| repo.instances(object).next())
 }
 
+/// Whether the repository installs a mutating webhook that writes
+/// `postBuild.substitute` into every Flux Kustomization at admission
+/// (xunholy's kustomize-mutating-webhook, which adds the keys of a ConfigMap
+/// and a Secret it is configured with): what a Kustomization defines is then
+/// more than the repository shows.
+fn injected_at_admission(repo: &Repository) -> bool {
+    const WEBHOOK: &str = "kustomize-mutating-webhook";
+    let mentions = |kind: &str, path: &[&str]| {
+        repo.of_kind(kind).any(|(id, _)| {
+            repo.object_node(id)
+                .str_at(path)
+                .is_some_and(|v| v.contains(WEBHOOK))
+        })
+    };
+    mentions("OCIRepository", &["spec", "url"])
+        || mentions("HelmRelease", &["spec", "chart", "spec", "chart"])
+        || mentions("Deployment", &["metadata", "name"])
+}
+
 /// The variables of every Flux Kustomization.
 pub(super) fn compute(repo: &Repository) -> Vec<VarSet> {
     let sources = Sources::new(repo);
     let touching = touching_post_build(repo);
+    let webhook = injected_at_admission(repo);
     (0..repo.flux.len())
         .map(|f| {
             let mut set = one(repo, &sources, f);
             let file_dir = super::parent_dir(&repo.files[repo.objects[repo.flux[f].object].file].path);
-            if touching.iter().any(|d| super::under(file_dir, d)) {
+            if webhook || touching.iter().any(|d| super::under(file_dir, d)) {
                 set.open = true;
             }
             set

@@ -204,6 +204,15 @@ fn check_instance(
     if single_stack(repo, inst, spec) {
         return;
     }
+    // Without `ipFamilyPolicy` a Service is single-stack, in the cluster's
+    // first family (IPv4 on a cluster set up IPv4 first): an IPv4 request
+    // gets its address, and only the IPv6 one is missing. A risk, not a
+    // Service stuck at `<pending>`.
+    let severity = if v6.is_empty() && !asks_dual(repo, inst, spec) {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
     let (family, missing, addrs) = if v6.is_empty() {
         ("IPv4", "IPv6", &v4)
     } else {
@@ -231,13 +240,18 @@ fn check_instance(
     } else {
         format!("<an IPv4 address of the pool>,{}", addrs[0])
     };
+    let unstated = if severity == Severity::Warning {
+        " (without `ipFamilyPolicy` it is single-stack: it works over IPv4 alone)"
+    } else {
+        ""
+    };
     let mut d = Diagnostic::new(
         RULE.id,
-        Severity::Error,
+        severity,
         view.file,
         at,
         format!(
-            "the cluster is dual-stack ({}), but this LoadBalancer Service requests only {family} ({shown}) through {through}: Cilium LB IPAM assigns exactly the addresses requested, so the Service gets no {missing} address",
+            "the cluster is dual-stack ({}), but this LoadBalancer Service requests only {family} ({shown}) through {through}: Cilium LB IPAM assigns exactly the addresses requested, so the Service gets no {missing} address{unstated}",
             dual.reason
         ),
     )
@@ -278,6 +292,22 @@ fn single_stack(repo: &Repository, inst: &Instance, spec: Option<NodeRef>) -> bo
     spec.path(&["ipDualStack", "enabled"])
         .and_then(|e| e.as_bool())
         == Some(false)
+}
+
+/// A Service that asks for both families: `PreferDualStack`, `RequireDualStack`,
+/// or two `ipFamilies`.
+fn asks_dual(repo: &Repository, inst: &Instance, spec: Option<NodeRef>) -> bool {
+    let Some(spec) = spec else { return false };
+    let policy = spec
+        .get("ipFamilyPolicy")
+        .and_then(|p| p.as_str())
+        .and_then(|p| repo.render(inst, p));
+    matches!(
+        policy.as_deref(),
+        Some("PreferDualStack" | "RequireDualStack")
+    ) || spec
+        .get("ipFamilies")
+        .is_some_and(|f| f.is_seq() && f.items().count() == 2)
 }
 
 /// `netip.ParseAddr`: an IPv4 or IPv6 address; an IPv6 zone (`%eth0`) is accepted.
