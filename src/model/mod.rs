@@ -295,6 +295,17 @@ impl Repository {
             .filter(|i| i.flux.is_none_or(|f| self.flux[f].local_source))
     }
 
+    /// A boolean as the instance's build renders it: `true`/`false` written,
+    /// or a variable that renders to one.
+    pub fn render_bool(&self, instance: &Instance, node: NodeRef) -> Option<bool> {
+        node.as_bool()
+            .or_else(|| match self.render(instance, node.as_str()?)?.as_str() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            })
+    }
+
     /// The Flux Kustomization an object is, if it is one.
     pub fn flux_of(&self, object: ObjectId) -> Option<FluxId> {
         self.flux_by_object.get(&object).copied()

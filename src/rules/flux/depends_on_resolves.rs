@@ -47,21 +47,27 @@ fn label(ns: Option<&str>, name: &str) -> String {
 
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     let mut nodes: Vec<Node> = Vec::new();
-    // Objects another tool makes (names we cannot read): a name found
-    // nowhere may be one of them.
-    let mut unseen = [false; 2];
+    // Objects another tool makes, or whose names we cannot read: a name found
+    // nowhere may be one of them, in their namespace (`None`: any namespace).
+    let mut unseen: [Vec<Option<&str>>; 2] = [Vec::new(), Vec::new()];
     let templates = repo
         .of_kind("ResourceSet")
         .any(|(_, o)| o.group() == "fluxcd.controlplane.io");
     for (k, (group, kind)) in KINDS.iter().enumerate() {
-        unseen[k] = templates;
+        if templates {
+            unseen[k].push(None);
+        }
         for (id, obj) in repo.of_kind(kind) {
             if obj.group() != *group {
                 continue;
             }
             for inst in repo.local_instances(id) {
                 if inst.name.is_none() {
-                    unseen[k] = true;
+                    unseen[k].push(
+                        inst.namespace
+                            .as_deref()
+                            .or(obj.namespace.as_deref().filter(|n| !n.contains("${"))),
+                    );
                 }
                 let cluster = repo.cluster_of(inst);
                 nodes.push(Node {
@@ -186,7 +192,11 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                             format!("did you mean {meant}?"),
                         )
                     }
-                    None if unseen[node.kind] || (node.kind == 0 && name == "flux-system") => {
+                    None if unseen[node.kind]
+                        .iter()
+                        .any(|ns| ns.is_none() || same_ns(wanted_ns, *ns))
+                        || (node.kind == 0 && name == "flux-system") =>
+                    {
                         continue;
                     }
                     None => (

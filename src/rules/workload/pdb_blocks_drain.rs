@@ -307,10 +307,7 @@ fn app_template(
             for (ckey, c) in controllers.entries() {
                 let Some(cname) = ckey.as_str() else { continue };
                 if !c.is_map()
-                    || c.get("enabled").and_then(|e| {
-                        e.as_bool()
-                            .or_else(|| text(repo, inst, e).map(|t| t == "true"))
-                    }) == Some(false)
+                    || c.get("enabled").and_then(|e| repo.render_bool(inst, e)) == Some(false)
                 {
                     continue;
                 }

@@ -412,12 +412,11 @@ fn deployments(repo: &Repository, claims: &Claims, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Whether `enabled:` is written false (after substitution).
+/// Whether `enabled:` is false (after substitution).
 fn disabled(repo: &Repository, inst: &Instance, node: NodeRef) -> bool {
-    node.get("enabled").and_then(|e| {
-        e.as_bool()
-            .or_else(|| text(repo, inst, e).map(|t| t == "false"))
-    }) == Some(false)
+    node.get("enabled")
+        .and_then(|e| repo.render_bool(inst, e))
+        == Some(false)
 }
 
 fn app_template(repo: &Repository, claims: &Claims, out: &mut Vec<Diagnostic>) {
