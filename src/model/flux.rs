@@ -157,7 +157,8 @@ impl Repository {
     /// The effective value at `path` of an object as `inst`'s build applies it.
     pub fn field(&self, inst: &Instance, path: &[&str]) -> Field<'_> {
         let mut field = Field::Absent;
-        let mut own = true;
+        // The first write is the object's own value, when it has one.
+        let mut own = self.object_node(inst.object).path(path).is_some();
         for (w, sure) in self.writes(inst, path) {
             let next = match w {
                 Write::Node(n) if own => Field::Own(n),

@@ -375,3 +375,6 @@ pub fn recreated_whole(kind: &str) -> bool {
     ];
     KINDS.binary_search(&kind).is_ok()
 }
+
+#[cfg(test)]
+mod tests;

@@ -292,7 +292,11 @@ fn one(repo: &Repository, sources: &Sources, f: FluxId) -> VarSet {
         repo.field(inst, &["spec", "postBuild", "substituteStrategy"]),
         super::Field::Own(n) | super::Field::Patched(Some(n)) if n.as_str() == Some("Always")
     );
-    let mut own = true;
+    // The first write is the object's own map, when it has one.
+    let mut own = repo
+        .object_node(repo.flux[f].object)
+        .path(&["spec", "postBuild", "substitute"])
+        .is_some();
     for (w, sure) in repo.writes(inst, &["spec", "postBuild", "substitute"]) {
         set.open |= !sure;
         match w {
