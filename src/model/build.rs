@@ -6,8 +6,8 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::PathBuf;
 
-use super::kustomize::{self, Includer, Kustomize, PathEntry};
 use super::flux::{self, Field};
+use super::kustomize::{self, Includer, Kustomize, PathEntry};
 use super::sources::{self, SourceUse};
 use super::subst;
 use super::vars::{self, VarSet};
@@ -91,7 +91,12 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
             let mut flux = flux_kustomizations(&repo, false);
             let builds = Builds::new(&repo, flux.len());
             let instances = builds.run(&mut flux);
-            (flux, instances, builds.used.into_inner(), builds.reach.into_inner())
+            (
+                flux,
+                instances,
+                builds.used.into_inner(),
+                builds.reach.into_inner(),
+            )
         },
     );
     phases.mark("  model: builds and schema validation");
@@ -103,14 +108,18 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
     // when a parent's patches or a `substituteFrom` source change what they
     // read, build again with the effective specs.
     let mut flux = flux_kustomizations(&repo, true);
-    let changed = flux.iter().zip(&repo.flux).enumerate().any(|(f, (new, old))| {
-        new.local_source != old.local_source
-            || new.path != old.path
-            || new.source_root != old.source_root
-            || new.target_namespace != old.target_namespace
-            || new.components.len() != old.components.len()
-            || (used[f] && !same_vars(&new.vars, &built_with[f]))
-    });
+    let changed = flux
+        .iter()
+        .zip(&repo.flux)
+        .enumerate()
+        .any(|(f, (new, old))| {
+            new.local_source != old.local_source
+                || new.path != old.path
+                || new.source_root != old.source_root
+                || new.target_namespace != old.target_namespace
+                || new.components.len() != old.components.len()
+                || (used[f] && !same_vars(&new.vars, &built_with[f]))
+        });
     if changed {
         let builds = Builds::new(&repo, flux.len());
         let instances = builds.run(&mut flux);
@@ -153,7 +162,11 @@ fn install(repo: &mut Repository, mut flux: Vec<FluxKustomization>, instances: V
     }
     repo.instance_start = start;
     repo.instance_ids = ids;
-    repo.flux_by_object = flux.iter().enumerate().map(|(f, k)| (k.object, f)).collect();
+    repo.flux_by_object = flux
+        .iter()
+        .enumerate()
+        .map(|(f, k)| (k.object, f))
+        .collect();
     for (f, fk) in flux.iter_mut().enumerate() {
         let o = fk.object;
         fk.parent = repo.instance_ids[repo.instance_start[o]..repo.instance_start[o + 1]]

@@ -140,9 +140,9 @@ impl Repository {
     pub fn patched_by(&self, f: FluxId, object: super::ObjectId) -> bool {
         let obj = &self.objects[object];
         let node = self.object_node(object);
-        self.flux_patches(f).iter().any(|p| {
-            self.selection(p, node, obj) != Selects::No
-        })
+        self.flux_patches(f)
+            .iter()
+            .any(|p| self.selection(p, node, obj) != Selects::No)
     }
 
     /// Whether patch `p` selects `obj` (`node` is the object as written).
@@ -378,7 +378,10 @@ fn set_op<'s>(part: &'s str, op: &str) -> Option<(&'s str, Vec<&'s str>)> {
 /// The `spec.patches` each Flux Kustomization applies, parents first: its own
 /// list, unless the Flux Kustomization that builds it writes the list. Inline
 /// patches are parsed into `docs`.
-pub(super) fn compute(repo: &Repository, parents: &[Option<FluxId>]) -> (Vec<Yaml>, Vec<Vec<FluxPatch>>) {
+pub(super) fn compute(
+    repo: &Repository,
+    parents: &[Option<FluxId>],
+) -> (Vec<Yaml>, Vec<Vec<FluxPatch>>) {
     let n = repo.flux.len();
     // Depth below the outermost Flux Kustomization, to go parents first.
     let depth: Vec<usize> = (0..n)
@@ -460,7 +463,12 @@ impl State {
             .collect()
     }
 
-    fn effective_list(&mut self, repo: &Repository, f: FluxId, parent: Option<FluxId>) -> Vec<FluxPatch> {
+    fn effective_list(
+        &mut self,
+        repo: &Repository,
+        f: FluxId,
+        parent: Option<FluxId>,
+    ) -> Vec<FluxPatch> {
         let object = repo.flux[f].object;
         let obj = &repo.objects[object];
         let node = repo.object_node(object);
@@ -482,11 +490,19 @@ impl State {
             let body = pp.body;
             let selected = match (target, body) {
                 (Some(t), _) => selects(
-                    self.read(repo, At { doc: pp.entry.doc, node: t }),
+                    self.read(
+                        repo,
+                        At {
+                            doc: pp.entry.doc,
+                            node: t,
+                        },
+                    ),
                     node,
                     obj,
                 ),
-                (None, Some(b)) if self.read(repo, b).is_map() => selects_by_body(self.read(repo, b), obj),
+                (None, Some(b)) if self.read(repo, b).is_map() => {
+                    selects_by_body(self.read(repo, b), obj)
+                }
                 (None, _) => Selects::Maybe,
             };
             if selected == Selects::No {

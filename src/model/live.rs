@@ -99,7 +99,11 @@ pub(super) fn applied(repo: &Repository) -> Vec<bool> {
     let self_managed = |f: FluxId| {
         let fk = &repo.flux[f];
         let file = repo.files[repo.objects[fk.object].file].path.as_str();
-        fk.local_source && fk.path.as_deref().is_some_and(|p| under(parent_dir(file), p))
+        fk.local_source
+            && fk
+                .path
+                .as_deref()
+                .is_some_and(|p| under(parent_dir(file), p))
     };
     let known = !repo.sync.paths.is_empty() || (0..n).any(self_managed);
     let root = |f: FluxId| {
@@ -118,10 +122,7 @@ pub(super) fn applied(repo: &Repository) -> Vec<bool> {
             return false;
         }
         // In the tree another Flux Kustomization builds, yet not built by it.
-        if local_paths
-            .iter()
-            .any(|&(g, p)| g != f && under(dir, p))
-        {
+        if local_paths.iter().any(|&(g, p)| g != f && under(dir, p)) {
             return false;
         }
         // Below a kustomization that does not list it.

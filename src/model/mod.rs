@@ -24,12 +24,12 @@ use crate::yaml::{NodeId, NodeRef, Span};
 
 pub use build::is_cluster_scoped;
 pub use cluster::{ClusterFacts, DualStack, family};
+pub use flux::{Field, FluxPatch, Write};
 pub use helm::HelmRelease;
 pub use kustomize::{FILE_NAMES, Includer, Kustomize, PathEntry, join, parent_dir};
+pub use paths::{PathIndex, relative};
 pub use subst::Vars;
 pub use suggest::closest;
-pub use flux::{Field, FluxPatch, Write};
-pub use paths::{PathIndex, relative};
 pub use talos::{TalosConfig, TalosSource};
 pub use vars::VarSet;
 

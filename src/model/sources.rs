@@ -51,7 +51,13 @@ pub(super) fn roots(repo: &Repository, uses: &[SourceUse]) -> Vec<Option<String>
         .map(|u| {
             memo.entry((u.kind, u.name))
                 .or_insert_with(|| {
-                    root(repo, u.kind, u.name, &by_source[&(u.kind, u.name)], flux_system_url)
+                    root(
+                        repo,
+                        u.kind,
+                        u.name,
+                        &by_source[&(u.kind, u.name)],
+                        flux_system_url,
+                    )
                 })
                 .clone()
         })

@@ -271,7 +271,12 @@ fn need(name: &str, start: usize, end: usize) -> Reference {
 }
 
 /// The arguments of an operator, up to the closing `}`: text and nested expressions.
-fn parse_args(s: &str, start: usize, mut a: usize, out: &mut Vec<Reference>) -> Result<usize, Reference> {
+fn parse_args(
+    s: &str,
+    start: usize,
+    mut a: usize,
+    out: &mut Vec<Reference>,
+) -> Result<usize, Reference> {
     let b = s.as_bytes();
     loop {
         match b.get(a) {

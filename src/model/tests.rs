@@ -87,7 +87,10 @@ fn json_6902_operations_and_regular_expressions() {
         Field::Unknown
     ));
     let vars = &r.flux[a].vars;
-    assert!(vars.open, "a patch that may write variables leaves them open");
+    assert!(
+        vars.open,
+        "a patch that may write variables leaves them open"
+    );
     assert_eq!(vars.values.get("APP"), Some(&Value::Known("web".into())));
     assert_eq!(vars.values.get("OWN"), Some(&Value::Known("x".into())));
 }
@@ -113,7 +116,10 @@ fn variables_come_from_substitute_from_and_unreadable_values_are_unknown() {
         ),
     ];
     files.sort();
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let r = repo(&refs);
     let a = flux_named(&r, "app-a");
     let vars = &r.flux[a].vars;
@@ -199,7 +205,14 @@ fn an_artifact_root_is_where_the_paths_that_use_it_resolve() {
         )
     };
     let r = repo(&[
-        ("clusters/main/infra.yaml", &format!("{}---\n{}", art("controllers", "./controllers"), art("configs", "./configs"))),
+        (
+            "clusters/main/infra.yaml",
+            &format!(
+                "{}---\n{}",
+                art("controllers", "./controllers"),
+                art("configs", "./configs")
+            ),
+        ),
         ("infrastructure/controllers/cm.yaml", CM),
         ("infrastructure/configs/cm.yaml", CM),
         ("other/controllers/cm.yaml", CM),

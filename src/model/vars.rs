@@ -125,7 +125,12 @@ impl Sources {
                     if let Some(m) = node.get(field) {
                         for (k, v) in m.entries() {
                             if let Some(key) = k.as_str() {
-                                keys.push((key.to_string(), value_of(v, readable), obj.file, k.span()));
+                                keys.push((
+                                    key.to_string(),
+                                    value_of(v, readable),
+                                    obj.file,
+                                    k.span(),
+                                ));
                             }
                         }
                     }
@@ -269,7 +274,8 @@ pub(super) fn compute(repo: &Repository) -> Vec<VarSet> {
     (0..repo.flux.len())
         .map(|f| {
             let mut set = one(repo, &sources, f);
-            let file_dir = super::parent_dir(&repo.files[repo.objects[repo.flux[f].object].file].path);
+            let file_dir =
+                super::parent_dir(&repo.files[repo.objects[repo.flux[f].object].file].path);
             if webhook || touching.iter().any(|d| super::under(file_dir, d)) {
                 set.open = true;
             }

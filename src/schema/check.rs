@@ -33,6 +33,8 @@ pub struct Finding {
     /// A required field that is missing: the build that applies the object
     /// may still write it (see `Repository::field`).
     pub missing: Option<Missing>,
+    /// A label value that is a boolean or a number, not a string.
+    pub non_string_label: bool,
 }
 
 /// A missing required field, for the rule to ask the model about.
@@ -241,6 +243,7 @@ fn unknown_kind(t: &Target, node: NodeRef) -> Finding {
         span,
         message: format!("no schema is known for `{key}`, so it is not validated"),
         missing: None,
+        non_string_label: false,
         help: Some(
             "commit its CustomResourceDefinition, or name a schema directory in `.gitops-lint.yaml` (`schemas: [path]`)".into(),
         ),
@@ -474,6 +477,7 @@ fn check_prefixed(
                         ),
                         help: Some(help),
                         missing: None,
+                        non_string_label: false,
                     });
                 }
             }
@@ -513,6 +517,7 @@ fn check_prefixed(
                         whole,
                         origin: c.origin.describe(),
                     }),
+                    non_string_label: false,
                 });
             }
             kind => {
@@ -535,6 +540,9 @@ fn check_prefixed(
                     ),
                     help: enum_suggestion(kind, error.instance()),
                     missing: None,
+                    non_string_label: format!("{prefix}{pointer}").starts_with("/metadata/labels/")
+                        && matches!(kind, ValidationErrorKind::Type { .. })
+                        && matches!(error.instance().as_ref(), Value::Bool(_) | Value::Number(_)),
                 });
             }
         }

@@ -99,7 +99,10 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         };
         let kind = KINDS[node.kind].1;
         // A patch of the build may write the list: what Flux reads is not this.
-        if !matches!(repo.field(node.instance, &["spec", "dependsOn"]), Field::Own(_)) {
+        if !matches!(
+            repo.field(node.instance, &["spec", "dependsOn"]),
+            Field::Own(_)
+        ) {
             continue;
         }
         for item in list.items() {

@@ -15,6 +15,9 @@ pub static RULE: Rule = Rule {
     check: Some(check),
 };
 
+/// What a label value that is not a string does in an object Flux applies.
+const DROPPED_LABELS: &str = ": kustomize-controller reads an object's labels as strings, and when one is not it sets only its own labels, so this label (and the object's other labels) never reach the cluster; the apply itself succeeds";
+
 fn missing_message(whole: &str, fields: &[&str], origin: &str) -> String {
     match fields {
         [one] => format!("{whole} is missing the required field `{one}` (by {origin})"),
@@ -37,6 +40,12 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             continue;
         }
         match &f.missing {
+            None if f.non_string_label && applied_by_flux(repo, f.file, f.span) => {
+                let mut d = super::diagnostic(repo, &RULE, f);
+                d.severity = Severity::Warning;
+                d.message.push_str(DROPPED_LABELS);
+                out.push(d);
+            }
             None => out.push(super::diagnostic(repo, &RULE, f)),
             Some(m) if written_by_build(repo, f.file, m) => {}
             Some(m) => missing
@@ -71,4 +80,14 @@ fn written_by_build(repo: &Repository, file: FileId, m: &Missing) -> bool {
         .collect();
     repo.local_instances(object)
         .any(|i| repo.field(i, &path).may_be_present())
+}
+
+/// Whether a Flux Kustomization applies the object holding `span`.
+fn applied_by_flux(repo: &Repository, file: FileId, span: Span) -> bool {
+    repo.objects_in(file)
+        .find(|&o| {
+            let s = repo.object_node(o).span();
+            s.start <= span.start && span.end <= s.end
+        })
+        .is_some_and(|o| repo.local_instances(o).any(|i| i.flux.is_some()))
 }

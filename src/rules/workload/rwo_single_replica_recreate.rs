@@ -414,9 +414,7 @@ fn deployments(repo: &Repository, claims: &Claims, out: &mut Vec<Diagnostic>) {
 
 /// Whether `enabled:` is false (after substitution).
 fn disabled(repo: &Repository, inst: &Instance, node: NodeRef) -> bool {
-    node.get("enabled")
-        .and_then(|e| repo.render_bool(inst, e))
-        == Some(false)
+    node.get("enabled").and_then(|e| repo.render_bool(inst, e)) == Some(false)
 }
 
 fn app_template(repo: &Repository, claims: &Claims, out: &mut Vec<Diagnostic>) {
