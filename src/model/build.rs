@@ -69,6 +69,7 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
         kustomize_deployed: Vec::new(),
         deploys_known: false,
         sync: Default::default(),
+        webhook_named: false,
         by_kind: HashMap::default(),
         instance_start: Vec::new(),
         instance_ids: Vec::new(),
@@ -81,7 +82,8 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
     let phases = crate::timing::Phases::start();
     classify(&mut repo);
     repo.object_start.push(repo.objects.len());
-    repo.sync = live::sync_roots(&repo);
+    repo.sync.paths.sort();
+    repo.sync.paths.dedup();
     phases.mark("  model: classify");
     // Schema validation reads only files, objects and kustomizations, so it
     // runs beside the builds, which are sequential.
@@ -91,23 +93,29 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
             let mut flux = flux_kustomizations(&repo, false);
             let builds = Builds::new(&repo, flux.len());
             let instances = builds.run(&mut flux);
-            (
-                flux,
-                instances,
-                builds.used.into_inner(),
-                builds.reach.into_inner(),
-            )
+            let used = builds.used.borrow().clone();
+            (flux, instances, used, builds.into_reach())
         },
     );
     phases.mark("  model: builds and schema validation");
     let built_with: Vec<VarSet> = flux.iter().map(|f| f.vars.clone()).collect();
     install(&mut repo, flux, instances);
     repo.kustomize_reach = reach;
-    derive(&mut repo);
+    derive(&mut repo, &phases);
     // The builds read the spec as written and `postBuild.substitute` alone:
     // when a parent's patches or a `substituteFrom` source change what they
     // read, build again with the effective specs.
-    let mut flux = flux_kustomizations(&repo, true);
+    // Only a parent's patches and new variables can change them.
+    let patched = repo
+        .flux
+        .iter()
+        .any(|f| f.parent.is_some_and(|p| !repo.flux_patches(p).is_empty()));
+    let new_vars = (0..repo.flux.len()).any(|f| used[f] && !repo.flux[f].vars.same(&built_with[f]));
+    let mut flux = if patched || new_vars {
+        flux_kustomizations(&repo, true)
+    } else {
+        Vec::new()
+    };
     let changed = flux
         .iter()
         .zip(&repo.flux)
@@ -118,29 +126,28 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
                 || new.source_root != old.source_root
                 || new.target_namespace != old.target_namespace
                 || new.components.len() != old.components.len()
-                || (used[f] && !same_vars(&new.vars, &built_with[f]))
+                || (used[f] && !new.vars.same(&built_with[f]))
         });
     if changed {
         let builds = Builds::new(&repo, flux.len());
         let instances = builds.run(&mut flux);
-        let reach = builds.reach.into_inner();
+        let reach = builds.into_reach();
         install(&mut repo, flux, instances);
         repo.kustomize_reach = reach;
-        derive(&mut repo);
+        phases.mark("  model: builds again with the effective specs");
+        derive(&mut repo, &phases);
     }
+    phases.mark("  model: effective specs");
     let (deployed, kustomize_deployed) = live::deployed(&repo);
     repo.deploys_known = live::deploys_known(&repo);
     repo.deployed = deployed;
     repo.kustomize_deployed = kustomize_deployed;
+    phases.mark("  model: deployed");
     repo.helm_releases = helm::helm_releases(&repo);
     repo.cluster = cluster::facts(&repo, settings.dual_stack);
     repo.schema = schema.unwrap_or_default();
     phases.mark("  model: instances, clusters, releases");
     repo
-}
-
-fn same_vars(a: &VarSet, b: &VarSet) -> bool {
-    a.open == b.open && a.values == b.values
 }
 
 /// Puts the builds' results in the model: instances by object, the Flux
@@ -180,17 +187,20 @@ fn install(repo: &mut Repository, mut flux: Vec<FluxKustomization>, instances: V
 
 /// What follows from the builds: the patches each Flux Kustomization
 /// applies, which ones reach a cluster, and their variables.
-fn derive(repo: &mut Repository) {
+fn derive(repo: &mut Repository, phases: &crate::timing::Phases) {
     let parents: Vec<Option<FluxId>> = repo.flux.iter().map(|f| f.parent).collect();
     let (docs, patches) = flux::compute(repo, &parents);
     repo.patch_docs = docs;
     repo.flux_patches = patches;
+    phases.mark("  model: patches");
     for (f, applied) in live::applied(repo).into_iter().enumerate() {
         repo.flux[f].applied = applied;
     }
+    phases.mark("  model: applied");
     for (f, vars) in vars::compute(repo).into_iter().enumerate() {
         repo.flux[f].vars = vars;
     }
+    phases.mark("  model: variables");
 }
 
 /// What one file contributes to the model; found for every file in parallel.
@@ -200,6 +210,10 @@ struct FileFacts {
     /// The file's first kustomize configuration, when the file has a kustomization's name.
     kustomize: Option<Kustomize>,
     objects: Vec<Object>,
+    /// What Flux itself syncs, where the file says it (see `live`).
+    sync: live::SyncRoots,
+    /// The file names the kustomize-mutating-webhook (see `vars`).
+    webhook: bool,
 }
 
 fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
@@ -209,7 +223,12 @@ fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
     };
     let dir = kustomize::parent_dir(&file.path);
     let file_name = file.path.rsplit('/').next().unwrap_or("");
+    let syncs = file.text.contains("sync:");
+    facts.webhook = file.text.contains(vars::WEBHOOK);
     for doc in file.yaml.documents() {
+        if syncs {
+            live::sync_of(doc, &mut facts.sync);
+        }
         if kustomize::is_kustomize_config(file_name, doc) {
             if !kustomize::FILE_NAMES.contains(&file_name) || facts.kustomize.is_some() {
                 continue;
@@ -267,6 +286,8 @@ fn classify(repo: &mut Repository) {
         kustomize_by_dir,
         kustomizations,
         by_kind,
+        sync,
+        webhook_named,
         ..
     } = repo;
     let ((), ()) = rayon::join(
@@ -291,6 +312,11 @@ fn classify(repo: &mut Repository) {
                     d = kustomize::parent_dir(d);
                 }
                 talos.extend(facts.talos);
+                sync.paths.extend(facts.sync.paths);
+                if sync.url.is_none() {
+                    sync.url = facts.sync.url;
+                }
+                *webhook_named |= facts.webhook;
                 if let Some(k) = facts.kustomize
                     && !kustomize_by_dir.contains_key(dir)
                 {
@@ -373,6 +399,8 @@ fn flux_kustomizations(repo: &Repository, effective: bool) -> Vec<FluxKustomizat
                 cluster: 0,
                 parent: None,
                 applied: true,
+                writes_patches: read(f, &["spec", "patches"]).is_some(),
+                post_build: read(f, &["spec", "postBuild"]).is_some(),
             }
         })
         .collect()
@@ -436,9 +464,20 @@ impl<'r> Builds<'r> {
     fn reached_kustomization(&self, k: KustomizeId, ctx: Ctx) {
         let mut reach = self.reach.borrow_mut();
         let by = (ctx.flux, ctx.root);
-        if !reach[k].contains(&by) {
+        // Builds come one after the other: a repeat is mostly the last one.
+        if reach[k].last() != Some(&by) {
             reach[k].push(by);
         }
+    }
+
+    /// The builds that reach each kustomization, each once.
+    fn into_reach(self) -> Vec<Vec<Reach>> {
+        let mut reach = self.reach.into_inner();
+        for r in &mut reach {
+            r.sort_unstable();
+            r.dedup();
+        }
+        reach
     }
 
     /// A name, namespace or path rendered with a build's variables.
@@ -760,7 +799,9 @@ pub(super) fn update_file(
         return Err(Box::new(file));
     };
     let name = file.path.rsplit('/').next().unwrap_or("");
-    if kustomize::FILE_NAMES.contains(&name) {
+    // A kustomization, or what Flux syncs and what writes variables: builds.
+    let builds = |text: &str| text.contains("sync:") || text.contains(vars::WEBHOOK);
+    if kustomize::FILE_NAMES.contains(&name) || builds(&file.text) || builds(&repo.files[id].text) {
         return Err(Box::new(file));
     }
     let facts = file_facts(id, &file);

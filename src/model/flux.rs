@@ -156,6 +156,13 @@ impl Repository {
 
     /// The effective value at `path` of an object as `inst`'s build applies it.
     pub fn field(&self, inst: &Instance, path: &[&str]) -> Field<'_> {
+        // Most builds patch nothing: the value as written.
+        if inst.flux.is_none_or(|f| self.flux_patches(f).is_empty()) {
+            return self
+                .object_node(inst.object)
+                .path(path)
+                .map_or(Field::Absent, Field::Own);
+        }
         let mut field = Field::Absent;
         // The first write is the object's own value, when it has one.
         let mut own = self.object_node(inst.object).path(path).is_some();
@@ -469,6 +476,10 @@ impl State {
         f: FluxId,
         parent: Option<FluxId>,
     ) -> Vec<FluxPatch> {
+        let parent_patches = parent.map_or(&[][..], |p| &self.patches[p][..]);
+        if !repo.flux[f].writes_patches && parent_patches.is_empty() {
+            return Vec::new();
+        }
         let object = repo.flux[f].object;
         let obj = &repo.objects[object];
         let node = repo.object_node(object);

@@ -6,7 +6,7 @@
 //! `kustomization.yaml`, an `.archive/` folder), or whose name holds a
 //! variable nothing substitutes (a template), is no root: nothing applies it.
 
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::{FluxId, Repository, join, parent_dir, subst, under};
 
@@ -21,41 +21,27 @@ pub struct SyncRoots {
     pub url: Option<String>,
 }
 
-pub(super) fn sync_roots(repo: &Repository) -> SyncRoots {
-    let mut roots = SyncRoots::default();
-    let mut add = |sync: crate::yaml::NodeRef| {
-        if sync.str_at(&["kind"]).is_some_and(|k| k != "GitRepository") {
-            return;
-        }
-        if let Some(p) = sync.str_at(&["path"]).filter(|p| !subst::has_vars(p))
-            && let Some(dir) = join("", p)
-        {
-            roots.paths.push(dir);
-        }
-        if roots.url.is_none()
-            && let Some(url) = sync.str_at(&["url"]).filter(|u| !subst::has_vars(u))
-        {
-            roots.url = Some(url.to_string());
-        }
-    };
-    for file in &repo.files {
-        if !file.text.contains("sync:") {
-            continue;
-        }
-        for doc in file.yaml.documents() {
-            let found = doc
-                .path(&["spec", "sync"])
-                .filter(|_| doc.str_at(&["kind"]) == Some("FluxInstance"))
-                .or_else(|| doc.path(&["spec", "values", "instance", "sync"]))
-                .or_else(|| doc.path(&["instance", "sync"]));
-            if let Some(sync) = found {
-                add(sync);
-            }
-        }
+/// The sync a document declares, added to `roots`.
+pub(super) fn sync_of(doc: crate::yaml::NodeRef, roots: &mut SyncRoots) {
+    let found = doc
+        .path(&["spec", "sync"])
+        .filter(|_| doc.str_at(&["kind"]) == Some("FluxInstance"))
+        .or_else(|| doc.path(&["spec", "values", "instance", "sync"]))
+        .or_else(|| doc.path(&["instance", "sync"]));
+    let Some(sync) = found else { return };
+    if sync.str_at(&["kind"]).is_some_and(|k| k != "GitRepository") {
+        return;
     }
-    roots.paths.sort();
-    roots.paths.dedup();
-    roots
+    if let Some(p) = sync.str_at(&["path"]).filter(|p| !subst::has_vars(p))
+        && let Some(dir) = join("", p)
+    {
+        roots.paths.push(dir);
+    }
+    if roots.url.is_none()
+        && let Some(url) = sync.str_at(&["url"]).filter(|u| !subst::has_vars(u))
+    {
+        roots.url = Some(url.to_string());
+    }
 }
 
 /// A directory of the conventions for what is kept but not deployed
@@ -81,13 +67,13 @@ pub(super) fn shelved(path: &str) -> bool {
 /// Whether each Flux Kustomization is applied to a cluster.
 pub(super) fn applied(repo: &Repository) -> Vec<bool> {
     let n = repo.flux.len();
-    let local_paths: Vec<(FluxId, &str)> = repo
-        .flux
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.local_source)
-        .filter_map(|(i, f)| Some((i, f.path.as_deref()?)))
-        .collect();
+    // The Flux Kustomizations that build each directory.
+    let mut local_paths: HashMap<&str, Vec<FluxId>> = HashMap::default();
+    for (i, f) in repo.flux.iter().enumerate() {
+        if let (true, Some(p)) = (f.local_source, f.path.as_deref()) {
+            local_paths.entry(p).or_default().push(i);
+        }
+    }
     let listed: HashSet<&str> = repo
         .kustomizations
         .iter()
@@ -122,7 +108,11 @@ pub(super) fn applied(repo: &Repository) -> Vec<bool> {
             return false;
         }
         // In the tree another Flux Kustomization builds, yet not built by it.
-        if local_paths.iter().any(|&(g, p)| g != f && under(dir, p)) {
+        if ancestors(dir).any(|d| {
+            local_paths
+                .get(d)
+                .is_some_and(|gs| gs.iter().any(|&g| g != f))
+        }) {
             return false;
         }
         // Below a kustomization that does not list it.
@@ -183,7 +173,7 @@ pub(super) fn deployed(repo: &Repository) -> (Vec<bool>, Vec<bool>) {
             vec![true; repo.kustomizations.len()],
         );
     }
-    let local_paths: Vec<&str> = repo
+    let local_paths: HashSet<&str> = repo
         .flux
         .iter()
         .filter(|f| f.applied && f.local_source)
@@ -197,7 +187,7 @@ pub(super) fn deployed(repo: &Repository) -> (Vec<bool>, Vec<bool>) {
         (None, Some(k)) => {
             let dir = repo.kustomizations[k].dir.as_str();
             repo.sync.paths.iter().any(|p| under(dir, p))
-                || (!local_paths.iter().any(|p| under(dir, p)) && !shelved(dir))
+                || (!ancestors(dir).any(|d| local_paths.contains(d)) && !shelved(dir))
         }
         (None, None) => false,
     };
@@ -213,7 +203,7 @@ pub(super) fn deployed(repo: &Repository) -> (Vec<bool>, Vec<bool>) {
         })
         .collect();
     for f in repo.flux.iter().filter(|f| f.applied) {
-        for &o in &f.vars.sources {
+        for &o in f.vars.sources() {
             objects[o] = true;
         }
     }
@@ -223,4 +213,14 @@ pub(super) fn deployed(repo: &Repository) -> (Vec<bool>, Vec<bool>) {
         .map(|reach| reach.iter().any(|&(flux, root)| by_build(flux, root)))
         .collect();
     (objects, kustomizations)
+}
+
+/// A directory and every directory above it, up to the root ("").
+fn ancestors(dir: &str) -> impl Iterator<Item = &str> {
+    let mut next = Some(dir);
+    std::iter::from_fn(move || {
+        let d = next?;
+        next = (!d.is_empty()).then(|| parent_dir(d));
+        Some(d)
+    })
 }

@@ -115,6 +115,10 @@ pub struct FluxKustomization {
     /// Whether it reaches a cluster (see `live`): applied by its parent, or
     /// a sync root.
     pub applied: bool,
+    /// Its own spec has `patches` / `postBuild` (what a parent's patches
+    /// write aside).
+    writes_patches: bool,
+    post_build: bool,
 }
 
 /// One object as a build produces it: the namespace the build gives it, the
@@ -162,6 +166,8 @@ pub struct Repository {
     /// Flux Kustomizations of this repository are applied: what they do not
     /// build is not deployed (see `live`).
     deploys_known: bool,
+    /// Some file names the kustomize-mutating-webhook (see `vars`).
+    webhook_named: bool,
     /// What the repository says Flux itself syncs (see `live`).
     pub sync: live::SyncRoots,
     by_kind: FxHashMap<String, Vec<ObjectId>>,

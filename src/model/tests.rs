@@ -91,8 +91,8 @@ fn json_6902_operations_and_regular_expressions() {
         vars.open,
         "a patch that may write variables leaves them open"
     );
-    assert_eq!(vars.values.get("APP"), Some(&Value::Known("web".into())));
-    assert_eq!(vars.values.get("OWN"), Some(&Value::Known("x".into())));
+    assert_eq!(vars.get("APP"), Some(&Value::Known("web".into())));
+    assert_eq!(vars.get("OWN"), Some(&Value::Known("x".into())));
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! undefined.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -32,12 +33,24 @@ pub struct VarSet {
     /// Some variables may come from a source whose keys cannot be read here:
     /// a name defined nowhere may still have a value.
     pub open: bool,
+    /// `postBuild.substitute`, as written and as patches write it.
+    pub substitute: BTreeMap<String, Value>,
+    /// What the `substituteFrom` sources hold, shared by the Flux
+    /// Kustomizations that read the same sources.
+    pub from: Arc<FromSources>,
+    /// The names of `postBuild.substitute` that Flux rejects.
+    invalid: Vec<(String, FileId, Span)>,
+}
+
+/// The variables a list of `substituteFrom` sources gives.
+#[derive(Debug, Default, PartialEq)]
+pub struct FromSources {
     pub values: BTreeMap<String, Value>,
-    /// Every variable name with where it is written (its own
-    /// `postBuild.substitute` and the keys of the sources it reads), for the
-    /// name check.
-    pub keys: Vec<(String, FileId, Span)>,
-    /// The ConfigMaps and Secrets of the repository it reads.
+    /// A source's keys cannot be read here.
+    pub open: bool,
+    /// Its keys that Flux rejects as variable names.
+    invalid: Vec<(String, FileId, Span)>,
+    /// The ConfigMaps and Secrets of the repository read.
     pub sources: Vec<ObjectId>,
 }
 
@@ -49,16 +62,23 @@ impl VarSet {
             for (k, v) in m.entries() {
                 if let Some(k) = k.as_str() {
                     let v = v.as_str().unwrap_or("").to_string();
-                    set.values.insert(k.to_string(), Value::Known(v));
+                    set.substitute.insert(k.to_string(), Value::Known(v));
                 }
             }
         }
-        set.active = !set.values.is_empty();
+        set.active = !set.substitute.is_empty();
         set
     }
 
+    /// A variable's value (`substitute` wins over `substituteFrom`).
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.substitute
+            .get(name)
+            .or_else(|| self.from.values.get(name))
+    }
+
     pub fn lookup(&self, name: &str) -> Lookup<'_> {
-        match self.values.get(name) {
+        match self.get(name) {
             Some(Value::Known(v)) => Lookup::Known(v),
             Some(Value::Unknown) => Lookup::Unknown,
             None if self.open => Lookup::Unknown,
@@ -67,7 +87,34 @@ impl VarSet {
     }
 
     pub fn defines(&self, name: &str) -> bool {
-        self.values.contains_key(name)
+        self.get(name).is_some()
+    }
+
+    /// Every variable name defined (a name may come twice).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.substitute
+            .keys()
+            .chain(self.from.values.keys())
+            .map(String::as_str)
+    }
+
+    /// The names Flux rejects (not `^[_[:alpha:]][_[:alpha:][:digit:]]*$`),
+    /// with where each is written: its own `postBuild.substitute` or a key of
+    /// a source it reads.
+    pub fn invalid(&self) -> impl Iterator<Item = &(String, FileId, Span)> {
+        self.invalid.iter().chain(&self.from.invalid)
+    }
+
+    /// The ConfigMaps and Secrets of the repository it reads.
+    pub fn sources(&self) -> &[ObjectId] {
+        &self.from.sources
+    }
+
+    /// The same variables with the same values.
+    pub(super) fn same(&self, other: &VarSet) -> bool {
+        self.open == other.open
+            && self.substitute == other.substitute
+            && (Arc::ptr_eq(&self.from, &other.from) || self.from == other.from)
     }
 
     /// A string rendered with these variables (`None`: it holds a variable
@@ -87,7 +134,8 @@ impl Repository {
 
 /// ConfigMaps and Secrets a `substituteFrom` can name, by (kind, name).
 struct Sources {
-    by_name: HashMap<(&'static str, String), Vec<Source>>,
+    all: Vec<Source>,
+    by_name: HashMap<(&'static str, String), Vec<usize>>,
 }
 
 #[derive(Clone)]
@@ -109,7 +157,12 @@ fn value_of(node: NodeRef, readable: bool) -> Value {
 
 impl Sources {
     fn new(repo: &Repository) -> Self {
-        let mut by_name: HashMap<(&'static str, String), Vec<Source>> = HashMap::default();
+        let mut all: Vec<Source> = Vec::new();
+        let mut by_name: HashMap<(&'static str, String), Vec<usize>> = HashMap::default();
+        let mut add = |key: (&'static str, String), source: Source| {
+            by_name.entry(key).or_default().push(all.len());
+            all.push(source);
+        };
         // `data` of a Secret is base64: its values are not read.
         for (kind, fields) in [
             ("ConfigMap", &[("data", true)][..]),
@@ -137,14 +190,14 @@ impl Sources {
                 }
                 for inst in repo.instances(id) {
                     let Some(name) = &inst.name else { continue };
-                    by_name
-                        .entry((kind, name.clone()))
-                        .or_default()
-                        .push(Source {
+                    add(
+                        (kind, name.clone()),
+                        Source {
                             cluster: repo.cluster_of(inst),
                             keys: Some(keys.clone()),
                             object: Some(id),
-                        });
+                        },
+                    );
                 }
             }
         }
@@ -163,11 +216,14 @@ impl Sources {
                     else {
                         continue;
                     };
-                    by_name.entry(("Secret", name)).or_default().push(Source {
-                        cluster: repo.cluster_of(inst),
-                        keys: None,
-                        object: Some(id),
-                    });
+                    add(
+                        ("Secret", name),
+                        Source {
+                            cluster: repo.cluster_of(inst),
+                            keys: None,
+                            object: Some(id),
+                        },
+                    );
                 }
             }
         }
@@ -200,23 +256,23 @@ impl Sources {
                             })
                             .collect()
                     });
-                    by_name
-                        .entry((kind, name.to_string()))
-                        .or_default()
-                        .push(Source {
+                    add(
+                        (kind, name.to_string()),
+                        Source {
                             cluster: None,
                             keys,
                             object: None,
-                        });
+                        },
+                    );
                 }
             }
         }
-        Sources { by_name }
+        Sources { all, by_name }
     }
 
     /// The sources a Flux Kustomization of `cluster` reads for a reference:
     /// those of its own cluster when there are, else all of that name.
-    fn find(&self, kind: &str, name: &str, cluster: FluxId) -> Vec<&Source> {
+    fn find(&self, kind: &str, name: &str, cluster: FluxId) -> Vec<usize> {
         let kind = match kind {
             "ConfigMap" => "ConfigMap",
             "Secret" => "Secret",
@@ -226,15 +282,37 @@ impl Sources {
             .by_name
             .get(&(kind, name.to_string()))
             .map_or(&[][..], |v| &v[..]);
-        let own: Vec<&Source> = all
+        let own: Vec<usize> = all
             .iter()
-            .filter(|s| s.cluster == Some(cluster) || s.cluster.is_none())
+            .copied()
+            .filter(|&s| self.all[s].cluster.is_none_or(|c| c == cluster))
             .collect();
-        if own.iter().any(|s| s.cluster.is_some()) {
+        if own.iter().any(|&s| self.all[s].cluster.is_some()) {
             own
         } else {
-            all.iter().collect()
+            all.to_vec()
         }
+    }
+
+    /// What a list of sources gives, in order (a later source wins).
+    fn merge(&self, found: &[usize]) -> FromSources {
+        let mut out = FromSources::default();
+        for &i in found {
+            let s = &self.all[i];
+            out.sources.extend(s.object);
+            match &s.keys {
+                Some(keys) => {
+                    for (k, v, file, span) in keys {
+                        out.values.insert(k.clone(), v.clone());
+                        if !super::subst::valid_name(k) {
+                            out.invalid.push((k.clone(), *file, *span));
+                        }
+                    }
+                }
+                None => out.open = true,
+            }
+        }
+        out
     }
 }
 
@@ -247,13 +325,18 @@ pub(super) fn flux_instance(repo: &Repository, f: FluxId) -> Option<&Instance> {
         .or_else(|| repo.instances(object).next())
 }
 
+/// The name of the webhook that writes variables at admission.
+pub(super) const WEBHOOK: &str = "kustomize-mutating-webhook";
+
 /// Whether the repository installs a mutating webhook that writes
 /// `postBuild.substitute` into every Flux Kustomization at admission
 /// (xunholy's kustomize-mutating-webhook, which adds the keys of a ConfigMap
 /// and a Secret it is configured with): what a Kustomization defines is then
 /// more than the repository shows.
 fn injected_at_admission(repo: &Repository) -> bool {
-    const WEBHOOK: &str = "kustomize-mutating-webhook";
+    if !repo.webhook_named {
+        return false;
+    }
     let mentions = |kind: &str, path: &[&str]| {
         repo.of_kind(kind).any(|(id, _)| {
             repo.object_node(id)
@@ -268,31 +351,60 @@ fn injected_at_admission(repo: &Repository) -> bool {
 
 /// The variables of every Flux Kustomization.
 pub(super) fn compute(repo: &Repository) -> Vec<VarSet> {
-    let sources = Sources::new(repo);
-    let touching = touching_post_build(repo);
-    let webhook = injected_at_admission(repo);
-    (0..repo.flux.len())
+    use rayon::prelude::*;
+    let (sources, (touching, webhook)) = rayon::join(
+        || Sources::new(repo),
+        || (touching_post_build(repo), injected_at_admission(repo)),
+    );
+    let read: Vec<(VarSet, Vec<usize>)> = (0..repo.flux.len())
+        .into_par_iter()
         .map(|f| {
-            let mut set = one(repo, &sources, f);
+            let (mut set, found) = one(repo, &sources, f);
             let file_dir =
                 super::parent_dir(&repo.files[repo.objects[repo.flux[f].object].file].path);
             if webhook || touching.iter().any(|d| super::under(file_dir, d)) {
                 set.open = true;
+            }
+            (set, found)
+        })
+        .collect();
+    // Flux Kustomizations that read the same sources share what they give.
+    let mut cache: HashMap<Vec<usize>, Arc<FromSources>> = HashMap::default();
+    read.into_iter()
+        .map(|(mut set, found)| {
+            if !found.is_empty() {
+                set.from = Arc::clone(
+                    cache
+                        .entry(found)
+                        .or_insert_with_key(|found| Arc::new(sources.merge(found))),
+                );
+                set.open |= set.from.open;
+                set.active |= !set.from.values.is_empty();
             }
             set
         })
         .collect()
 }
 
-fn one(repo: &Repository, sources: &Sources, f: FluxId) -> VarSet {
+/// The variables of Flux Kustomization `f` but those of its sources, and the
+/// sources it reads (indices in `sources`).
+fn one(repo: &Repository, sources: &Sources, f: FluxId) -> (VarSet, Vec<usize>) {
     let mut set = VarSet::default();
+    // Nothing to read: no `postBuild` of its own, and no patch from a parent.
+    if !repo.flux[f].post_build
+        && repo.flux[f]
+            .parent
+            .is_none_or(|p| repo.flux_patches(p).is_empty())
+    {
+        return (set, Vec::new());
+    }
     let Some(inst) = flux_instance(repo, f) else {
-        return set;
+        return (set, Vec::new());
     };
     let obj = &repo.objects[repo.flux[f].object];
     let present = repo.field(inst, &["spec", "postBuild"]).may_be_present();
     if !present {
-        return set;
+        return (set, Vec::new());
     }
     let always = matches!(
         repo.field(inst, &["spec", "postBuild", "substituteStrategy"]),
@@ -309,16 +421,16 @@ fn one(repo: &Repository, sources: &Sources, f: FluxId) -> VarSet {
             Write::Node(m) => {
                 for (k, v) in m.entries() {
                     let Some(key) = k.as_str() else { continue };
-                    set.values.insert(key.to_string(), value_of(v, true));
-                    if own {
-                        set.keys.push((key.to_string(), obj.file, k.span()));
+                    set.substitute.insert(key.to_string(), value_of(v, true));
+                    if own && !super::subst::valid_name(key) {
+                        set.invalid.push((key.to_string(), obj.file, k.span()));
                     }
                 }
             }
             Write::Key(k, v) => {
-                set.values.insert(k.to_string(), value_of(v, true));
+                set.substitute.insert(k.to_string(), value_of(v, true));
             }
-            Write::Remove => set.values.clear(),
+            Write::Remove => set.substitute.clear(),
             Write::Item(_) | Write::Unknown => set.open = true,
         }
         own = false;
@@ -335,6 +447,7 @@ fn one(repo: &Repository, sources: &Sources, f: FluxId) -> VarSet {
         }
     }
     let cluster = repo.flux[f].cluster;
+    let mut found: Vec<usize> = Vec::new();
     for item in from {
         let Some(name) = item.str_at(&["name"]) else {
             set.open = true;
@@ -345,27 +458,14 @@ fn one(repo: &Repository, sources: &Sources, f: FluxId) -> VarSet {
             continue;
         }
         let optional = item.path(&["optional"]).and_then(|n| n.as_bool()) == Some(true);
-        let found = sources.find(item.str_at(&["kind"]).unwrap_or(""), name, cluster);
-        if found.is_empty() {
+        let these = sources.find(item.str_at(&["kind"]).unwrap_or(""), name, cluster);
+        if these.is_empty() {
             set.open |= !optional;
-            continue;
         }
-        for s in found {
-            set.sources.extend(s.object);
-            match &s.keys {
-                Some(keys) => {
-                    for (k, v, file, span) in keys {
-                        // `substitute` wins over `substituteFrom`.
-                        set.values.entry(k.clone()).or_insert_with(|| v.clone());
-                        set.keys.push((k.clone(), *file, *span));
-                    }
-                }
-                None => set.open = true,
-            }
-        }
+        found.extend(these);
     }
-    set.active = !set.values.is_empty() || always;
-    set
+    set.active = !set.substitute.is_empty() || always;
+    (set, found)
 }
 
 /// Directories of kustomizations whose patches or replacements (their own

@@ -73,8 +73,8 @@ fn invalid_names(repo: &Repository, f: FluxId, out: &mut Vec<Diagnostic>) {
     let obj = &repo.objects[object];
     let fk_name = obj.name.as_deref().unwrap_or("");
     let mut seen = HashSet::default();
-    for (key, file, span) in &repo.flux[f].vars.keys {
-        if subst::valid_name(key) || !seen.insert((*file, span.start)) || !repo.wants(*file) {
+    for (key, file, span) in repo.flux[f].vars.invalid() {
+        if !seen.insert((*file, span.start)) || !repo.wants(*file) {
             continue;
         }
         let here = *file == obj.file;
@@ -216,10 +216,7 @@ fn report(repo: &Repository, file: FileId, finding: Finding) -> Diagnostic {
     let expr = &finding.expr;
     let (message, help) = match &finding.problem {
         Problem::Undefined(name) => {
-            let defined = finding
-                .flux
-                .iter()
-                .flat_map(|&f| repo.flux[f].vars.values.keys().map(String::as_str));
+            let defined = finding.flux.iter().flat_map(|&f| repo.flux[f].vars.names());
             let near = closest(name, defined.collect::<BTreeSet<_>>());
             let mut help = match near {
                 Some(n) => format!("did you mean `{n}`? Otherwise "),
