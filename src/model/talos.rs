@@ -46,7 +46,17 @@ fn is_machine_section(doc: NodeRef) -> bool {
             || doc.get("cluster").is_some_and(|m| m.is_map()))
 }
 
+/// talhelper's variables (`talenv.yaml`, `talenv.sops.yaml`) and secrets
+/// (`talsecret.yaml`) files: never a talconfig, whatever keys they hold.
+fn talhelper_data(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.starts_with("talenv.") || name.starts_with("talsecret.")
+}
+
 pub(super) fn classify(file: FileId, source: &SourceFile) -> Option<TalosConfig> {
+    if talhelper_data(&source.path) {
+        return None;
+    }
     let yaml = &source.yaml;
     let mut root = None;
     let mut kind = None;

@@ -209,9 +209,13 @@ fn report(repo: &Repository, file: FileId, finding: Finding) -> Diagnostic {
         .iter()
         .map(|&f| format!("`{}`", flux_name(repo, f)))
         .collect();
-    let who = match names.len() {
-        1 => format!("Flux Kustomization {}", names[0]),
-        _ => format!("Flux Kustomizations {}", names.join(", ")),
+    let (who, builds, defines) = match names.len() {
+        1 => (format!("Flux Kustomization {}", names[0]), "builds", "defines"),
+        _ => (
+            format!("Flux Kustomizations {}", names.join(", ")),
+            "build",
+            "define",
+        ),
     };
     let expr = &finding.expr;
     let (message, help) = match &finding.problem {
@@ -227,7 +231,7 @@ fn report(repo: &Repository, file: FileId, finding: Finding) -> Diagnostic {
             ));
             (
                 format!(
-                    "`{expr}` has no value: {who} that builds this object defines no `{name}`, and since Flux 2.9 a variable without a default fails the whole reconcile (before, it silently became an empty string)"
+                    "`{expr}` has no value: {who} that {builds} this object {defines} no `{name}`, and since Flux 2.9 a variable without a default fails the whole reconcile (before, it silently became an empty string)"
                 ),
                 help,
             )
