@@ -79,9 +79,13 @@ struct CheckArgs {
     /// Configuration file (default: .gitops-lint.yaml at the root)
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Only these rules (ids or family prefixes such as `flux/`), comma-separated
+    /// Only these rules (ids or family prefixes such as `flux/`), comma-separated;
+    /// turns on rules that are off by default
     #[arg(long, value_delimiter = ',')]
     select: Vec<String>,
+    /// These rules besides the configured ones (ids or family prefixes), comma-separated
+    #[arg(long, value_delimiter = ',')]
+    extend_select: Vec<String>,
     /// Not these rules (ids or family prefixes), comma-separated
     #[arg(long, value_delimiter = ',')]
     ignore: Vec<String>,
@@ -366,6 +370,7 @@ fn check(args: CheckArgs) -> ExitCode {
         stdin,
         config: args.config,
         select: args.select,
+        extend_select: args.extend_select,
         ignore: args.ignore,
         threads: args.threads,
     };

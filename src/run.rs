@@ -22,7 +22,11 @@ pub struct Options {
     /// An editor buffer: the path it stands for and its content.
     pub stdin: Option<(PathBuf, String)>,
     pub config: Option<PathBuf>,
+    /// Only these rules (ids or family prefixes), turned on even where they
+    /// are off by default or in the configuration.
     pub select: Vec<String>,
+    /// These rules besides the configured ones, turned on likewise.
+    pub extend_select: Vec<String>,
     pub ignore: Vec<String>,
     /// Worker threads; `None` uses every core.
     pub threads: Option<usize>,
@@ -140,18 +144,38 @@ fn active_rules(
     opts: &Options,
     config: &Config,
 ) -> Result<Vec<(&'static Rule, Option<Level>)>, Error> {
-    for s in opts.select.iter().chain(&opts.ignore) {
+    for s in opts.select.iter().chain(&opts.extend_select).chain(&opts.ignore) {
         if !RULES.iter().any(|r| matches_selector(r.id, s)) {
             return Err(Error::Usage(format!(
                 "`{s}` names no rule or family (see `gitops-lint rules`)"
             )));
         }
     }
-    let mut active = configured_rules(config);
-    active.retain(|(r, _)| {
-        (opts.select.is_empty() || opts.select.iter().any(|s| matches_selector(r.id, s)))
-            && !opts.ignore.iter().any(|s| matches_selector(r.id, s))
-    });
+    let named = |r: &Rule, list: &[String]| list.iter().any(|s| matches_selector(r.id, s));
+    // As in ruff: what the command line selects runs, at its configured
+    // severity when the configuration gives one, whatever its default.
+    let level = |r: &Rule| match config.rules.get(r.id) {
+        Some(Level::On(sev)) => Some(Level::On(*sev)),
+        _ => None,
+    };
+    let mut active: Vec<(&'static Rule, Option<Level>)> = if opts.select.is_empty() {
+        let mut active = configured_rules(config);
+        for r in RULES.iter().copied() {
+            if named(r, &opts.extend_select) && !active.iter().any(|(a, _)| a.id == r.id) {
+                active.push((r, level(r)));
+            }
+        }
+        active.sort_by_key(|(r, _)| r.id);
+        active
+    } else {
+        RULES
+            .iter()
+            .copied()
+            .filter(|r| named(r, &opts.select) || named(r, &opts.extend_select))
+            .map(|r| (r, level(r)))
+            .collect()
+    };
+    active.retain(|(r, _)| !named(r, &opts.ignore));
     Ok(active)
 }
 

@@ -190,6 +190,61 @@ fn select_ignore_and_config() {
 }
 
 #[test]
+fn select_turns_on_rules_that_are_off_and_extend_select_adds_them() {
+    const UNKNOWN: &str = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n";
+    let r = repo(&[("hr.yaml", BAD_HR), ("widget.yaml", UNKNOWN)]);
+    let p = r.path().to_str().unwrap();
+    let default = stdout(&run(&["check", p, "--format", "compact"]));
+    assert!(!default.contains("schema/unknown-kind"), "{default}");
+    // `--select` runs what it names, off by default or not, and nothing else.
+    let only = stdout(&run(&[
+        "check",
+        p,
+        "--format",
+        "compact",
+        "--select",
+        "schema/unknown-kind",
+    ]));
+    assert!(
+        only.starts_with("widget.yaml:2:7: info[schema/unknown-kind]") && only.lines().count() == 1,
+        "{only}"
+    );
+    // `--extend-select` adds it to what runs anyway.
+    let extended = stdout(&run(&[
+        "check",
+        p,
+        "--format",
+        "compact",
+        "--extend-select",
+        "schema/unknown-kind",
+    ]));
+    assert!(
+        extended.contains("info[schema/unknown-kind]")
+            && extended.contains("[flux/no-retry-interval]"),
+        "{extended}"
+    );
+    // A rule the configuration turns off runs when the command line selects it.
+    std::fs::write(
+        r.path().join(".gitops-lint.yaml"),
+        "rules:\n  flux/no-retry-interval: off\n",
+    )
+    .unwrap();
+    let off = stdout(&run(&["check", p, "--format", "compact"]));
+    assert!(!off.contains("no-retry-interval"), "{off}");
+    let selected = stdout(&run(&[
+        "check",
+        p,
+        "--format",
+        "compact",
+        "--extend-select",
+        "flux/no-retry-interval",
+    ]));
+    assert!(selected.contains("[flux/no-retry-interval]"), "{selected}");
+    let o = run(&["check", p, "--extend-select", "flux/no-such-rule"]);
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
 fn excludes_and_gitignore() {
     let r = repo(&[
         ("archive/hr.yaml", BAD_HR),
