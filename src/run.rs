@@ -110,8 +110,24 @@ fn target(opts: &Options) -> Result<Target, Error> {
             abs.clone()
         } else {
             files.push(abs.clone());
-            walk::discover_root(abs.parent().unwrap_or(Path::new("/")))
+            let dir = abs.parent().unwrap_or(Path::new("/"));
+            // Without a marker above: the current directory when the file
+            // lies under it, otherwise the file's directory.
+            walk::find_marker(dir).unwrap_or_else(|| {
+                std::env::current_dir()
+                    .ok()
+                    .and_then(|cwd| cwd.canonicalize().ok())
+                    .filter(|cwd| abs.starts_with(cwd))
+                    .unwrap_or_else(|| dir.to_path_buf())
+            })
         };
+        if this_root.parent().is_none() || home().is_some_and(|h| h == this_root) {
+            return Err(Error::Usage(format!(
+                "{} would make {} the repository root, and the whole of it would be read: run from the repository, or mark its root with `.gitops-lint.yaml` (`gitops-lint init`) or `git init`",
+                p.display(),
+                this_root.display()
+            )));
+        }
         match &root {
             None => root = Some(this_root),
             Some(r) if *r == this_root => {}
@@ -133,6 +149,13 @@ fn target(opts: &Options) -> Result<Target, Error> {
         only,
         overrides: HashMap::new(),
     })
+}
+
+/// The home directory, canonical.
+fn home() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .and_then(|h| PathBuf::from(h).canonicalize().ok())
 }
 
 fn matches_selector(id: &str, selector: &str) -> bool {
@@ -208,7 +231,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
         .map_err(|e| Error::Io(e.to_string()))?;
 
     let phase = crate::timing::Phases::start();
-    let files = walk::walk(
+    let mut files = walk::walk(
         &target.root,
         &WalkOptions {
             exclude: &exclude,
@@ -216,6 +239,23 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
             threads,
         },
     );
+    // A file named on the command line is linted even where an ignore file
+    // matches it (git may track it all the same); `exclude` still applies.
+    if let Some(only) = &target.only {
+        let mut added = false;
+        for rel in only {
+            if !exclude.is_match(rel)
+                && !files.iter().any(|f| &f.path == rel)
+                && let Some(file) = walk::read_named(&target.root, rel)
+            {
+                files.push(file);
+                added = true;
+            }
+        }
+        if added {
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+        }
+    }
     phase.mark("walk+read+parse");
     let base = config_path
         .as_deref()

@@ -16,14 +16,26 @@ pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 /// The nearest ancestor of `start` (itself included) that holds
 /// `.gitops-lint.yaml` or `.git`; `start` itself when there is none.
 pub fn discover_root(start: &Path) -> PathBuf {
+    find_marker(start).unwrap_or_else(|| start.to_path_buf())
+}
+
+/// The nearest directory from `start` up that holds `.gitops-lint.yaml` or `.git`.
+pub fn find_marker(start: &Path) -> Option<PathBuf> {
     let mut dir = Some(start);
     while let Some(d) = dir {
         if d.join(".gitops-lint.yaml").exists() || d.join(".git").exists() {
-            return d.to_path_buf();
+            return Some(d.to_path_buf());
         }
         dir = d.parent();
     }
-    start.to_path_buf()
+    None
+}
+
+/// Reads a file named on the command line that the walk left out because an
+/// ignore file matches it (git may track it all the same).
+pub fn read_named(root: &Path, rel: &str) -> Option<SourceFile> {
+    let path = root.join(rel);
+    is_yaml(&path).then(|| read_one(&path, rel.to_string(), &HashMap::new(), false))
 }
 
 pub struct WalkOptions<'a> {

@@ -285,6 +285,64 @@ fn file_arguments_report_only_those_files() {
 }
 
 #[test]
+fn a_named_file_is_linted_where_gitignore_matches_it_but_not_where_exclude_does() {
+    const PLAIN: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  token: hunter2\n";
+    let r = repo(&[
+        (".gitignore", "*.sops.yaml\n"),
+        (".gitops-lint.yaml", "exclude: [\"vendor/**\"]\n"),
+        ("apps/secret.sops.yaml", PLAIN),
+        ("vendor/secret.sops.yaml", PLAIN),
+    ]);
+    let lint = |rel: &str| {
+        bin()
+            .current_dir(r.path())
+            .args(["check", rel, "--format", "compact"])
+            .output()
+            .unwrap()
+    };
+    // Force-added to git although ignored: what pre-commit passes is linted.
+    let o = lint("apps/secret.sops.yaml");
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("apps/secret.sops.yaml:") && stdout(&o).contains("plaintext-secret"),
+        "{}",
+        stdout(&o)
+    );
+    let o = lint("vendor/secret.sops.yaml");
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+}
+
+#[test]
+fn file_arguments_without_a_marker_take_the_current_directory_and_never_the_filesystem_root() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("apps")).unwrap();
+    std::fs::write(dir.path().join("apps/hr.yaml"), BAD_HR).unwrap();
+    std::fs::write(
+        dir.path().join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./apps/missing.yaml\n",
+    )
+    .unwrap();
+    // No `.git` or configuration above: the current directory is the root,
+    // so the kustomization beside the file is read (cross-file rules stay on).
+    let o = bin()
+        .current_dir(dir.path())
+        .args(["check", "apps/hr.yaml", "--format", "compact"])
+        .output()
+        .unwrap();
+    assert!(stdout(&o).starts_with("apps/hr.yaml:7:3:"), "{}", stdout(&o));
+    // From the filesystem root, that root is refused with a way out.
+    let o = bin()
+        .current_dir("/")
+        .arg("check")
+        .arg(dir.path().join("apps/hr.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("gitops-lint init"), "{err}");
+}
+
+#[test]
 fn stdin_buffer_replaces_the_file_on_disk() {
     let r = repo(&[("a/hr.yaml", BAD_HR), ("b/hr.yaml", BAD_HR)]);
     let lint_stdin = |text: &str| {
