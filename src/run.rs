@@ -167,7 +167,12 @@ fn active_rules(
     opts: &Options,
     config: &Config,
 ) -> Result<Vec<(&'static Rule, Option<Level>)>, Error> {
-    for s in opts.select.iter().chain(&opts.extend_select).chain(&opts.ignore) {
+    for s in opts
+        .select
+        .iter()
+        .chain(&opts.extend_select)
+        .chain(&opts.ignore)
+    {
         if !RULES.iter().any(|r| matches_selector(r.id, s)) {
             return Err(Error::Usage(format!(
                 "`{s}` names no rule or family (see `gitops-lint rules`)"

@@ -286,7 +286,8 @@ fn file_arguments_report_only_those_files() {
 
 #[test]
 fn a_named_file_is_linted_where_gitignore_matches_it_but_not_where_exclude_does() {
-    const PLAIN: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  token: hunter2\n";
+    const PLAIN: &str =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  token: hunter2\n";
     let r = repo(&[
         (".gitignore", "*.sops.yaml\n"),
         (".gitops-lint.yaml", "exclude: [\"vendor/**\"]\n"),
@@ -329,7 +330,11 @@ fn file_arguments_without_a_marker_take_the_current_directory_and_never_the_file
         .args(["check", "apps/hr.yaml", "--format", "compact"])
         .output()
         .unwrap();
-    assert!(stdout(&o).starts_with("apps/hr.yaml:7:3:"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("apps/hr.yaml:7:3:"),
+        "{}",
+        stdout(&o)
+    );
     // From the filesystem root, that root is refused with a way out.
     let o = bin()
         .current_dir("/")

@@ -18,36 +18,6 @@ use super::{
 use crate::diagnostic::FileId;
 use crate::source::SourceFile;
 
-/// Kinds kustomize never puts in a namespace.
-const CLUSTER_SCOPED: &[&str] = &[
-    "APIService",
-    "CSIDriver",
-    "CiliumClusterwideNetworkPolicy",
-    "CiliumL2AnnouncementPolicy",
-    "CiliumLoadBalancerIPPool",
-    "ClusterExternalSecret",
-    "ClusterGenerator",
-    "ClusterIssuer",
-    "ClusterPolicy",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "ClusterSecretStore",
-    "CustomResourceDefinition",
-    "GatewayClass",
-    "IngressClass",
-    "MutatingWebhookConfiguration",
-    "Namespace",
-    "PersistentVolume",
-    "PriorityClass",
-    "StorageClass",
-    "ValidatingWebhookConfiguration",
-    "VolumeSnapshotClass",
-];
-
-pub fn is_cluster_scoped(kind: &str) -> bool {
-    CLUSTER_SCOPED.binary_search(&kind).is_ok()
-}
-
 pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSettings) -> Repository {
     let mut repo = Repository {
         root,
@@ -70,6 +40,7 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
         deploys_known: false,
         sync: Default::default(),
         webhook_named: false,
+        crd_scopes: HashMap::default(),
         by_kind: HashMap::default(),
         instance_start: Vec::new(),
         instance_ids: Vec::new(),
@@ -84,6 +55,7 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
     repo.object_start.push(repo.objects.len());
     repo.sync.paths.sort();
     repo.sync.paths.dedup();
+    repo.crd_scopes = super::scope::crd_scopes(&repo);
     phases.mark("  model: classify");
     // Schema validation reads only files, objects and kustomizations, so it
     // runs beside the builds, which are sequential.
@@ -740,7 +712,7 @@ impl<'r> Builds<'r> {
     fn emit_file(&self, file: FileId, ns: Option<&str>, ctx: Ctx, out: &mut Vec<Instance>) {
         for id in self.repo.objects_in(file) {
             let o = &self.repo.objects[id];
-            let namespace = if is_cluster_scoped(&o.kind) {
+            let namespace = if self.repo.cluster_scoped(o) {
                 None
             } else {
                 ns.map(str::to_string).or_else(|| o.namespace.clone())

@@ -8,6 +8,7 @@ mod helm;
 mod kustomize;
 mod live;
 mod paths;
+mod scope;
 mod sources;
 pub mod subst;
 mod suggest;
@@ -22,12 +23,12 @@ use crate::diagnostic::FileId;
 use crate::source::SourceFile;
 use crate::yaml::{NodeId, NodeRef, Span};
 
-pub use build::is_cluster_scoped;
 pub use cluster::{ClusterFacts, DualStack, family};
 pub use flux::{Field, FluxPatch, Write};
 pub use helm::HelmRelease;
 pub use kustomize::{FILE_NAMES, Includer, Kustomize, PathEntry, join, parent_dir};
 pub use paths::{PathIndex, relative};
+pub use scope::is_cluster_scoped;
 pub use subst::Vars;
 pub use suggest::closest;
 pub use talos::{TalosConfig, TalosSource};
@@ -166,6 +167,8 @@ pub struct Repository {
     /// Flux Kustomizations of this repository are applied: what they do not
     /// build is not deployed (see `live`).
     deploys_known: bool,
+    /// The scope the repository's CRDs give their kinds (see `scope`).
+    crd_scopes: FxHashMap<(String, String), bool>,
     /// Some file names the kustomize-mutating-webhook (see `vars`).
     webhook_named: bool,
     /// What the repository says Flux itself syncs (see `live`).

@@ -5,9 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rustc_hash::FxHashMap;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{
-    FluxId, ObjectId, Repository, is_cluster_scoped, parent_dir, recreated_whole, under,
-};
+use crate::model::{FluxId, ObjectId, Repository, parent_dir, recreated_whole, under};
 use crate::rules::Rule;
 use crate::yaml::Span;
 
@@ -49,7 +47,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let o = &repo.objects[inst.object];
-        let namespace = if is_cluster_scoped(&o.kind) {
+        let namespace = if repo.cluster_scoped(o) {
             None
         } else {
             // A namespaced object whose namespace the build leaves open: unknown place.

@@ -210,7 +210,11 @@ fn report(repo: &Repository, file: FileId, finding: Finding) -> Diagnostic {
         .map(|&f| format!("`{}`", flux_name(repo, f)))
         .collect();
     let (who, builds, defines) = match names.len() {
-        1 => (format!("Flux Kustomization {}", names[0]), "builds", "defines"),
+        1 => (
+            format!("Flux Kustomization {}", names[0]),
+            "builds",
+            "defines",
+        ),
         _ => (
             format!("Flux Kustomizations {}", names.join(", ")),
             "build",

@@ -5,7 +5,7 @@ use crate::model::subst::has_vars;
 use crate::model::{
     FluxId, Includer, Instance, Kustomize, KustomizeId, ObjectId, PathEntry, Repository,
 };
-use crate::model::{is_cluster_scoped, join, recreated_whole};
+use crate::model::{join, recreated_whole};
 use crate::rules::Rule;
 use crate::yaml::{NodeRef, Span};
 
@@ -110,7 +110,7 @@ fn given_namespaces(repo: &Repository, all: &ComponentInstances) -> Given {
     let mut given = Given::new();
     for (&o, instances) in all {
         let obj = &repo.objects[o];
-        if obj.namespace.is_some() || is_cluster_scoped(&obj.kind) {
+        if obj.namespace.is_some() || repo.cluster_scoped(obj) {
             continue;
         }
         for inst in instances {
@@ -209,7 +209,7 @@ fn clash(
                 continue;
             };
             let place = match &inst.namespace {
-                _ if is_cluster_scoped(&o.kind) => Place::Cluster,
+                _ if repo.cluster_scoped(o) => Place::Cluster,
                 Some(ns) => Place::Namespace(ns.clone()),
                 None => Place::Unknown,
             };

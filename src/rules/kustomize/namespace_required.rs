@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{FluxId, KustomizeId, ObjectId, Repository, is_cluster_scoped};
+use crate::model::{FluxId, KustomizeId, ObjectId, Repository};
 use crate::rules::Rule;
 
 pub static RULE: Rule = Rule {
@@ -14,12 +14,6 @@ pub static RULE: Rule = Rule {
     page: include_str!("../../../lints/kustomize/namespace-required.md"),
     check: Some(check),
 };
-
-/// Kinds kustomize leaves without a namespace, beyond the model's list:
-/// `Cluster*` kinds are cluster-scoped by convention.
-fn cluster_scoped(kind: &str) -> bool {
-    is_cluster_scoped(kind) || kind.starts_with("Cluster") || kind.contains("Clusterwide")
-}
 
 struct Walk<'r> {
     repo: &'r Repository,
@@ -116,7 +110,7 @@ impl<'r> Walk<'r> {
                     .objects_in(file)
                     .filter(|&o| {
                         let obj = &self.repo.objects[o];
-                        obj.namespace.is_none() && !cluster_scoped(&obj.kind)
+                        obj.namespace.is_none() && !self.repo.cluster_scoped(obj)
                     })
                     .collect();
                 if !missing.is_empty() {
