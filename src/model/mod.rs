@@ -14,6 +14,7 @@ pub mod subst;
 mod suggest;
 mod talos;
 pub mod vars;
+pub mod versions;
 
 use std::path::PathBuf;
 

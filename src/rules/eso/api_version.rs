@@ -21,7 +21,18 @@ const MOVED: &[&str] = &[
     "SecretStore",
 ];
 
+/// ESO introduced `external-secrets.io/v1` in v0.16.0 and stopped serving
+/// v1beta1 in v0.17.0 (api-facts §3).
+const V1_INTRODUCED: (u64, u64, u64) = (0, 16, 0);
+const V1BETA1_UNSERVED: (u64, u64, u64) = (0, 17, 0);
+
 fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+    let installed = repo.installed_version("external-secrets");
+    // Before v0.16 there is no v1 to move to: the old versions are current.
+    if installed.is_some_and(|v| v < V1_INTRODUCED) {
+        return;
+    }
+    let served = installed.is_some_and(|v| v < V1BETA1_UNSERVED);
     for kind in MOVED {
         for (id, obj) in repo.of_kind(kind) {
             let version = match obj.api_version.split_once('/') {
@@ -37,15 +48,22 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             } else {
                 "ESO dropped v1alpha1 before v0.16 and serves only `external-secrets.io/v1` since v0.17"
             };
-            let mut d = Diagnostic::new(
-                RULE.id,
-                RULE.severity,
-                obj.file,
-                value.span(),
-                format!(
-                    "{kind} on `external-secrets.io/{version}`: {why}, so the API server rejects this object"
+            let (severity, message) = match installed {
+                // v0.16 serves v1beta1 still, deprecated.
+                Some((a, b, c)) if served && version == "v1beta1" => (
+                    Severity::Warning,
+                    format!(
+                        "{kind} on `external-secrets.io/v1beta1`: the repository installs ESO {a}.{b}.{c}, which serves it deprecated; {why}, so the upgrade to v0.17 breaks this object"
+                    ),
                 ),
-            );
+                _ => (
+                    RULE.severity,
+                    format!(
+                        "{kind} on `external-secrets.io/{version}`: {why}, so the API server rejects this object"
+                    ),
+                ),
+            };
+            let mut d = Diagnostic::new(RULE.id, severity, obj.file, value.span(), message);
             if version == "v1beta1" {
                 // v1 has the v1beta1 schema: the version is all that changes.
                 d = d.help(
