@@ -42,6 +42,25 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+    // A ClusterExternalSecret makes its Secret in every namespace it selects:
+    // in any namespace, as far as this rule can tell.
+    for (id, obj) in repo.of_kind("ClusterExternalSecret") {
+        let node = repo.object_node(id);
+        let Some(written) = node
+            .str_at(&["spec", "externalSecretSpec", "target", "name"])
+            .or_else(|| node.str_at(&["spec", "externalSecretName"]))
+            .or(obj.name.as_deref())
+        else {
+            continue;
+        };
+        for inst in repo.instances(id) {
+            add(
+                repo.cluster_of(inst),
+                None,
+                key_text(repo.render(inst, written), written),
+            );
+        }
+    }
     for kind in ["Secret", "SealedSecret", "ExternalSecret"] {
         for (id, obj) in repo.of_kind(kind) {
             let node = repo.object_node(id);
