@@ -28,9 +28,7 @@ impl Repository {
                 continue;
             }
             let spec = self.object_node(id).get("spec");
-            if spec
-                .and_then(|s| s.str_at(&["url"]))
-                .is_some_and(is_chart)
+            if spec.and_then(|s| s.str_at(&["url"])).is_some_and(is_chart)
                 && let Some(v) = spec
                     .and_then(|s| s.str_at(&["ref", "tag"]))
                     .and_then(parse_version)

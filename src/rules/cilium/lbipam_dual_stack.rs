@@ -275,18 +275,11 @@ fn check_instance(
 /// defaults the policy to SingleStack), or a chart's `ipDualStack.enabled: false`.
 fn single_stack(repo: &Repository, inst: &Instance, spec: Option<NodeRef>) -> bool {
     let Some(spec) = spec else { return false };
-    let policy = spec
-        .get("ipFamilyPolicy")
-        .and_then(|p| p.as_str())
-        .and_then(|p| repo.render(inst, p));
+    let (policy, families) = families(repo, inst, spec);
     if policy.as_deref() == Some("SingleStack") {
         return true;
     }
-    if policy.is_none()
-        && spec
-            .get("ipFamilies")
-            .is_some_and(|f| f.is_seq() && f.items().count() == 1)
-    {
+    if policy.is_none() && families == 1 {
         return true;
     }
     spec.path(&["ipDualStack", "enabled"])
@@ -294,20 +287,29 @@ fn single_stack(repo: &Repository, inst: &Instance, spec: Option<NodeRef>) -> bo
         == Some(false)
 }
 
-/// A Service that asks for both families: `PreferDualStack`, `RequireDualStack`,
-/// or two `ipFamilies`.
-fn asks_dual(repo: &Repository, inst: &Instance, spec: Option<NodeRef>) -> bool {
-    let Some(spec) = spec else { return false };
+/// A Service's `ipFamilyPolicy` as its build renders it, and how many
+/// `ipFamilies` it lists.
+fn families(repo: &Repository, inst: &Instance, spec: NodeRef) -> (Option<String>, usize) {
     let policy = spec
         .get("ipFamilyPolicy")
         .and_then(|p| p.as_str())
         .and_then(|p| repo.render(inst, p));
+    let families = spec
+        .get("ipFamilies")
+        .filter(|f| f.is_seq())
+        .map_or(0, |f| f.items().count());
+    (policy, families)
+}
+
+/// A Service that asks for both families: `PreferDualStack`, `RequireDualStack`,
+/// or two `ipFamilies`.
+fn asks_dual(repo: &Repository, inst: &Instance, spec: Option<NodeRef>) -> bool {
+    let Some(spec) = spec else { return false };
+    let (policy, families) = families(repo, inst, spec);
     matches!(
         policy.as_deref(),
         Some("PreferDualStack" | "RequireDualStack")
-    ) || spec
-        .get("ipFamilies")
-        .is_some_and(|f| f.is_seq() && f.items().count() == 2)
+    ) || families == 2
 }
 
 /// `netip.ParseAddr`: an IPv4 or IPv6 address; an IPv6 zone (`%eth0`) is accepted.
