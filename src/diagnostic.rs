@@ -99,12 +99,35 @@ impl Diagnostic {
         self
     }
 
+    /// Adds a related place; the same place with the same words is kept once.
     pub fn related(mut self, file: FileId, span: Span, message: impl Into<String>) -> Self {
-        self.related.push(Related {
-            file,
-            span,
-            message: message.into(),
-        });
+        let message = message.into();
+        if !self
+            .related
+            .iter()
+            .any(|r| r.file == file && r.span == span && r.message == message)
+        {
+            self.related.push(Related {
+                file,
+                span,
+                message,
+            });
+        }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_related_place_is_kept_once() {
+        let d = Diagnostic::new("x/y", Severity::Error, 0, Span::new(0, 1), "m")
+            .related(1, Span::new(2, 3), "applies it")
+            .related(1, Span::new(2, 3), "applies it")
+            .related(1, Span::new(2, 3), "includes it")
+            .related(2, Span::new(2, 3), "applies it");
+        assert_eq!(d.related.len(), 3);
     }
 }

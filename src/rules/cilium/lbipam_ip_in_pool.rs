@@ -116,9 +116,12 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         if !repo.wants(view.file) || !seen.insert((view.file, r.span, 0u8)) {
             continue;
         }
+        // A pool applied by several builds is named once.
         let names: Vec<String> = groups
             .iter()
             .flat_map(|g| g.names.iter().map(|n| format!("`{n}`")))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
             .collect();
         let message = if edge.is_some() {
             format!(
