@@ -176,6 +176,8 @@ fn clash(
     let mut places: BTreeMap<(Option<FluxId>, Place, String), BTreeSet<Includer>> = BTreeMap::new();
     // The Flux Kustomizations that apply each includer's copy.
     let mut applied_by: BTreeMap<Includer, BTreeSet<Option<FluxId>>> = BTreeMap::new();
+    // The kustomizations built as roots that reach each includer's copy.
+    let mut roots_of: BTreeMap<Includer, BTreeSet<Option<KustomizeId>>> = BTreeMap::new();
     let instances = all.get(&object).map_or(&[][..], |v| &v[..]);
     // An includer a Flux Kustomization applies is also built on its own by the
     // model (without Flux's namespace and variables): keep the Flux builds.
@@ -192,6 +194,7 @@ fn clash(
             continue;
         }
         applied_by.entry(by).or_default().insert(inst.flux);
+        roots_of.entry(by).or_default().insert(inst.root);
         let (place, built) = if o.kind == "Namespace" {
             // kustomize's namespace transformer renames Namespace objects.
             match namespace_given(repo, cid, given, inst, by) {
@@ -220,9 +223,23 @@ fn clash(
             .or_default()
             .insert(by);
     }
-    let mut clashing = places
-        .iter()
-        .filter(|((_, place, _), by)| *place != Place::Unknown && by.len() >= 2);
+    // Alternatives: each copy in a build of its own that no Flux
+    // Kustomization applies (`overlays/stable`, `overlays/latest`), one or
+    // the other applied, never both together.
+    let alternatives = |by: &BTreeSet<Includer>| {
+        let mut roots = BTreeSet::new();
+        by.iter().all(|b| {
+            applied_by
+                .get(b)
+                .is_some_and(|fs| fs.iter().all(Option::is_none))
+                && roots_of.get(b).is_some_and(|rs| {
+                    rs.len() == 1 && rs.iter().all(|r| r.is_some_and(|r| roots.insert(r)))
+                })
+        })
+    };
+    let mut clashing = places.iter().filter(|((_, place, _), by)| {
+        *place != Place::Unknown && by.len() >= 2 && !alternatives(by)
+    });
     if let Some(((_, place, built), by)) = clashing.next() {
         // Each copy applied by a Flux Kustomization of its own, of a kind a
         // prune does not lose, as written: no build fails, nothing is lost.
