@@ -11,7 +11,35 @@ use super::{Document, DuplicateKey, Kind, Node, NodeId, Span, SyntaxError, Yaml}
 pub fn parse(text: &str) -> Yaml {
     let mut yaml = super::fast::parse(text).unwrap_or_else(|| parse_spaced(text));
     finish(&mut yaml);
+    end_quoted_at_the_quote(&mut yaml, text);
     yaml
+}
+
+/// A quoted scalar's span ends at its closing quote: the parsers' end runs
+/// over the spaces and a comment that follow it.
+fn end_quoted_at_the_quote(yaml: &mut Yaml, text: &str) {
+    let b = text.as_bytes();
+    for node in &mut yaml.nodes {
+        let Kind::Scalar { plain: false, .. } = node.kind else {
+            continue;
+        };
+        let (start, end) = (node.span.start as usize, node.span.end as usize);
+        let Some(&q @ (b'"' | b'\'')) = b.get(start) else {
+            continue;
+        };
+        let mut i = start + 1;
+        while i < end {
+            match b[i] {
+                b'\\' if q == b'"' => i += 2,
+                c if c == q && q == b'\'' && b.get(i + 1) == Some(&b'\'') => i += 2,
+                c if c == q => {
+                    node.span.end = (i + 1) as u32;
+                    break;
+                }
+                _ => i += 1,
+            }
+        }
+    }
 }
 
 /// Compares the fast path with the general parser on `text`: `Ok(true)` when
@@ -80,14 +108,42 @@ fn finish(yaml: &mut Yaml) {
     }
 }
 
+/// Parses `text` with the spaces YAML wants and go-yaml (Kubernetes' decoder)
+/// and PyYAML do without inserted: before the `:` of an alias used as a key,
+/// and before a comment right after a quoted scalar (`"x"# note`). Offsets
+/// are mapped back to `text`.
 fn parse_spaced(text: &str) -> Yaml {
-    let inserted = alias_keys(text);
+    let mut inserted = alias_keys(text);
+    for _ in 0..64 {
+        let yaml = parse_with_spaces(text, &inserted);
+        match yaml.errors.first() {
+            Some(e) if comment_after_quote(text, e) && !inserted.contains(&(e.offset as usize)) => {
+                inserted.push(e.offset as usize);
+                inserted.sort_unstable();
+            }
+            _ => return yaml,
+        }
+    }
+    parse_with_spaces(text, &inserted)
+}
+
+/// A comment that follows a closing quote with no space between.
+fn comment_after_quote(text: &str, e: &SyntaxError) -> bool {
+    let at = e.offset as usize;
+    let b = text.as_bytes();
+    e.message.contains("comments must be separated")
+        && b.get(at) == Some(&b'#')
+        && at > 0
+        && matches!(b[at - 1], b'"' | b'\'')
+}
+
+fn parse_with_spaces(text: &str, inserted: &[usize]) -> Yaml {
     if inserted.is_empty() {
         return parse_text(text);
     }
     let mut spaced = String::with_capacity(text.len() + inserted.len());
     let mut last = 0;
-    for &at in &inserted {
+    for &at in inserted {
         spaced.push_str(&text[last..at]);
         spaced.push(' ');
         last = at;

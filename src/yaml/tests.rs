@@ -168,3 +168,25 @@ fn fast_path_gives_way_to_the_general_parser() {
         assert_eq!(differential(&text), Ok(false), "{text:?}");
     }
 }
+
+#[test]
+fn a_quoted_scalar_ends_at_its_quote_before_a_comment() {
+    let text = "a: \"8080\" # http\nb: 'it''s'   # note\nc: \"x\\\" y\" #c\n";
+    let y = parse(text);
+    let doc = y.documents().next().unwrap();
+    assert_eq!(text_at(text, doc.get("a").unwrap().span()), "\"8080\"");
+    assert_eq!(text_at(text, doc.get("b").unwrap().span()), "'it''s'");
+    assert_eq!(text_at(text, doc.get("c").unwrap().span()), "\"x\\\" y\"");
+}
+
+#[test]
+fn a_comment_right_after_a_quote_is_a_comment_as_go_yaml_reads_it() {
+    // YAML wants a space before `#`; go-yaml and PyYAML do without.
+    let text = "a: \"x\"# note\nb: 'y'#note\nc: [\"z\"]\n";
+    let y = parse(text);
+    assert!(y.errors.is_empty(), "{:?}", y.errors);
+    let doc = y.documents().next().unwrap();
+    assert_eq!(doc.str_at(&["a"]), Some("x"));
+    assert_eq!(doc.str_at(&["b"]), Some("y"));
+    assert_eq!(text_at(text, doc.get("b").unwrap().span()), "'y'");
+}
