@@ -195,12 +195,9 @@ fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
     };
     let dir = kustomize::parent_dir(&file.path);
     let file_name = file.path.rsplit('/').next().unwrap_or("");
-    let syncs = file.text.contains("sync:");
-    facts.webhook = file.text.contains(vars::WEBHOOK);
     for doc in file.yaml.documents() {
-        if syncs {
-            live::sync_of(doc, &mut facts.sync);
-        }
+        live::sync_of(doc, &mut facts.sync);
+        facts.webhook |= vars::installs_webhook(doc);
         if kustomize::is_kustomize_config(file_name, doc) {
             if !kustomize::FILE_NAMES.contains(&file_name) || facts.kustomize.is_some() {
                 continue;

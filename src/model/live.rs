@@ -23,11 +23,13 @@ pub struct SyncRoots {
 
 /// The sync a document declares, added to `roots`.
 pub(super) fn sync_of(doc: crate::yaml::NodeRef, roots: &mut SyncRoots) {
-    let found = doc
-        .path(&["spec", "sync"])
-        .filter(|_| doc.str_at(&["kind"]) == Some("FluxInstance"))
-        .or_else(|| doc.path(&["spec", "values", "instance", "sync"]))
-        .or_else(|| doc.path(&["instance", "sync"]));
+    let found = match doc.str_at(&["kind"]) {
+        Some("FluxInstance") => doc.path(&["spec", "sync"]),
+        Some("HelmRelease") => doc.path(&["spec", "values", "instance", "sync"]),
+        // A values file of the flux-instance chart.
+        None => doc.path(&["instance", "sync"]),
+        Some(_) => None,
+    };
     let Some(sync) = found else { return };
     if sync.str_at(&["kind"]).is_some_and(|k| k != "GitRepository") {
         return;

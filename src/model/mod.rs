@@ -170,7 +170,7 @@ pub struct Repository {
     deploys_known: bool,
     /// The scope the repository's CRDs give their kinds (see `scope`).
     crd_scopes: FxHashMap<(String, String), bool>,
-    /// Some file names the kustomize-mutating-webhook (see `vars`).
+    /// The repository installs the kustomize-mutating-webhook (see `vars`).
     webhook_named: bool,
     /// What the repository says Flux itself syncs (see `live`).
     pub sync: live::SyncRoots,

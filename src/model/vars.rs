@@ -328,25 +328,20 @@ pub(super) fn flux_instance(repo: &Repository, f: FluxId) -> Option<&Instance> {
 /// The name of the webhook that writes variables at admission.
 pub(super) const WEBHOOK: &str = "kustomize-mutating-webhook";
 
-/// Whether the repository installs a mutating webhook that writes
+/// Whether a document installs the mutating webhook that writes
 /// `postBuild.substitute` into every Flux Kustomization at admission
 /// (xunholy's kustomize-mutating-webhook, which adds the keys of a ConfigMap
-/// and a Secret it is configured with): what a Kustomization defines is then
-/// more than the repository shows.
-fn injected_at_admission(repo: &Repository) -> bool {
-    if !repo.webhook_named {
-        return false;
-    }
-    let mentions = |kind: &str, path: &[&str]| {
-        repo.of_kind(kind).any(|(id, _)| {
-            repo.object_node(id)
-                .str_at(path)
-                .is_some_and(|v| v.contains(WEBHOOK))
-        })
+/// and a Secret it is configured with; what a Kustomization defines is then
+/// more than the repository shows): an OCIRepository of its chart, a
+/// HelmRelease of it, or its Deployment.
+pub(super) fn installs_webhook(doc: NodeRef) -> bool {
+    let path: &[&str] = match doc.str_at(&["kind"]) {
+        Some("OCIRepository") => &["spec", "url"],
+        Some("HelmRelease") => &["spec", "chart", "spec", "chart"],
+        Some("Deployment") => &["metadata", "name"],
+        _ => return false,
     };
-    mentions("OCIRepository", &["spec", "url"])
-        || mentions("HelmRelease", &["spec", "chart", "spec", "chart"])
-        || mentions("Deployment", &["metadata", "name"])
+    doc.str_at(path).is_some_and(|v| v.contains(WEBHOOK))
 }
 
 /// The variables of every Flux Kustomization.
@@ -354,7 +349,7 @@ pub(super) fn compute(repo: &Repository) -> Vec<VarSet> {
     use rayon::prelude::*;
     let (sources, (touching, webhook)) = rayon::join(
         || Sources::new(repo),
-        || (touching_post_build(repo), injected_at_admission(repo)),
+        || (touching_post_build(repo), repo.webhook_named),
     );
     let read: Vec<(VarSet, Vec<usize>)> = (0..repo.flux.len())
         .into_par_iter()
