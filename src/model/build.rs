@@ -188,6 +188,36 @@ struct FileFacts {
     webhook: bool,
 }
 
+/// The HelmReleases a flux-operator ResourceSet holds in `spec.resources`:
+/// flux-operator applies them, so they are objects of the repository too. A
+/// name or namespace templated with `<< inputs.x >>` is not known here.
+fn embedded(file_id: FileId, set: crate::yaml::NodeRef, out: &mut Vec<Object>) {
+    let known = |s: &&str| !s.contains("<<");
+    for item in set.path(&["spec", "resources"]).into_iter().flat_map(|r| r.items()) {
+        let (Some(api_version), Some(kind)) =
+            (item.str_at(&["apiVersion"]), item.str_at(&["kind"]))
+        else {
+            continue;
+        };
+        if kind != "HelmRelease" || !api_version.starts_with("helm.toolkit.fluxcd.io/") {
+            continue;
+        }
+        let meta = item.get("metadata");
+        out.push(Object::new(
+            file_id,
+            item.id(),
+            api_version.to_string(),
+            kind.to_string(),
+            meta.and_then(|m| m.str_at(&["name"]))
+                .filter(known)
+                .map(str::to_string),
+            meta.and_then(|m| m.str_at(&["namespace"]))
+                .filter(known)
+                .map(str::to_string),
+        ));
+    }
+}
+
 fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
     let mut facts = FileFacts {
         talos: talos::classify(file_id, file),
@@ -233,6 +263,9 @@ fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
             meta.and_then(|m| m.str_at(&["namespace"]))
                 .map(str::to_string),
         ));
+        if kind == "ResourceSet" && api_version.starts_with("fluxcd.controlplane.io/") {
+            embedded(file_id, doc, &mut facts.objects);
+        }
     }
     facts
 }

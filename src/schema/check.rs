@@ -555,9 +555,10 @@ fn excused(inst: &Instance, pointer: &str, kind: &ValidationErrorKind, value: &V
     if value.is_null() && matches!(kind, ValidationErrorKind::Type { .. }) {
         return true;
     }
-    // A placeholder, or a value SOPS encrypted (Flux decrypts it first).
+    // A placeholder (Flux's `${VAR}`, flux-operator's `<< inputs.x >>`), or a
+    // value SOPS encrypted (Flux decrypts it first).
     if let Value::String(s) = value
-        && (subst::has_vars(s) || s.starts_with("ENC["))
+        && (subst::has_vars(s) || s.contains("<<") || s.starts_with("ENC["))
     {
         return true;
     }

@@ -173,8 +173,9 @@ fn oci_ref(
     )
 }
 
+/// A value a template fills: Flux's `${VAR}`, flux-operator's `<< inputs.x >>`.
 fn has_var(s: &str) -> bool {
-    s.contains("${")
+    s.contains("${") || s.contains("<<")
 }
 
 /// An exact semantic version: `1.2.3`, `v1.2.3`, `=1.2.3`, with an optional
