@@ -193,7 +193,11 @@ struct FileFacts {
 /// name or namespace templated with `<< inputs.x >>` is not known here.
 fn embedded(file_id: FileId, set: crate::yaml::NodeRef, out: &mut Vec<Object>) {
     let known = |s: &&str| !s.contains("<<");
-    for item in set.path(&["spec", "resources"]).into_iter().flat_map(|r| r.items()) {
+    for item in set
+        .path(&["spec", "resources"])
+        .into_iter()
+        .flat_map(|r| r.items())
+    {
         let (Some(api_version), Some(kind)) =
             (item.str_at(&["apiVersion"]), item.str_at(&["kind"]))
         else {
