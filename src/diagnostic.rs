@@ -99,8 +99,19 @@ impl Diagnostic {
         self
     }
 
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
     /// Adds a related place; the same place with the same words is kept once.
     pub fn related(mut self, file: FileId, span: Span, message: impl Into<String>) -> Self {
+        self.add_related(file, span, message);
+        self
+    }
+
+    /// [`Diagnostic::related`] in place.
+    pub fn add_related(&mut self, file: FileId, span: Span, message: impl Into<String>) {
         let message = message.into();
         if !self
             .related
@@ -113,7 +124,6 @@ impl Diagnostic {
                 message,
             });
         }
-        self
     }
 }
 

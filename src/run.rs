@@ -332,7 +332,9 @@ pub fn lint_model(
             let mut out = Vec::new();
             if let Some(check) = rule.check {
                 let started = Instant::now();
-                check(repo, &mut out);
+                let mut ctx = rules::Ctx::new(repo, rule);
+                check(&mut ctx);
+                out = ctx.into_findings();
                 undeployed_as_warnings(repo, &mut out);
                 if on {
                     eprintln!(
@@ -368,7 +370,9 @@ pub fn check_repository(repo: &Repository) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     for rule in RULES.iter().filter(|r| r.enabled) {
         if let Some(check) = rule.check {
-            check(repo, &mut diagnostics);
+            let mut ctx = rules::Ctx::new(repo, rule);
+            check(&mut ctx);
+            diagnostics.extend(ctx.into_findings());
         }
     }
     undeployed_as_warnings(repo, &mut diagnostics);

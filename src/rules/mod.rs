@@ -5,8 +5,10 @@
 //! finding in another file, never the indexes other files feed; the engine
 //! drops the rest, and `tests/focus.rs` checks that nothing else changes.
 
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
+use crate::diagnostic::Severity;
+
+mod ctx;
+pub use ctx::{Ctx, Reported};
 
 pub mod cilium;
 pub mod eso;
@@ -22,7 +24,7 @@ pub mod volsync;
 pub mod workload;
 pub mod yaml;
 
-pub type Check = fn(&Repository, &mut Vec<Diagnostic>);
+pub type Check = fn(&mut Ctx);
 
 pub struct Rule {
     pub id: &'static str,

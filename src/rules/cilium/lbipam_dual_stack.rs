@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use crate::diagnostic::{Diagnostic, FileId, Severity};
 use crate::model::subst::split_commas;
 use crate::model::{Instance, Repository};
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::{NodeRef, Span};
 
 pub static RULE: Rule = Rule {
@@ -33,7 +33,8 @@ struct ServiceView<'a> {
     default_type: &'static str,
 }
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     // One finding per place and kind, however many builds produce the Service.
     let mut seen = HashSet::new();
     let mut found = Vec::new();
@@ -44,7 +45,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     }
     for (d, kind) in found {
         if seen.insert((d.file, d.span, kind)) {
-            out.push(d);
+            ctx.push(d);
         }
     }
 }

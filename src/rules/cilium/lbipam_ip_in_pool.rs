@@ -1,10 +1,10 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::diagnostic::{Diagnostic, FileId, Severity};
+use crate::diagnostic::{FileId, Severity};
 use crate::model::subst::split_commas;
 use crate::model::{FluxId, Instance, Repository};
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::{NodeRef, Span};
 
 pub static RULE: Rule = Rule {
@@ -72,7 +72,8 @@ struct Request {
     cross_ns: Option<String>,
 }
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let pools = pools(repo);
     if pools.is_empty() {
         return; // the pools live outside the repository
@@ -135,8 +136,8 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 names.join(", ")
             )
         };
-        out.push(
-            Diagnostic::new(RULE.id, Severity::Error, view.file, r.span, message)
+        ctx.push(
+            ctx.finding(view.file, r.span, message)
                 .help("request an address inside a pool block (`cidr`, or `start`..`stop`), or add a block that holds it to a pool"),
         );
     }
@@ -176,11 +177,8 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 (Some(x), Some(y)) => format!("their sharing keys differ (`{x}`, `{y}`)"),
                 _ => "they do not both carry the same `lbipam.cilium.io/sharing-key`".to_string(),
             };
-            out.push(
-                Diagnostic::new(
-                    RULE.id,
-                    Severity::Error,
-                    vb.file,
+            ctx.push(
+                ctx.finding(vb.file,
                     rb.span,
                     format!(
                         "{} is also requested by {} ({}): {why}, so Cilium LB IPAM gives the address to one of them and leaves the other at `EXTERNAL-IP <pending>`",

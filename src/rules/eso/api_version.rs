@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, Edit, Severity};
-use crate::model::Repository;
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::Span;
 
 pub static RULE: Rule = Rule {
@@ -26,7 +25,8 @@ const MOVED: &[&str] = &[
 const V1_INTRODUCED: (u64, u64, u64) = (0, 16, 0);
 const V1BETA1_UNSERVED: (u64, u64, u64) = (0, 17, 0);
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let installed = repo.installed_version("external-secrets");
     // Before v0.16 there is no v1 to move to: the old versions are current.
     if installed.is_some_and(|v| v < V1_INTRODUCED) {
@@ -84,7 +84,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             } else {
                 d = d.help("move to `external-secrets.io/v1`; v1alpha1's `dataFrom` entries become `dataFrom: [{extract: {key: ...}}]`");
             }
-            out.push(d);
+            ctx.push(d);
         }
     }
 }

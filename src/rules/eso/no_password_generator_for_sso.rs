@@ -4,7 +4,7 @@ use regex::Regex;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Instance, ObjectId, Repository};
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::NodeRef;
 
 pub static RULE: Rule = Rule {
@@ -18,7 +18,8 @@ pub static RULE: Rule = Rule {
 
 const GENERATORS: &str = "generators.external-secrets.io";
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let mut seen = HashSet::new();
     for (id, obj) in repo.of_kind("ExternalSecret") {
         if obj.group() != "external-secrets.io" {
@@ -43,7 +44,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                     seen.remove(&(obj.file, kind_key.span()));
                     continue;
                 };
-                out.push(diagnostic(repo, id, spec, kind_key, &finding));
+                ctx.push(diagnostic(repo, id, spec, kind_key, &finding));
             }
         }
     }

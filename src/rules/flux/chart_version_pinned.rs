@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::NodeRef;
 
 pub static RULE: Rule = Rule {
@@ -12,7 +11,8 @@ pub static RULE: Rule = Rule {
     check: Some(check),
 };
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     for (id, obj) in repo.of_kind("HelmRelease") {
         if obj.group() != "helm.toolkit.fluxcd.io" || !repo.wants(obj.file) {
             continue;
@@ -27,7 +27,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         };
         let name = chart_spec.str_at(&["chart"]).unwrap_or("the chart");
         if let Some(d) = chart_version(chart_spec, chart_key, name, "spec.chart.spec", obj.file) {
-            out.push(d);
+            ctx.push(d);
         }
     }
     for (id, obj) in repo.of_kind("HelmChart") {
@@ -40,7 +40,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         };
         let name = spec.str_at(&["chart"]).unwrap_or("the chart");
         if let Some(d) = chart_version(spec, spec_key, name, "spec", obj.file) {
-            out.push(d);
+            ctx.push(d);
         }
     }
     for (id, obj) in repo.of_kind("OCIRepository") {
@@ -56,7 +56,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             continue;
         }
         if let Some(d) = oci_ref(spec, spec_key, url, obj.file) {
-            out.push(d);
+            ctx.push(d);
         }
     }
 }

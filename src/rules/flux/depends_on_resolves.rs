@@ -1,8 +1,8 @@
 use std::collections::{HashMap, HashSet};
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Severity;
 use crate::model::{Field, Instance, ObjectId, Repository, closest};
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::Span;
 
 pub static RULE: Rule = Rule {
@@ -45,7 +45,8 @@ fn label(ns: Option<&str>, name: &str) -> String {
     }
 }
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let mut nodes: Vec<Node> = Vec::new();
     // Objects another tool makes, or whose names we cannot read: a name found
     // nowhere may be one of them, in their namespace (`None`: any namespace).
@@ -214,13 +215,11 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 }
             };
             if reported.insert((obj.file, span)) {
-                out.push(
-                    Diagnostic::new(RULE.id, Severity::Error, obj.file, span, message).help(help),
-                );
+                ctx.push(ctx.finding(obj.file, span, message).help(help));
             }
         }
     }
-    cycles(repo, &nodes, &edges, &mut reported, out);
+    cycles(repo, &nodes, &edges, &mut reported, ctx);
 }
 
 /// Reports each dependency cycle once, on its first member in path order.
@@ -229,7 +228,7 @@ fn cycles(
     nodes: &[Node],
     edges: &[Vec<(usize, Span)>],
     reported: &mut HashSet<(usize, Span)>,
-    out: &mut Vec<Diagnostic>,
+    ctx: &mut Ctx,
 ) {
     for scc in strongly_connected(edges) {
         let self_loop = scc.len() == 1 && edges[scc[0]].iter().any(|&(t, _)| t == scc[0]);
@@ -295,13 +294,11 @@ fn cycles(
                 ring.join(" → ")
             )
         };
-        let mut d = Diagnostic::new(RULE.id, Severity::Error, file, span, message).help(
-            if path.len() == 1 {
-                "remove the entry"
-            } else {
-                "remove one of the dependencies in the cycle"
-            },
-        );
+        let mut d = ctx.finding(file, span, message).help(if path.len() == 1 {
+            "remove the entry"
+        } else {
+            "remove one of the dependencies in the cycle"
+        });
         for &(n, span) in &path[1..] {
             d = d.related(
                 repo.objects[nodes[n].object].file,
@@ -309,7 +306,7 @@ fn cycles(
                 format!("`{}` depends on the next member here", name_of(n)),
             );
         }
-        out.push(d);
+        ctx.push(d);
     }
 }
 

@@ -1,6 +1,5 @@
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
-use crate::rules::Rule;
+use crate::diagnostic::Severity;
+use crate::rules::{Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     id: "flux/deprecated-api",
@@ -91,7 +90,8 @@ const RETIRED: &[(&str, &str, Status)] = &[
     ),
 ];
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     for (id, obj) in repo.objects.iter().enumerate() {
         let Some((group, version)) = obj.api_version.rsplit_once('/') else {
             continue;
@@ -131,8 +131,8 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         let span = node
             .get("apiVersion")
             .map_or_else(|| repo.kind_span(id), |v| v.span());
-        out.push(
-            Diagnostic::new(RULE.id, Severity::Warning, obj.file, span, message).help(format!(
+        ctx.push(
+            ctx.finding(obj.file, span, message).help(format!(
                 "write `apiVersion: {replacement}` and check the spec against that version (`flux migrate -f <dir>` rewrites the files; run `flux migrate` on the cluster before upgrading the CRDs)"
             )),
         );

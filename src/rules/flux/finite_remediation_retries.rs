@@ -1,6 +1,5 @@
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
-use crate::rules::Rule;
+use crate::diagnostic::Severity;
+use crate::rules::{Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     id: "flux/finite-remediation-retries",
@@ -11,7 +10,8 @@ pub static RULE: Rule = Rule {
     check: Some(check),
 };
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     for (id, obj) in repo.of_kind("HelmRelease") {
         if obj.group() != "helm.toolkit.fluxcd.io" || !repo.wants(obj.file) {
             continue;
@@ -37,11 +37,8 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 ("install", _) | (_, Some("uninstall")) => "an uninstall",
                 _ => "a rollback",
             };
-            out.push(
-                Diagnostic::new(
-                    RULE.id,
-                    Severity::Warning,
-                    obj.file,
+            ctx.push(
+                ctx.finding(obj.file,
                     retries.span(),
                     format!("`spec.{phase}.remediation.retries: {n}` means unlimited retries: a release that cannot {phase} is retried forever, with {between} between attempts, and never settles as failed"),
                 )

@@ -1,7 +1,6 @@
-use crate::diagnostic::{Diagnostic, Edit, Severity};
+use crate::diagnostic::{Edit, Severity};
 use crate::fix;
-use crate::model::Repository;
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::NodeRef;
 
 pub static RULE: Rule = Rule {
@@ -13,7 +12,8 @@ pub static RULE: Rule = Rule {
     check: Some(check),
 };
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     for (id, obj) in repo.of_kind("HelmRelease") {
         if obj.group() != "helm.toolkit.fluxcd.io" || !repo.wants(obj.file) {
             continue;
@@ -22,10 +22,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             continue;
         };
         if let Some(key) = spec.key_span("retryInterval") {
-            let mut d = Diagnostic::new(
-                RULE.id,
-                Severity::Error,
-                obj.file,
+            let mut d = ctx.finding(obj.file,
                 key,
                 "`spec.retryInterval` is not a HelmRelease field: helm-controller ignores it and failed releases are not retried at this interval",
             )
@@ -33,7 +30,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             if let Some(edit) = remove_top_level(&repo.files[obj.file].text, repo.object_node(id)) {
                 d = d.fix("remove `spec.retryInterval`", vec![edit]);
             }
-            out.push(d);
+            ctx.push(d);
         }
         for phase in ["install", "upgrade"] {
             let Some(strategy) = spec.path(&[phase, "strategy"]) else {
@@ -47,11 +44,8 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             let shown = name.map_or("not set".to_string(), |n| format!("`{n}`"));
-            out.push(
-                Diagnostic::new(
-                    RULE.id,
-                    Severity::Error,
-                    obj.file,
+            ctx.push(
+                ctx.finding(obj.file,
                     key,
                     format!("`spec.{phase}.strategy.retryInterval` is valid only with `strategy.name: RetryOnFailure`; the strategy name here is {shown}, so the API server rejects the HelmRelease"),
                 )
@@ -70,14 +64,12 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         else {
             continue;
         };
-        out.push(
-            Diagnostic::new(
-                RULE.id,
-                Severity::Warning,
-                obj.file,
+        ctx.push(
+            ctx.finding(obj.file,
                 key,
                 "house rule: no `retryInterval` on Flux Kustomizations (it is a valid field: without it, failures retry at `spec.interval`)",
             )
+.severity(Severity::Warning)
             .help("remove it and let failures retry at `spec.interval`, or disable this rule in `.gitops-lint.yaml` if your repository allows it"),
         );
     }

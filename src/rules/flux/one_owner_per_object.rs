@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{FluxId, ObjectId, Repository, parent_dir, recreated_whole, under};
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::Span;
 
 pub static RULE: Rule = Rule {
@@ -27,7 +27,8 @@ type Key<'r> = (
     Cow<'r, str>,
 );
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let renaming = renaming_dirs(repo);
     let spec: Vec<FluxSpec> = (0..repo.flux.len())
         .map(|f| FluxSpec::new(repo, f))
@@ -100,7 +101,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     for (key, by) in shared {
         let objects: BTreeSet<ObjectId> = by.values().flatten().copied().collect();
         for &o in &objects {
-            out.push(report(repo, &key, &by, o));
+            ctx.push(report(repo, &key, &by, o));
         }
     }
 }

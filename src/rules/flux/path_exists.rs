@@ -1,6 +1,6 @@
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{PathIndex, Repository, relative};
-use crate::rules::Rule;
+use crate::diagnostic::Severity;
+use crate::model::{PathIndex, relative};
+use crate::rules::{Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     id: "flux/path-exists",
@@ -11,7 +11,8 @@ pub static RULE: Rule = Rule {
     check: Some(check),
 };
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let mut index: Option<PathIndex> = None;
     for fk in &repo.flux {
         // Another repository's paths, or a path whose variables do not resolve.
@@ -53,8 +54,6 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             Some(s) => format!("did you mean `{}`?", relative("", &s, written)),
             None => "point `spec.path` at the directory (relative to the repository root) that holds the manifests or their kustomization.yaml".to_string(),
         };
-        out.push(
-            Diagnostic::new(RULE.id, Severity::Error, obj.file, value.span(), message).help(help),
-        );
+        ctx.push(ctx.finding(obj.file, value.span(), message).help(help));
     }
 }

@@ -1,8 +1,8 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{Field, ObjectId, Repository, closest};
-use crate::rules::Rule;
+use crate::diagnostic::Severity;
+use crate::model::{Field, ObjectId, closest};
+use crate::rules::{Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     id: "flux/source-ref-namespace",
@@ -30,7 +30,8 @@ fn same_ns(a: Option<&str>, b: Option<&str>) -> bool {
     a.is_none() || b.is_none() || a == b
 }
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let mut sources: HashMap<(&str, &str), Vec<Source>> = HashMap::default();
     // Kinds with a source whose name we cannot read: a reference to a name
     // found nowhere may mean it.
@@ -140,18 +141,12 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 let wanted = wanted.unwrap_or_default();
                 let src = &repo.objects[s.object];
                 let d = match ns_node {
-                    None => Diagnostic::new(
-                        RULE.id,
-                        Severity::Error,
-                        obj.file,
+                    None => ctx.finding(obj.file,
                         key,
                         format!("the {referrer} references {kind} `{name}` without `namespace`, so Flux looks for it in `{wanted}` (the {referrer}'s own namespace), but it is defined in `{ns}`: the reconcile fails with \"{kind} '{wanted}/{name}' not found\""),
                     )
                     .help(format!("add `namespace: {ns}` to the reference")),
-                    Some(ns_node) => Diagnostic::new(
-                        RULE.id,
-                        Severity::Error,
-                        obj.file,
+                    Some(ns_node) => ctx.finding(obj.file,
                         ns_node.span(),
                         format!("no {kind} `{name}` is defined in namespace `{wanted}`: the reconcile fails with \"{kind} '{wanted}/{name}' not found\""),
                     )
@@ -179,17 +174,14 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                     )
                 });
                 let Some(near) = near else { continue };
-                Diagnostic::new(
-                    RULE.id,
-                    Severity::Error,
-                    obj.file,
+                ctx.finding(obj.file,
                     name_node.span(),
                     format!("no {kind} `{name}` is defined in the repository, but `{near}` is: the reconcile fails with \"{kind} '{}/{name}' not found\"", wanted.unwrap_or_default()),
                 )
                 .help(format!("did you mean `name: {near}`?"))
             };
             if reported.insert((diagnostic.file, diagnostic.span)) {
-                out.push(diagnostic);
+                ctx.push(diagnostic);
             }
         }
     }

@@ -5,7 +5,7 @@ use rustc_hash::FxHashSet as HashSet;
 use crate::diagnostic::{Diagnostic, FileId, Severity};
 use crate::model::subst::{self, ParseError, Problem};
 use crate::model::{FluxId, ObjectId, Repository, closest};
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::Span;
 
 pub static RULE: Rule = Rule {
@@ -25,10 +25,11 @@ fn checked(repo: &Repository, f: FluxId) -> bool {
     fk.applied && fk.vars.active && !fk.vars.open
 }
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     for f in 0..repo.flux.len() {
         if repo.flux[f].applied && repo.flux[f].vars.active {
-            invalid_names(repo, f, out);
+            invalid_names(repo, f, ctx);
         }
     }
     let mut cache: Vec<Option<Vec<Found>>> = Vec::new();
@@ -63,12 +64,12 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         }
     }
     for ((file, _), finding) in findings {
-        out.push(report(repo, file, finding));
+        ctx.push(report(repo, file, finding));
     }
 }
 
 /// An invalid variable name fails every substitution of the Kustomization.
-fn invalid_names(repo: &Repository, f: FluxId, out: &mut Vec<Diagnostic>) {
+fn invalid_names(repo: &Repository, f: FluxId, ctx: &mut Ctx) {
     let object = repo.flux[f].object;
     let obj = &repo.objects[object];
     let fk_name = obj.name.as_deref().unwrap_or("");
@@ -78,10 +79,7 @@ fn invalid_names(repo: &Repository, f: FluxId, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let here = *file == obj.file;
-        let mut d = Diagnostic::new(
-            RULE.id,
-            Severity::Error,
-            *file,
+        let mut d = ctx.finding(*file,
             *span,
             format!(
                 "`{key}` is not a valid substitution variable name (letters, digits and `_`, not starting with a digit): Flux Kustomization `{fk_name}` fails every substitution with \"'{key}' var name is invalid\""
@@ -99,7 +97,7 @@ fn invalid_names(repo: &Repository, f: FluxId, out: &mut Vec<Diagnostic>) {
                 format!("Flux Kustomization `{fk_name}` reads it"),
             );
         }
-        out.push(d);
+        ctx.push(d);
     }
 }
 

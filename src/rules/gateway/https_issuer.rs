@@ -1,8 +1,8 @@
 use std::collections::{HashMap, HashSet};
 
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{FluxId, Repository};
-use crate::rules::Rule;
+use crate::diagnostic::Severity;
+use crate::model::FluxId;
+use crate::rules::{Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     id: "gateway/https-issuer",
@@ -21,7 +21,8 @@ fn key_text(rendered: Option<String>, written: &str) -> String {
     rendered.unwrap_or_else(|| written.to_string())
 }
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     // Secrets the repository produces: (cluster, namespace, name).
     let mut made: HashMap<(Option<FluxId>, Option<String>), HashSet<String>> = HashMap::new();
     let mut add = |cluster, ns: Option<String>, name: String| {
@@ -142,11 +143,8 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                         continue;
                     }
                     let listener_name = listener.str_at(&["name"]).unwrap_or("?");
-                    out.push(
-                        Diagnostic::new(
-                            RULE.id,
-                            Severity::Warning,
-                            obj.file,
+                    ctx.push(
+                        ctx.finding(obj.file,
                             name_node.span(),
                             format!(
                                 "HTTPS listener `{listener_name}` terminates TLS with Secret `{name}`, but the Gateway has no `cert-manager.io/cluster-issuer` or `cert-manager.io/issuer` annotation and no cert-manager Certificate of the repository writes that Secret{}: nothing provisions the certificate, and HTTPS is served with the controller's default certificate",

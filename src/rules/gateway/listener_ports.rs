@@ -1,6 +1,5 @@
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
-use crate::rules::Rule;
+use crate::diagnostic::Severity;
+use crate::rules::{Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     id: "gateway/listener-ports",
@@ -15,7 +14,8 @@ pub static RULE: Rule = Rule {
 /// entrypoints. The configuration's `ports:` replaces them.
 const PORTS: [u16; 2] = [8000, 8443];
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let ports: &[u16] = repo.settings.listener_ports.as_deref().unwrap_or(&PORTS);
     let allowed = ports
         .iter()
@@ -47,11 +47,8 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             } else {
                 ports.first().copied().unwrap_or(preferred)
             };
-            out.push(
-                Diagnostic::new(
-                    RULE.id,
-                    Severity::Warning,
-                    obj.file,
+            ctx.push(
+                ctx.finding(obj.file,
                     port.span(),
                     format!(
                         "listener `{name}` uses port {value}, which is not one of the entrypoint ports ({allowed}): Traefik accepts a Gateway only when each listener port is the port of one of its entrypoints, so the Gateway is not accepted and no route on it is served"

@@ -2,7 +2,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, FileId, Severity};
 use crate::model::{FluxId, Instance, ObjectId, Repository, closest};
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::{NodeRef, Span};
 
 pub static RULE: Rule = Rule {
@@ -35,7 +35,8 @@ struct RouteView<'a> {
     target_namespace: Option<&'a str>,
 }
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let mut gateways = Vec::new();
     for (id, obj) in repo.of_kind("Gateway") {
         if obj.group() != GROUP {
@@ -80,7 +81,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 if let Some(d) = check_ref(repo, &gateways, &by_name, &view, inst, &route_ns, entry)
                     && seen.insert((d.file, d.span))
                 {
-                    out.push(d);
+                    ctx.push(d);
                 }
             }
         }

@@ -6,7 +6,7 @@ use crate::model::{
     FluxId, Includer, Instance, Kustomize, KustomizeId, ObjectId, PathEntry, Repository,
 };
 use crate::model::{join, recreated_whole};
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::{NodeRef, Span};
 
 pub static RULE: Rule = Rule {
@@ -41,7 +41,8 @@ struct Clash {
     elsewhere: usize,
 }
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let wanted = |k: &Kustomize| k.component && repo.wants(k.file);
     if !repo.kustomizations.iter().any(wanted) {
         return;
@@ -94,7 +95,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             let Some(first) = clashes.iter().find(|c| c.severity == worst) else {
                 continue;
             };
-            out.push(report(repo, cid, entry, first, clashes.len() - 1));
+            ctx.push(report(repo, cid, entry, first, clashes.len() - 1));
         }
     }
 }

@@ -1,6 +1,6 @@
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Severity;
 use crate::model::{Kustomize, PathIndex, Repository, join, relative};
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::NodeRef;
 
 pub static RULE: Rule = Rule {
@@ -22,22 +22,23 @@ enum Want {
     File,
 }
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let index = PathIndex::new(repo);
     for k in repo.kustomizations.iter().filter(|k| repo.wants(k.file)) {
         let doc = repo.node(k.file, k.root);
         for list in ["resources", "bases"] {
             for item in doc.get(list).into_iter().flat_map(|l| l.items()) {
-                check_entry(repo, &index, k, item, list, Want::Resource, out);
+                check_entry(repo, &index, k, item, list, Want::Resource, ctx);
             }
         }
         for item in doc.get("components").into_iter().flat_map(|l| l.items()) {
-            check_entry(repo, &index, k, item, "components", Want::Directory, out);
+            check_entry(repo, &index, k, item, "components", Want::Directory, ctx);
         }
         for list in ["patches", "patchesJson6902", "replacements"] {
             for item in doc.get(list).into_iter().flat_map(|l| l.items()) {
                 if let Some(path) = item.get("path") {
-                    check_entry(repo, &index, k, path, list, Want::File, out);
+                    check_entry(repo, &index, k, path, list, Want::File, ctx);
                 }
             }
         }
@@ -58,7 +59,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                     item,
                     "patchesStrategicMerge",
                     Want::File,
-                    out,
+                    ctx,
                 );
             }
         }
@@ -72,7 +73,7 @@ fn check_entry(
     item: NodeRef,
     list: &str,
     want: Want,
-    out: &mut Vec<Diagnostic>,
+    ctx: &mut Ctx,
 ) {
     let Some(text) = item.as_str() else { return };
     let text = text.trim();
@@ -86,11 +87,8 @@ fn check_entry(
         return;
     }
     let Some(target) = join(&k.dir, text) else {
-        out.push(
-            Diagnostic::new(
-                RULE.id,
-                Severity::Error,
-                k.file,
+        ctx.push(
+            ctx.finding(k.file,
                 item.span(),
                 format!("`{text}` points outside the repository; not read: Flux builds from the repository's own files, so the build cannot find it"),
             )
@@ -143,7 +141,7 @@ fn check_entry(
         }
         None => "fix the path, or remove the entry".to_string(),
     };
-    out.push(Diagnostic::new(RULE.id, Severity::Error, k.file, item.span(), message).help(help));
+    ctx.push(ctx.finding(k.file, item.span(), message).help(help));
 }
 
 fn is_remote(p: &str) -> bool {

@@ -2,9 +2,9 @@ use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Severity;
 use crate::model::{FluxId, KustomizeId, ObjectId, Repository};
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     id: "kustomize/namespace-required",
@@ -131,7 +131,8 @@ impl<'r> Walk<'r> {
     }
 }
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let mut walk = Walk {
         repo,
         kustomize_dirs: repo.kustomizations.iter().map(|k| k.dir.as_str()).collect(),
@@ -176,10 +177,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         } else {
             "kustomization"
         };
-        let mut d = Diagnostic::new(
-            RULE.id,
-            Severity::Warning,
-            k.file,
+        let mut d = ctx.finding(k.file,
             span,
             format!(
                 "this {what} lists namespaced manifests ({}{more}) without `metadata.namespace`, and nothing in the build gives them one (no `namespace:` here or above, no `targetNamespace` on the Flux Kustomization): they do not land in the app's namespace",
@@ -215,7 +213,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 ),
             );
         }
-        out.push(d);
+        ctx.push(d);
     }
 }
 

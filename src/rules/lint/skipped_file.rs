@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::source::Unreadable;
 use crate::yaml::Span;
 
@@ -13,10 +12,11 @@ pub static RULE: Rule = Rule {
     check: Some(check),
 };
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     for (id, file) in repo.files.iter().enumerate() {
         if let Some(Unreadable::Skipped(why)) = &file.unreadable {
-            out.push(
+            ctx.push(
                 Diagnostic::new(RULE.id, RULE.severity, id, Span::default(), why.clone())
                     .help("nothing in this file was linted; exclude it in `.gitops-lint.yaml` if that is intended"),
             );

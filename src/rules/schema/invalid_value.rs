@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, FileId, Severity};
 use crate::model::Repository;
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::schema::{FindingKind, Missing};
 use crate::yaml::Span;
 
@@ -32,7 +32,8 @@ fn missing_message(whole: &str, fields: &[&str], origin: &str) -> String {
     }
 }
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     // Missing fields of one mapping make one finding.
     let mut missing: BTreeMap<(FileId, Span, &str), (&Missing, Vec<&str>)> = BTreeMap::new();
     for f in repo.schema.findings.iter() {
@@ -44,9 +45,9 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 let mut d = super::diagnostic(repo, &RULE, f);
                 d.severity = Severity::Warning;
                 d.message.push_str(DROPPED_LABELS);
-                out.push(d);
+                ctx.push(d);
             }
-            None => out.push(super::diagnostic(repo, &RULE, f)),
+            None => ctx.push(super::diagnostic(repo, &RULE, f)),
             Some(m) if written_by_build(repo, f.file, m) => {}
             Some(m) => missing
                 .entry((f.file, f.span, m.whole.as_str()))
@@ -57,7 +58,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     }
     for ((file, span, whole), (m, fields)) in missing {
         let message = missing_message(whole, &fields, &m.origin);
-        out.push(Diagnostic::new(RULE.id, RULE.severity, file, span, message));
+        ctx.push(Diagnostic::new(RULE.id, RULE.severity, file, span, message));
     }
 }
 

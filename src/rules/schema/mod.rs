@@ -7,12 +7,12 @@ pub mod unknown_kind;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::Repository;
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::schema::{Finding, FindingKind};
 
-fn report(repo: &Repository, rule: &Rule, kind: FindingKind, out: &mut Vec<Diagnostic>) {
+fn report(repo: &Repository, rule: &Rule, kind: FindingKind, ctx: &mut Ctx) {
     for f in repo.schema.findings.iter().filter(|f| f.kind == kind) {
-        out.push(diagnostic(repo, rule, f));
+        ctx.push(diagnostic(repo, rule, f));
     }
 }
 

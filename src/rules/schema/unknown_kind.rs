@@ -1,6 +1,5 @@
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
-use crate::rules::Rule;
+use crate::diagnostic::Severity;
+use crate::rules::{Ctx, Rule};
 use crate::schema::FindingKind;
 
 pub static RULE: Rule = Rule {
@@ -12,6 +11,7 @@ pub static RULE: Rule = Rule {
     check: Some(check),
 };
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
-    super::report(repo, &RULE, FindingKind::UnknownKind, out);
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
+    super::report(repo, &RULE, FindingKind::UnknownKind, ctx);
 }

@@ -1,7 +1,7 @@
-use crate::diagnostic::{Diagnostic, FileId, Severity};
+use crate::diagnostic::{FileId, Severity};
 use crate::model::subst::has_vars;
 use crate::model::{FILE_NAMES, Repository};
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::{NodeRef, Span};
 
 pub static RULE: Rule = Rule {
@@ -15,7 +15,8 @@ pub static RULE: Rule = Rule {
 
 const HELP: &str = "encrypt the file with SOPS (`sops --encrypt --in-place`, which adds the `sops:` metadata), or keep the value out of Git: an ExternalSecret, a SealedSecret, or a `${VAR}` placeholder filled by Flux from an encrypted `substituteFrom` Secret";
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     // Files whose name matters are read document by document: a `*.sops.yaml`
     // must be encrypted, and the model takes every document of a
     // kustomization file for its configuration. Elsewhere the model's index
@@ -26,24 +27,24 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
     };
     for (file_id, file) in repo.files.iter().enumerate() {
         if repo.wants(file_id) && read_whole(&file.path) {
-            check_file(repo, file_id, out);
+            check_file(repo, file_id, ctx);
         }
     }
     for (id, obj) in repo.of_kind("Secret") {
         let file = &repo.files[obj.file];
         if obj.api_version == "v1" && repo.wants(obj.file) && !read_whole(&file.path) {
-            check_document(repo.object_node(id), obj.file, None, out);
+            check_document(repo.object_node(id), obj.file, None, ctx);
         }
     }
 }
 
-fn check_file(repo: &Repository, file_id: FileId, out: &mut Vec<Diagnostic>) {
+fn check_file(repo: &Repository, file_id: FileId, ctx: &mut Ctx) {
     let file = &repo.files[file_id];
     let name = file.path.rsplit('/').next().unwrap_or("");
     let sops_named = is_sops_name(name).then_some(name);
     let mut file_reported = false;
     for doc in file.yaml.documents() {
-        if check_document(doc, file_id, sops_named, out) {
+        if check_document(doc, file_id, sops_named, ctx) {
             file_reported |= sops_named.is_some();
             continue;
         }
@@ -55,11 +56,8 @@ fn check_file(repo: &Repository, file_id: FileId, out: &mut Vec<Diagnostic>) {
         {
             file_reported = true;
             let at = doc.entries().next().map_or(doc.span(), |(k, _)| k.span());
-            out.push(
-                Diagnostic::new(
-                    RULE.id,
-                    Severity::Error,
-                    file_id,
+            ctx.push(
+                ctx.finding(file_id,
                     at,
                     format!("`{name}` is named as a SOPS-encrypted file but this document has no `sops:` metadata: it was committed without being encrypted"),
                 )
@@ -71,12 +69,7 @@ fn check_file(repo: &Repository, file_id: FileId, out: &mut Vec<Diagnostic>) {
 
 /// Reports a Secret with a literal value; `sops_named` is the file's name when
 /// it says SOPS encrypted it. Returns whether it reported.
-fn check_document(
-    doc: NodeRef,
-    file_id: FileId,
-    sops_named: Option<&str>,
-    out: &mut Vec<Diagnostic>,
-) -> bool {
+fn check_document(doc: NodeRef, file_id: FileId, sops_named: Option<&str>, ctx: &mut Ctx) -> bool {
     if !doc.is_map() || doc.entries().next().is_none() || encrypted(doc) {
         return false;
     }
@@ -100,7 +93,7 @@ fn check_document(
             " (the file is named `{name}`, yet SOPS never encrypted it)"
         ));
     }
-    out.push(Diagnostic::new(RULE.id, Severity::Error, file_id, key, message).help(HELP));
+    ctx.push(ctx.finding(file_id, key, message).help(HELP));
     true
 }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::diagnostic::{Diagnostic, Edit, FileId, Severity};
 use crate::fix;
 use crate::model::{Repository, TalosConfig, TalosSource, join};
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::{NodeRef, Span};
 
 pub static RULE: Rule = Rule {
@@ -47,7 +47,8 @@ const MSG_DUAL: &str = "the link gets a DHCP lease beside its static address, an
 const HELP_DUAL: &str =
     "set `dhcp: false` to keep only the static `addresses`, or remove `addresses` to rely on DHCP";
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let mut findings = Findings::default();
     for t in &repo.talos {
         match t.source {
@@ -57,7 +58,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             TalosSource::Talconfig => talconfig(repo, t, &mut findings),
         }
     }
-    findings.emit(out);
+    findings.emit(ctx);
 }
 
 // ---------------------------------------------------------------------------
@@ -372,7 +373,7 @@ impl Findings {
         }
     }
 
-    fn emit(self, out: &mut Vec<Diagnostic>) {
+    fn emit(self, ctx: &mut Ctx) {
         for ((file, span, what), e) in self.by_place {
             let severity = match what {
                 Finding::NoLinks => Severity::Error,
@@ -390,7 +391,7 @@ impl Findings {
                 edits.sort_by_key(|e| e.span);
                 d = d.fix("state `dhcp: false` on the listed interfaces", edits);
             }
-            out.push(d);
+            ctx.push(d);
         }
     }
 }

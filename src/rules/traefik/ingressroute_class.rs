@@ -1,6 +1,5 @@
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
-use crate::rules::Rule;
+use crate::diagnostic::Severity;
+use crate::rules::{Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     id: "traefik/ingressroute-class",
@@ -13,7 +12,8 @@ pub static RULE: Rule = Rule {
 
 const ANNOTATION: &str = "kubernetes.io/ingress.class";
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     for (id, obj) in repo.of_kind("IngressRoute") {
         if !matches!(obj.group(), "traefik.io" | "traefik.containo.us") {
             continue;
@@ -28,11 +28,8 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         }
         let at = annotations.map_or(meta_key.span(), |(k, _)| k.span());
         let name = obj.name.as_deref().unwrap_or("?");
-        out.push(
-            Diagnostic::new(
-                RULE.id,
-                Severity::Warning,
-                obj.file,
+        ctx.push(
+            ctx.finding(obj.file,
                 at,
                 format!(
                     "IngressRoute `{name}` has no `{ANNOTATION}` annotation: a Traefik whose Kubernetes CRD provider is limited to an ingress class ignores it, and the route's host is unreachable"

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Diagnostic, FileId, Severity};
 use crate::model::{FluxId, Instance, ObjectId, Repository};
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::{NodeRef, Span};
 
 pub static RULE: Rule = Rule {
@@ -30,7 +30,8 @@ struct Populated {
 
 type Key = (Option<FluxId>, Option<String>, String);
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let populators = populators(repo);
     for kind in ["ReplicationSource", "ReplicationDestination"] {
         let destination = kind == "ReplicationDestination";
@@ -55,9 +56,9 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                     Vec::new()
                 };
                 match mover.entry("copyMethod") {
-                    None => out.push(missing(kind, mname, obj.file, mkey.span(), &users)),
+                    None => ctx.push(missing(kind, mname, obj.file, mkey.span(), &users)),
                     Some((ckey, value)) => {
-                        check_value(repo, id, kind, mname, (ckey, value), &populators, out);
+                        check_value(repo, id, kind, mname, (ckey, value), &populators, ctx);
                     }
                 }
             }
@@ -130,15 +131,12 @@ fn check_value(
     mover: &str,
     (ckey, value): (NodeRef, NodeRef),
     populators: &HashMap<Key, Vec<Populated>>,
-    out: &mut Vec<Diagnostic>,
+    ctx: &mut Ctx,
 ) {
     let obj = &repo.objects[id];
     let Some(raw) = value.as_str() else {
-        out.push(
-            Diagnostic::new(
-                RULE.id,
-                Severity::Error,
-                obj.file,
+        ctx.push(
+            ctx.finding(obj.file,
                 ckey.span(),
                 format!("`spec.{mover}.copyMethod` is empty: VolSync has no default and fails every sync with `unsupported copyMethod`"),
             )
@@ -165,7 +163,7 @@ fn check_value(
             String::new()
         };
         if let Some((severity, message, help)) = problem(kind, v) {
-            out.push(
+            ctx.push(
                 Diagnostic::new(
                     RULE.id,
                     severity,
@@ -186,10 +184,7 @@ fn check_value(
             .flatten()
             .collect();
         let Some(first) = users.first() else { continue };
-        let mut d = Diagnostic::new(
-            RULE.id,
-            Severity::Error,
-            obj.file,
+        let mut d = ctx.finding(obj.file,
             value.span(),
             format!("PVC `{}` restores from this ReplicationDestination as a volume populator, which requires `copyMethod: Snapshot`, but it is `{v}`{by}: the PVC stays Pending", first.claim),
         )
@@ -201,7 +196,7 @@ fn check_value(
                 format!("PVC `{}` restores from it", u.claim),
             );
         }
-        out.push(d);
+        ctx.push(d);
     }
 }
 

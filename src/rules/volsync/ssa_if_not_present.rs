@@ -1,6 +1,5 @@
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
-use crate::rules::Rule;
+use crate::diagnostic::Severity;
+use crate::rules::{Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     id: "volsync/ssa-if-not-present",
@@ -13,7 +12,8 @@ pub static RULE: Rule = Rule {
 
 const SSA: &str = "kustomize.toolkit.fluxcd.io/ssa";
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     for (id, obj) in repo.of_kind("ReplicationDestination") {
         if obj.group() != "volsync.backube" {
             continue;
@@ -35,11 +35,8 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             if !if_not_present {
                 continue;
             }
-            out.push(
-                Diagnostic::new(
-                    RULE.id,
-                    Severity::Warning,
-                    obj.file,
+            ctx.push(
+                ctx.finding(obj.file,
                     key.span(),
                     format!("the `{SSA}: IfNotPresent` {what} makes Flux create this ReplicationDestination once and never apply it again: a later fix in Git (such as adding `copyMethod: Snapshot`) never reaches an existing one, which is how restores kept failing after the fix until every ReplicationDestination was deleted by hand"),
                 )

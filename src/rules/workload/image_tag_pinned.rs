@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, FileId, Severity};
-use crate::model::Repository;
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::NodeRef;
 
 pub static RULE: Rule = Rule {
@@ -28,7 +27,8 @@ const POD_SPEC: &[(&str, &[&str])] = &[
 
 const HELP: &str = "pin a version tag (`image: ghcr.io/org/app:1.4.2`), ideally with its digest (`:1.4.2@sha256:…`), and let Renovate propose upgrades";
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     for &(kind, path) in POD_SPEC {
         for (id, obj) in repo.of_kind(kind) {
             if !matches!(obj.group(), "" | "apps" | "batch") || !repo.wants(obj.file) {
@@ -45,7 +45,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                     let Some(text) = image.as_str() else { continue };
                     if let Some(problem) = problem(text) {
                         let name = c.str_at(&["name"]).unwrap_or("?");
-                        out.push(diag(obj.file, image, name, &format!("`{text}`"), problem));
+                        ctx.push(diag(obj.file, image, name, &format!("`{text}`"), problem));
                     }
                 }
             }
@@ -69,7 +69,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 for (name, c) in containers.entries() {
                     let name = name.as_str().unwrap_or("?");
                     if let Some(d) = app_template_image(file, name, c) {
-                        out.push(d);
+                        ctx.push(d);
                     }
                 }
             }

@@ -1,8 +1,8 @@
 use std::collections::{HashMap, HashSet};
 
-use crate::diagnostic::{Diagnostic, FileId, Severity};
+use crate::diagnostic::{FileId, Severity};
 use crate::model::{FluxId, Instance, Repository};
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::{NodeRef, Span};
 
 pub static RULE: Rule = Rule {
@@ -29,7 +29,8 @@ struct Workload {
     span: Span,
 }
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let mut pdbs = repo
         .of_kind("PodDisruptionBudget")
         .filter(|(_, o)| o.group() == "policy")
@@ -53,11 +54,8 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                 )
             });
             if let Some(zero) = zero {
-                out.push(
-                    Diagnostic::new(
-                        RULE.id,
-                        Severity::Warning,
-                        obj.file,
+                ctx.push(
+                    ctx.finding(obj.file,
                         key.span(),
                         format!("PodDisruptionBudget `{name}` has `maxUnavailable: {}`: no pod it selects may ever be evicted, so draining a node that runs one (a rolling cluster upgrade) hangs until someone relaxes the budget by hand", zero.trim()),
                     )
@@ -132,10 +130,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
             } else {
                 format!("{total} replicas")
             };
-            let mut d = Diagnostic::new(
-                RULE.id,
-                Severity::Warning,
-                obj.file,
+            let mut d = ctx.finding(obj.file,
                 key.span(),
                 format!("PodDisruptionBudget `{name}` requires `minAvailable: {min}` of the {replicas} it selects ({}): no pod may ever be evicted, so draining a node that runs one (a rolling cluster upgrade) hangs until someone relaxes the budget by hand", names.join(", ")),
             )
@@ -147,7 +142,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
                     format!("{} runs {}", w.what, count(w.replicas)),
                 );
             }
-            out.push(d);
+            ctx.push(d);
             break;
         }
     }

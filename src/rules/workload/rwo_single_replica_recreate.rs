@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::diagnostic::{Diagnostic, Edit, FileId, Severity};
+use crate::diagnostic::{Edit, FileId, Severity};
 use crate::fix;
 use crate::model::{Instance, Repository};
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::yaml::{NodeRef, Span};
 
 pub static RULE: Rule = Rule {
@@ -24,10 +24,11 @@ const HELP: &str = "set `strategy: {type: Recreate}` so the old pod stops before
 const HELP_APP_TEMPLATE: &str = "remove `strategy: RollingUpdate` (app-template Deployments default to `Recreate`), \
 or set `rollingUpdate: {surge: 0, unavailable: 1}`";
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     let claims = Claims::new(repo);
-    deployments(repo, &claims, out);
-    app_template(repo, &claims, out);
+    deployments(repo, &claims, ctx);
+    app_template(repo, &claims, ctx);
 }
 
 /// A PersistentVolumeClaim as one build produces it.
@@ -262,7 +263,7 @@ impl Mounts {
         span: Span,
         help: &str,
         fix: Option<(&str, Vec<Edit>)>,
-        out: &mut Vec<Diagnostic>,
+        ctx: &mut Ctx,
     ) {
         if !self.single.is_empty() {
             let list: Vec<String> = self
@@ -276,10 +277,7 @@ impl Mounts {
             } else {
                 "on another node it cannot attach a ReadWriteOnce volume the old pod holds (Multi-Attach error)"
             };
-            let mut d = Diagnostic::new(
-                RULE.id,
-                Severity::Error,
-                file,
+            let mut d = ctx.finding(file,
                 span,
                 format!(
                     "{what} runs one replica with RollingUpdate and mounts {}: the new pod starts before the old one stops, and {why}, so the rollout hangs",
@@ -297,7 +295,7 @@ impl Mounts {
             if let Some((message, edits)) = fix {
                 d = d.fix(message, edits);
             }
-            out.push(d);
+            ctx.push(d);
         } else if !self.unknown.is_empty() {
             let list: Vec<String> = self
                 .unknown
@@ -312,16 +310,14 @@ impl Mounts {
                     }
                 })
                 .collect();
-            let mut d = Diagnostic::new(
-                RULE.id,
-                Severity::Warning,
-                file,
+            let mut d = ctx.finding(file,
                 span,
                 format!(
                     "{what} runs one replica with RollingUpdate and mounts the {}: its access mode is unknown; if it is ReadWriteOnce, the new pod starts before the old one stops and, on another node, cannot attach the volume, so the rollout hangs",
                     list.join("; the ")
                 ),
             )
+.severity(Severity::Warning)
             .help(format!("if the claim is ReadWriteOnce or ReadWriteOncePod, {help}"));
             for (n, u) in &self.unknown {
                 if let Unknown::Unreadable(at) = u {
@@ -332,7 +328,7 @@ impl Mounts {
                     );
                 }
             }
-            out.push(d);
+            ctx.push(d);
         }
     }
 }
@@ -357,7 +353,7 @@ fn zero_surge(repo: &Repository, inst: &Instance, node: Option<NodeRef>) -> bool
         .is_some_and(|t| matches!(t.trim().trim_end_matches('%').parse::<f64>(), Ok(v) if v == 0.0))
 }
 
-fn deployments(repo: &Repository, claims: &Claims, out: &mut Vec<Diagnostic>) {
+fn deployments(repo: &Repository, claims: &Claims, ctx: &mut Ctx) {
     for (id, obj) in repo.of_kind("Deployment") {
         if obj.group() != "apps" || !repo.wants(obj.file) {
             continue;
@@ -408,7 +404,7 @@ fn deployments(repo: &Repository, claims: &Claims, out: &mut Vec<Diagnostic>) {
             .then(|| deployment_fix(&repo.files[obj.file].text, spec_key, spec))
             .flatten()
             .map(|edits| ("set `strategy: {type: Recreate}`", edits));
-        mounts.report(&what, obj.file, span, HELP, fix, out);
+        mounts.report(&what, obj.file, span, HELP, fix, ctx);
     }
 }
 
@@ -417,7 +413,7 @@ fn disabled(repo: &Repository, inst: &Instance, node: NodeRef) -> bool {
     node.get("enabled").and_then(|e| repo.render_bool(inst, e)) == Some(false)
 }
 
-fn app_template(repo: &Repository, claims: &Claims, out: &mut Vec<Diagnostic>) {
+fn app_template(repo: &Repository, claims: &Claims, ctx: &mut Ctx) {
     for hr in &repo.helm_releases {
         if !hr.app_template || !repo.wants(repo.objects[hr.object].file) {
             continue;
@@ -490,7 +486,7 @@ fn app_template(repo: &Repository, claims: &Claims, out: &mut Vec<Diagnostic>) {
                 .then(|| controller_fix(&repo.files[obj.file].text, ckey, c))
                 .flatten()
                 .map(|edits| ("set the controller's `strategy: Recreate`", edits));
-            mounts.report(&what, obj.file, strategy_key, HELP_APP_TEMPLATE, fix, out);
+            mounts.report(&what, obj.file, strategy_key, HELP_APP_TEMPLATE, fix, ctx);
         }
     }
 }

@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 
 pub static RULE: Rule = Rule {
     id: "yaml/duplicate-key",
@@ -11,12 +10,13 @@ pub static RULE: Rule = Rule {
     check: Some(check),
 };
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     for (id, file) in repo.files.iter().enumerate() {
         for dup in &file.yaml.duplicate_keys {
             let key = &file.text[dup.repeat.start as usize..dup.repeat.end as usize];
             let first = file.position(dup.first.start);
-            out.push(
+            ctx.push(
                 Diagnostic::new(
                     RULE.id,
                     RULE.severity,

@@ -1,6 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::Repository;
-use crate::rules::Rule;
+use crate::rules::{Ctx, Rule};
 use crate::source::Unreadable;
 use crate::yaml::Span;
 
@@ -13,11 +12,12 @@ pub static RULE: Rule = Rule {
     check: Some(check),
 };
 
-fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
     for (id, file) in repo.files.iter().enumerate() {
         if let Some(Unreadable::NotText { offset, message }) = &file.unreadable {
             let at = Span::new(*offset as usize, *offset as usize);
-            out.push(
+            ctx.push(
                 Diagnostic::new(RULE.id, RULE.severity, id, at, message.clone())
                     .help("save the file as UTF-8 text; nothing in it was linted"),
             );
@@ -25,7 +25,7 @@ fn check(repo: &Repository, out: &mut Vec<Diagnostic>) {
         for err in &file.yaml.errors {
             let pos = file.position(err.offset);
             let at = Span::new(err.offset as usize, err.offset as usize);
-            out.push(
+            ctx.push(
                 Diagnostic::new(
                     RULE.id,
                     RULE.severity,
