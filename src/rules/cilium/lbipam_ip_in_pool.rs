@@ -136,10 +136,8 @@ fn check(ctx: &mut Ctx) {
                 names.join(", ")
             )
         };
-        ctx.push(
-            ctx.finding(view.file, r.span, message)
-                .help("request an address inside a pool block (`cidr`, or `start`..`stop`), or add a block that holds it to a pool"),
-        );
+        ctx.report(view.file, r.span, message)
+                .help("request an address inside a pool block (`cidr`, or `start`..`stop`), or add a block that holds it to a pool");
     }
 
     // Sharing: one address requested by two Services of one cluster.
@@ -177,8 +175,7 @@ fn check(ctx: &mut Ctx) {
                 (Some(x), Some(y)) => format!("their sharing keys differ (`{x}`, `{y}`)"),
                 _ => "they do not both carry the same `lbipam.cilium.io/sharing-key`".to_string(),
             };
-            ctx.push(
-                ctx.finding(vb.file,
+            ctx.report(vb.file,
                     rb.span,
                     format!(
                         "{} is also requested by {} ({}): {why}, so Cilium LB IPAM gives the address to one of them and leaves the other at `EXTERNAL-IP <pending>`",
@@ -188,8 +185,7 @@ fn check(ctx: &mut Ctx) {
                     ),
                 )
                 .help("give each Service its own address, or set the same `lbipam.cilium.io/sharing-key` on both (and `lbipam.cilium.io/sharing-cross-namespace` on both when their namespaces differ); their ports must not overlap")
-                .related(va.file, ra.span, "the same address is requested here"),
-            );
+                .related(va.file, ra.span, "the same address is requested here");
         }
     }
 }

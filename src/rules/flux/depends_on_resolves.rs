@@ -215,7 +215,7 @@ fn check(ctx: &mut Ctx) {
                 }
             };
             if reported.insert((obj.file, span)) {
-                ctx.push(ctx.finding(obj.file, span, message).help(help));
+                ctx.report(obj.file, span, message).help(help);
             }
         }
     }

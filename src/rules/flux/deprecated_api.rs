@@ -131,10 +131,8 @@ fn check(ctx: &mut Ctx) {
         let span = node
             .get("apiVersion")
             .map_or_else(|| repo.kind_span(id), |v| v.span());
-        ctx.push(
-            ctx.finding(obj.file, span, message).help(format!(
+        ctx.report(obj.file, span, message).help(format!(
                 "write `apiVersion: {replacement}` and check the spec against that version (`flux migrate -f <dir>` rewrites the files; run `flux migrate` on the cluster before upgrading the CRDs)"
-            )),
-        );
+            ));
     }
 }

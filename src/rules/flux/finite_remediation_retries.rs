@@ -37,13 +37,11 @@ fn check(ctx: &mut Ctx) {
                 ("install", _) | (_, Some("uninstall")) => "an uninstall",
                 _ => "a rollback",
             };
-            ctx.push(
-                ctx.finding(obj.file,
+            ctx.report(obj.file,
                     retries.span(),
                     format!("`spec.{phase}.remediation.retries: {n}` means unlimited retries: a release that cannot {phase} is retried forever, with {between} between attempts, and never settles as failed"),
                 )
-                .help("set a finite number of retries (for example `retries: 3`); a failed release then stays failed and visible until it is fixed"),
-            );
+                .help("set a finite number of retries (for example `retries: 3`); a failed release then stays failed and visible until it is fixed");
         }
     }
 }

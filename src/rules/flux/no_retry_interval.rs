@@ -44,13 +44,11 @@ fn check(ctx: &mut Ctx) {
                 continue;
             }
             let shown = name.map_or("not set".to_string(), |n| format!("`{n}`"));
-            ctx.push(
-                ctx.finding(obj.file,
+            ctx.report(obj.file,
                     key,
                     format!("`spec.{phase}.strategy.retryInterval` is valid only with `strategy.name: RetryOnFailure`; the strategy name here is {shown}, so the API server rejects the HelmRelease"),
                 )
-                .help("set `name: RetryOnFailure`, or remove `retryInterval`"),
-            );
+                .help("set `name: RetryOnFailure`, or remove `retryInterval`");
         }
     }
     for (id, obj) in repo.of_kind("Kustomization") {
@@ -64,14 +62,12 @@ fn check(ctx: &mut Ctx) {
         else {
             continue;
         };
-        ctx.push(
-            ctx.finding(obj.file,
+        ctx.report(obj.file,
                 key,
                 "house rule: no `retryInterval` on Flux Kustomizations (it is a valid field: without it, failures retry at `spec.interval`)",
             )
 .severity(Severity::Warning)
-            .help("remove it and let failures retry at `spec.interval`, or disable this rule in `.gitops-lint.yaml` if your repository allows it"),
-        );
+            .help("remove it and let failures retry at `spec.interval`, or disable this rule in `.gitops-lint.yaml` if your repository allows it");
     }
 }
 

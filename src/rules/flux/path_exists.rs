@@ -54,6 +54,6 @@ fn check(ctx: &mut Ctx) {
             Some(s) => format!("did you mean `{}`?", relative("", &s, written)),
             None => "point `spec.path` at the directory (relative to the repository root) that holds the manifests or their kustomization.yaml".to_string(),
         };
-        ctx.push(ctx.finding(obj.file, value.span(), message).help(help));
+        ctx.report(obj.file, value.span(), message).help(help);
     }
 }

@@ -143,8 +143,7 @@ fn check(ctx: &mut Ctx) {
                         continue;
                     }
                     let listener_name = listener.str_at(&["name"]).unwrap_or("?");
-                    ctx.push(
-                        ctx.finding(obj.file,
+                    ctx.report(obj.file,
                             name_node.span(),
                             format!(
                                 "HTTPS listener `{listener_name}` terminates TLS with Secret `{name}`, but the Gateway has no `cert-manager.io/cluster-issuer` or `cert-manager.io/issuer` annotation and no cert-manager Certificate of the repository writes that Secret{}: nothing provisions the certificate, and HTTPS is served with the controller's default certificate",
@@ -155,8 +154,7 @@ fn check(ctx: &mut Ctx) {
                         )
                         .help(format!(
                             "annotate the Gateway with `cert-manager.io/cluster-issuer: <issuer>` (the listener needs a `hostname`), or add a Certificate with `secretName: {name}` in the Gateway's namespace"
-                        )),
-                    );
+                        ));
                 }
             }
         }

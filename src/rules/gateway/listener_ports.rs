@@ -47,15 +47,13 @@ fn check(ctx: &mut Ctx) {
             } else {
                 ports.first().copied().unwrap_or(preferred)
             };
-            ctx.push(
-                ctx.finding(obj.file,
+            ctx.report(obj.file,
                     port.span(),
                     format!(
                         "listener `{name}` uses port {value}, which is not one of the entrypoint ports ({allowed}): Traefik accepts a Gateway only when each listener port is the port of one of its entrypoints, so the Gateway is not accepted and no route on it is served"
                     ),
                 )
-                .help(format!("use the entrypoint port, `port: {suggested}` (clients still connect on 80/443 through the LoadBalancer Service)")),
-            );
+                .help(format!("use the entrypoint port, `port: {suggested}` (clients still connect on 80/443 through the LoadBalancer Service)"));
         }
     }
 }

@@ -87,13 +87,11 @@ fn check_entry(
         return;
     }
     let Some(target) = join(&k.dir, text) else {
-        ctx.push(
-            ctx.finding(k.file,
+        ctx.report(k.file,
                 item.span(),
                 format!("`{text}` points outside the repository; not read: Flux builds from the repository's own files, so the build cannot find it"),
             )
-            .help("keep what the kustomization builds inside the repository and reference it with a relative path"),
-        );
+            .help("keep what the kustomization builds inside the repository and reference it with a relative path");
         return;
     };
     let problem = if index.is_file(&target) {
@@ -141,7 +139,7 @@ fn check_entry(
         }
         None => "fix the path, or remove the entry".to_string(),
     };
-    ctx.push(ctx.finding(k.file, item.span(), message).help(help));
+    ctx.report(k.file, item.span(), message).help(help);
 }
 
 fn is_remote(p: &str) -> bool {

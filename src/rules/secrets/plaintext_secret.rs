@@ -56,13 +56,11 @@ fn check_file(repo: &Repository, file_id: FileId, ctx: &mut Ctx) {
         {
             file_reported = true;
             let at = doc.entries().next().map_or(doc.span(), |(k, _)| k.span());
-            ctx.push(
-                ctx.finding(file_id,
+            ctx.report(file_id,
                     at,
                     format!("`{name}` is named as a SOPS-encrypted file but this document has no `sops:` metadata: it was committed without being encrypted"),
                 )
-                .help("run `sops --encrypt --in-place` on the file before committing it (and rotate anything it exposed), or rename it if it holds nothing secret"),
-            );
+                .help("run `sops --encrypt --in-place` on the file before committing it (and rotate anything it exposed), or rename it if it holds nothing secret");
         }
     }
 }
@@ -93,7 +91,7 @@ fn check_document(doc: NodeRef, file_id: FileId, sops_named: Option<&str>, ctx: 
             " (the file is named `{name}`, yet SOPS never encrypted it)"
         ));
     }
-    ctx.push(ctx.finding(file_id, key, message).help(HELP));
+    ctx.report(file_id, key, message).help(HELP);
     true
 }
 

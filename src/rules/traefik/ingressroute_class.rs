@@ -28,14 +28,12 @@ fn check(ctx: &mut Ctx) {
         }
         let at = annotations.map_or(meta_key.span(), |(k, _)| k.span());
         let name = obj.name.as_deref().unwrap_or("?");
-        ctx.push(
-            ctx.finding(obj.file,
+        ctx.report(obj.file,
                 at,
                 format!(
                     "IngressRoute `{name}` has no `{ANNOTATION}` annotation: a Traefik whose Kubernetes CRD provider is limited to an ingress class ignores it, and the route's host is unreachable"
                 ),
             )
-            .help(format!("add `metadata.annotations: {{{ANNOTATION}: traefik}}` (the class the Traefik serving it watches)")),
-        );
+            .help(format!("add `metadata.annotations: {{{ANNOTATION}: traefik}}` (the class the Traefik serving it watches)"));
     }
 }

@@ -135,13 +135,11 @@ fn check_value(
 ) {
     let obj = &repo.objects[id];
     let Some(raw) = value.as_str() else {
-        ctx.push(
-            ctx.finding(obj.file,
+        ctx.report(obj.file,
                 ckey.span(),
                 format!("`spec.{mover}.copyMethod` is empty: VolSync has no default and fails every sync with `unsupported copyMethod`"),
             )
-            .help("write `copyMethod: Snapshot` (or `Direct`)"),
-        );
+            .help("write `copyMethod: Snapshot` (or `Direct`)");
         return;
     };
     // A template another tool fills in: the final value is not visible here.

@@ -35,13 +35,11 @@ fn check(ctx: &mut Ctx) {
             if !if_not_present {
                 continue;
             }
-            ctx.push(
-                ctx.finding(obj.file,
+            ctx.report(obj.file,
                     key.span(),
                     format!("the `{SSA}: IfNotPresent` {what} makes Flux create this ReplicationDestination once and never apply it again: a later fix in Git (such as adding `copyMethod: Snapshot`) never reaches an existing one, which is how restores kept failing after the fix until every ReplicationDestination was deleted by hand"),
                 )
-                .help(format!("remove the {what} and let Flux manage the ReplicationDestination like any other object (it is declarative and safe to update; a restore runs once through `trigger.manual`)")),
-            );
+                .help(format!("remove the {what} and let Flux manage the ReplicationDestination like any other object (it is declarative and safe to update; a restore runs once through `trigger.manual`)"));
         }
     }
 }

@@ -54,13 +54,11 @@ fn check(ctx: &mut Ctx) {
                 )
             });
             if let Some(zero) = zero {
-                ctx.push(
-                    ctx.finding(obj.file,
+                ctx.report(obj.file,
                         key.span(),
                         format!("PodDisruptionBudget `{name}` has `maxUnavailable: {}`: no pod it selects may ever be evicted, so draining a node that runs one (a rolling cluster upgrade) hangs until someone relaxes the budget by hand", zero.trim()),
                     )
-                    .help("allow one disruption (`maxUnavailable: 1`) and run enough replicas to serve while one is moved"),
-                );
+                    .help("allow one disruption (`maxUnavailable: 1`) and run enough replicas to serve while one is moved");
             }
             continue;
         }
