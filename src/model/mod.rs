@@ -1,6 +1,7 @@
 //! The repository model: built once, on one thread, after the parallel parse.
 //! Rules read it and nothing else.
 
+pub mod app_template;
 mod build;
 mod cluster;
 pub mod flux;
@@ -10,6 +11,7 @@ mod live;
 mod paths;
 mod scope;
 mod sources;
+pub mod storage;
 pub mod subst;
 mod suggest;
 mod talos;

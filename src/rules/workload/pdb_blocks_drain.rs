@@ -1,9 +1,10 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::{FileId, Severity};
-use crate::model::{FluxId, Instance, Repository};
+use crate::model::app_template::ControllerType;
+use crate::model::{FluxId, Repository};
 use crate::rules::{Ctx, Rule};
-use crate::yaml::{NodeRef, Span};
+use crate::yaml::Span;
 
 pub static RULE: Rule = Rule {
     id: "workload/pdb-blocks-drain",
@@ -49,7 +50,7 @@ fn check(ctx: &mut Ctx) {
         let name = obj.name.as_deref().unwrap_or("(unnamed)");
         if let Some((key, value)) = spec.entry("maxUnavailable") {
             let zero = repo.instances(id).find_map(|inst| {
-                text(repo, inst, value).filter(
+                repo.render_node(inst, value).filter(
                     |t| matches!(t.trim().trim_end_matches('%').parse::<f64>(), Ok(v) if v == 0.0),
                 )
             });
@@ -81,7 +82,7 @@ fn check(ctx: &mut Ctx) {
         for inst in repo.instances(id) {
             let wanted: Option<Vec<(String, String)>> = match_labels
                 .entries()
-                .map(|(k, v)| Some((k.as_str()?.to_string(), text(repo, inst, v)?)))
+                .map(|(k, v)| Some((k.as_str()?.to_string(), repo.render_node(inst, v)?)))
                 .collect();
             let Some(wanted) = wanted.filter(|w| !w.is_empty()) else {
                 continue;
@@ -104,7 +105,7 @@ fn check(ctx: &mut Ctx) {
             else {
                 continue;
             };
-            let Some(min) = text(repo, inst, value) else {
+            let Some(min) = repo.render_node(inst, value) else {
                 continue;
             };
             let min = min.trim();
@@ -154,19 +155,6 @@ fn count(replicas: Option<i64>) -> String {
     }
 }
 
-fn text(repo: &Repository, inst: &Instance, node: NodeRef) -> Option<String> {
-    repo.render(inst, node.as_str()?)
-}
-
-/// A replica count: absent is one; `null` (left to an autoscaler) or a
-/// variable that cannot be resolved is unknown.
-fn replicas(repo: &Repository, inst: &Instance, node: Option<NodeRef>) -> Option<i64> {
-    match node {
-        None => Some(1),
-        Some(n) => text(repo, inst, n)?.trim().parse().ok(),
-    }
-}
-
 /// Workloads an autoscaler sizes (HPA or KEDA ScaledObject), by place: kind and name.
 fn autoscaled(repo: &Repository) -> HashMap<Place, HashSet<(String, String)>> {
     let mut map: HashMap<Place, HashSet<(String, String)>> = HashMap::new();
@@ -179,7 +167,7 @@ fn autoscaled(repo: &Repository) -> HashMap<Place, HashSet<(String, String)>> {
                 continue;
             };
             for inst in repo.instances(id) {
-                let Some(name) = text(repo, inst, name) else {
+                let Some(name) = repo.render_node(inst, name) else {
                     continue;
                 };
                 let kind = target.str_at(&["kind"]).unwrap_or("Deployment").to_string();
@@ -219,7 +207,9 @@ fn plain_workloads(
                     .is_some_and(|s| s.contains(&(kind.to_string(), name.clone())));
                 let labels = pod_labels
                     .entries()
-                    .filter_map(|(k, v)| Some((k.as_str()?.to_string(), text(repo, inst, v)?)))
+                    .filter_map(|(k, v)| {
+                        Some((k.as_str()?.to_string(), repo.render_node(inst, v)?))
+                    })
                     .collect();
                 out.entry(place).or_default().push(Workload {
                     what: format!("{kind} `{name}`"),
@@ -227,7 +217,7 @@ fn plain_workloads(
                     replicas: if autoscaled {
                         None
                     } else {
-                        replicas(repo, inst, spec.get("replicas"))
+                        repo.replicas(inst, spec.get("replicas"))
                     },
                     file: obj.file,
                     span,
@@ -237,109 +227,46 @@ fn plain_workloads(
     }
 }
 
-/// bjw-s app-template controllers: their pods carry
-/// `app.kubernetes.io/{name,instance,controller}` (name: `global.nameOverride`,
-/// else the release name) plus `defaultPodOptions.labels` and `pod.labels`.
+/// bjw-s app-template controllers (their pod labels: see the model's view).
 fn app_template(
     repo: &Repository,
     scaled: &HashMap<Place, HashSet<(String, String)>>,
     out: &mut HashMap<Place, Vec<Workload>>,
 ) {
-    for hr in &repo.helm_releases {
-        if !hr.app_template {
-            continue;
-        }
-        let Some(values) = hr.values else { continue };
-        let obj = &repo.objects[hr.object];
-        let values = repo.node(obj.file, values);
-        let Some(controllers) = values.get("controllers").filter(|c| c.is_map()) else {
+    for c in repo.app_template_controllers() {
+        let Ok(namespace) = c.namespace(repo) else {
             continue;
         };
-        let spec = repo.object_node(hr.object).get("spec");
-        for inst in repo.instances(hr.object) {
-            let target_ns = match spec.and_then(|s| s.get("targetNamespace")) {
-                Some(t) => match text(repo, inst, t) {
-                    Some(t) => Some(t),
-                    None => continue,
-                },
-                None => None,
-            };
-            let Some(hr_name) = inst.name.clone() else {
-                continue;
-            };
-            let release = match spec.and_then(|s| s.get("releaseName")) {
-                Some(r) => match text(repo, inst, r) {
-                    Some(r) => r,
-                    None => continue,
-                },
-                None => match &target_ns {
-                    Some(t) => format!("{t}-{hr_name}"),
-                    None => hr_name.clone(),
-                },
-            };
-            let name_label = match values.path(&["global", "nameOverride"]) {
-                Some(n) => match text(repo, inst, n) {
-                    Some(n) => n,
-                    None => continue,
-                },
-                None => release.clone(),
-            };
-            let namespace = target_ns.or_else(|| inst.namespace.clone());
-            let place = (repo.cluster_of(inst), namespace);
-            // An autoscaler aimed at one of this release's workloads: counts unknown.
-            let autoscaled = scaled
-                .get(&place)
-                .is_some_and(|s| s.iter().any(|(_, n)| n.starts_with(&release)));
-            let mut common: HashMap<String, String> = HashMap::new();
-            add_labels(
-                repo,
-                inst,
-                values.path(&["defaultPodOptions", "labels"]),
-                &mut common,
-            );
-            for (ckey, c) in controllers.entries() {
-                let Some(cname) = ckey.as_str() else { continue };
-                if !c.is_map()
-                    || c.get("enabled").and_then(|e| repo.render_bool(inst, e)) == Some(false)
-                {
-                    continue;
-                }
-                match c.get("type").map(|t| text(repo, inst, t)) {
-                    None => {}
-                    Some(Some(t)) if t == "deployment" || t == "statefulset" => {}
-                    _ => continue,
-                }
-                let mut labels = common.clone();
-                add_labels(repo, inst, c.path(&["pod", "labels"]), &mut labels);
-                labels.insert("app.kubernetes.io/name".into(), name_label.clone());
-                labels.insert("app.kubernetes.io/instance".into(), release.clone());
-                labels.insert("app.kubernetes.io/controller".into(), cname.to_string());
-                let span = c.key_span("replicas").unwrap_or(ckey.span());
-                out.entry(place.clone()).or_default().push(Workload {
-                    what: format!("app-template controller `{cname}` of HelmRelease `{hr_name}`"),
-                    labels,
-                    replicas: if autoscaled {
-                        None
-                    } else {
-                        replicas(repo, inst, c.get("replicas"))
-                    },
-                    file: obj.file,
-                    span,
-                });
-            }
+        let (Some(release), Some(labels), Some(hr_name)) = (
+            c.release_name(repo),
+            c.pod_labels(repo),
+            c.instance.name.as_deref(),
+        ) else {
+            continue;
+        };
+        if !c.enabled(repo) {
+            continue;
         }
-    }
-}
-
-fn add_labels(
-    repo: &Repository,
-    inst: &Instance,
-    node: Option<NodeRef>,
-    labels: &mut HashMap<String, String>,
-) {
-    for (k, v) in node.into_iter().flat_map(|n| n.entries()) {
-        if let (Some(k), Some(v)) = (k.as_str(), text(repo, inst, v)) {
-            labels.insert(k.to_string(), v);
+        match c.kind(repo) {
+            ControllerType::Default => {}
+            ControllerType::Is(t) if t == "deployment" || t == "statefulset" => {}
+            _ => continue,
         }
+        let place = (repo.cluster_of(c.instance), namespace);
+        // An autoscaler aimed at one of this release's workloads: counts unknown.
+        let autoscaled = scaled
+            .get(&place)
+            .is_some_and(|s| s.iter().any(|(_, n)| n.starts_with(&release)));
+        let span = c.node.key_span("replicas").unwrap_or(c.key.span());
+        out.entry(place).or_default().push(Workload {
+            what: format!(
+                "app-template controller `{}` of HelmRelease `{hr_name}`",
+                c.name
+            ),
+            labels,
+            replicas: if autoscaled { None } else { c.replicas(repo) },
+            file: c.object.file,
+            span,
+        });
     }
 }

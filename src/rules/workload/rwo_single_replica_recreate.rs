@@ -2,10 +2,12 @@
 //! with RollingUpdate: the new pod starts before the old one stops and, on
 //! another node, cannot attach the volume (facts §8).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use crate::diagnostic::{Edit, FileId, Severity};
 use crate::fix;
+use crate::model::app_template::Controller;
+use crate::model::storage::{At, Claims, Lookup, single_node_mode};
 use crate::model::{Instance, Repository};
 use crate::rules::{Ctx, Rule};
 use crate::yaml::{NodeRef, Span};
@@ -26,173 +28,9 @@ or set `rollingUpdate: {surge: 0, unavailable: 1}`";
 
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
-    let claims = Claims::new(repo);
+    let claims = repo.claims();
     deployments(repo, &claims, ctx);
     app_template(repo, &claims, ctx);
-}
-
-/// A PersistentVolumeClaim as one build produces it.
-struct ClaimRec {
-    /// Its `accessModes` key, else its name: where the related information points.
-    at: At,
-    /// The access modes after substitution; `None` when they cannot be read.
-    modes: Option<Vec<String>>,
-    /// The volume lives on one node (a local storage class or a local
-    /// PersistentVolume): every pod using it is scheduled there.
-    node_local: bool,
-}
-
-/// Every PersistentVolumeClaim instance, by name.
-struct Claims {
-    by_name: HashMap<String, Vec<(Option<String>, ClaimRec)>>,
-    local_classes: HashSet<String>,
-}
-
-/// Provisioners whose volumes are a directory or disk of one node.
-const LOCAL_PROVISIONERS: &[&str] = &[
-    "kubernetes.io/no-provisioner",
-    "openebs.io/local",
-    "rancher.io/local-path",
-];
-
-/// The default StorageClass names of those provisioners, for classes a Helm
-/// chart creates out of sight (OpenEBS LocalPV hostpath, local-path-provisioner,
-/// the name the Kubernetes documentation gives static local volumes).
-const LOCAL_CLASS_NAMES: &[&str] = &["local-path", "local-storage", "openebs-hostpath"];
-
-/// What a claim name resolves to.
-enum Lookup<'c> {
-    /// Found; the first instance whose modes include a single-node mode.
-    SingleNode(&'static str, &'c ClaimRec),
-    /// Found, and no instance has a single-node mode.
-    Shared,
-    /// Found, but its modes cannot be read.
-    Unreadable(&'c ClaimRec),
-    Missing,
-}
-
-/// The access mode that can keep the new pod from the volume: ReadWriteOncePod
-/// anywhere; ReadWriteOnce unless the volume is node-local, which puts the new
-/// pod on the old pod's node, where ReadWriteOnce admits both.
-fn single_node_mode(modes: &[String], node_local: bool) -> Option<&'static str> {
-    if modes.iter().any(|m| m == "ReadWriteOncePod") {
-        Some("ReadWriteOncePod")
-    } else if !node_local && modes.iter().any(|m| m == "ReadWriteOnce") {
-        Some("ReadWriteOnce")
-    } else {
-        None
-    }
-}
-
-impl Claims {
-    fn new(repo: &Repository) -> Self {
-        let mut local_classes: HashSet<String> =
-            LOCAL_CLASS_NAMES.iter().map(|s| s.to_string()).collect();
-        for (id, obj) in repo.of_kind("StorageClass") {
-            let node = repo.object_node(id);
-            let provisioner = node.str_at(&["provisioner"]);
-            if let (Some(name), Some(p)) = (&obj.name, provisioner)
-                && LOCAL_PROVISIONERS.contains(&p)
-            {
-                local_classes.insert(name.clone());
-            }
-        }
-        let local_volumes: HashSet<&str> = repo
-            .of_kind("PersistentVolume")
-            .filter(|(id, _)| {
-                let spec = repo.object_node(*id).get("spec");
-                spec.is_some_and(|s| {
-                    ["local", "hostPath", "nodeAffinity"]
-                        .iter()
-                        .any(|k| s.get(k).is_some())
-                })
-            })
-            .filter_map(|(_, o)| o.name.as_deref())
-            .collect();
-        let mut by_name: HashMap<String, Vec<(Option<String>, ClaimRec)>> = HashMap::new();
-        for (id, obj) in repo.of_kind("PersistentVolumeClaim") {
-            if obj.api_version != "v1" {
-                continue;
-            }
-            let node = repo.object_node(id);
-            let spec = node.get("spec");
-            let span = spec
-                .and_then(|s| s.key_span("accessModes"))
-                .or_else(|| node.path(&["metadata", "name"]).map(|n| n.span()))
-                .unwrap_or_else(|| repo.kind_span(id));
-            for inst in repo.instances(id) {
-                let Some(name) = inst.name.clone() else {
-                    continue;
-                };
-                let modes = spec.and_then(|s| s.get("accessModes")).and_then(|m| {
-                    let modes: Option<Vec<String>> = m
-                        .items()
-                        .map(|i| i.as_str().and_then(|t| repo.render(inst, t)))
-                        .collect();
-                    modes.filter(|v| !v.is_empty())
-                });
-                let class = spec
-                    .and_then(|s| s.get("storageClassName"))
-                    .and_then(|c| text(repo, inst, c));
-                let volume = spec
-                    .and_then(|s| s.get("volumeName"))
-                    .and_then(|v| text(repo, inst, v));
-                let node_local = class.is_some_and(|c| local_classes.contains(&c))
-                    || volume.is_some_and(|v| local_volumes.contains(v.as_str()));
-                by_name.entry(name).or_default().push((
-                    inst.namespace.clone(),
-                    ClaimRec {
-                        at: At {
-                            file: obj.file,
-                            span,
-                        },
-                        modes,
-                        node_local,
-                    },
-                ));
-            }
-        }
-        Claims {
-            by_name,
-            local_classes,
-        }
-    }
-
-    /// The claim `name` in `namespace`; where either namespace is unknown, a
-    /// claim of that name in any namespace.
-    fn lookup(&self, name: &str, namespace: Option<&str>) -> Lookup<'_> {
-        let Some(all) = self.by_name.get(name) else {
-            return Lookup::Missing;
-        };
-        let mut found: Vec<&ClaimRec> = all
-            .iter()
-            .filter(|(ns, _)| ns.as_deref() == namespace)
-            .map(|(_, c)| c)
-            .collect();
-        if found.is_empty() {
-            found = all
-                .iter()
-                .filter(|(ns, _)| ns.is_none() || namespace.is_none())
-                .map(|(_, c)| c)
-                .collect();
-        }
-        if found.is_empty() {
-            return Lookup::Missing;
-        }
-        for c in &found {
-            if let Some(mode) = c
-                .modes
-                .as_deref()
-                .and_then(|m| single_node_mode(m, c.node_local))
-            {
-                return Lookup::SingleNode(mode, c);
-            }
-        }
-        match found.iter().find(|c| c.modes.is_none()) {
-            Some(c) => Lookup::Unreadable(c),
-            None => Lookup::Shared,
-        }
-    }
 }
 
 /// A claim a workload mounts: one in the repository, or one the chart makes.
@@ -211,13 +49,6 @@ impl ClaimName {
     }
 }
 
-/// Where related information points.
-#[derive(Clone, Copy)]
-struct At {
-    file: FileId,
-    span: Span,
-}
-
 enum Unknown {
     Missing(Option<String>),
     Unreadable(At),
@@ -231,6 +62,16 @@ struct Mounts {
 }
 
 impl Mounts {
+    /// What another build of the same workload mounts.
+    fn merge(&mut self, other: Mounts) {
+        for (key, (mode, at)) in other.single {
+            self.single_node(key, mode, at);
+        }
+        for (key, why) in other.unknown {
+            self.unknown(key, why);
+        }
+    }
+
     fn add(&mut self, claims: &Claims, name: String, namespace: Option<&str>) {
         let found = claims.lookup(&name, namespace);
         let key = ClaimName::Object(name);
@@ -333,23 +174,22 @@ impl Mounts {
     }
 }
 
-/// The text of a scalar after the instance's Flux substitution.
-fn text(repo: &Repository, inst: &Instance, node: NodeRef) -> Option<String> {
-    repo.render(inst, node.as_str()?)
-}
-
 /// Whether a replica count is one: absent is one; a value that cannot be read
 /// (null for an autoscaler, an unresolvable variable) is not.
 fn one_replica(repo: &Repository, inst: &Instance, node: Option<NodeRef>) -> bool {
     match node {
         None => true,
-        Some(n) => text(repo, inst, n).and_then(|t| t.trim().parse::<i64>().ok()) == Some(1),
+        Some(n) => {
+            repo.render_node(inst, n)
+                .and_then(|t| t.trim().parse::<i64>().ok())
+                == Some(1)
+        }
     }
 }
 
 /// Whether a surge value is zero (`0`, `"0"`, `"0%"`).
 fn zero_surge(repo: &Repository, inst: &Instance, node: Option<NodeRef>) -> bool {
-    node.and_then(|n| text(repo, inst, n))
+    node.and_then(|n| repo.render_node(inst, n))
         .is_some_and(|t| matches!(t.trim().trim_end_matches('%').parse::<f64>(), Ok(v) if v == 0.0))
 }
 
@@ -370,7 +210,7 @@ fn deployments(repo: &Repository, claims: &Claims, ctx: &mut Ctx) {
             }
             let strategy = spec.get("strategy");
             let kind = strategy.and_then(|s| s.get("type"));
-            match kind.map(|k| text(repo, inst, k)) {
+            match kind.map(|k| repo.render_node(inst, k)) {
                 None => {}
                 Some(Some(t)) if t == "RollingUpdate" => {}
                 _ => continue,
@@ -386,7 +226,7 @@ fn deployments(repo: &Repository, claims: &Claims, ctx: &mut Ctx) {
                 let Some(claim) = v.path(&["persistentVolumeClaim", "claimName"]) else {
                     continue;
                 };
-                let Some(name) = text(repo, inst, claim) else {
+                let Some(name) = repo.render_node(inst, claim) else {
                     continue;
                 };
                 mounts.add(claims, name, inst.namespace.as_deref());
@@ -408,127 +248,79 @@ fn deployments(repo: &Repository, claims: &Claims, ctx: &mut Ctx) {
     }
 }
 
-/// Whether `enabled:` is false (after substitution).
-fn disabled(repo: &Repository, inst: &Instance, node: NodeRef) -> bool {
-    node.get("enabled").and_then(|e| repo.render_bool(inst, e)) == Some(false)
-}
-
 fn app_template(repo: &Repository, claims: &Claims, ctx: &mut Ctx) {
-    for hr in &repo.helm_releases {
-        if !hr.app_template || !repo.wants(repo.objects[hr.object].file) {
+    // One finding per controller, over every build of its release.
+    let mut by_controller: BTreeMap<(usize, u32), (Controller, Mounts)> = BTreeMap::new();
+    for c in repo.app_template_controllers() {
+        if !ctx.wants(c.object.file) || c.node.key_span("strategy").is_none() {
             continue;
         }
-        let Some(values) = hr.values else { continue };
-        let obj = &repo.objects[hr.object];
-        let values = repo.node(obj.file, values);
-        let Some(controllers) = values.get("controllers").filter(|c| c.is_map()) else {
-            continue;
-        };
-        let persistence = values.get("persistence");
-        let target_ns = repo
-            .object_node(hr.object)
-            .path(&["spec", "targetNamespace"]);
-        for (ckey, c) in controllers.entries() {
-            let Some(cname) = ckey.as_str() else { continue };
-            let Some(strategy_key) = c.key_span("strategy") else {
-                continue;
-            };
-            let mut mounts = Mounts::default();
-            for inst in repo.instances(hr.object) {
-                if !rolls_with_one_replica(repo, inst, c) {
+        let key = (c.release.object, c.key.span().start);
+        let rolls = rolls_with_one_replica(repo, &c);
+        let namespace = c.namespace(repo).unwrap_or(None);
+        let inst = c.instance;
+        let file = c.object.file;
+        let mut mounts = Mounts::default();
+        if rolls {
+            for (pkey, p) in c.persistence(repo) {
+                match p.get("type").map(|t| repo.render_node(inst, t)) {
+                    None => {}
+                    Some(Some(t)) if t == "persistentVolumeClaim" => {}
+                    _ => continue,
+                }
+                if let Some(existing) = p.get("existingClaim") {
+                    let Some(name) = repo.render_node(inst, existing) else {
+                        continue;
+                    };
+                    // A Helm template the chart renders: the final name is not visible here.
+                    if !name.contains("{{") {
+                        mounts.add(claims, name, namespace.as_deref());
+                    }
                     continue;
                 }
-                let namespace = match target_ns {
-                    Some(t) => text(repo, inst, t),
-                    None => inst.namespace.clone(),
+                let at = At {
+                    file,
+                    span: pkey.span(),
                 };
-                for (pkey, p) in persistence.into_iter().flat_map(|p| p.entries()) {
-                    let Some(pname) = pkey.as_str() else { continue };
-                    if !p.is_map() || disabled(repo, inst, p) || !mounts_into(p, cname) {
-                        continue;
-                    }
-                    let kind = p.get("type").map(|t| text(repo, inst, t));
-                    match kind {
-                        None => {}
-                        Some(Some(t)) if t == "persistentVolumeClaim" => {}
-                        _ => continue,
-                    }
-                    if let Some(existing) = p.get("existingClaim") {
-                        let Some(name) = text(repo, inst, existing) else {
-                            continue;
-                        };
-                        // A Helm template the chart renders: the final name is not visible here.
-                        if name.contains("{{") {
-                            continue;
-                        }
-                        mounts.add(claims, name, namespace.as_deref());
-                        continue;
-                    }
-                    chart_claim(
-                        repo,
-                        claims,
-                        inst,
-                        At {
-                            file: obj.file,
-                            span: pkey.span(),
-                        },
-                        pname,
-                        p,
-                        &mut mounts,
-                    );
-                }
+                let pname = pkey.as_str().unwrap_or_default();
+                chart_claim(repo, claims, inst, at, pname, p, &mut mounts);
             }
-            let what = format!(
-                "app-template controller `{cname}` of HelmRelease `{}`",
-                obj.name.as_deref().unwrap_or("(unnamed)")
-            );
-            let fix = (!mounts.single.is_empty())
-                .then(|| controller_fix(&repo.files[obj.file].text, ckey, c))
-                .flatten()
-                .map(|edits| ("set the controller's `strategy: Recreate`", edits));
-            mounts.report(&what, obj.file, strategy_key, HELP_APP_TEMPLATE, fix, ctx);
         }
+        let entry = by_controller
+            .entry(key)
+            .or_insert_with(|| (c, Mounts::default()));
+        entry.1.merge(mounts);
+    }
+    for (c, mounts) in by_controller.into_values() {
+        let what = format!(
+            "app-template controller `{}` of HelmRelease `{}`",
+            c.name,
+            c.object.name.as_deref().unwrap_or("(unnamed)")
+        );
+        let fix = (!mounts.single.is_empty())
+            .then(|| controller_fix(&repo.files[c.object.file].text, c.key, c.node))
+            .flatten()
+            .map(|edits| ("set the controller's `strategy: Recreate`", edits));
+        let strategy_key = c.node.key_span("strategy").expect("filtered above");
+        mounts.report(
+            &what,
+            c.object.file,
+            strategy_key,
+            HELP_APP_TEMPLATE,
+            fix,
+            ctx,
+        );
     }
 }
 
 /// An enabled Deployment controller with `strategy: RollingUpdate`, one
 /// replica and a surge that is not zero.
-fn rolls_with_one_replica(repo: &Repository, inst: &Instance, c: NodeRef) -> bool {
-    if !c.is_map() || disabled(repo, inst, c) {
-        return false;
-    }
-    let kind = c.get("type").map(|t| text(repo, inst, t));
-    match kind {
-        None => {}
-        Some(Some(t)) if t == "deployment" => {}
-        _ => return false,
-    }
-    if c.get("strategy")
-        .and_then(|s| text(repo, inst, s))
-        .as_deref()
-        != Some("RollingUpdate")
-    {
-        return false;
-    }
-    if !one_replica(repo, inst, c.get("replicas")) {
-        return false;
-    }
-    // v5 accepts the Kubernetes key beside the chart's own; the Kubernetes key wins.
-    let rolling = c.get("rollingUpdate");
-    let surge = rolling.and_then(|r| r.get("maxSurge").or_else(|| r.get("surge")));
-    !zero_surge(repo, inst, surge)
-}
-
-/// Whether a persistence item mounts into the controller: `advancedMounts`
-/// alone names the controllers; otherwise it mounts into every controller.
-fn mounts_into(p: NodeRef, controller: &str) -> bool {
-    if p.get("globalMounts").is_some() {
-        return true;
-    }
-    match p.get("advancedMounts").filter(|a| a.is_map()) {
-        Some(adv) => adv.entries().any(|(k, _)| k.as_str() == Some(controller)),
-        None => true,
-    }
+fn rolls_with_one_replica(repo: &Repository, c: &Controller) -> bool {
+    c.enabled(repo)
+        && c.is_deployment(repo)
+        && c.strategy(repo).as_deref() == Some("RollingUpdate")
+        && c.replicas(repo) == Some(1)
+        && !zero_surge(repo, c.instance, c.surge())
 }
 
 /// A claim the chart makes from `persistence.<p>` (`accessMode`, `size`,
@@ -548,9 +340,9 @@ fn chart_claim(
     let key = ClaimName::Chart(pname.to_string());
     let node_local = p
         .get("storageClass")
-        .and_then(|c| text(repo, inst, c))
+        .and_then(|c| repo.render_node(inst, c))
         .is_some_and(|c| claims.local_classes.contains(&c));
-    match text(repo, inst, mode) {
+    match repo.render_node(inst, mode) {
         Some(m) => {
             if let Some(mode) = single_node_mode(&[m], node_local) {
                 mounts.single_node(key, mode, at);
