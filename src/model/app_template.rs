@@ -119,14 +119,14 @@ impl<'r> Controller<'r> {
     }
 
     /// The namespace its objects land in: `spec.targetNamespace` rendered,
-    /// else the HelmRelease's. `Err` when `targetNamespace` cannot be rendered.
-    pub fn namespace(&self, repo: &Repository) -> Result<Option<String>, ()> {
+    /// else the HelmRelease's. `None` when `targetNamespace` cannot be rendered.
+    pub fn namespace(&self, repo: &Repository) -> Option<Option<String>> {
         match repo
             .object_node(self.release.object)
             .path(&["spec", "targetNamespace"])
         {
-            Some(t) => repo.render_node(self.instance, t).map(Some).ok_or(()),
-            None => Ok(self.instance.namespace.clone()),
+            Some(t) => repo.render_node(self.instance, t).map(Some),
+            None => Some(self.instance.namespace.clone()),
         }
     }
 

@@ -234,7 +234,7 @@ fn app_template(
     out: &mut HashMap<Place, Vec<Workload>>,
 ) {
     for c in repo.app_template_controllers() {
-        let Ok(namespace) = c.namespace(repo) else {
+        let Some(namespace) = c.namespace(repo) else {
             continue;
         };
         let (Some(release), Some(labels), Some(hr_name)) = (
