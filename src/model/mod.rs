@@ -14,7 +14,7 @@ mod sources;
 pub mod storage;
 pub mod subst;
 mod suggest;
-mod talos;
+pub mod talos;
 pub mod vars;
 pub mod versions;
 
@@ -34,7 +34,7 @@ pub use paths::{PathIndex, relative};
 pub use scope::is_cluster_scoped;
 pub use subst::Vars;
 pub use suggest::closest;
-pub use talos::{TalosConfig, TalosSource};
+pub use talos::{TalhelperNode, TalhelperPatch, TalosConfig, TalosSource};
 pub use vars::VarSet;
 
 /// Settings the model takes from the configuration file.

@@ -65,6 +65,7 @@ pub static RULES: &[&Rule] = &[
     &schema::unknown_field::RULE,
     &schema::unknown_kind::RULE,
     &secrets::plaintext_secret::RULE,
+    &talos::talhelper_patch_exists::RULE,
     &talos::worker_dhcp_explicit::RULE,
     &traefik::ingressroute_class::RULE,
     &volsync::copy_method::RULE,

@@ -1,1 +1,2 @@
+pub mod talhelper_patch_exists;
 pub mod worker_dhcp_explicit;

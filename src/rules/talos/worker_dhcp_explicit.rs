@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Edit, FileId, Severity};
 use crate::fix;
-use crate::model::{Repository, TalosConfig, TalosSource, join};
+use crate::model::talos::{inline_lines, is_talos_document, map_inline};
+use crate::model::{Repository, TalhelperNode, TalhelperPatch, TalosConfig, TalosSource};
 use crate::rules::{Ctx, Rule};
 use crate::yaml::{NodeRef, Span};
 
@@ -55,8 +56,11 @@ fn check(ctx: &mut Ctx) {
             TalosSource::MachineConfig | TalosSource::Patch => {
                 machine_config(repo, t, &mut findings)
             }
-            TalosSource::Talconfig => talconfig(repo, t, &mut findings),
+            TalosSource::Talconfig => {}
         }
+    }
+    for n in repo.talhelper_nodes() {
+        talconfig(repo, &n, &mut findings);
     }
     findings.emit(ctx);
 }
@@ -309,15 +313,6 @@ fn dual_dhcp(dev: NodeRef) -> Option<Span> {
         .then(|| key.span())
 }
 
-fn is_talos_document(doc: NodeRef) -> bool {
-    doc.str_at(&["apiVersion"]) == Some("v1alpha1") && doc.str_at(&["kind"]).is_some()
-}
-
-/// A value that a template or substitution fills in later.
-fn templated(s: &str) -> bool {
-    s.contains("${") || s.contains("{{")
-}
-
 // ---------------------------------------------------------------------------
 // Findings, merged when several workers share the configuration at fault.
 
@@ -522,189 +517,57 @@ fn machine_config(repo: &Repository, t: &TalosConfig, findings: &mut Findings) {
 // ---------------------------------------------------------------------------
 // talhelper `talconfig.yaml`.
 
-fn talconfig(repo: &Repository, t: &TalosConfig, findings: &mut Findings) {
-    let Some(root) = t.root else { return };
-    let doc = repo.node(t.file, root);
-    let Some(nodes) = doc.get("nodes") else {
-        return;
-    };
-    let dir = t_dir(&repo.files[t.file].path);
-    let multidoc = doc
-        .str_at(&["talosVersion"])
-        .and_then(talos_minor)
-        .is_some_and(|(major, minor)| major > 1 || (major == 1 && minor >= 12));
-    let group = doc.get("worker");
-    let global = doc.get("patches");
-    for node in nodes.items() {
-        // talhelper requires `hostname`; other tools' `nodes:` lists (topf's
-        // `host`/`role`) are not talhelper nodes.
-        let Some((hostname_key, hostname)) = node.entry("hostname") else {
-            continue;
-        };
-        if node.get("role").is_some() {
-            continue;
-        }
-        let cp = node.entry("controlPlane");
-        match cp {
-            Some((_, v)) if v.as_bool() == Some(false) || v.is_null() => {}
-            None => {}
-            Some(_) => continue,
-        }
-        let name = hostname.as_str().unwrap_or("?");
-        let file = t.file;
-        let map = move |s: Span| (file, s);
-        let mut net = Net::default();
-        let own = node
-            .entry("networkInterfaces")
-            .filter(|(_, v)| v.items().next().is_some());
-        let ifaces = own.or_else(|| group.and_then(|g| g.entry("networkInterfaces")));
-        if let Some((key, list)) = ifaces {
-            let src = Some((file, repo.files[file].text.as_str()));
-            net.add_interfaces(Some(key.span()), list, &map, src);
-        }
-        // Only `networkInterfaces` are converted; patches stay in the v1alpha1 document.
-        let generated = multidoc && net.ifaces.iter().any(|i| i.makes_link_doc);
-        let override_group = node.get("overridePatches").and_then(|v| v.as_bool()) == Some(true);
-        let lists = [
-            global,
-            group
-                .and_then(|g| g.get("patches"))
-                .filter(|_| !override_group),
-            node.get("patches"),
-        ];
-        for list in lists.into_iter().flatten() {
-            if !list.is_seq() {
-                net.unknown = true;
-                continue;
-            }
-            for entry in list.items() {
-                apply_patch(repo, t.file, &dir, entry, &mut net);
-            }
-        }
-        let anchor = cp.map_or(hostname_key.span(), |(k, _)| k.span());
-        Judge {
-            findings,
-            worker: Some(name),
-        }
-        .judge(&net, (t.file, anchor), true, generated);
-    }
-}
-
-/// `v1.12.6` -> (1, 12).
-fn talos_minor(v: &str) -> Option<(u32, u32)> {
-    let v = v.trim().trim_start_matches('v');
-    let mut parts = v.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor = parts
-        .next()?
-        .split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()?;
-    Some((major, minor))
-}
-
-fn t_dir(path: &str) -> String {
-    path.rsplit_once('/')
-        .map_or(String::new(), |(d, _)| d.to_string())
-}
-
-/// Reads one talhelper patch entry: `@./file.yaml`, or inline YAML parsed here.
-fn apply_patch(repo: &Repository, file: FileId, dir: &str, entry: NodeRef, net: &mut Net) {
-    let Some(text) = entry.as_str() else {
-        // Not a string: talhelper reads only strings here.
-        if !entry.is_null() {
-            net.unknown = true;
-        }
-        return;
-    };
-    if let Some(rel) = text.trim().strip_prefix('@') {
-        if templated(rel) {
-            net.unknown = true;
-            return;
-        }
-        let found = join(dir, rel).and_then(|p| {
-            repo.files
-                .binary_search_by(|f| f.path.as_str().cmp(p.as_str()))
-                .ok()
-        });
-        let Some(fid) = found else {
-            net.unknown = true;
-            return;
-        };
-        let map = move |s: Span| (fid, s);
-        let src = Some((fid, repo.files[fid].text.as_str()));
-        for doc in repo.files[fid].yaml.documents() {
-            net.add_document(doc, &map, src);
-        }
+fn talconfig(repo: &Repository, n: &TalhelperNode, findings: &mut Findings) {
+    if !n.worker {
         return;
     }
-    // An inline patch: parse it and map its spans back into the talconfig.
+    let file = n.config.file;
+    let map = move |s: Span| (file, s);
+    let mut net = Net::default();
+    if let Some((key, list)) = n.interfaces {
+        let src = Some((file, repo.files[file].text.as_str()));
+        net.add_interfaces(Some(key.span()), list, &map, src);
+    }
+    // Only `networkInterfaces` are converted; patches stay in the v1alpha1 document.
+    let generated = n.multidoc && net.ifaces.iter().any(|i| i.makes_link_doc);
+    for patch in &n.patches {
+        match patch {
+            TalhelperPatch::File { file: fid, .. } => {
+                let fid = *fid;
+                let map = move |s: Span| (fid, s);
+                let src = Some((fid, repo.files[fid].text.as_str()));
+                for doc in repo.files[fid].yaml.documents() {
+                    net.add_document(doc, &map, src);
+                }
+            }
+            TalhelperPatch::Inline { entry, text } => {
+                inline_patch(repo, file, *entry, text, &mut net)
+            }
+            TalhelperPatch::Missing { .. } | TalhelperPatch::Unknown { .. } => net.unknown = true,
+        }
+    }
+    let anchor = n
+        .control_plane
+        .map_or(n.hostname_key.span(), |(k, _)| k.span());
+    Judge {
+        findings,
+        worker: Some(n.hostname.as_str().unwrap_or("?")),
+    }
+    .judge(&net, (file, anchor), true, generated);
+}
+
+/// An inline patch: parsed here, its spans mapped back into the talconfig.
+fn inline_patch(repo: &Repository, file: FileId, entry: NodeRef, text: &str, net: &mut Net) {
     let yaml = crate::yaml::parse(text);
-    let source = &repo.files[file].text;
-    let lines = inline_lines(source, entry.span(), text);
-    let fallback = (
-        file,
-        Span::new(entry.span().start as usize, entry.span().start as usize + 1),
-    );
+    let lines = inline_lines(&repo.files[file].text, entry.span(), text);
+    let start = entry.span().start as usize;
+    let fallback = (file, Span::new(start, start + 1));
     let map = move |s: Span| match &lines {
-        Some(lines) => map_inline(lines, file, s).unwrap_or(fallback),
+        Some(lines) => map_inline(lines, s).map_or(fallback, |s| (file, s)),
         None => fallback,
     };
     // Its spans are the parsed string's: no fix edits them.
     for doc in yaml.documents() {
         net.add_document(doc, &map, None);
     }
-}
-
-/// For a literal block scalar (`|`, `|-`, `|+`), the byte offset in the file
-/// of each line of its value: (offset in the value, offset in the file).
-/// `None` when the value cannot be found line by line in the file (folded or
-/// quoted strings).
-fn inline_lines(source: &str, span: Span, value: &str) -> Option<Vec<(usize, usize)>> {
-    let start = span.start as usize;
-    let rest = source.get(start..)?;
-    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-    let mut file_at = if rest.starts_with('|') {
-        start + rest.find('\n')? + 1
-    } else if source[line_start..start].bytes().all(|b| b == b' ') {
-        // The span starts at the content, on its first line.
-        line_start
-    } else {
-        return None;
-    };
-    let mut out = Vec::new();
-    let mut value_at = 0;
-    let mut indent = None;
-    for line in value.split_inclusive('\n') {
-        let content = line.trim_end_matches('\n');
-        let file_line_end = source[file_at..]
-            .find('\n')
-            .map_or(source.len(), |i| file_at + i);
-        let file_line = &source[file_at..file_line_end];
-        if content.is_empty() {
-            out.push((value_at, file_at));
-        } else {
-            let ind = *indent
-                .get_or_insert_with(|| file_line.len() - file_line.trim_start_matches(' ').len());
-            if file_line.get(ind..)? != content {
-                return None;
-            }
-            out.push((value_at, file_at + ind));
-        }
-        value_at += line.len();
-        file_at = (file_line_end + 1).min(source.len());
-    }
-    Some(out)
-}
-
-fn map_inline(lines: &[(usize, usize)], file: FileId, s: Span) -> Option<At> {
-    let (start, end) = (s.start as usize, s.end as usize);
-    let i = lines.partition_point(|&(v, _)| v <= start).checked_sub(1)?;
-    let (v, f) = lines[i];
-    // Spans inside one line map whole; longer ones keep their start.
-    let len = end - start;
-    let line_len = lines.get(i + 1).map_or(usize::MAX, |&(nv, _)| nv - v);
-    let len = if start - v + len <= line_len { len } else { 0 };
-    Some((file, Span::new(f + start - v, f + start - v + len)))
 }
