@@ -1,2 +1,3 @@
+mod network;
 pub mod talhelper_patch_exists;
 pub mod worker_dhcp_explicit;
