@@ -454,6 +454,8 @@ struct Ctx<'a> {
     flux: Option<FluxId>,
     vars: Option<&'a VarSet>,
     component: Option<(KustomizeId, Includer)>,
+    /// The index of the component's `resources` entry being built.
+    component_entry: u32,
     root: Option<KustomizeId>,
 }
 
@@ -550,6 +552,7 @@ impl<'r> Builds<'r> {
                 flux: None,
                 vars: None,
                 component: None,
+                component_entry: 0,
                 root: Some(kid),
             };
             self.build_dir(&k.dir, None, ctx, &mut out, &mut Vec::new());
@@ -567,6 +570,7 @@ impl<'r> Builds<'r> {
                     name: o.name.clone().filter(|n| !subst::has_vars(n)),
                     flux: None,
                     component: None,
+                    component_entry: 0,
                     root: None,
                 });
             }
@@ -591,6 +595,7 @@ impl<'r> Builds<'r> {
                     flux: Some(p),
                     vars: Some(&flux[p].vars),
                     component: None,
+                    component_entry: 0,
                     root: None,
                 };
                 self.render(raw, ctx)
@@ -604,6 +609,7 @@ impl<'r> Builds<'r> {
             flux: Some(f),
             vars: Some(&fk.vars),
             component: None,
+            component_entry: 0,
             root: None,
         };
         let ns = fk.target_namespace.as_deref();
@@ -646,7 +652,11 @@ impl<'r> Builds<'r> {
         }
         stack.push(comp.dir.clone());
         let ns = ns.or(comp.namespace.as_deref());
-        for r in &comp.resources {
+        for (i, r) in comp.resources.iter().enumerate() {
+            let ctx = Ctx {
+                component_entry: i as u32,
+                ..ctx
+            };
             self.build_entry(r, ns, ctx, out, stack);
         }
         for c in &comp.components {
@@ -763,6 +773,7 @@ impl<'r> Builds<'r> {
                 name: name.and_then(|n| self.render(&n, ctx)),
                 flux: ctx.flux,
                 component: ctx.component,
+                component_entry: ctx.component_entry,
                 root: ctx.root,
             });
         }

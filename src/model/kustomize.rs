@@ -88,6 +88,70 @@ pub fn parent_dir(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(d, _)| d)
 }
 
+// ---------------------------------------------------------------------------
+// Where a build's includer names a component.
+
+impl super::Repository {
+    /// Where an includer names the component: its `components:` entry (or the
+    /// entry naming a component that includes this one), else its name.
+    pub fn includer_site(&self, by: Includer, comp_dir: &str) -> (FileId, Span, String) {
+        let repo = self;
+        match by {
+            Includer::Flux(f) => {
+                let fk = &repo.flux[f];
+                let obj = &repo.objects[fk.object];
+                let who = format!("Flux Kustomization `{}`", obj.name.as_deref().unwrap_or(""));
+                let span = self
+                    .find_entry(&fk.components, comp_dir)
+                    .unwrap_or_else(|| {
+                        let node = repo.object_node(fk.object);
+                        node.path(&["metadata", "name"])
+                            .map_or_else(|| repo.kind_span(fk.object), |n| n.span())
+                    });
+                (obj.file, span, who)
+            }
+            Includer::Kustomize(k) => {
+                let kz = &repo.kustomizations[k];
+                let node = repo.node(kz.file, kz.root);
+                let span = self
+                    .find_entry(&kz.components, comp_dir)
+                    .or_else(|| node.key_span("components"))
+                    .unwrap_or_else(|| node.span());
+                (kz.file, span, "this kustomization".to_string())
+            }
+        }
+    }
+
+    fn find_entry(&self, entries: &[PathEntry], comp_dir: &str) -> Option<Span> {
+        entries
+            .iter()
+            .find(|e| e.resolved.as_deref() == Some(comp_dir))
+            .or_else(|| {
+                entries.iter().find(|e| {
+                    e.resolved
+                        .as_deref()
+                        .is_some_and(|d| self.includes(d, comp_dir, 0))
+                })
+            })
+            .map(|e| e.span)
+    }
+
+    /// Whether the component in `dir` includes the component in `target`, at any depth.
+    pub fn includes(&self, dir: &str, target: &str, depth: usize) -> bool {
+        if depth > 16 {
+            return false;
+        }
+        let Some(k) = self.kustomize_in(dir).filter(|k| k.component) else {
+            return false;
+        };
+        k.components.iter().any(|c| {
+            c.resolved
+                .as_deref()
+                .is_some_and(|d| d == target || self.includes(d, target, depth + 1))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::join;

@@ -8,6 +8,7 @@ pub mod flux;
 mod helm;
 mod kustomize;
 mod live;
+pub mod names;
 mod paths;
 mod scope;
 mod sources;
@@ -136,6 +137,9 @@ pub struct Instance {
     pub flux: Option<FluxId>,
     /// The component the object came from, and who included it.
     pub component: Option<(KustomizeId, Includer)>,
+    /// With `component`: the index of the component's `resources` entry
+    /// that brought the object in.
+    pub component_entry: u32,
     /// The kustomization built as a root that reached it, when no Flux
     /// Kustomization applies it.
     pub root: Option<KustomizeId>,

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rustc_hash::FxHashMap;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::names::takes_affixes;
 use crate::model::{FluxId, ObjectId, Repository, parent_dir, recreated_whole, under};
 use crate::rules::{Ctx, Rule};
 use crate::yaml::Span;
@@ -190,11 +191,7 @@ fn final_name<'r>(
     if spec.renames {
         return None;
     }
-    let kind = &repo.objects[object].kind;
-    if matches!(
-        kind.as_str(),
-        "CustomResourceDefinition" | "APIService" | "Namespace"
-    ) {
+    if !takes_affixes(&repo.objects[object].kind) {
         return Some(Cow::Borrowed(name));
     }
     if spec.prefix.is_empty() && spec.suffix.is_empty() {

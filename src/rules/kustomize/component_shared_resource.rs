@@ -1,13 +1,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::diagnostic::{Diagnostic, FileId, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::recreated_whole;
 use crate::model::subst::has_vars;
 use crate::model::{
     FluxId, Includer, Instance, Kustomize, KustomizeId, ObjectId, PathEntry, Repository,
 };
-use crate::model::{join, recreated_whole};
 use crate::rules::{Ctx, Rule};
-use crate::yaml::{NodeRef, Span};
 
 pub static RULE: Rule = Rule {
     id: "kustomize/component-shared-resource",
@@ -47,12 +46,10 @@ fn check(ctx: &mut Ctx) {
     if !repo.kustomizations.iter().any(wanted) {
         return;
     }
-    let mut objects_in_file: HashMap<FileId, Vec<ObjectId>> = HashMap::new();
-    for (id, o) in repo.objects.iter().enumerate() {
-        objects_in_file.entry(o.file).or_default().push(id);
-    }
     let mut from_component: HashMap<KustomizeId, HashMap<ObjectId, Vec<&Instance>>> =
         HashMap::new();
+    // The objects each `resources` entry of a component brings in.
+    let mut by_entry: HashMap<(KustomizeId, u32), BTreeSet<ObjectId>> = HashMap::new();
     for inst in &repo.instances {
         if let Some((cid, _)) = inst.component {
             from_component
@@ -61,19 +58,12 @@ fn check(ctx: &mut Ctx) {
                 .entry(inst.object)
                 .or_default()
                 .push(inst);
+            by_entry
+                .entry((cid, inst.component_entry))
+                .or_default()
+                .insert(inst.object);
         }
     }
-    let file_by_path: HashMap<&str, FileId> = repo
-        .files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.path.as_str(), i))
-        .collect();
-    let walk = Walk {
-        repo,
-        file_by_path: &file_by_path,
-        objects_in_file: &objects_in_file,
-    };
     for (cid, comp) in repo.kustomizations.iter().enumerate() {
         if !wanted(comp) {
             continue;
@@ -82,9 +72,10 @@ fn check(ctx: &mut Ctx) {
             continue;
         };
         let given = given_namespaces(repo, instances);
-        for entry in &comp.resources {
-            let mut objects = BTreeSet::new();
-            walk.entry(entry, &mut objects, &mut Vec::new());
+        for (i, entry) in comp.resources.iter().enumerate() {
+            let Some(objects) = by_entry.get(&(cid, i as u32)) else {
+                continue;
+            };
             let clashes: Vec<Clash> = objects
                 .iter()
                 .filter_map(|&o| clash(repo, cid, instances, &given, o))
@@ -200,7 +191,7 @@ fn clash(
             // kustomize's namespace transformer renames Namespace objects.
             match namespace_given(repo, cid, given, inst, by) {
                 Some(ns) => (Place::Cluster, ns),
-                None => match final_name(repo, inst, by, &o.kind, name) {
+                None => match repo.built_name(inst, by, &o.kind, name) {
                     // Patched to a name of its own: a Namespace is cluster-scoped.
                     Some(n) if n != name => (Place::Cluster, n),
                     Some(n) => (Place::Unknown, n),
@@ -209,7 +200,7 @@ fn clash(
             }
         } else {
             // A patch renames it to a name not seen here: stay silent for it.
-            let Some(final_name) = final_name(repo, inst, by, &o.kind, name) else {
+            let Some(final_name) = repo.built_name(inst, by, &o.kind, name) else {
                 continue;
             };
             let place = match &inst.namespace {
@@ -295,164 +286,6 @@ fn clash(
     None
 }
 
-/// The object's name as the includer's build leaves it: JSON 6902 patches
-/// that rename it (the including kustomization's `patches`, then the Flux
-/// Kustomization's `spec.patches`), kustomize `namePrefix`/`nameSuffix` of the
-/// including kustomization and of the Flux Kustomization, then Flux
-/// substitution. `None` when a patch may rename it to a name not seen here.
-fn final_name(
-    repo: &Repository,
-    inst: &Instance,
-    by: Includer,
-    kind: &str,
-    name: &str,
-) -> Option<String> {
-    let mut name = name.to_string();
-    let flux_spec = inst
-        .flux
-        .and_then(|f| repo.object_node(repo.flux[f].object).get("spec"));
-    let includer = match by {
-        Includer::Kustomize(k) => Some(&repo.kustomizations[k]),
-        Includer::Flux(f) => repo.flux[f]
-            .path
-            .as_deref()
-            .and_then(|p| repo.kustomize_in(p)),
-    };
-    if let Some(k) = includer {
-        let node = repo.node(k.file, k.root);
-        for key in ["patches", "patchesJson6902"] {
-            name = renamed(repo, node.get(key), &k.dir, kind, &name)?;
-        }
-    }
-    if let Some(f) = inst.flux {
-        let dir = repo.flux[f].path.as_deref().unwrap_or("");
-        name = renamed(
-            repo,
-            flux_spec.and_then(|s| s.get("patches")),
-            dir,
-            kind,
-            &name,
-        )?;
-    }
-    // kustomize adds no prefix or suffix to these.
-    if !matches!(
-        kind,
-        "CustomResourceDefinition" | "APIService" | "Namespace"
-    ) {
-        let (mut prefix, mut suffix) = (String::new(), String::new());
-        if let Some(spec) = flux_spec {
-            prefix.push_str(spec.str_at(&["namePrefix"]).unwrap_or(""));
-            suffix.push_str(spec.str_at(&["nameSuffix"]).unwrap_or(""));
-        }
-        if let Includer::Kustomize(k) = by {
-            let k = &repo.kustomizations[k];
-            let node = repo.node(k.file, k.root);
-            prefix.push_str(node.str_at(&["namePrefix"]).unwrap_or(""));
-            suffix.insert_str(0, node.str_at(&["nameSuffix"]).unwrap_or(""));
-        }
-        name = format!("{prefix}{name}{suffix}");
-    }
-    Some(repo.render(inst, &name).unwrap_or(name))
-}
-
-/// The name after a list of kustomize patches: JSON 6902 `add`/`replace` of
-/// `/metadata/name` on a target that selects the object renames it. `None`
-/// when a patch that may select it changes the name in a way not seen here
-/// (a label selector, a regular expression, another operation).
-fn renamed(
-    repo: &Repository,
-    patches: Option<NodeRef>,
-    dir: &str,
-    kind: &str,
-    name: &str,
-) -> Option<String> {
-    let mut name = name.to_string();
-    let Some(patches) = patches else {
-        return Some(name);
-    };
-    for p in patches.items() {
-        let Some(target) = p.get("target") else {
-            // A strategic-merge patch selects by its own name and keeps it.
-            continue;
-        };
-        let sure = match selects(target, kind, &name) {
-            Selects::No => continue,
-            Selects::Yes => true,
-            Selects::Maybe => false,
-        };
-        let parsed;
-        let body = if let Some(text) = p.str_at(&["patch"]) {
-            parsed = crate::yaml::parse(text);
-            parsed.documents().next()
-        } else if let Some(path) = p.str_at(&["path"]) {
-            join(dir, path)
-                .and_then(|f| repo.files.iter().find(|x| x.path == f))
-                .and_then(|f| f.yaml.documents().next())
-        } else {
-            None
-        };
-        let Some(body) = body else { continue };
-        if body.is_map() {
-            let allow = p
-                .path(&["options", "allowNameChange"])
-                .and_then(|n| n.as_bool())
-                == Some(true);
-            if allow && body.path(&["metadata", "name"]).is_some() {
-                return None;
-            }
-            continue;
-        }
-        for op in body.items() {
-            let touches = |key: &str| {
-                op.str_at(&[key])
-                    .is_some_and(|v| v == "/metadata/name" || v == "/metadata")
-            };
-            if !touches("path") && !touches("from") {
-                continue;
-            }
-            let kind_of_op = op.str_at(&["op"]).unwrap_or("");
-            match (kind_of_op, op.str_at(&["path"]), op.str_at(&["value"])) {
-                ("add" | "replace", Some("/metadata/name"), Some(v)) if sure => {
-                    name = v.to_string()
-                }
-                ("test", _, _) => {}
-                _ => return None,
-            }
-        }
-    }
-    Some(name)
-}
-
-enum Selects {
-    Yes,
-    No,
-    Maybe,
-}
-
-/// Whether a patch `target` selects an object of this kind and name.
-fn selects(target: NodeRef, kind: &str, name: &str) -> Selects {
-    let regex = |s: &str| s.chars().any(|c| "*.+?[](){}|^$\\".contains(c));
-    let mut sure = true;
-    if let Some(k) = target.str_at(&["kind"]) {
-        if regex(k) {
-            sure = false;
-        } else if k != kind {
-            return Selects::No;
-        }
-    }
-    if let Some(n) = target.str_at(&["name"]) {
-        if regex(n) {
-            sure = false;
-        } else if n != name {
-            return Selects::No;
-        }
-    }
-    if target.get("labelSelector").is_some() || target.get("annotationSelector").is_some() {
-        sure = false;
-    }
-    if sure { Selects::Yes } else { Selects::Maybe }
-}
-
 fn report(
     repo: &Repository,
     cid: KustomizeId,
@@ -526,7 +359,7 @@ fn report(
                 Place::Namespace(ns) => format!("into namespace `{ns}`"),
                 Place::Unknown => "into a namespace that cannot be determined".to_string(),
             };
-            let (file, span, who) = includer_site(repo, b, &comp.dir);
+            let (file, span, who) = repo.includer_site(b, &comp.dir);
             d = d.related(
                 file,
                 span,
@@ -535,138 +368,4 @@ fn report(
         }
     }
     d
-}
-
-/// Where an includer names the component: its `components:` entry (or the
-/// entry naming a component that includes this one), else its name.
-fn includer_site(repo: &Repository, by: Includer, comp_dir: &str) -> (FileId, Span, String) {
-    match by {
-        Includer::Flux(f) => {
-            let fk = &repo.flux[f];
-            let obj = &repo.objects[fk.object];
-            let who = format!("Flux Kustomization `{}`", obj.name.as_deref().unwrap_or(""));
-            let span = find_entry(repo, &fk.components, comp_dir).unwrap_or_else(|| {
-                let node = repo.object_node(fk.object);
-                node.path(&["metadata", "name"])
-                    .map_or_else(|| repo.kind_span(fk.object), |n| n.span())
-            });
-            (obj.file, span, who)
-        }
-        Includer::Kustomize(k) => {
-            let kz = &repo.kustomizations[k];
-            let node = repo.node(kz.file, kz.root);
-            let span = find_entry(repo, &kz.components, comp_dir)
-                .or_else(|| node.key_span("components"))
-                .unwrap_or_else(|| node.span());
-            (kz.file, span, "this kustomization".to_string())
-        }
-    }
-}
-
-fn find_entry(repo: &Repository, entries: &[PathEntry], comp_dir: &str) -> Option<Span> {
-    entries
-        .iter()
-        .find(|e| e.resolved.as_deref() == Some(comp_dir))
-        .or_else(|| {
-            entries.iter().find(|e| {
-                e.resolved
-                    .as_deref()
-                    .is_some_and(|d| includes(repo, d, comp_dir, 0))
-            })
-        })
-        .map(|e| e.span)
-}
-
-/// Whether the component in `dir` includes the component in `target`, at any depth.
-fn includes(repo: &Repository, dir: &str, target: &str, depth: usize) -> bool {
-    if depth > 16 {
-        return false;
-    }
-    let Some(k) = repo.kustomize_in(dir).filter(|k| k.component) else {
-        return false;
-    };
-    k.components.iter().any(|c| {
-        c.resolved
-            .as_deref()
-            .is_some_and(|d| d == target || includes(repo, d, target, depth + 1))
-    })
-}
-
-/// The objects a `resources:` entry brings in, found the way the model's
-/// builds walk it.
-struct Walk<'r> {
-    repo: &'r Repository,
-    file_by_path: &'r HashMap<&'r str, FileId>,
-    objects_in_file: &'r HashMap<FileId, Vec<ObjectId>>,
-}
-
-impl Walk<'_> {
-    fn entry(&self, entry: &PathEntry, out: &mut BTreeSet<ObjectId>, stack: &mut Vec<String>) {
-        let Some(target) = &entry.resolved else {
-            return;
-        };
-        if let Some(&file) = self.file_by_path.get(target.as_str()) {
-            self.file(file, out);
-        } else if self.repo.is_dir(target) {
-            self.dir(target, out, stack);
-        }
-    }
-
-    fn file(&self, file: FileId, out: &mut BTreeSet<ObjectId>) {
-        out.extend(
-            self.objects_in_file
-                .get(&file)
-                .into_iter()
-                .flatten()
-                .copied(),
-        );
-    }
-
-    fn dir(&self, dir: &str, out: &mut BTreeSet<ObjectId>, stack: &mut Vec<String>) {
-        if stack.iter().any(|d| d == dir) || stack.len() > 64 {
-            return;
-        }
-        stack.push(dir.to_string());
-        if let Some(k) = self.repo.kustomize_in(dir) {
-            if !k.component {
-                for r in &k.resources {
-                    self.entry(r, out, stack);
-                }
-            }
-        } else {
-            let prefix = if dir.is_empty() {
-                String::new()
-            } else {
-                format!("{dir}/")
-            };
-            let mut taken = BTreeSet::new();
-            for (fid, file) in self.repo.files.iter().enumerate() {
-                let Some(rest) = file.path.strip_prefix(&prefix) else {
-                    continue;
-                };
-                let mut sub = dir.to_string();
-                let mut owner = None;
-                let parts: Vec<&str> = rest.split('/').collect();
-                for part in &parts[..parts.len().saturating_sub(1)] {
-                    if !sub.is_empty() {
-                        sub.push('/');
-                    }
-                    sub.push_str(part);
-                    if self.repo.kustomize_in(&sub).is_some() {
-                        owner = Some(sub.clone());
-                        break;
-                    }
-                }
-                match owner {
-                    Some(o) => {
-                        if taken.insert(o.clone()) {
-                            self.dir(&o, out, stack);
-                        }
-                    }
-                    None => self.file(fid, out),
-                }
-            }
-        }
-        stack.pop();
-    }
 }
