@@ -11,6 +11,7 @@ mod live;
 pub mod names;
 mod paths;
 mod scope;
+pub mod services;
 mod sources;
 pub mod storage;
 pub mod subst;

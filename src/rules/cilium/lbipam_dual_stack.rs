@@ -2,7 +2,7 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use crate::diagnostic::{Diagnostic, FileId, Severity};
-use crate::model::subst::split_commas;
+use crate::model::services::{LBIPAM_IPS, ServiceSource, ServiceView, address_entries};
 use crate::model::{Instance, Repository};
 use crate::rules::{Ctx, Rule};
 use crate::yaml::{NodeRef, Span};
@@ -16,31 +16,18 @@ pub static RULE: Rule = Rule {
     check: Some(check),
 };
 
-/// The annotation LB IPAM reads, then its older alias (the new key wins when both are set).
-const KEYS: [&str; 2] = ["lbipam.cilium.io/ips", "io.cilium/lb-ipam-ips"];
-
-/// `loadBalancerClass` values LB IPAM serves; a Service of any other class is ignored by it.
-const CILIUM_CLASSES: [&str; 2] = ["io.cilium/bgp-control-plane", "io.cilium/l2-announcer"];
-
-/// One Service as written: a manifest, or a Service block in HelmRelease values.
-struct ServiceView<'a> {
-    file: FileId,
-    object: usize,
-    annotations: Option<NodeRef<'a>>,
-    /// The node holding `type`, `ipFamilyPolicy`, `ipFamilies`, `loadBalancerIP`, `loadBalancerClass`.
-    spec: Option<NodeRef<'a>>,
-    /// The Service type when it is not written (app-template: ClusterIP).
-    default_type: &'static str,
-}
-
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
     // One finding per place and kind, however many builds produce the Service.
     let mut seen = HashSet::new();
     let mut found = Vec::new();
-    for view in services(repo) {
+    let views = repo.service_views();
+    let views = views
+        .iter()
+        .filter(|v| v.source != ServiceSource::Gateway && repo.wants(v.file));
+    for view in views {
         for inst in repo.instances(view.object) {
-            check_instance(repo, &view, inst, &mut found);
+            check_instance(repo, view, inst, &mut found);
         }
     }
     for (d, kind) in found {
@@ -48,65 +35,6 @@ fn check(ctx: &mut Ctx) {
             ctx.push(d);
         }
     }
-}
-
-/// Every Service manifest (core v1) and every Service block of HelmRelease
-/// values, in the files whose findings are wanted.
-fn services(repo: &Repository) -> Vec<ServiceView<'_>> {
-    let mut views = Vec::new();
-    for (id, obj) in repo.of_kind("Service") {
-        if !obj.group().is_empty() || !repo.wants(obj.file) {
-            continue;
-        }
-        let node = repo.object_node(id);
-        views.push(ServiceView {
-            file: obj.file,
-            object: id,
-            annotations: node.path(&["metadata", "annotations"]),
-            spec: node.get("spec"),
-            default_type: "ClusterIP",
-        });
-    }
-    for hr in &repo.helm_releases {
-        let Some(values) = hr.values else { continue };
-        let file = repo.objects[hr.object].file;
-        if !repo.wants(file) {
-            continue;
-        }
-        let Some(service) = repo
-            .node(file, values)
-            .get("service")
-            .filter(|s| s.is_map())
-        else {
-            continue;
-        };
-        let blocks: Vec<NodeRef> = if hr.app_template {
-            // bjw-s app-template: `service.<name>.{type, annotations, ipFamilyPolicy, ...}`.
-            service
-                .entries()
-                .map(|(_, v)| v)
-                .filter(|v| v.is_map())
-                .collect()
-        } else if service.get("type").and_then(|t| t.as_str()).is_some() {
-            // Other charts: a single `service:` block, recognised by its `type`.
-            vec![service]
-        } else {
-            Vec::new()
-        };
-        for block in blocks {
-            if block.get("enabled").and_then(|e| e.as_bool()) == Some(false) {
-                continue;
-            }
-            views.push(ServiceView {
-                file,
-                object: hr.object,
-                annotations: block.get("annotations"),
-                spec: Some(block),
-                default_type: "ClusterIP",
-            });
-        }
-    }
-    views
 }
 
 /// One requested address as written: its text after substitution and where it is.
@@ -127,28 +55,11 @@ fn check_instance(
     found: &mut Vec<(Diagnostic, u8)>,
 ) {
     let spec = view.spec;
-    let text_of =
-        |node: Option<NodeRef>| node.and_then(|n| n.as_str()).map(|s| repo.render(inst, s));
-    // The Service type, as the build renders it: skip what cannot be resolved.
-    let service_type = match text_of(spec.and_then(|s| s.get("type"))) {
-        None => Some(view.default_type.to_string()),
-        Some(t) => t,
-    };
-    if service_type.as_deref() != Some("LoadBalancer") {
-        return;
+    if !view.lbipam_serves(repo, inst) {
+        return; // not a LoadBalancer, or another load balancer serves it
     }
-    match text_of(spec.and_then(|s| s.get("loadBalancerClass"))) {
-        None => {}
-        Some(Some(class)) if CILIUM_CLASSES.contains(&class.as_str()) => {}
-        Some(_) => return, // another load balancer serves it (or the class is unknown)
-    }
-
     let annotation = view
-        .annotations
-        .and_then(|a| {
-            KEYS.iter()
-                .find_map(|k| a.entry(k).map(|(key, value)| (*k, key, value)))
-        })
+        .annotation(&LBIPAM_IPS)
         .filter(|(_, _, v)| v.as_str().is_some_and(|s| !s.trim().is_empty()));
     let lb_ip = spec
         .and_then(|s| s.entry("loadBalancerIP"))
@@ -258,7 +169,7 @@ fn check_instance(
     )
     .help(format!(
         "request one address of each family, for example `{}: {example}` (any order); if the Service is meant to have {family} only, say so with `ipFamilyPolicy: SingleStack`{}",
-        annotation.map_or(KEYS[0], |a| a.0),
+        annotation.map_or(LBIPAM_IPS[0], |a| a.0),
         if family == "IPv6" { " and `ipFamilies: [IPv6]`" } else { "" }
     ));
     if let Some((file, span)) = dual.at {
@@ -354,9 +265,8 @@ fn bad_literal(file: FileId, e: &Entry, part: &str) -> Diagnostic {
     .help(help)
 }
 
-/// The comma-separated entries of a requested-address value, each with its
-/// span in the file (inside the quotes of a quoted scalar), rendered with the
-/// instance's Flux variables.
+/// The entries of a requested-address value, rendered with the instance's
+/// Flux variables.
 fn split_entries(
     repo: &Repository,
     inst: &Instance,
@@ -364,40 +274,15 @@ fn split_entries(
     field: &'static str,
     value: NodeRef,
 ) -> Vec<Entry> {
-    let Some(decoded) = value.as_str() else {
-        return Vec::new();
-    };
-    let span = value.span();
-    let source = file_text
-        .get(span.start as usize..span.end as usize)
-        .unwrap_or("");
-    let mut cursor = 0usize;
-    let mut out = Vec::new();
-    for segment in split_commas(decoded) {
-        let trimmed = segment.trim();
-        let found = if trimmed.is_empty() {
-            source[cursor..].find(',').map(|i| (cursor + i, 1))
-        } else {
-            source[cursor..]
-                .find(trimmed)
-                .map(|i| (cursor + i, trimmed.len()))
-        };
-        let entry_span = match found {
-            Some((at, len)) => {
-                cursor = at + len;
-                let start = span.start as usize + at;
-                Span::new(start, start + len)
-            }
-            None => span,
-        };
-        out.push(Entry {
+    address_entries(file_text, value)
+        .into_iter()
+        .map(|(written, span)| Entry {
             field,
-            written: trimmed.to_string(),
-            rendered: repo.render(inst, trimmed),
-            span: entry_span,
-        });
-    }
-    out
+            rendered: repo.render(inst, &written),
+            written,
+            span,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -406,9 +291,12 @@ mod tests {
 
     #[test]
     fn splits_outside_substitutions() {
-        assert_eq!(split_commas("a, b"), vec!["a", " b"]);
-        assert_eq!(split_commas("${A:=1,2},b"), vec!["${A:=1,2}", "b"]);
-        assert_eq!(split_commas("a,"), vec!["a", ""]);
+        assert_eq!(crate::model::subst::split_commas("a, b"), vec!["a", " b"]);
+        assert_eq!(
+            crate::model::subst::split_commas("${A:=1,2},b"),
+            vec!["${A:=1,2}", "b"]
+        );
+        assert_eq!(crate::model::subst::split_commas("a,"), vec!["a", ""]);
     }
 
     #[test]

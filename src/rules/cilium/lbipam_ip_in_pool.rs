@@ -1,11 +1,13 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::diagnostic::{FileId, Severity};
-use crate::model::subst::split_commas;
+use crate::diagnostic::Severity;
+use crate::model::services::{
+    LBIPAM_CROSS_NS, LBIPAM_IPS, LBIPAM_SHARING_KEY, ServiceView, address_entries,
+};
 use crate::model::{FluxId, Instance, Repository};
 use crate::rules::{Ctx, Rule};
-use crate::yaml::{NodeRef, Span};
+use crate::yaml::Span;
 
 pub static RULE: Rule = Rule {
     id: "cilium/lbipam-ip-in-pool",
@@ -15,32 +17,6 @@ pub static RULE: Rule = Rule {
     page: include_str!("../../../lints/cilium/lbipam-ip-in-pool.md"),
     check: Some(check),
 };
-
-/// The annotation LB IPAM reads, then its older alias (the new key wins).
-const IPS: [&str; 2] = ["lbipam.cilium.io/ips", "io.cilium/lb-ipam-ips"];
-const SHARING_KEY: [&str; 2] = [
-    "lbipam.cilium.io/sharing-key",
-    "io.cilium/lb-ipam-sharing-key",
-];
-const CROSS_NS: [&str; 2] = [
-    "lbipam.cilium.io/sharing-cross-namespace",
-    "io.cilium/lb-ipam-sharing-cross-namespace",
-];
-/// `loadBalancerClass` values LB IPAM serves; any other class is ignored by it.
-const CILIUM_CLASSES: [&str; 2] = ["io.cilium/bgp-control-plane", "io.cilium/l2-announcer"];
-
-/// One Service as written: a manifest, a Service block of HelmRelease values,
-/// or the Service a Gateway's `spec.infrastructure.annotations` are copied to.
-struct ServiceView<'a> {
-    file: FileId,
-    object: usize,
-    annotations: Option<NodeRef<'a>>,
-    /// The node holding `type`, `loadBalancerIP`, `loadBalancerClass` (None: a Gateway).
-    spec: Option<NodeRef<'a>>,
-    /// The HelmRelease's `spec.targetNamespace`, for Services of chart values.
-    target_namespace: Option<&'a str>,
-    what: &'static str,
-}
 
 /// A contiguous range of addresses of one pool block.
 struct Block {
@@ -78,7 +54,7 @@ fn check(ctx: &mut Ctx) {
     if pools.is_empty() {
         return; // the pools live outside the repository
     }
-    let views = services(repo);
+    let views = repo.service_views();
     let mut requests = Vec::new();
     for (vi, view) in views.iter().enumerate() {
         for inst in repo.instances(view.object) {
@@ -180,7 +156,7 @@ fn check(ctx: &mut Ctx) {
                     format!(
                         "{} is also requested by {} ({}): {why}, so Cilium LB IPAM gives the address to one of them and leaves the other at `EXTERNAL-IP <pending>`",
                         rb.written,
-                        va.what,
+                        va.what(),
                         repo.files[va.file].path
                     ),
                 )
@@ -335,77 +311,6 @@ fn parse_cidr(text: &str) -> Option<(u128, u128, bool)> {
     Some((lo, lo | host, v6))
 }
 
-/// Every Service manifest (core v1), every Service block of HelmRelease values,
-/// and every Gateway that passes annotations to its Service.
-fn services(repo: &Repository) -> Vec<ServiceView<'_>> {
-    let mut views = Vec::new();
-    for (id, obj) in repo.of_kind("Service") {
-        if !obj.group().is_empty() {
-            continue;
-        }
-        let node = repo.object_node(id);
-        views.push(ServiceView {
-            file: obj.file,
-            object: id,
-            annotations: node.path(&["metadata", "annotations"]),
-            spec: Some(node.get("spec").unwrap_or(node)),
-            target_namespace: None,
-            what: "the Service",
-        });
-    }
-    for (id, obj) in repo.of_kind("Gateway") {
-        if obj.group() != "gateway.networking.k8s.io" {
-            continue;
-        }
-        let node = repo.object_node(id);
-        views.push(ServiceView {
-            file: obj.file,
-            object: id,
-            annotations: node.path(&["spec", "infrastructure", "annotations"]),
-            spec: None,
-            target_namespace: None,
-            what: "the Gateway's Service",
-        });
-    }
-    for hr in &repo.helm_releases {
-        let Some(values) = hr.values else { continue };
-        let file = repo.objects[hr.object].file;
-        let hr_node = repo.object_node(hr.object);
-        let Some(service) = repo
-            .node(file, values)
-            .get("service")
-            .filter(|s| s.is_map())
-        else {
-            continue;
-        };
-        let blocks: Vec<NodeRef> = if hr.app_template {
-            service
-                .entries()
-                .map(|(_, v)| v)
-                .filter(|v| v.is_map())
-                .collect()
-        } else if service.get("type").and_then(|t| t.as_str()).is_some() {
-            vec![service]
-        } else {
-            Vec::new()
-        };
-        for block in blocks {
-            if block.get("enabled").and_then(|e| e.as_bool()) == Some(false) {
-                continue;
-            }
-            views.push(ServiceView {
-                file,
-                object: hr.object,
-                annotations: block.get("annotations"),
-                spec: Some(block),
-                target_namespace: hr_node.str_at(&["spec", "targetNamespace"]),
-                what: "a Service of the HelmRelease",
-            });
-        }
-    }
-    views
-}
-
 fn requests_of(
     repo: &Repository,
     vi: usize,
@@ -413,34 +318,18 @@ fn requests_of(
     inst: &Instance,
     out: &mut Vec<Request>,
 ) {
-    let text_of =
-        |node: Option<NodeRef>| node.and_then(|n| n.as_str()).map(|s| repo.render(inst, s));
-    if let Some(spec) = view.spec {
-        let service_type = match text_of(spec.get("type")) {
-            None => Some("ClusterIP".to_string()),
-            Some(t) => t,
-        };
-        if service_type.as_deref() != Some("LoadBalancer") {
-            return;
-        }
-        match text_of(spec.get("loadBalancerClass")) {
-            None => {}
-            Some(Some(class)) if CILIUM_CLASSES.contains(&class.as_str()) => {}
-            Some(_) => return,
-        }
+    if !view.lbipam_serves(repo, inst) {
+        return;
     }
-    let annotation = |keys: &[&'static str; 2]| {
-        view.annotations
-            .and_then(|a| keys.iter().find_map(|k| a.get(k).map(|v| (*k, v))))
-    };
-    let sharing_key = match annotation(&SHARING_KEY).and_then(|(_, v)| v.as_str()) {
+    let annotation = |keys: &[&'static str; 2]| view.annotation(keys).map(|(k, _, v)| (k, v));
+    let sharing_key = match annotation(&LBIPAM_SHARING_KEY).and_then(|(_, v)| v.as_str()) {
         Some(k) => match repo.render(inst, k) {
             Some(k) => Some(k.trim().to_string()).filter(|k| !k.is_empty()),
             None => return, // cannot tell whom it shares with
         },
         None => None,
     };
-    let cross_ns = annotation(&CROSS_NS)
+    let cross_ns = annotation(&LBIPAM_CROSS_NS)
         .and_then(|(_, v)| v.as_str())
         .and_then(|v| repo.render(inst, v));
     let namespace = match view.target_namespace {
@@ -453,11 +342,14 @@ fn requests_of(
     if let Some(v) = view.spec.and_then(|s| s.get("loadBalancerIP")) {
         values.push(v);
     }
-    if let Some((_, v)) = annotation(&IPS) {
+    if let Some((_, v)) = annotation(&LBIPAM_IPS) {
         values.push(v);
     }
     for value in values {
-        for (written, span) in split_entries(file_text, value) {
+        for (written, span) in address_entries(file_text, value) {
+            if written.is_empty() {
+                continue;
+            }
             let Some(rendered) = repo.render(inst, &written) else {
                 continue;
             };
@@ -482,37 +374,6 @@ fn requests_of(
             }
         }
     }
-}
-
-/// The comma-separated entries of a requested-address value, each trimmed,
-/// with its span in the file (inside the quotes of a quoted scalar).
-fn split_entries(file_text: &str, value: NodeRef) -> Vec<(String, Span)> {
-    let Some(decoded) = value.as_str() else {
-        return Vec::new();
-    };
-    let span = value.span();
-    let source = file_text
-        .get(span.start as usize..span.end as usize)
-        .unwrap_or("");
-    let mut cursor = 0usize;
-    let mut out = Vec::new();
-    for segment in split_commas(decoded) {
-        let trimmed = segment.trim();
-        if trimmed.is_empty() {
-            continue;
-        }
-        let entry_span = match source[cursor..].find(trimmed) {
-            Some(i) => {
-                let at = cursor + i;
-                cursor = at + trimmed.len();
-                let start = span.start as usize + at;
-                Span::new(start, start + trimmed.len())
-            }
-            None => span,
-        };
-        out.push((trimmed.to_string(), entry_span));
-    }
-    out
 }
 
 #[cfg(test)]
