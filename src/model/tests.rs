@@ -224,3 +224,177 @@ fn an_artifact_root_is_where_the_paths_that_use_it_resolve() {
         Some("infrastructure/controllers")
     );
 }
+
+#[test]
+fn app_template_controllers_render_enabled_replicas_and_mounts_per_build() {
+    let hr = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\n  namespace: apps\nspec:\n  chart:\n    spec:\n      chart: app-template\n  values:\n    controllers:\n      main:\n        enabled: ${WEB_ENABLED}\n        replicas: 1\n        strategy: RollingUpdate\n      worker:\n        type: statefulset\n        replicas: ${REPLICAS:=3}\n    persistence:\n      data:\n        existingClaim: web-data\n        advancedMounts:\n          worker: {}\n      cache:\n        type: emptyDir\n";
+    let on = ks(
+        "web",
+        "./apps/web",
+        "  postBuild:\n    substitute:\n      WEB_ENABLED: \"false\"\n",
+    );
+    let r = repo(&[("flux/ks.yaml", &on), ("apps/web/hr.yaml", hr)]);
+    let controllers: Vec<_> = r
+        .app_template_controllers()
+        .filter(|c| c.instance.flux.is_some())
+        .collect();
+    assert_eq!(
+        controllers.iter().map(|c| c.name).collect::<Vec<_>>(),
+        ["main", "worker"]
+    );
+    let (main, worker) = (&controllers[0], &controllers[1]);
+    assert!(
+        !main.enabled(&r),
+        "`enabled: ${{WEB_ENABLED}}` renders to false"
+    );
+    assert!(main.is_deployment(&r));
+    assert_eq!(main.strategy(&r).as_deref(), Some("RollingUpdate"));
+    assert_eq!(main.replicas(&r), Some(1));
+    assert!(worker.enabled(&r));
+    assert!(!worker.is_deployment(&r));
+    assert_eq!(
+        worker.replicas(&r),
+        Some(3),
+        "the default of an unset variable"
+    );
+    // `data` mounts only into `worker` (advancedMounts); `cache` into both.
+    let mounts = |c: &super::app_template::Controller| -> Vec<String> {
+        c.persistence(&r)
+            .map(|(k, _)| k.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(mounts(main), ["cache"]);
+    assert_eq!(mounts(worker), ["data", "cache"]);
+    let labels = worker.pod_labels(&r).unwrap();
+    assert_eq!(labels["app.kubernetes.io/instance"], "web");
+    assert_eq!(labels["app.kubernetes.io/controller"], "worker");
+}
+
+#[test]
+fn claims_know_their_modes_and_node_local_volumes() {
+    let r = repo(&[(
+        "apps/pvc.yaml",
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n  namespace: a\nspec:\n  accessModes: [ReadWriteOnce]\n  storageClassName: local-path\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n  namespace: b\nspec:\n  accessModes: [ReadWriteOnce]\n  storageClassName: ceph\n",
+    )]);
+    let claims = r.claims();
+    use super::storage::Lookup;
+    assert!(matches!(claims.lookup("data", Some("a")), Lookup::Shared));
+    assert!(matches!(
+        claims.lookup("data", Some("b")),
+        Lookup::SingleNode("ReadWriteOnce", _)
+    ));
+    assert!(matches!(claims.lookup("other", Some("a")), Lookup::Missing));
+}
+
+#[test]
+fn talhelper_nodes_carry_role_interfaces_and_resolved_patches() {
+    let talconfig = "clusterName: lab\nendpoint: https://10.0.0.5:6443\ntalosVersion: v1.12.0\npatches:\n  - \"@./patches/global.yaml\"\n  - \"@./patches/gone.yaml\"\n  - \"@./patches/${ENV}.yaml\"\nworker:\n  networkInterfaces:\n    - interface: eth0\n      dhcp: false\n  patches:\n    - |\n      machine: {}\nnodes:\n  - hostname: cp\n    controlPlane: true\n  - hostname: w1\n    overridePatches: true\n  - hostname: w2\n";
+    let r = repo(&[
+        ("talos/talconfig.yaml", talconfig),
+        ("talos/patches/global.yaml", "machine:\n  time: {}\n"),
+    ]);
+    let nodes = r.talhelper_nodes();
+    assert_eq!(nodes.len(), 3);
+    assert!(!nodes[0].worker && nodes[1].worker && nodes[2].worker);
+    assert!(nodes[1].multidoc);
+    assert!(
+        nodes[1].interfaces.is_some(),
+        "the worker group's interfaces"
+    );
+    use super::TalhelperPatch as P;
+    let kinds = |n: &super::TalhelperNode| -> Vec<&'static str> {
+        n.patches
+            .iter()
+            .map(|p| match p {
+                P::File { .. } => "file",
+                P::Missing { .. } => "missing",
+                P::Inline { .. } => "inline",
+                P::Unknown { .. } => "unknown",
+            })
+            .collect()
+    };
+    assert_eq!(kinds(&nodes[1]), ["file", "missing", "unknown"]);
+    assert_eq!(kinds(&nodes[2]), ["file", "missing", "unknown", "inline"]);
+    let P::Missing { path, .. } = &nodes[2].patches[1] else {
+        unreachable!()
+    };
+    assert_eq!(path, "talos/patches/gone.yaml");
+}
+
+#[test]
+fn service_views_read_manifests_chart_values_and_gateways() {
+    let r = repo(&[
+        (
+            "apps/svc.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: lb\n  annotations:\n    io.cilium/lb-ipam-ips: 10.0.0.1\nspec:\n  type: LoadBalancer\n  loadBalancerClass: io.cilium/l2-announcer\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: other\nspec:\n  type: LoadBalancer\n  loadBalancerClass: metallb\n",
+        ),
+        (
+            "apps/hr.yaml",
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\nspec:\n  targetNamespace: web\n  chart:\n    spec:\n      chart: app-template\n  values:\n    service:\n      app:\n        type: LoadBalancer\n      off:\n        enabled: false\n        type: LoadBalancer\n",
+        ),
+        (
+            "apps/gw.yaml",
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: gw\nspec:\n  gatewayClassName: cilium\n",
+        ),
+    ]);
+    use super::services::{LBIPAM_IPS, ServiceSource};
+    let views = r.service_views();
+    let served: Vec<(ServiceSource, bool)> = views
+        .iter()
+        .map(|v| {
+            let inst = r.instances(v.object).next().unwrap();
+            (v.source, v.lbipam_serves(&r, inst))
+        })
+        .collect();
+    assert_eq!(
+        served,
+        [
+            (ServiceSource::Manifest, true),
+            (ServiceSource::Manifest, false),
+            (ServiceSource::Gateway, true),
+            (ServiceSource::ChartValues, true),
+        ]
+    );
+    assert_eq!(
+        views[0].annotation(&LBIPAM_IPS).unwrap().0,
+        "io.cilium/lb-ipam-ips"
+    );
+    assert_eq!(views[3].target_namespace, Some("web"));
+}
+
+#[test]
+fn component_instances_know_the_entry_and_the_name_their_build_leaves() {
+    let comp = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - ./cm.yaml\n  - ./sa.yaml\n";
+    let r = repo(&[
+        ("components/common/kustomization.yaml", comp),
+        ("components/common/cm.yaml", CM),
+        (
+            "components/common/sa.yaml",
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: runner\n",
+        ),
+        (
+            "apps/a/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamePrefix: a-\nnameSuffix: -x\ncomponents:\n  - ../../components/common\n",
+        ),
+    ]);
+    let from_component: Vec<_> = r
+        .instances
+        .iter()
+        .filter(|i| i.component.is_some())
+        .collect();
+    assert_eq!(from_component.len(), 2);
+    for inst in from_component {
+        let o = &r.objects[inst.object];
+        let (_, by) = inst.component.unwrap();
+        let expected_entry = if o.kind == "ConfigMap" { 0 } else { 1 };
+        assert_eq!(inst.component_entry, expected_entry);
+        let built = r.built_name(inst, by, &o.kind, o.name.as_deref().unwrap());
+        let expected = if o.kind == "ConfigMap" {
+            "a-settings-x"
+        } else {
+            "a-runner-x"
+        };
+        assert_eq!(built.as_deref(), Some(expected));
+    }
+    assert!(!super::names::takes_affixes("Namespace"));
+}
