@@ -43,7 +43,7 @@ impl<'a> Ctx<'a> {
         &self,
         group: &'a str,
         kind: &'a str,
-    ) -> impl Iterator<Item = (ObjectId, &'a Object)> + 'a {
+    ) -> impl Iterator<Item = (ObjectId, &'a Object)> + use<'a> {
         let repo = self.repo;
         repo.of_kind(kind)
             .filter(move |(_, o)| o.group() == group && repo.wants(o.file))

@@ -13,10 +13,7 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
-    for (id, obj) in repo.of_kind("HelmRelease") {
-        if obj.group() != "helm.toolkit.fluxcd.io" || !repo.wants(obj.file) {
-            continue;
-        }
+    for (id, obj) in ctx.objects("helm.toolkit.fluxcd.io", "HelmRelease") {
         let Some((chart_key, chart_spec)) = repo
             .object_node(id)
             .get("spec")
@@ -30,10 +27,7 @@ fn check(ctx: &mut Ctx) {
             ctx.push(d);
         }
     }
-    for (id, obj) in repo.of_kind("HelmChart") {
-        if obj.group() != "source.toolkit.fluxcd.io" || !repo.wants(obj.file) {
-            continue;
-        }
+    for (id, obj) in ctx.objects("source.toolkit.fluxcd.io", "HelmChart") {
         let node = repo.object_node(id);
         let Some((spec_key, spec)) = node.entry("spec") else {
             continue;
@@ -43,10 +37,7 @@ fn check(ctx: &mut Ctx) {
             ctx.push(d);
         }
     }
-    for (id, obj) in repo.of_kind("OCIRepository") {
-        if obj.group() != "source.toolkit.fluxcd.io" || !repo.wants(obj.file) {
-            continue;
-        }
+    for (id, obj) in ctx.objects("source.toolkit.fluxcd.io", "OCIRepository") {
         let node = repo.object_node(id);
         let Some((spec_key, spec)) = node.entry("spec") else {
             continue;

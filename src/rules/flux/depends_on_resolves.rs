@@ -3,6 +3,8 @@ use std::collections::{HashMap, HashSet};
 use crate::diagnostic::Severity;
 use crate::model::{Field, Instance, ObjectId, Repository, closest};
 use crate::rules::{Ctx, Rule};
+
+use super::helpers::{compatible, same_ns};
 use crate::yaml::Span;
 
 pub static RULE: Rule = Rule {
@@ -28,14 +30,6 @@ struct Node<'r> {
     name: Option<&'r str>,
     namespace: Option<&'r str>,
     cluster: Option<usize>,
-}
-
-fn compatible(a: Option<usize>, b: Option<usize>) -> bool {
-    a.is_none() || b.is_none() || a == b
-}
-
-fn same_ns(a: Option<&str>, b: Option<&str>) -> bool {
-    a.is_none() || b.is_none() || a == b
 }
 
 fn label(ns: Option<&str>, name: &str) -> String {

@@ -12,10 +12,7 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
-    for (id, obj) in repo.of_kind("HelmRelease") {
-        if obj.group() != "helm.toolkit.fluxcd.io" || !repo.wants(obj.file) {
-            continue;
-        }
+    for (id, obj) in ctx.objects("helm.toolkit.fluxcd.io", "HelmRelease") {
         let Some(spec) = repo.object_node(id).get("spec") else {
             continue;
         };

@@ -2,6 +2,7 @@ pub mod chart_version_pinned;
 pub mod depends_on_resolves;
 pub mod deprecated_api;
 pub mod finite_remediation_retries;
+mod helpers;
 pub mod no_retry_interval;
 pub mod one_owner_per_object;
 pub mod path_exists;

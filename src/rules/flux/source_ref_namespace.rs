@@ -4,6 +4,8 @@ use crate::diagnostic::Severity;
 use crate::model::{Field, ObjectId, closest};
 use crate::rules::{Ctx, Rule};
 
+use super::helpers::{compatible, same_ns};
+
 pub static RULE: Rule = Rule {
     id: "flux/source-ref-namespace",
     severity: Severity::Error,
@@ -20,14 +22,6 @@ struct Source<'r> {
     object: ObjectId,
     namespace: Option<&'r str>,
     cluster: Option<usize>,
-}
-
-fn compatible(a: Option<usize>, b: Option<usize>) -> bool {
-    a.is_none() || b.is_none() || a == b
-}
-
-fn same_ns(a: Option<&str>, b: Option<&str>) -> bool {
-    a.is_none() || b.is_none() || a == b
 }
 
 fn check(ctx: &mut Ctx) {

@@ -194,10 +194,7 @@ fn zero_surge(repo: &Repository, inst: &Instance, node: Option<NodeRef>) -> bool
 }
 
 fn deployments(repo: &Repository, claims: &Claims, ctx: &mut Ctx) {
-    for (id, obj) in repo.of_kind("Deployment") {
-        if obj.group() != "apps" || !repo.wants(obj.file) {
-            continue;
-        }
+    for (id, obj) in ctx.objects("apps", "Deployment") {
         let node = repo.object_node(id);
         let Some((spec_key, spec)) = node.entry("spec") else {
             continue;
