@@ -456,6 +456,8 @@ struct Ctx<'a> {
     component: Option<(KustomizeId, Includer)>,
     /// The index of the component's `resources` entry being built.
     component_entry: u32,
+    /// The kustomization (or component) whose `resources` entry is being built.
+    lister: Option<KustomizeId>,
     root: Option<KustomizeId>,
 }
 
@@ -553,6 +555,7 @@ impl<'r> Builds<'r> {
                 vars: None,
                 component: None,
                 component_entry: 0,
+                lister: None,
                 root: Some(kid),
             };
             self.build_dir(&k.dir, None, ctx, &mut out, &mut Vec::new());
@@ -571,6 +574,8 @@ impl<'r> Builds<'r> {
                     flux: None,
                     component: None,
                     component_entry: 0,
+                    listed_by: None,
+                    ns_given: false,
                     root: None,
                 });
             }
@@ -596,6 +601,7 @@ impl<'r> Builds<'r> {
                     vars: Some(&flux[p].vars),
                     component: None,
                     component_entry: 0,
+                    lister: None,
                     root: None,
                 };
                 self.render(raw, ctx)
@@ -610,6 +616,7 @@ impl<'r> Builds<'r> {
             vars: Some(&fk.vars),
             component: None,
             component_entry: 0,
+            lister: None,
             root: None,
         };
         let ns = fk.target_namespace.as_deref();
@@ -655,6 +662,7 @@ impl<'r> Builds<'r> {
         for (i, r) in comp.resources.iter().enumerate() {
             let ctx = Ctx {
                 component_entry: i as u32,
+                lister: Some(cid),
                 ..ctx
             };
             self.build_entry(r, ns, ctx, out, stack);
@@ -679,6 +687,10 @@ impl<'r> Builds<'r> {
         if let Some(file) = self.repo.file_id(target) {
             self.emit_file(file, ns, ctx, out);
         } else if self.repo.is_dir(target) {
+            let ctx = Ctx {
+                lister: None,
+                ..ctx
+            };
             self.build_dir(target, ns, ctx, out, stack);
         }
     }
@@ -703,8 +715,12 @@ impl<'r> Builds<'r> {
             self.reached_kustomization(kid, ctx);
             if !k.component {
                 let ns = ns.or(k.namespace.as_deref());
+                let listed = Ctx {
+                    lister: Some(kid),
+                    ..ctx
+                };
                 for r in &k.resources {
-                    self.build_entry(r, ns, ctx, out, stack);
+                    self.build_entry(r, ns, listed, out, stack);
                 }
                 for c in &k.components {
                     self.build_component(c, ns, Includer::Kustomize(kid), ctx, out, stack);
@@ -774,6 +790,8 @@ impl<'r> Builds<'r> {
                 flux: ctx.flux,
                 component: ctx.component,
                 component_entry: ctx.component_entry,
+                listed_by: ctx.lister,
+                ns_given: ns.is_some(),
                 root: ctx.root,
             });
         }

@@ -141,6 +141,12 @@ pub struct Instance {
     /// With `component`: the index of the component's `resources` entry
     /// that brought the object in.
     pub component_entry: u32,
+    /// The kustomization (or component) whose `resources` entry names the
+    /// object's file; `None` when a directory walk found it.
+    pub listed_by: Option<KustomizeId>,
+    /// The build gives it a namespace (a kustomization's `namespace:` or
+    /// `targetNamespace`), whether or not its value can be rendered.
+    pub ns_given: bool,
     /// The kustomization built as a root that reached it, when no Flux
     /// Kustomization applies it.
     pub root: Option<KustomizeId>,

@@ -15,144 +15,39 @@ pub static RULE: Rule = Rule {
     check: Some(check),
 };
 
-struct Walk<'r> {
-    repo: &'r Repository,
-    /// Kustomization directories, for Flux paths without a kustomization.
-    kustomize_dirs: Vec<&'r str>,
-    /// Per kustomization: the objects it lists that get no namespace, and the
-    /// Flux Kustomizations that build it so.
-    found: BTreeMap<KustomizeId, (Vec<ObjectId>, Vec<FluxId>)>,
-    seen: HashSet<(FluxId, String)>,
-}
-
-impl<'r> Walk<'r> {
-    fn dir(&mut self, f: FluxId, dir: &str, has_ns: bool, depth: usize) {
-        if depth > 32 || !self.seen.insert((f, dir.to_string())) {
-            return;
-        }
-        let repo = self.repo;
-        let Some(k) = repo.kustomize_in(dir) else {
-            // Flux generates a kustomization: subdirectories with one are built whole.
-            let prefix = format!("{dir}/");
-            let below: Vec<&str> = self
-                .kustomize_dirs
-                .iter()
-                .copied()
-                .filter(|d| dir.is_empty() || d.starts_with(&prefix))
-                .collect();
-            // Only the outermost: no ancestor below `dir` has a kustomization.
-            let set: std::collections::HashSet<&str> = below.iter().copied().collect();
-            for d in &below {
-                let mut ancestor = *d;
-                let mut outer = true;
-                while let Some((parent, _)) = ancestor.rsplit_once('/') {
-                    if parent.len() <= dir.len() {
-                        break;
-                    }
-                    if set.contains(parent) {
-                        outer = false;
-                        break;
-                    }
-                    ancestor = parent;
-                }
-                if outer {
-                    self.dir(f, d, has_ns, depth + 1);
-                }
-            }
-            return;
-        };
-        if k.component {
-            return;
-        }
-        let kid = repo.kustomize_id(dir).unwrap_or(0);
-        let has_ns = has_ns || k.namespace.is_some();
-        self.entries(f, kid, &k.resources, has_ns, depth);
-        for c in &k.components {
-            self.component(f, c.resolved.as_deref(), has_ns, depth);
-        }
-    }
-
-    fn component(&mut self, f: FluxId, dir: Option<&str>, has_ns: bool, depth: usize) {
-        let repo = self.repo;
-        let Some(dir) = dir else { return };
-        let Some(c) = repo.kustomize_in(dir) else {
-            return;
-        };
-        if !c.component || depth > 32 || !self.seen.insert((f, format!("component:{dir}"))) {
-            return;
-        }
-        let kid = repo.kustomize_id(dir).unwrap_or(0);
-        let has_ns = has_ns || c.namespace.is_some();
-        self.entries(f, kid, &c.resources, has_ns, depth);
-        for cc in &c.components {
-            self.component(f, cc.resolved.as_deref(), has_ns, depth + 1);
-        }
-    }
-
-    fn entries(
-        &mut self,
-        f: FluxId,
-        kid: KustomizeId,
-        list: &[crate::model::PathEntry],
-        has_ns: bool,
-        depth: usize,
-    ) {
-        for e in list {
-            let Some(target) = e.resolved.as_deref() else {
-                continue;
-            };
-            if let Some(file) = self.repo.file_id(target) {
-                if has_ns {
-                    continue;
-                }
-                let missing: Vec<ObjectId> = self
-                    .repo
-                    .objects_in(file)
-                    .filter(|&o| {
-                        let obj = &self.repo.objects[o];
-                        obj.namespace.is_none() && !self.repo.cluster_scoped(obj)
-                    })
-                    .collect();
-                if !missing.is_empty() {
-                    let entry = self.found.entry(kid).or_default();
-                    for o in missing {
-                        if !entry.0.contains(&o) {
-                            entry.0.push(o);
-                        }
-                    }
-                    if !entry.1.contains(&f) {
-                        entry.1.push(f);
-                    }
-                }
-            } else if self.repo.is_dir(target) {
-                self.dir(f, target, has_ns, depth + 1);
-            }
-        }
-    }
-}
-
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
-    let mut walk = Walk {
-        repo,
-        kustomize_dirs: repo.kustomizations.iter().map(|k| k.dir.as_str()).collect(),
-        found: BTreeMap::new(),
-        seen: HashSet::default(),
-    };
     let patched = Patched::new(repo);
-    for (f, fk) in repo.flux.iter().enumerate() {
-        let (Some(path), true) = (&fk.path, fk.local_source) else {
+    let candidate: Vec<bool> = (0..repo.flux.len())
+        .map(|f| {
+            let fk = &repo.flux[f];
+            fk.path.is_some()
+                && fk.local_source
+                && fk.target_namespace.is_none()
+                && fk.applied
+                && !patched.flux(f)
+        })
+        .collect();
+    // Per kustomization: the objects it lists that its Flux builds give no
+    // namespace, and those Flux Kustomizations.
+    let mut found: BTreeMap<KustomizeId, (Vec<ObjectId>, Vec<FluxId>)> = BTreeMap::new();
+    for inst in &repo.instances {
+        let (Some(f), Some(kid)) = (inst.flux, inst.listed_by) else {
             continue;
         };
-        if fk.target_namespace.is_some() || patched.orphan(f) || patched.flux(f) {
+        let obj = &repo.objects[inst.object];
+        if !candidate[f] || inst.ns_given || obj.namespace.is_some() || repo.cluster_scoped(obj) {
             continue;
         }
-        walk.dir(f, path, false, 0);
-        for c in &fk.components {
-            walk.component(f, c.resolved.as_deref(), false, 0);
+        let entry = found.entry(kid).or_default();
+        if !entry.0.contains(&inst.object) {
+            entry.0.push(inst.object);
+        }
+        if !entry.1.contains(&f) {
+            entry.1.push(f);
         }
     }
-    for (kid, (objects, fluxes)) in walk.found {
+    for (kid, (objects, fluxes)) in found {
         let k = &repo.kustomizations[kid];
         let node = repo.node(k.file, k.root);
         let span = node
@@ -249,28 +144,6 @@ impl<'r> Patched<'r> {
             repo,
             listed_by,
             memo: Default::default(),
-        }
-    }
-
-    /// A Flux Kustomization that no build reaches although a kustomization.yaml
-    /// sits in its directory or above: nothing applies it (an app switched off
-    /// by commenting it out of its parent's `resources`).
-    fn orphan(&self, f: FluxId) -> bool {
-        let repo = self.repo;
-        let object = repo.flux[f].object;
-        let path = repo.files[repo.objects[object].file].path.as_str();
-        if self.listed_by.contains_key(path) || repo.instances(object).any(|i| i.flux.is_some()) {
-            return false;
-        }
-        let mut dir = crate::model::parent_dir(path);
-        loop {
-            if repo.kustomize_in(dir).is_some_and(|k| !k.component) {
-                return true;
-            }
-            if dir.is_empty() {
-                return false;
-            }
-            dir = crate::model::parent_dir(dir);
         }
     }
 
