@@ -19,7 +19,9 @@ pub struct SourceFile {
     pub text: String,
     pub yaml: Yaml,
     pub unreadable: Option<Unreadable>,
-    line_starts: Vec<u32>,
+    /// Where each line starts: found on first use (rendering a finding,
+    /// reading a suppression), so files without findings never hold it.
+    line_starts: std::sync::OnceLock<Vec<u32>>,
 }
 
 /// A 1-based line and column (column in characters).
@@ -52,23 +54,30 @@ impl SourceFile {
     }
 
     fn new(path: String, text: String, yaml: Yaml, unreadable: Option<Unreadable>) -> Self {
-        let newlines = memchr::memchr_iter(b'\n', text.as_bytes());
-        let mut line_starts = Vec::with_capacity(newlines.clone().count() + 1);
-        line_starts.push(0u32);
-        line_starts.extend(newlines.map(|i| i as u32 + 1));
         SourceFile {
             path,
             text,
             yaml,
             unreadable,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let newlines = memchr::memchr_iter(b'\n', self.text.as_bytes());
+            let mut starts = Vec::with_capacity(newlines.clone().count() + 1);
+            starts.push(0u32);
+            starts.extend(newlines.map(|i| i as u32 + 1));
+            starts
+        })
     }
 
     pub fn position(&self, offset: u32) -> Position {
         let offset = offset.min(self.text.len() as u32);
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line] as usize;
+        let line_starts = self.line_starts();
+        let line = line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = line_starts[line] as usize;
         let mut end = offset as usize;
         while !self.text.is_char_boundary(end) {
             end -= 1;
@@ -87,23 +96,23 @@ impl SourceFile {
 
     /// The text of a line (1-based), without its line break.
     pub fn line_text(&self, line: usize) -> &str {
-        let Some(&start) = self.line_starts.get(line.wrapping_sub(1)) else {
+        let line_starts = self.line_starts();
+        let Some(&start) = line_starts.get(line.wrapping_sub(1)) else {
             return "";
         };
-        let end = self
-            .line_starts
+        let end = line_starts
             .get(line)
             .map_or(self.text.len(), |&e| e as usize);
         self.text[start as usize..end].trim_end_matches(['\n', '\r'])
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.line_starts().len()
     }
 
     /// Byte offset where a 1-based line starts.
     pub fn line_start(&self, line: usize) -> u32 {
-        self.line_starts
+        self.line_starts()
             .get(line.wrapping_sub(1))
             .copied()
             .unwrap_or(self.text.len() as u32)

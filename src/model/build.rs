@@ -49,6 +49,7 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
         object_start: Vec::new(),
         dirs: HashSet::default(),
         focus: None,
+        suggest: Default::default(),
     };
     let phases = crate::timing::Phases::start();
     classify(&mut repo);

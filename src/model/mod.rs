@@ -35,7 +35,7 @@ pub use kustomize::{FILE_NAMES, Includer, Kustomize, PathEntry, join, parent_dir
 pub use paths::{PathIndex, relative};
 pub use scope::is_cluster_scoped;
 pub use subst::Vars;
-pub use suggest::closest;
+pub use suggest::{closest, distance};
 pub use talos::{TalhelperNode, TalhelperPatch, TalosConfig, TalosSource};
 pub use vars::VarSet;
 
@@ -199,6 +199,8 @@ pub struct Repository {
     dirs: FxHashSet<String>,
     /// The files whose findings are wanted, by file id (`None`: all of them).
     focus: Option<Vec<bool>>,
+    /// The paths a missing path may have meant (see `paths`), built on first use.
+    suggest: std::sync::OnceLock<paths::Suggest>,
 }
 
 impl Repository {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Real content: the shared corpora (../shared/corpora, third-party YAML that
+# is never committed) copied N times under one root, then, in one run: the
+# walk+read floor, walk+read+parse and the full check (bench example,
+# alternated rounds, medians), documents/s, peak RSS against the bytes read,
+# the one-file check (what pre-commit runs), and the same figures on the
+# generated corpus of 10,000 apps. Not part of CI (it takes minutes).
+#
+#   bash scripts/bench-corpora.sh [COPIES] [ROUNDS]    # default: 6 copies, 7 rounds
+set -euo pipefail
+cd "$(dirname "$0")/.."
+copies=${1:-6}
+rounds=${2:-7}
+corpora=${CORPORA:-../shared/corpora}
+work=${BENCH_DIR:-target/bench}
+[ -d "$corpora" ] || { echo "no corpora at $corpora (set CORPORA=DIR)"; exit 2; }
+mkdir -p "$work"
+
+cargo build --release --quiet --examples --bin gitops-lint
+bin=$PWD/target/release/gitops-lint
+
+real="$work/corpora-x$copies"
+if [ ! -f "$real/.complete" ]; then
+  rm -rf "$real"
+  for i in $(seq 1 "$copies"); do
+    mkdir -p "$real/copy-$i"
+    cp -R "$corpora"/. "$real/copy-$i/"
+  done
+  touch "$real/.complete"
+fi
+generated="$work/corpus-10000"
+[ -d "$generated" ] || target/release/examples/gen_corpus "$generated" 10000
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m)"
+for dir in "$real" "$generated"; do
+  echo
+  echo "== $dir"
+  bytes=$(find "$dir/" -type f \( -name '*.yaml' -o -name '*.yml' \) -printf '%s\n' | awk '{s += $1} END {print s}')
+  echo "YAML bytes: $bytes ($(awk "BEGIN {printf \"%.1f\", $bytes / 1048576}") MiB)"
+  target/release/examples/bench "$dir" "$rounds"
+  /usr/bin/time -f "%M" "$bin" check "$dir" --format compact > /dev/null 2> "$work/time.txt" || true
+  rss=$(tail -1 "$work/time.txt")
+  echo "peak RSS (full check): $((rss / 1024)) MiB, $(awk "BEGIN {printf \"%.2f\", $rss * 1024 / $bytes}")x the YAML bytes"
+  # The one-file check pre-commit runs: the whole root is read for cross-file
+  # rules. The corpora have no `.git`, so it runs from the root, which makes
+  # the current directory the root.
+  one=$(cd "$dir" && find . -name 'kustomization.yaml' | sort | sed -n 1p)
+  ms() { local s e; s=$(date +%s%N); "$@" > /dev/null 2>&1 || true; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
+  median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
+  one_file=()
+  for _ in $(seq 1 "$rounds"); do one_file+=("$(cd "$dir" && ms "$bin" check "$one" --format compact)"); done
+  (cd "$dir" && /usr/bin/time -f "%M" "$bin" check "$one" --format compact > /dev/null 2> "$OLDPWD/$work/time.txt") || true
+  echo "one-file check: $(median "${one_file[@]}") ms (median of $rounds), peak RSS $(( $(tail -1 "$work/time.txt") / 1024 )) MiB"
+  # Phase and per-rule times of one full check; the slowest rules.
+  GITOPS_LINT_TIMING=1 "$bin" check "$dir" --format compact 2> "$work/timing.txt" > /dev/null || true
+  grep -v "rule " "$work/timing.txt" | grep -v "  model:"
+  grep "rule " "$work/timing.txt" | sort -k4 -g -r | head -3
+done
