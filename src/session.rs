@@ -256,6 +256,15 @@ impl Session {
         Ok((session, problems))
     }
 
+    /// A session with no file, for a root that could not be opened.
+    pub fn empty(root: PathBuf) -> Session {
+        let mut session = Session::alone(&root.join("-"), "");
+        session.repo = Repository::new(root.clone(), Vec::new(), &session.settings);
+        session.root = root;
+        session.standalone = false;
+        session
+    }
+
     /// A single file linted on its own, with the default configuration and
     /// without the rules that need the rest of the repository: a file outside
     /// every repository root.
@@ -466,26 +475,31 @@ impl Session {
         self.schemas_changed = false;
     }
 
-    /// Remembers what the model's files and their directories look like on
-    /// disk, for `disk_changes`.
+    /// Remembers what the model's files, their directories and the
+    /// configuration file look like on disk, for `disk_changes`.
     pub fn watch_disk(&mut self) {
-        self.disk = Some(DiskState::of(&self.root, &self.repo));
+        self.disk = Some(DiskState::of(&self.root, &self.repo, None));
     }
 
     /// What changed on disk since `watch_disk` (or the last call): a cheap
-    /// check, one `stat` a file and a directory. The snapshot is taken again.
+    /// check, one `stat` a file and a directory, and a listing of the
+    /// directories whose time changed. The snapshot is taken again.
     pub fn disk_changes(&mut self) -> DiskChanges {
         let Some(old) = self.disk.take() else {
             return DiskChanges::default();
         };
-        let new = DiskState::of(&self.root, &self.repo);
+        let new = DiskState::of(&self.root, &self.repo, Some(&old));
         let mut changes = DiskChanges {
-            // A file added, removed or renamed changes its directory.
-            rescan: old.dirs != new.dirs,
+            config: old.config != new.config,
+            // A YAML file or a directory added, removed or renamed.
+            rescan: old
+                .dirs
+                .iter()
+                .any(|(d, (_, entries))| new.dirs.get(d).is_none_or(|(_, now)| now != entries)),
             changed: Vec::new(),
         };
         for (rel, stamp) in &new.files {
-            if old.files.get(rel) != Some(stamp) {
+            if old.files.get(rel).is_some_and(|was| was != stamp) {
                 changes.changed.push(rel.clone());
             }
         }
@@ -498,32 +512,39 @@ impl Session {
 /// What `disk_changes` found.
 #[derive(Debug, Default)]
 pub struct DiskChanges {
-    /// A directory changed: files may have been added, removed or renamed;
-    /// walk again.
+    /// The configuration file changed: open the session again.
+    pub config: bool,
+    /// A directory gained or lost a YAML file or a directory: walk again.
     pub rescan: bool,
     /// Files of the model whose size or modification time changed (or that
-    /// are gone).
+    /// are gone): read them again.
     pub changed: Vec<String>,
 }
 
-/// Modification times and sizes of the model's files, and modification times
-/// of their directories (and the directories above them, up to the root).
-#[derive(Debug, PartialEq, Eq)]
+type Stamp = Option<(SystemTime, u64)>;
+
+fn stamp(path: &Path) -> Stamp {
+    let m = std::fs::symlink_metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+/// Modification times and sizes of the model's files and of the
+/// configuration file, and of their directories (and the directories above
+/// them, up to the root) the time and the YAML files and directories listed.
+#[derive(Debug)]
 struct DiskState {
-    files: HashMap<String, Option<(SystemTime, u64)>>,
-    dirs: Vec<(String, Option<SystemTime>)>,
+    files: HashMap<String, Stamp>,
+    dirs: HashMap<String, (Option<SystemTime>, Vec<String>)>,
+    config: Stamp,
 }
 
 impl DiskState {
-    fn of(root: &Path, repo: &Repository) -> DiskState {
+    /// The state now; a directory whose time is what `old` saw is not listed again.
+    fn of(root: &Path, repo: &Repository, old: Option<&DiskState>) -> DiskState {
         let mut dirs = BTreeSet::from([String::new()]);
         let mut files = HashMap::new();
         for f in &repo.files {
-            let meta = std::fs::symlink_metadata(root.join(&f.path)).ok();
-            files.insert(
-                f.path.clone(),
-                meta.and_then(|m| Some((m.modified().ok()?, m.len()))),
-            );
+            files.insert(f.path.clone(), stamp(&root.join(&f.path)));
             let mut rel = f.path.as_str();
             while let Some(i) = rel.rfind('/') {
                 rel = &rel[..i];
@@ -535,14 +556,38 @@ impl DiskState {
         let dirs = dirs
             .into_iter()
             .map(|d| {
-                let modified = std::fs::metadata(root.join(&d))
-                    .and_then(|m| m.modified())
-                    .ok();
-                (d, modified)
+                let path = root.join(&d);
+                let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+                let entries = match old.and_then(|o| o.dirs.get(&d)) {
+                    Some((t, entries)) if *t == modified && modified.is_some() => entries.clone(),
+                    _ => listing(&path),
+                };
+                (d, (modified, entries))
             })
             .collect();
-        DiskState { files, dirs }
+        DiskState {
+            files,
+            dirs,
+            config: stamp(&root.join(config::FILE_NAME)),
+        }
     }
+}
+
+/// The YAML files and the directories in a directory, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let dir = e.file_type().is_ok_and(|t| t.is_dir());
+            ((dir && name != ".git") || is_yaml(&name)).then_some(name)
+        })
+        .collect();
+    names.sort();
+    names
 }
 
 /// The one place the language server validates files against the schemas
