@@ -20,8 +20,13 @@ struct Client {
 
 impl Client {
     fn start() -> Client {
+        Client::start_with_env(&[])
+    }
+
+    fn start_with_env(env: &[(&str, &Path)]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_gitops-lint"))
             .arg("lsp")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -993,5 +998,36 @@ fn an_open_buffer_over_the_size_limit_is_not_parsed() {
     let found = client.diagnostics(&file);
     let codes: Vec<_> = found.iter().map(|d| d["code"].clone()).collect();
     assert_eq!(codes, [json!("lint/skipped-file")], "{found:?}");
+    assert_eq!(client.finish().code(), Some(0));
+}
+
+#[test]
+fn the_home_directory_as_root_is_not_walked() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().canonicalize().unwrap();
+    write(&home, "notes/kustomization.yaml", KUSTOMIZATION);
+    write(&home, "repo/k/kustomization.yaml", KUSTOMIZATION);
+    std::fs::create_dir(home.join("repo/.git")).unwrap();
+    let mut client = Client::start_with_env(&[("HOME", &home)]);
+    client.initialize(&home);
+    let warning = client.wait_for("a message about the root", |m| {
+        m["method"] == "window/showMessage"
+    });
+    assert!(
+        warning["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not walked"),
+        "{warning}"
+    );
+    // Without a marker above: alone.
+    let notes = uri(&home.join("notes/kustomization.yaml"));
+    open(&mut client, &notes, KUSTOMIZATION);
+    assert_eq!(client.diagnostics(&notes), Vec::<Value>::new());
+    // In a repository under it: that repository is the root.
+    let inside = uri(&home.join("repo/k/kustomization.yaml"));
+    open(&mut client, &inside, KUSTOMIZATION);
+    let found = client.diagnostics(&inside);
+    assert!(found.iter().any(|d| d["code"] == MISSING), "{found:?}");
     assert_eq!(client.finish().code(), Some(0));
 }

@@ -428,14 +428,19 @@ impl<'a> Server<'a> {
         };
         let path = doc.path.clone();
         let mut found = workspace::find(&self.folders, &path);
+        // No root from the client, or one that is not walked (`/`, home): the
+        // repository the file is in.
+        let own_root = self.client_roots.is_empty()
+            || self
+                .client_roots
+                .iter()
+                .any(|r| workspace::refused(r).is_some() && path.starts_with(r));
         if found.is_none()
-            && self.client_roots.is_empty()
+            && own_root
             && let Some(root) = workspace::discover(&path)
+            && let Some(i) = self.open_folder(root)?
         {
-            // No root from the client: the repository the file is in.
-            if let Some(i) = self.open_folder(root)? {
-                found = self.folders[i].session.relative(&path).map(|rel| (i, rel));
-            }
+            found = self.folders[i].session.relative(&path).map(|rel| (i, rel));
         }
         let linted = match found {
             Some((i, rel)) => {
