@@ -9,6 +9,11 @@ kinds of edit:
   other objects, and the model is built again.
 
     python3 scripts/lsp-bench.py ROOT BINARY RELATIVE_FILE [CHANGES]
+
+With GITOPS_LINT_BURST=N, it then sends N edits (a comment added) without
+waiting, as a fast typist's editor does, and reports how many times the
+diagnostics were published and how long after the last edit the final
+text's came (publishes of the following 2 s are counted too).
 """
 import json
 import os
@@ -88,6 +93,36 @@ def main():
             latencies.append((time.time() - t) * 1000)
         print("one edit, %s (didChange -> publishDiagnostics): median %.0f ms, min %.0f, max %.0f"
               % (what, statistics.median(latencies), min(latencies), max(latencies)))
+    burst = int(os.environ.get("GITOPS_LINT_BURST", "0"))
+    if burst:
+        first_version = version + 1
+        began = time.time()
+        for _ in range(burst):
+            version += 1
+            send({"jsonrpc": "2.0", "method": "textDocument/didChange",
+                  "params": {"textDocument": {"uri": uri, "version": version},
+                             "contentChanges": [{"text": text + "# burst %d\n" % version}]}})
+        sent = time.time()
+        publishes = 0
+        while True:
+            m = diagnostics_for(uri)
+            publishes += 1
+            if m["params"].get("version") == version:
+                settled = time.time() - sent
+                total = time.time() - began
+                break
+        # Anything published later (a stale version) counts too.
+        import select
+        deadline = time.time() + 2
+        while time.time() < deadline:
+            if select.select([proc.stdout], [], [], max(0, deadline - time.time()))[0]:
+                m = recv()
+                if m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri:
+                    publishes += 1
+            else:
+                break
+        print("burst of %d edits (versions %d-%d): %d publishes, final text's %.0f ms after the last edit, %.0f ms after the first"
+              % (burst, first_version, version, publishes, settled * 1000, total * 1000))
     send({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": None})
     while recv().get("id") != 2:
         pass

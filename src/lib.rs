@@ -12,6 +12,7 @@ pub mod render;
 pub mod rules;
 pub mod run;
 pub mod schema;
+pub mod session;
 pub mod source;
 pub mod suppress;
 pub mod timing;

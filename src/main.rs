@@ -6,7 +6,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use gitops_lint::config;
 use gitops_lint::diagnostic::Severity;
-use gitops_lint::render::{self, Format, RenderOptions};
+use gitops_lint::render::{self, Columns, Format, RenderOptions};
 use gitops_lint::rules::{self, RULES};
 use gitops_lint::{Options, Report, fix, run};
 
@@ -63,6 +63,14 @@ enum FormatArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ColumnsArg {
+    /// Characters (Unicode scalar values)
+    Chars,
+    /// Bytes of UTF-8, as Vim's and Emacs's error formats count them
+    Bytes,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum SeverityArg {
     Error,
     Warning,
@@ -98,9 +106,12 @@ struct CheckArgs {
     /// Print findings only: no summary line
     #[arg(long)]
     quiet: bool,
-    /// With `-`: the path the standard-input buffer stands for
+    /// With `-`: the path the standard-input buffer stands for (findings name it as given)
     #[arg(long)]
     stdin_filename: Option<PathBuf>,
+    /// What a column counts in the compact, json and github formats
+    #[arg(long, value_enum, default_value = "chars")]
+    columns: ColumnsArg,
     /// Worker threads (default: one per core)
     #[arg(long)]
     threads: Option<usize>,
@@ -362,6 +373,12 @@ fn check(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
         Some((name, text))
+    } else if let Some(name) = &args.stdin_filename {
+        eprintln!(
+            "gitops-lint: --stdin-filename {} names the file a buffer on standard input stands for: add `-` to read it",
+            name.display()
+        );
+        return ExitCode::from(2);
     } else {
         None
     };
@@ -403,7 +420,11 @@ fn check(args: CheckArgs) -> ExitCode {
     let color =
         terminal && !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let rendering = std::time::Instant::now();
-    let mut text = render::render(&report, format, &RenderOptions { color });
+    let columns = match args.columns {
+        ColumnsArg::Chars => Columns::Chars,
+        ColumnsArg::Bytes => Columns::Bytes,
+    };
+    let mut text = render::render_columns(&report, format, &RenderOptions { color }, columns);
     if std::env::var_os("GITOPS_LINT_TIMING").is_some() {
         eprintln!(
             "timing: render {:.2} ms",

@@ -5,15 +5,15 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use globset::{Glob, GlobSetBuilder};
 use rayon::prelude::*;
 
-use crate::config::{self, Config, ConfigError, Level};
+use crate::config::{Config, ConfigError, Level};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{ModelSettings, Repository};
+use crate::model::Repository;
 use crate::rules::{self, RULES, Rule};
+use crate::session::{self, Selection, Session, SessionOptions};
 use crate::suppress;
-use crate::walk::{self, WalkOptions};
+use crate::walk;
 
 #[derive(Debug, Default, Clone)]
 pub struct Options {
@@ -69,6 +69,28 @@ fn canonical(p: &Path) -> Result<PathBuf, Error> {
         .map_err(|e| Error::Io(format!("{}: {e}", p.display())))
 }
 
+/// The root that a file (which may not exist yet) belongs to: the nearest
+/// marker above it; without one, the current directory when the file lies
+/// under it, otherwise the file's directory. Never `/` or the home directory.
+fn root_of_file(given: &Path, abs: &Path) -> Result<PathBuf, Error> {
+    let dir = abs.parent().unwrap_or(Path::new("/"));
+    let root = walk::find_marker(dir).unwrap_or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| cwd.canonicalize().ok())
+            .filter(|cwd| abs.starts_with(cwd))
+            .unwrap_or_else(|| dir.to_path_buf())
+    });
+    if session::forbidden_root(&root) {
+        return Err(Error::Usage(format!(
+            "{} would make {} the repository root, and the whole of it would be read: run from the repository, or mark its root with `.gitops-lint.yaml` (`gitops-lint init`) or `git init`",
+            given.display(),
+            root.display()
+        )));
+    }
+    Ok(root)
+}
+
 fn target(opts: &Options) -> Result<Target, Error> {
     if let Some((path, text)) = &opts.stdin {
         let abs = if path.is_absolute() {
@@ -86,9 +108,9 @@ fn target(opts: &Options) -> Result<Target, Error> {
             existing = existing.parent().unwrap_or(Path::new("/"));
         }
         let rest = abs.strip_prefix(existing).unwrap_or(&abs).to_path_buf();
-        let existing = canonical(existing)?;
-        let root = walk::discover_root(&existing);
-        let rel = walk::relative(&root, &existing.join(rest));
+        let abs = canonical(existing)?.join(rest);
+        let root = root_of_file(path, &abs)?;
+        let rel = walk::relative(&root, &abs);
         return Ok(Target {
             root,
             only: Some(BTreeSet::from([rel.clone()])),
@@ -107,27 +129,18 @@ fn target(opts: &Options) -> Result<Target, Error> {
         let abs = canonical(p)?;
         let this_root = if abs.is_dir() {
             only = None;
+            if session::forbidden_root(&abs) {
+                return Err(Error::Usage(format!(
+                    "{} would make {} the repository root, and the whole of it would be read: run from the repository, or mark its root with `.gitops-lint.yaml` (`gitops-lint init`) or `git init`",
+                    p.display(),
+                    abs.display()
+                )));
+            }
             abs.clone()
         } else {
             files.push(abs.clone());
-            let dir = abs.parent().unwrap_or(Path::new("/"));
-            // Without a marker above: the current directory when the file
-            // lies under it, otherwise the file's directory.
-            walk::find_marker(dir).unwrap_or_else(|| {
-                std::env::current_dir()
-                    .ok()
-                    .and_then(|cwd| cwd.canonicalize().ok())
-                    .filter(|cwd| abs.starts_with(cwd))
-                    .unwrap_or_else(|| dir.to_path_buf())
-            })
+            root_of_file(p, &abs)?
         };
-        if this_root.parent().is_none() || home().is_some_and(|h| h == this_root) {
-            return Err(Error::Usage(format!(
-                "{} would make {} the repository root, and the whole of it would be read: run from the repository, or mark its root with `.gitops-lint.yaml` (`gitops-lint init`) or `git init`",
-                p.display(),
-                this_root.display()
-            )));
-        }
         match &root {
             None => root = Some(this_root),
             Some(r) if *r == this_root => {}
@@ -151,152 +164,40 @@ fn target(opts: &Options) -> Result<Target, Error> {
     })
 }
 
-/// The home directory, canonical.
-fn home() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .and_then(|h| PathBuf::from(h).canonicalize().ok())
-}
-
-fn matches_selector(id: &str, selector: &str) -> bool {
-    id == selector || (selector.ends_with('/') && id.starts_with(selector))
-}
-
-/// The rules that run, with the severity each reports at (`None`: its own).
-fn active_rules(
-    opts: &Options,
-    config: &Config,
-) -> Result<Vec<(&'static Rule, Option<Level>)>, Error> {
-    for s in opts
-        .select
-        .iter()
-        .chain(&opts.extend_select)
-        .chain(&opts.ignore)
-    {
-        if !RULES.iter().any(|r| matches_selector(r.id, s)) {
-            return Err(Error::Usage(format!(
-                "`{s}` names no rule or family (see `gitops-lint rules`)"
-            )));
-        }
-    }
-    let named = |r: &Rule, list: &[String]| list.iter().any(|s| matches_selector(r.id, s));
-    // As in ruff: what the command line selects runs, at its configured
-    // severity when the configuration gives one, whatever its default.
-    let level = |r: &Rule| match config.rules.get(r.id) {
-        Some(Level::On(sev)) => Some(Level::On(*sev)),
-        _ => None,
-    };
-    let mut active: Vec<(&'static Rule, Option<Level>)> = if opts.select.is_empty() {
-        let mut active = configured_rules(config);
-        for r in RULES.iter().copied() {
-            if named(r, &opts.extend_select) && !active.iter().any(|(a, _)| a.id == r.id) {
-                active.push((r, level(r)));
-            }
-        }
-        active.sort_by_key(|(r, _)| r.id);
-        active
-    } else {
-        RULES
-            .iter()
-            .copied()
-            .filter(|r| named(r, &opts.select) || named(r, &opts.extend_select))
-            .map(|r| (r, level(r)))
-            .collect()
-    };
-    active.retain(|(r, _)| !named(r, &opts.ignore));
-    Ok(active)
-}
-
 pub fn run(opts: &Options) -> Result<Report, Error> {
     let started = Instant::now();
     let target = target(opts)?;
-    let config_path = opts.config.clone().or_else(|| {
-        let p = target.root.join(config::FILE_NAME);
-        p.exists().then_some(p)
-    });
-    let config = match &config_path {
-        Some(p) => Config::load(p).map_err(Error::Config)?,
-        None => Config::default(),
-    };
-    let active = active_rules(opts, &config)?;
-
-    let mut exclude = GlobSetBuilder::new();
-    for pattern in &config.exclude {
-        let glob = Glob::new(pattern)
-            .map_err(|e| Error::Usage(format!("exclude pattern `{pattern}`: {e}")))?;
-        exclude.add(glob);
-    }
-    let exclude = exclude.build().map_err(|e| Error::Usage(e.to_string()))?;
-    let threads = opts
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Io(e.to_string()))?;
-
-    let phase = crate::timing::Phases::start();
-    let mut files = walk::walk(
-        &target.root,
-        &WalkOptions {
-            exclude: &exclude,
-            overrides: &target.overrides,
-            threads,
-        },
-    );
-    // A file named on the command line is linted even where an ignore file
-    // matches it (git may track it all the same); `exclude` still applies.
-    if let Some(only) = &target.only {
-        let mut added = false;
-        for rel in only {
-            if !exclude.is_match(rel)
-                && !files.iter().any(|f| &f.path == rel)
-                && let Some(file) = walk::read_named(&target.root, rel)
-            {
-                files.push(file);
-                added = true;
-            }
-        }
-        if added {
-            files.sort_by(|a, b| a.path.cmp(&b.path));
-        }
-    }
-    phase.mark("walk+read+parse");
-    let base = config_path
-        .as_deref()
-        .and_then(Path::parent)
-        .map_or_else(|| target.root.clone(), Path::to_path_buf);
-    let mut schema = config
-        .schema_settings(config_path.as_deref(), &base)
-        .map_err(Error::Config)?;
-    schema.skip = !active.iter().any(|(r, _)| r.id.starts_with("schema/"));
-    let mut repo = pool.install(|| {
-        Repository::new(
-            target.root.clone(),
-            files,
-            &ModelSettings {
-                dual_stack: config.dual_stack,
-                listener_ports: config.listener_ports.clone(),
-                schema,
+    let (mut session, _) = Session::open(
+        target.root.clone(),
+        &SessionOptions {
+            config: opts.config.clone(),
+            selection: Selection {
+                select: opts.select.clone(),
+                extend_select: opts.extend_select.clone(),
+                ignore: opts.ignore.clone(),
             },
-        )
+            threads: opts.threads,
+            lenient: false,
+        },
+        &target.overrides,
+        target.only.as_ref().unwrap_or(&BTreeSet::new()),
+    )?;
+    let focus: Option<Vec<usize>> = target.only.as_ref().map(|only| {
+        only.iter()
+            .filter_map(|p| session.repo.file_id(p))
+            .collect()
     });
-    if let Some(e) = repo.schema.errors.first() {
-        return Err(Error::Config(ConfigError {
-            path: config_path.clone().unwrap_or_default(),
-            line: 1,
-            column: 1,
-            message: e.clone(),
-        }));
+    let diagnostics = session.lint(focus.as_deref());
+    let mut repo = session.repo;
+    // An editor's buffer is named as the editor named it: an absolute path
+    // stays absolute, a relative one is relative to the current directory.
+    if let Some((given, _)) = &opts.stdin
+        && let Some(rel) = target.overrides.keys().next()
+        && let Some(id) = repo.file_id(rel)
+    {
+        let shown = given.to_string_lossy().replace('\\', "/");
+        repo.files[id].path = shown.strip_prefix("./").unwrap_or(&shown).to_string();
     }
-
-    if let Some(only) = &target.only {
-        let ids: Vec<_> = only.iter().filter_map(|p| repo.file_id(p)).collect();
-        repo.set_focus(Some(&ids));
-    }
-    phase.mark("model");
-    let diagnostics = pool.install(|| lint_model(&repo, &active, &phase));
-    phase.mark("suppress+sort");
     Ok(Report {
         repo,
         diagnostics,
@@ -306,15 +207,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
 
 /// The rules a configuration leaves on, with the severity each reports at.
 pub fn configured_rules(config: &Config) -> Vec<(&'static Rule, Option<Level>)> {
-    RULES
-        .iter()
-        .copied()
-        .filter_map(|r| match config.rules.get(r.id) {
-            Some(Level::Off) => None,
-            Some(level) => Some((r, Some(*level))),
-            None => r.enabled.then_some((r, None)),
-        })
-        .collect()
+    session::configured_rules(config)
 }
 
 /// Runs `active` over a built model (in parallel, in the current pool), then

@@ -513,3 +513,116 @@ fn no_fixture_makes_it_panic() {
         }
     }
 }
+
+/// `check - --stdin-filename NAME ARGS` in `dir` with `text` on standard input.
+fn lint_buffer(dir: &Path, name: &str, args: &[&str], text: &str) -> Output {
+    let mut child = bin()
+        .current_dir(dir)
+        .args(["check", "-", "--stdin-filename", name])
+        .args(if args.contains(&"--format") {
+            &[][..]
+        } else {
+            &["--format", "compact"][..]
+        })
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn stdin_findings_name_the_file_as_given() {
+    let r = repo(&[("a/hr.yaml", BAD_HR)]);
+    let root = r.path().canonicalize().unwrap();
+    // Absolute stays absolute, from anywhere.
+    let abs = root.join("a/hr.yaml");
+    let o = lint_buffer(Path::new("/"), abs.to_str().unwrap(), &[], BAD_HR);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stdout(&o).starts_with(&format!("{}:7:3: error[", abs.display())),
+        "{}",
+        stdout(&o)
+    );
+    // Relative is relative to the current directory, not to the root.
+    let o = lint_buffer(&root.join("a"), "hr.yaml", &[], BAD_HR);
+    assert!(
+        stdout(&o).starts_with("hr.yaml:7:3: error["),
+        "{}",
+        stdout(&o)
+    );
+    let o = lint_buffer(&root.join("a"), "./hr.yaml", &[], BAD_HR);
+    assert!(
+        stdout(&o).starts_with("hr.yaml:7:3: error["),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn columns_count_bytes_when_asked() {
+    let r = repo(&[]);
+    // `é` is two bytes: the key is at character 28 and byte 29 of its line.
+    let text = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: a\nspec: {é: 1, interval: 1h, retryInterval: 2m}\n";
+    let chars = lint_buffer(r.path(), "hr.yaml", &[], text);
+    let bytes = lint_buffer(r.path(), "hr.yaml", &["--columns", "bytes"], text);
+    let line = |o: &Output| {
+        stdout(o)
+            .lines()
+            .find(|l| l.contains("flux/no-retry-interval"))
+            .map(|l| l.split(':').take(3).collect::<Vec<_>>().join(":"))
+    };
+    assert_eq!(line(&chars).as_deref(), Some("hr.yaml:5:28"));
+    assert_eq!(line(&bytes).as_deref(), Some("hr.yaml:5:29"));
+    let json = lint_buffer(
+        r.path(),
+        "hr.yaml",
+        &["--columns", "bytes", "--format", "json"],
+        text,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let d = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "flux/no-retry-interval")
+        .unwrap();
+    assert_eq!(
+        (d["column"].clone(), d["end_column"].clone()),
+        (29.into(), 42.into())
+    );
+}
+
+#[test]
+fn stdin_filename_without_the_dash_is_an_error() {
+    let r = repo(&[("a/hr.yaml", BAD_HR)]);
+    let o = bin()
+        .current_dir(r.path())
+        .args(["check", "--stdin-filename", "a/hr.yaml"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("add `-`"), "{err}");
+}
+
+#[test]
+fn stdin_honours_the_exclusions() {
+    let r = repo(&[
+        (".gitops-lint.yaml", "exclude: [\"archive/**\"]\n"),
+        ("a/hr.yaml", GOOD_HR),
+    ]);
+    let o = lint_buffer(r.path(), "archive/hr.yaml", &[], BAD_HR);
+    assert_eq!((code(&o), stdout(&o)), (0, String::new()));
+    let o = lint_buffer(r.path(), "a/hr.yaml", &[], BAD_HR);
+    assert_eq!(code(&o), 1);
+}

@@ -20,8 +20,13 @@ struct Client {
 
 impl Client {
     fn start() -> Client {
+        Client::start_with_env(&[])
+    }
+
+    fn start_with_env(env: &[(&str, &Path)]) -> Client {
         let mut child = Command::new(env!("CARGO_BIN_EXE_gitops-lint"))
             .arg("lsp")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -671,5 +676,358 @@ fn schema_findings_follow_edits_and_crds() {
     client.wait_for("the Deployment's finding to return", |m| {
         m["params"]["uri"] == deploy && has_code(m, RULE)
     });
+    assert_eq!(client.finish().code(), Some(0));
+}
+
+/// `initialize` with these parameters (no root unless they name one).
+fn initialize_params(client: &mut Client, params: Value) -> Value {
+    let result = client.request("initialize", params);
+    client.notify("initialized", json!({}));
+    result
+}
+
+/// Every publishDiagnostics for `uri` until one is for `version`, then
+/// `quiet` more of waiting for any other: (how many, when the last came).
+fn publishes_until(
+    client: &mut Client,
+    uri: &str,
+    version: i64,
+    quiet: Duration,
+) -> (Vec<Value>, Instant) {
+    let mut seen = Vec::new();
+    let last = loop {
+        let msg = client.wait_for(&format!("diagnostics of version {version}"), |m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+        let at = Instant::now();
+        let v = msg["params"]["version"].as_i64();
+        seen.push(msg);
+        if v == Some(version) {
+            break at;
+        }
+    };
+    let deadline = Instant::now() + quiet;
+    while let Ok(msg) = client
+        .incoming
+        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+    {
+        if msg["method"] == "textDocument/publishDiagnostics" && msg["params"]["uri"] == uri {
+            seen.push(msg);
+        }
+    }
+    (seen, last)
+}
+
+/// A repository of `apps` apps, each a Flux Kustomization's directory with a
+/// kustomization and a HelmRelease: `2 * apps` files.
+fn generated(apps: usize) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::create_dir(root.join(".git")).unwrap();
+    for i in 0..apps {
+        write(
+            &root,
+            &format!("apps/app-{i}/kustomization.yaml"),
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - helmrelease.yaml\n",
+        );
+        write(
+            &root,
+            &format!("apps/app-{i}/helmrelease.yaml"),
+            &HELMRELEASE.replace("sonarr", &format!("app-{i}")),
+        );
+    }
+    (dir, root)
+}
+
+/// Types `edits` versions of a document as fast as the pipe takes them and
+/// checks that few lints are published, the last for the final text, soon
+/// after the last edit: within 1 s in an optimized build; in a debug build,
+/// where one lint of a large file takes longer than that, within the time of
+/// two lints (linting every version would take `edits` of them).
+fn fast_typist(root: &Path, rel: &str, text: &str, edits: i64) {
+    let file = uri(&root.join(rel));
+    let mut client = Client::start();
+    client.initialize(root);
+    open(&mut client, &file, text);
+    client.diagnostics(&file);
+    // One edit alone: what a lint takes here.
+    change(&mut client, &file, 2, &format!("{text}# one edit\n"));
+    let started = Instant::now();
+    let (_, done) = publishes_until(&mut client, &file, 2, Duration::ZERO);
+    let one = done.duration_since(started);
+    let bound = if cfg!(debug_assertions) {
+        (one * 2 + Duration::from_millis(500)).max(Duration::from_secs(1))
+    } else {
+        Duration::from_secs(1)
+    };
+    for v in 3..=edits + 2 {
+        change(&mut client, &file, v, &format!("{text}# edit {v}\n"));
+    }
+    let sent = Instant::now();
+    let (seen, last) = publishes_until(&mut client, &file, edits + 2, Duration::from_secs(2));
+    let versions: Vec<_> = seen
+        .iter()
+        .map(|m| m["params"]["version"].clone())
+        .collect();
+    assert!(seen.len() <= 5, "{} publishes: {versions:?}", seen.len());
+    assert_eq!(
+        seen.last().unwrap()["params"]["version"],
+        edits + 2,
+        "{versions:?}"
+    );
+    let settle = last.duration_since(sent);
+    assert!(
+        settle <= bound,
+        "the last findings came {settle:?} after the last edit (one edit alone: {one:?})"
+    );
+    assert!(has_code(seen.last().unwrap(), "flux/no-retry-interval"));
+    assert_eq!(client.finish().code(), Some(0));
+}
+
+#[test]
+fn a_burst_of_edits_on_a_large_repository_lints_a_few_times() {
+    let (_dir, root) = generated(1000);
+    let rel = "apps/app-7/helmrelease.yaml";
+    let text = std::fs::read_to_string(root.join(rel)).unwrap();
+    fast_typist(&root, rel, &text, 40);
+}
+
+#[test]
+fn a_burst_of_edits_of_a_large_file_lints_a_few_times() {
+    let (_dir, root) = repository();
+    let mut text = HELMRELEASE.to_string();
+    text.push_str("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n");
+    let mut i = 0;
+    while text.len() < 5 * 1024 * 1024 {
+        text.push_str(&format!("  key{i}: \"{}\"\n", "x".repeat(100)));
+        i += 1;
+    }
+    write(&root, "apps/big/big.yaml", &text);
+    fast_typist(&root, "apps/big/big.yaml", &text, 10);
+}
+
+const KUSTOMIZATION: &str =
+    "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - a.yaml\n";
+const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n";
+const MISSING: &str = "kustomize/missing-reference";
+
+#[test]
+fn a_file_created_on_disk_after_start_gets_cross_file_findings() {
+    let (_dir, root) = repository();
+    let mut client = Client::start();
+    client.initialize(&root);
+    // Created after the walk, then opened: the files beside it are known.
+    write(&root, "apps/new/kustomization.yaml", KUSTOMIZATION);
+    let file = uri(&root.join("apps/new/kustomization.yaml"));
+    open(&mut client, &file, KUSTOMIZATION);
+    let found = client.diagnostics(&file);
+    assert!(found.iter().any(|d| d["code"] == MISSING), "{found:?}");
+    // a.yaml appears on disk, with no word from the client: the finding goes.
+    write(&root, "apps/new/a.yaml", CONFIGMAP);
+    client.wait_for("the missing reference to clear", |m| {
+        m["params"]["uri"] == file && !has_code(m, MISSING)
+    });
+    assert_eq!(client.finish().code(), Some(0));
+}
+
+#[test]
+fn a_rename_on_disk_updates_the_kustomization_that_lists_the_old_name() {
+    let (_dir, root) = repository();
+    write(&root, "apps/x/kustomization.yaml", KUSTOMIZATION);
+    write(&root, "apps/x/a.yaml", CONFIGMAP);
+    let file = uri(&root.join("apps/x/kustomization.yaml"));
+    let mut client = Client::start();
+    client.initialize(&root);
+    open(&mut client, &file, KUSTOMIZATION);
+    let found = client.diagnostics(&file);
+    assert!(!found.iter().any(|d| d["code"] == MISSING), "{found:?}");
+    std::fs::rename(root.join("apps/x/a.yaml"), root.join("apps/x/b.yaml")).unwrap();
+    client.wait_for("the missing reference to a.yaml", |m| {
+        m["params"]["uri"] == file && has_code(m, MISSING)
+    });
+    // Fixed in the buffer: the new name resolves.
+    change(
+        &mut client,
+        &file,
+        2,
+        &KUSTOMIZATION.replace("a.yaml", "b.yaml"),
+    );
+    client.wait_for("the finding to clear", |m| {
+        m["params"]["uri"] == file && m["params"]["version"] == 2 && !has_code(m, MISSING)
+    });
+    assert_eq!(client.finish().code(), Some(0));
+}
+
+#[test]
+fn a_kustomization_outside_the_root_is_linted_alone() {
+    let (_dir, root) = repository();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = elsewhere.path().canonicalize().unwrap();
+    write(&outside, "kustomization.yaml", KUSTOMIZATION);
+    write(&outside, "hr.yaml", HELMRELEASE);
+    let mut client = Client::start();
+    client.initialize(&root);
+    let k = uri(&outside.join("kustomization.yaml"));
+    open(&mut client, &k, KUSTOMIZATION);
+    assert_eq!(client.diagnostics(&k), Vec::<Value>::new());
+    // The rules of a single file still run.
+    let hr = uri(&outside.join("hr.yaml"));
+    open(&mut client, &hr, HELMRELEASE);
+    let found = client.diagnostics(&hr);
+    assert!(found.iter().any(|d| d["code"] == "flux/no-retry-interval"));
+    assert_eq!(client.finish().code(), Some(0));
+}
+
+#[test]
+fn without_a_root_a_file_without_a_marker_above_is_linted_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().canonicalize().unwrap();
+    write(&base, "loose/kustomization.yaml", KUSTOMIZATION);
+    write(&base, "repo/.gitops-lint.yaml", "rules: {}\n");
+    write(&base, "repo/k/kustomization.yaml", KUSTOMIZATION);
+    let mut client = Client::start();
+    initialize_params(
+        &mut client,
+        json!({"processId": null, "rootUri": null, "capabilities": {}}),
+    );
+    let loose = uri(&base.join("loose/kustomization.yaml"));
+    open(&mut client, &loose, KUSTOMIZATION);
+    assert_eq!(client.diagnostics(&loose), Vec::<Value>::new());
+    // Under a marker: that repository is the root, and the reference is missing.
+    let inside = uri(&base.join("repo/k/kustomization.yaml"));
+    open(&mut client, &inside, KUSTOMIZATION);
+    let found = client.diagnostics(&inside);
+    assert!(found.iter().any(|d| d["code"] == MISSING), "{found:?}");
+    assert_eq!(client.finish().code(), Some(0));
+}
+
+#[test]
+fn two_workspace_folders_keep_their_own_configurations() {
+    let (_a, one) = repository();
+    let (_b, two) = repository();
+    write(
+        &two,
+        ".gitops-lint.yaml",
+        "rules:\n  flux/no-retry-interval: warning\n",
+    );
+    let mut client = Client::start();
+    initialize_params(
+        &mut client,
+        json!({
+            "processId": null,
+            "rootUri": uri(&one),
+            "workspaceFolders": [{"uri": uri(&one), "name": "one"}, {"uri": uri(&two), "name": "two"}],
+            "capabilities": {},
+        }),
+    );
+    let (f1, f2) = (
+        uri(&one.join("apps/sonarr/helmrelease.yaml")),
+        uri(&two.join("apps/sonarr/helmrelease.yaml")),
+    );
+    open(&mut client, &f1, HELMRELEASE);
+    assert_eq!(client.diagnostics(&f1)[0]["severity"], 1);
+    open(&mut client, &f2, HELMRELEASE);
+    assert_eq!(client.diagnostics(&f2)[0]["severity"], 2);
+    assert_eq!(client.finish().code(), Some(0));
+}
+
+#[test]
+fn an_exclusion_saved_while_the_file_is_open_clears_it() {
+    let (_dir, root) = repository();
+    write(&root, ".gitops-lint.yaml", "rules: {}\n");
+    let file = uri(&root.join("apps/sonarr/helmrelease.yaml"));
+    let config = uri(&root.join(".gitops-lint.yaml"));
+    let mut client = Client::start();
+    client.initialize(&root);
+    open(&mut client, &file, HELMRELEASE);
+    assert_eq!(client.diagnostics(&file).len(), 1);
+    // The configuration edited in the editor and saved.
+    let excluded = "exclude: [\"apps/sonarr/**\"]\nrules: {}\n";
+    open(&mut client, &config, "rules: {}\n");
+    change(&mut client, &config, 2, excluded);
+    write(&root, ".gitops-lint.yaml", excluded);
+    client.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": config}}),
+    );
+    client.wait_for("the excluded file's findings to clear", |m| {
+        m["params"]["uri"] == file && m["params"]["diagnostics"] == json!([])
+    });
+    assert_eq!(client.finish().code(), Some(0));
+}
+
+#[test]
+fn code_actions_for_every_finding_on_the_line() {
+    let (_dir, root) = repository();
+    let file = uri(&root.join("apps/sonarr/helmrelease.yaml"));
+    let mut client = Client::start();
+    client.initialize(&root);
+    open(&mut client, &file, HELMRELEASE);
+    let found = client.diagnostics(&file);
+    let line = found[0]["range"]["start"]["line"].clone();
+    // The cursor at the end of the line, past the finding's range.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": file},
+            "range": {"start": {"line": line, "character": 40}, "end": {"line": line, "character": 40}},
+            "context": {"diagnostics": []},
+        }),
+    );
+    let titles: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["title"].as_str())
+        .collect();
+    assert!(
+        titles.contains(&"Disable flux/no-retry-interval for this line"),
+        "{titles:?}"
+    );
+    assert_eq!(client.finish().code(), Some(0));
+}
+
+#[test]
+fn an_open_buffer_over_the_size_limit_is_not_parsed() {
+    let (_dir, root) = repository();
+    let file = uri(&root.join("apps/sonarr/helmrelease.yaml"));
+    let mut client = Client::start();
+    client.initialize(&root);
+    let big = format!("{HELMRELEASE}# {}\n", "x".repeat(9 * 1024 * 1024));
+    open(&mut client, &file, &big);
+    let found = client.diagnostics(&file);
+    let codes: Vec<_> = found.iter().map(|d| d["code"].clone()).collect();
+    assert_eq!(codes, [json!("lint/skipped-file")], "{found:?}");
+    assert_eq!(client.finish().code(), Some(0));
+}
+
+#[test]
+fn the_home_directory_as_root_is_not_walked() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().canonicalize().unwrap();
+    write(&home, "notes/kustomization.yaml", KUSTOMIZATION);
+    write(&home, "repo/k/kustomization.yaml", KUSTOMIZATION);
+    std::fs::create_dir(home.join("repo/.git")).unwrap();
+    let mut client = Client::start_with_env(&[("HOME", &home)]);
+    client.initialize(&home);
+    let warning = client.wait_for("a message about the root", |m| {
+        m["method"] == "window/showMessage"
+    });
+    assert!(
+        warning["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not walked"),
+        "{warning}"
+    );
+    // Without a marker above: alone.
+    let notes = uri(&home.join("notes/kustomization.yaml"));
+    open(&mut client, &notes, KUSTOMIZATION);
+    assert_eq!(client.diagnostics(&notes), Vec::<Value>::new());
+    // In a repository under it: that repository is the root.
+    let inside = uri(&home.join("repo/k/kustomization.yaml"));
+    open(&mut client, &inside, KUSTOMIZATION);
+    let found = client.diagnostics(&inside);
+    assert!(found.iter().any(|d| d["code"] == MISSING), "{found:?}");
     assert_eq!(client.finish().code(), Some(0));
 }

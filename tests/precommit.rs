@@ -1,7 +1,10 @@
 //! The real pre-commit tool, installed from PyPI, blocks a commit that holds a
 //! finding and lets the fixed one through: once with a `repo: local` hook that
 //! runs the built binary, once with the hook definition this repository ships
-//! (`.pre-commit-hooks.yaml`, hook `gitops-lint-system`).
+//! (`.pre-commit-hooks.yaml`, hook `gitops-lint-system`), and once with its
+//! `language: python` hook, which pre-commit installs with pip: maturin builds
+//! the wheel from the hook repository (with the debug profile, in the target
+//! directory `target/wheel` that the wheel test uses too).
 //!
 //! pre-commit is installed into a virtual environment kept in the target
 //! directory (`target/precommit-venv`), so only the first run downloads it.
@@ -128,6 +131,8 @@ fn pre_commit() -> Option<&'static Path> {
 struct Sandbox {
     root: tempfile::TempDir,
     path: OsString,
+    /// More variables for every command.
+    env: Vec<(&'static str, OsString)>,
 }
 
 impl Sandbox {
@@ -139,7 +144,11 @@ impl Sandbox {
             &std::env::var_os("PATH").unwrap_or_default(),
         ));
         let path = std::env::join_paths(dirs).unwrap();
-        Sandbox { root, path }
+        Sandbox {
+            root,
+            path,
+            env: Vec::new(),
+        }
     }
 
     fn dir(&self, name: &str) -> PathBuf {
@@ -155,7 +164,8 @@ impl Sandbox {
             .env("GIT_CONFIG_GLOBAL", self.root.path().join("gitconfig"))
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("PRE_COMMIT_HOME", self.root.path().join("pre-commit-home"))
-            .env("PRE_COMMIT_COLOR", "never");
+            .env("PRE_COMMIT_COLOR", "never")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         for var in [
             "GIT_DIR",
             "GIT_WORK_TREE",
@@ -297,5 +307,64 @@ fn the_shipped_hook_definition_blocks_a_bad_commit() {
         pre_commit,
         &config,
         "gitops-lint (installed binary)",
+    );
+}
+
+/// What the crate is built from, copied into `dir` (a hook repository).
+fn copy_build_inputs(dir: &Path) {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    fn copy(from: &Path, to: &Path) {
+        if from.is_dir() {
+            std::fs::create_dir_all(to).unwrap();
+            for entry in std::fs::read_dir(from).unwrap() {
+                let entry = entry.unwrap();
+                copy(&entry.path(), &to.join(entry.file_name()));
+            }
+        } else {
+            std::fs::copy(from, to).unwrap();
+        }
+    }
+    for name in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "pyproject.toml",
+        "README.md",
+        ".pre-commit-hooks.yaml",
+        "src",
+        "lints",
+        "schemas",
+    ] {
+        copy(&manifest.join(name), &dir.join(name));
+    }
+}
+
+#[test]
+fn the_shipped_python_hook_blocks_a_bad_commit() {
+    let Some(pre_commit) = pre_commit() else {
+        return;
+    };
+    // Nothing on PATH: the hook's own virtual environment has the binary.
+    let mut sandbox = Sandbox::new(None);
+    let target = bin_dir().parent().unwrap();
+    sandbox.env = vec![
+        ("CARGO_TARGET_DIR", target.join("wheel").into()),
+        ("MATURIN_PEP517_ARGS", "--profile dev".into()),
+    ];
+    let hooks = sandbox.repository("hooks");
+    copy_build_inputs(&hooks);
+    assert!(sandbox.git(&hooks, &["add", "-A"]).status.success());
+    let o = sandbox.git(&hooks, &["commit", "-q", "-m", "hooks"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let rev = sandbox.git(&hooks, &["rev-parse", "HEAD"]);
+    let rev = String::from_utf8_lossy(&rev.stdout).trim().to_string();
+    let config = format!(
+        "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: gitops-lint-python\n",
+        yaml_str(&hooks.to_string_lossy())
+    );
+    bad_commit_blocked_good_commit_passes(
+        &sandbox,
+        pre_commit,
+        &config,
+        "gitops-lint (Python wheel)",
     );
 }

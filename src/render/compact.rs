@@ -3,11 +3,11 @@ use std::fmt::Write;
 use crate::run::Report;
 
 /// `path:line:col: severity[rule-id] message`, one finding a line.
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Report, columns: super::Columns) -> String {
     let mut out = String::new();
     for d in &report.diagnostics {
         let file = &report.repo.files[d.file];
-        let pos = file.position(d.span.start);
+        let pos = super::position(file, d.span.start, columns);
         let _ = writeln!(
             out,
             "{}:{}:{}: {}[{}] {}",

@@ -29,11 +29,14 @@ pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Report, columns: super::Columns) -> String {
     let mut out = String::new();
     for d in &report.diagnostics {
         let file = &report.repo.files[d.file];
-        let (start, end) = file.range(d.span);
+        let (start, end) = (
+            super::position(file, d.span.start, columns),
+            super::position(file, d.span.end, columns),
+        );
         let command = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",

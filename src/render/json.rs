@@ -46,14 +46,17 @@ struct Summary {
     elapsed_ms: u128,
 }
 
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Report, columns: super::Columns) -> String {
     let repo = &report.repo;
     let diagnostics = report
         .diagnostics
         .iter()
         .map(|d| {
             let file = &repo.files[d.file];
-            let (start, end) = file.range(d.span);
+            let (start, end) = (
+                super::position(file, d.span.start, columns),
+                super::position(file, d.span.end, columns),
+            );
             Item {
                 rule: d.rule,
                 severity: d.severity.as_str(),
@@ -69,7 +72,7 @@ pub fn render(report: &Report) -> String {
                     .iter()
                     .map(|r| {
                         let f = &repo.files[r.file];
-                        let p = f.position(r.span.start);
+                        let p = super::position(f, r.span.start, columns);
                         RelatedItem {
                             path: &f.path,
                             line: p.line,

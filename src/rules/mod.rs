@@ -85,3 +85,26 @@ pub fn find(id: &str) -> Option<&'static Rule> {
 pub fn unused_rule() -> &'static Rule {
     &lint::unused_suppression::RULE
 }
+
+/// Rules whose findings depend on other files of the repository (references
+/// that resolve, objects that collide, facts of the cluster): off for a file
+/// linted on its own, outside every repository root, where the rest of the
+/// repository is unknown.
+pub static NEEDS_REPOSITORY: &[&str] = &[
+    "cilium/lbipam-dual-stack",
+    "cilium/lbipam-ip-in-pool",
+    "eso/no-password-generator-for-sso",
+    "flux/depends-on-resolves",
+    "flux/one-owner-per-object",
+    "flux/path-exists",
+    "flux/source-ref-namespace",
+    "flux/undefined-substitution",
+    "gateway/https-issuer",
+    "gateway/parent-ref-resolves",
+    "kustomize/component-shared-resource",
+    "kustomize/missing-reference",
+    "kustomize/namespace-required",
+    "volsync/copy-method",
+    "workload/pdb-blocks-drain",
+    "workload/rwo-single-replica-recreate",
+];
