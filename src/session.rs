@@ -14,7 +14,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use crate::config::{self, Config, ConfigError, Level};
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::model::{ModelSettings, Repository};
-use crate::rules::{self, RULES, Rule};
+use crate::rules::{RULES, Rule};
 use crate::run::Error;
 use crate::source::SourceFile;
 use crate::walk::{self, WalkOptions};
@@ -276,7 +276,7 @@ impl Session {
         let config = Config::default();
         let active: Vec<ActiveRule> = configured_rules(&config)
             .into_iter()
-            .filter(|(r, _)| !rules::NEEDS_REPOSITORY.contains(&r.id))
+            .filter(|(r, _)| !r.needs_repository)
             .collect();
         let settings = ModelSettings {
             schema: crate::schema::SchemaSettings {
@@ -703,13 +703,6 @@ pub fn configured_rules(config: &Config) -> Vec<ActiveRule> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_repository_rule_exists() {
-        for id in rules::NEEDS_REPOSITORY {
-            assert!(rules::find(id).is_some(), "{id} names no rule");
-        }
-    }
 
     #[test]
     fn a_file_alone_gets_no_cross_file_findings() {

@@ -31,6 +31,10 @@ pub struct Rule {
     /// The default severity (a rule may report some findings lower, as its page says).
     pub severity: Severity,
     pub enabled: bool,
+    /// Its findings depend on other files of the repository (references that
+    /// resolve, objects that collide, facts of the cluster): off for a file
+    /// linted on its own, outside every repository root.
+    pub needs_repository: bool,
     pub summary: &'static str,
     /// The rule's page from `lints/`.
     pub page: &'static str,
@@ -85,26 +89,3 @@ pub fn find(id: &str) -> Option<&'static Rule> {
 pub fn unused_rule() -> &'static Rule {
     &lint::unused_suppression::RULE
 }
-
-/// Rules whose findings depend on other files of the repository (references
-/// that resolve, objects that collide, facts of the cluster): off for a file
-/// linted on its own, outside every repository root, where the rest of the
-/// repository is unknown.
-pub static NEEDS_REPOSITORY: &[&str] = &[
-    "cilium/lbipam-dual-stack",
-    "cilium/lbipam-ip-in-pool",
-    "eso/no-password-generator-for-sso",
-    "flux/depends-on-resolves",
-    "flux/one-owner-per-object",
-    "flux/path-exists",
-    "flux/source-ref-namespace",
-    "flux/undefined-substitution",
-    "gateway/https-issuer",
-    "gateway/parent-ref-resolves",
-    "kustomize/component-shared-resource",
-    "kustomize/missing-reference",
-    "kustomize/namespace-required",
-    "volsync/copy-method",
-    "workload/pdb-blocks-drain",
-    "workload/rwo-single-replica-recreate",
-];

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     id: "cilium/lbipam-dual-stack",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: true,
     summary: "on a dual-stack cluster, a LoadBalancer Service asks Cilium LB IPAM for addresses of one IP family only",
     page: include_str!("../../../lints/cilium/lbipam-dual-stack.md"),
     check: Some(check),

@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
     id: "cilium/lbipam-ip-in-pool",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: true,
     summary: "a LoadBalancer IP requested from Cilium LB IPAM lies in no CiliumLoadBalancerIPPool, or two Services request one IP without sharing it",
     page: include_str!("../../../lints/cilium/lbipam-ip-in-pool.md"),
     check: Some(check),

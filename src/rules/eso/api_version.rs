@@ -6,6 +6,7 @@ pub static RULE: Rule = Rule {
     id: "eso/api-version",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: false,
     summary: "an External Secrets kind on `external-secrets.io/v1beta1` or older, which ESO no longer serves",
     page: include_str!("../../../lints/eso/api-version.md"),
     check: Some(check),

@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
     id: "eso/no-password-generator-for-sso",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: true,
     summary: "an ExternalSecret fills an SSO/OIDC client credential from an ESO `Password` generator",
     page: include_str!("../../../lints/eso/no-password-generator-for-sso.md"),
     check: Some(check),

@@ -6,6 +6,7 @@ pub static RULE: Rule = Rule {
     id: "flux/chart-version-pinned",
     severity: Severity::Warning,
     enabled: true,
+    needs_repository: false,
     summary: "a Helm chart whose version floats: no version, `*`, a range, or an OCIRepository without a fixed tag or digest",
     page: include_str!("../../../lints/flux/chart-version-pinned.md"),
     check: Some(check),

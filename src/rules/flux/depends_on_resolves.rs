@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     id: "flux/depends-on-resolves",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: true,
     summary: "a Flux `dependsOn` entry names no Kustomization or HelmRelease in the namespace it means, or dependencies form a cycle",
     page: include_str!("../../../lints/flux/depends-on-resolves.md"),
     check: Some(check),

@@ -5,6 +5,7 @@ pub static RULE: Rule = Rule {
     id: "flux/deprecated-api",
     severity: Severity::Warning,
     enabled: true,
+    needs_repository: false,
     summary: "a Flux object on an apiVersion that Flux has removed or deprecated, with the version to use instead",
     page: include_str!("../../../lints/flux/deprecated-api.md"),
     check: Some(check),

@@ -5,6 +5,7 @@ pub static RULE: Rule = Rule {
     id: "flux/finite-remediation-retries",
     severity: Severity::Warning,
     enabled: true,
+    needs_repository: false,
     summary: "a HelmRelease `install` or `upgrade` remediation with negative (unlimited) `retries`",
     page: include_str!("../../../lints/flux/finite-remediation-retries.md"),
     check: Some(check),

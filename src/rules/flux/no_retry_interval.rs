@@ -7,6 +7,7 @@ pub static RULE: Rule = Rule {
     id: "flux/no-retry-interval",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: false,
     summary: "`retryInterval` where Flux does not read it (HelmRelease), or against the house rule (Kustomization)",
     page: include_str!("../../../lints/flux/no-retry-interval.md"),
     check: Some(check),

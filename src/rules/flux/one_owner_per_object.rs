@@ -14,6 +14,7 @@ pub static RULE: Rule = Rule {
     id: "flux/one-owner-per-object",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: true,
     summary: "two Flux Kustomizations apply the same object (group, kind, namespace, name), so they fight over it and pruning one deletes it",
     page: include_str!("../../../lints/flux/one-owner-per-object.md"),
     check: Some(check),

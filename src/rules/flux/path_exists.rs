@@ -6,6 +6,7 @@ pub static RULE: Rule = Rule {
     id: "flux/path-exists",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: true,
     summary: "a Flux Kustomization's `spec.path` names no directory of the repository",
     page: include_str!("../../../lints/flux/path-exists.md"),
     check: Some(check),

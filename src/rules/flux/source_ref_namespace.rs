@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     id: "flux/source-ref-namespace",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: true,
     summary: "a Flux Kustomization or HelmRelease references a source that is not in the namespace the reference means",
     page: include_str!("../../../lints/flux/source-ref-namespace.md"),
     check: Some(check),

@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     id: "flux/undefined-substitution",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: true,
     summary: "a `${VAR}` that the Flux Kustomization building the object does not define (or cannot parse): since Flux 2.9 the reconcile fails",
     page: include_str!("../../../lints/flux/undefined-substitution.md"),
     check: Some(check),

@@ -8,6 +8,7 @@ pub static RULE: Rule = Rule {
     id: "gateway/https-issuer",
     severity: Severity::Warning,
     enabled: true,
+    needs_repository: true,
     summary: "a Gateway's HTTPS listener reads a certificate Secret that nothing in the repository creates: no cert-manager issuer annotation, no Certificate",
     page: include_str!("../../../lints/gateway/https-issuer.md"),
     check: Some(check),

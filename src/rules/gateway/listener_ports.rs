@@ -5,6 +5,7 @@ pub static RULE: Rule = Rule {
     id: "gateway/listener-ports",
     severity: Severity::Warning,
     enabled: false,
+    needs_repository: false,
     summary: "a Gateway listener port that is not one of the controller's entrypoint ports (Traefik: 8000, 8443)",
     page: include_str!("../../../lints/gateway/listener-ports.md"),
     check: Some(check),

@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     id: "gateway/parent-ref-resolves",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: true,
     summary: "a route's `parentRefs` entry names no Gateway of the repository, or no listener of that Gateway",
     page: include_str!("../../../lints/gateway/parent-ref-resolves.md"),
     check: Some(check),

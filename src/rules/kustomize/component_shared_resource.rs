@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     id: "kustomize/component-shared-resource",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: true,
     summary: "a Component holds a fixed-name resource that several including kustomizations build into the same namespace",
     page: include_str!("../../../lints/kustomize/component-shared-resource.md"),
     check: Some(check),

@@ -7,6 +7,7 @@ pub static RULE: Rule = Rule {
     id: "kustomize/missing-reference",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: true,
     summary: "a kustomization's `resources`, `components` or patch path names no file or directory, or a directory without a kustomization file",
     page: include_str!("../../../lints/kustomize/missing-reference.md"),
     check: Some(check),

@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     id: "kustomize/namespace-required",
     severity: Severity::Warning,
     enabled: true,
+    needs_repository: true,
     summary: "an app kustomization that lists namespaced manifests, but neither it, a kustomization above it, the Flux Kustomization nor the manifests set a namespace",
     page: include_str!("../../../lints/kustomize/namespace-required.md"),
     check: Some(check),

@@ -7,6 +7,7 @@ pub static RULE: Rule = Rule {
     id: "lint/skipped-file",
     severity: Severity::Warning,
     enabled: true,
+    needs_repository: false,
     summary: "a YAML file could not be read: too large, unreadable, not a regular file, gone while being read, or a link out of the root or in a loop; or an ignore file was not safe to read",
     page: include_str!("../../../lints/lint/skipped-file.md"),
     check: Some(check),

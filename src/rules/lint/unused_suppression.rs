@@ -7,6 +7,7 @@ pub static RULE: Rule = Rule {
     id: "lint/unused-suppression",
     severity: Severity::Warning,
     enabled: true,
+    needs_repository: false,
     summary: "a `# gitops-lint:` suppression comment suppresses nothing",
     page: include_str!("../../../lints/lint/unused-suppression.md"),
     check: None,

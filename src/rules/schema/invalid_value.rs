@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     id: "schema/invalid-value",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: false,
     summary: "a value of the wrong type, outside its enum or pattern, or a required field missing",
     page: include_str!("../../../lints/schema/invalid-value.md"),
     check: Some(check),

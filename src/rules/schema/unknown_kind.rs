@@ -6,6 +6,7 @@ pub static RULE: Rule = Rule {
     id: "schema/unknown-kind",
     severity: Severity::Info,
     enabled: false,
+    needs_repository: false,
     summary: "an object whose apiVersion and kind have no known schema, so it is not validated",
     page: include_str!("../../../lints/schema/unknown-kind.md"),
     check: Some(check),

@@ -8,6 +8,7 @@ pub static RULE: Rule = Rule {
     id: "secrets/plaintext-secret",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: false,
     summary: "a Secret with literal `data`/`stringData` that SOPS does not encrypt, or a `*.sops.yaml` file that is not encrypted",
     page: include_str!("../../../lints/secrets/plaintext-secret.md"),
     check: Some(check),

@@ -11,6 +11,7 @@ pub static RULE: Rule = Rule {
     id: "talos/talhelper-patch-exists",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: true,
     summary: "a talhelper `@file` patch names a file that does not exist",
     page: include_str!("../../../lints/talos/talhelper-patch-exists.md"),
     check: Some(check),

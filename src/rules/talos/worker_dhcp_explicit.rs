@@ -20,6 +20,7 @@ pub static RULE: Rule = Rule {
     id: "talos/worker-dhcp-explicit",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: false,
     summary: "a Talos worker leaves its links to default DHCP, or runs DHCP beside static addresses",
     page: include_str!("../../../lints/talos/worker-dhcp-explicit.md"),
     check: Some(check),

@@ -5,6 +5,7 @@ pub static RULE: Rule = Rule {
     id: "traefik/ingressroute-class",
     severity: Severity::Warning,
     enabled: true,
+    needs_repository: false,
     summary: "a Traefik IngressRoute without the `kubernetes.io/ingress.class` annotation",
     page: include_str!("../../../lints/traefik/ingressroute-class.md"),
     check: Some(check),

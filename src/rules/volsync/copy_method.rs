@@ -9,6 +9,7 @@ pub static RULE: Rule = Rule {
     id: "volsync/copy-method",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: true,
     summary: "a VolSync mover without `copyMethod`, with a value the mover rejects, or not `Snapshot` where a PVC uses the ReplicationDestination as its volume populator",
     page: include_str!("../../../lints/volsync/copy-method.md"),
     check: Some(check),

@@ -5,6 +5,7 @@ pub static RULE: Rule = Rule {
     id: "volsync/ssa-if-not-present",
     severity: Severity::Warning,
     enabled: true,
+    needs_repository: false,
     summary: "`kustomize.toolkit.fluxcd.io/ssa: IfNotPresent` on a ReplicationDestination, which Flux then never updates",
     page: include_str!("../../../lints/volsync/ssa-if-not-present.md"),
     check: Some(check),

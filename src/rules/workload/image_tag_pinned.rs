@@ -6,6 +6,7 @@ pub static RULE: Rule = Rule {
     id: "workload/image-tag-pinned",
     severity: Severity::Warning,
     enabled: true,
+    needs_repository: false,
     summary: "a container image without a tag or digest, or on `latest`",
     page: include_str!("../../../lints/workload/image-tag-pinned.md"),
     check: Some(check),

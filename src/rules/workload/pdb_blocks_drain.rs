@@ -10,6 +10,7 @@ pub static RULE: Rule = Rule {
     id: "workload/pdb-blocks-drain",
     severity: Severity::Warning,
     enabled: true,
+    needs_repository: true,
     summary: "a PodDisruptionBudget that allows no eviction (`minAvailable` equal to the replicas it selects, or `maxUnavailable: 0`), so node drains hang",
     page: include_str!("../../../lints/workload/pdb-blocks-drain.md"),
     check: Some(check),

@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
     id: "workload/rwo-single-replica-recreate",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: true,
     summary: "a single-replica workload with a ReadWriteOnce claim rolls out with RollingUpdate and can deadlock",
     page: include_str!("../../../lints/workload/rwo-single-replica-recreate.md"),
     check: Some(check),

@@ -5,6 +5,7 @@ pub static RULE: Rule = Rule {
     id: "yaml/duplicate-key",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: false,
     summary: "a mapping repeats a key; the later value silently wins",
     page: include_str!("../../../lints/yaml/duplicate-key.md"),
     check: Some(check),

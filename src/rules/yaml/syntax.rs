@@ -7,6 +7,7 @@ pub static RULE: Rule = Rule {
     id: "yaml/syntax",
     severity: Severity::Error,
     enabled: true,
+    needs_repository: false,
     summary: "the file is not valid YAML (or not UTF-8 text)",
     page: include_str!("../../../lints/yaml/syntax.md"),
     check: Some(check),
