@@ -11,6 +11,7 @@ use crate::config::{Config, ConfigError, Level};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Repository;
 use crate::rules::{self, RULES, Rule};
+use crate::schema::SchemaReport;
 use crate::session::{self, Selection, Session, SessionOptions};
 use crate::suppress;
 use crate::walk;
@@ -215,6 +216,7 @@ pub fn configured_rules(config: &Config) -> Vec<(&'static Rule, Option<Level>)> 
 /// are left out. With `GITOPS_LINT_TIMING` set, each rule's time goes to stderr.
 pub fn lint_model(
     repo: &Repository,
+    schema: &SchemaReport,
     active: &[(&'static Rule, Option<Level>)],
     phase: &crate::timing::Phases,
 ) -> Vec<Diagnostic> {
@@ -225,7 +227,7 @@ pub fn lint_model(
             let mut out = Vec::new();
             if let Some(check) = rule.check {
                 let started = Instant::now();
-                let mut ctx = rules::Ctx::new(repo, rule);
+                let mut ctx = rules::Ctx::new(repo, schema, rule);
                 check(&mut ctx);
                 out = ctx.into_findings();
                 undeployed_as_warnings(repo, &mut out);
@@ -260,10 +262,11 @@ pub fn lint_model(
 /// Every rule over an already-built model, on this thread, with suppressions
 /// applied and findings sorted: for in-memory repositories (fuzzing, editors).
 pub fn check_repository(repo: &Repository) -> Vec<Diagnostic> {
+    let schema = crate::schema::validate(repo, &Default::default());
     let mut diagnostics = Vec::new();
     for rule in RULES.iter().filter(|r| r.enabled) {
         if let Some(check) = rule.check {
-            let mut ctx = rules::Ctx::new(repo, rule);
+            let mut ctx = rules::Ctx::new(repo, &schema, rule);
             check(&mut ctx);
             diagnostics.extend(ctx.into_findings());
         }

@@ -16,6 +16,7 @@ use crate::diagnostic::{Diagnostic, FileId};
 use crate::model::{ModelSettings, Repository};
 use crate::rules::{RULES, Rule};
 use crate::run::Error;
+use crate::schema::{SchemaReport, SchemaSettings};
 use crate::source::SourceFile;
 use crate::walk::{self, WalkOptions};
 
@@ -52,8 +53,13 @@ pub struct Session {
     pub config_error: Option<ConfigError>,
     pub exclude: GlobSet,
     pub settings: ModelSettings,
+    /// Where schemas come from, and whether any schema rule runs.
+    pub schema_settings: SchemaSettings,
     pub active: Vec<ActiveRule>,
     pub repo: Repository,
+    /// Schema validation of the model's documents, beside the model: the
+    /// schema rules read it.
+    pub schema: SchemaReport,
     /// A single file linted on its own (outside every repository root): the
     /// rules that need the rest of the repository are off.
     pub standalone: bool,
@@ -222,10 +228,13 @@ impl Session {
         let settings = ModelSettings {
             dual_stack: config.dual_stack,
             listener_ports: config.listener_ports.clone(),
-            schema,
         };
-        let repo = pool.install(|| Repository::new(root.clone(), files, &settings));
-        if let Some(e) = repo.schema.errors.first() {
+        let (repo, schema_report) = pool.install(|| {
+            Repository::new_beside(root.clone(), files, &settings, |repo| {
+                validate(repo, &schema, None)
+            })
+        });
+        if let Some(e) = schema_report.errors.first() {
             let error = ConfigError {
                 path: config_path.clone().unwrap_or_default(),
                 line: 1,
@@ -245,8 +254,10 @@ impl Session {
             config_error,
             exclude,
             settings,
+            schema_settings: schema,
             active,
             repo,
+            schema: schema_report,
             standalone: false,
             pool,
             touched: HashSet::new(),
@@ -260,6 +271,7 @@ impl Session {
     pub fn empty(root: PathBuf) -> Session {
         let mut session = Session::alone(&root.join("-"), "");
         session.repo = Repository::new(root.clone(), Vec::new(), &session.settings);
+        session.schema = SchemaReport::default();
         session.root = root;
         session.standalone = false;
         session
@@ -278,14 +290,17 @@ impl Session {
             .into_iter()
             .filter(|(r, _)| !r.needs_repository)
             .collect();
-        let settings = ModelSettings {
-            schema: crate::schema::SchemaSettings {
-                skip: !active.iter().any(|(r, _)| r.id.starts_with("schema/")),
-                ..Default::default()
-            },
+        let settings = ModelSettings::default();
+        let schema_settings = SchemaSettings {
+            skip: !active.iter().any(|(r, _)| r.id.starts_with("schema/")),
             ..Default::default()
         };
-        let repo = Repository::new(dir.clone(), vec![buffer_file(name, text)], &settings);
+        let (repo, schema) = Repository::new_beside(
+            dir.clone(),
+            vec![buffer_file(name, text)],
+            &settings,
+            |repo| validate(repo, &schema_settings, None),
+        );
         let (pool, _) = thread_pool(Some(1)).expect("a one-thread pool");
         Session {
             root: dir,
@@ -294,8 +309,10 @@ impl Session {
             config_error: None,
             exclude: GlobSet::empty(),
             settings,
+            schema_settings,
             active,
             repo,
+            schema,
             standalone: true,
             pool,
             touched: HashSet::new(),
@@ -310,10 +327,10 @@ impl Session {
         self.rebuild();
         self.repo.set_focus(focus);
         let phase = crate::timing::Phases::start();
-        let (repo, active) = (&self.repo, &self.active);
+        let (repo, schema, active) = (&self.repo, &self.schema, &self.active);
         let diagnostics = self
             .pool
-            .install(|| crate::run::lint_model(repo, active, &phase));
+            .install(|| crate::run::lint_model(repo, schema, active, &phase));
         phase.mark("suppress+sort");
         diagnostics
     }
@@ -408,12 +425,9 @@ impl Session {
 
     /// Validates one file against the schemas again, keeping the findings of the others.
     fn revalidate(&mut self, id: usize) {
-        if self.settings.schema.skip {
-            return;
-        }
         let only = HashSet::from([id]);
-        let report = validate(&self.repo, &self.settings, &only);
-        let schema = &mut self.repo.schema;
+        let report = validate(&self.repo, &self.schema_settings, Some(&only));
+        let schema = &mut self.schema;
         schema.findings.retain(|f| f.file != id);
         schema.findings.extend(report.findings);
         schema.findings.sort_by(|a, b| {
@@ -431,15 +445,18 @@ impl Session {
             return;
         }
         let files = std::mem::take(&mut self.repo.files);
-        let previous = std::mem::take(&mut self.repo.schema);
+        let previous = std::mem::take(&mut self.schema);
         let old_paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
-        let incremental = !self.settings.schema.skip && !self.schemas_changed;
-        let mut settings = self.settings.clone();
-        settings.schema.skip |= incremental;
+        let incremental = !self.schema_settings.skip && !self.schemas_changed;
         let root = self.root.clone();
-        self.repo = self
-            .pool
-            .install(|| Repository::new(root, files, &settings));
+        let (settings, schema_settings) = (&self.settings, &self.schema_settings);
+        let (repo, schema) = self.pool.install(|| {
+            Repository::new_beside(root, files, settings, |repo| {
+                (!incremental).then(|| validate(repo, schema_settings, None))
+            })
+        });
+        self.repo = repo;
+        self.schema = schema.unwrap_or_default();
         if incremental {
             let touched = std::mem::take(&mut self.touched);
             let index: HashMap<&str, usize> = self
@@ -453,7 +470,7 @@ impl Session {
                 .iter()
                 .filter_map(|p| index.get(p.as_str()).copied())
                 .collect();
-            let mut report = validate(&self.repo, &self.settings, &only);
+            let mut report = validate(&self.repo, &self.schema_settings, Some(&only));
             for mut f in previous.findings {
                 let Some(path) = old_paths.get(f.file) else {
                     continue;
@@ -469,7 +486,7 @@ impl Session {
             report.findings.sort_by(|a, b| {
                 (a.file, a.span.start, &a.message).cmp(&(b.file, b.span.start, &b.message))
             });
-            self.repo.schema = report;
+            self.schema = report;
         }
         self.touched.clear();
         self.schemas_changed = false;
@@ -590,14 +607,17 @@ fn listing(dir: &Path) -> Vec<String> {
     names
 }
 
-/// The one place the language server validates files against the schemas
-/// itself (the rest is the model's).
+/// Schema validation of the files in `only` (`None`: every file); nothing
+/// when no schema rule runs.
 fn validate(
     repo: &Repository,
-    settings: &ModelSettings,
-    only: &HashSet<FileId>,
-) -> crate::schema::SchemaReport {
-    crate::schema::validate_files(repo, &settings.schema, Some(only))
+    settings: &SchemaSettings,
+    only: Option<&HashSet<FileId>>,
+) -> SchemaReport {
+    if settings.skip {
+        return SchemaReport::default();
+    }
+    crate::schema::validate_files(repo, settings, only)
 }
 
 /// `path` relative to `root`, when it is under it (also through a symbolic

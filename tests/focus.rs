@@ -15,6 +15,7 @@ use gitops_lint::diagnostic::Diagnostic;
 use gitops_lint::model::{ModelSettings, Repository};
 use gitops_lint::rules::RULES;
 use gitops_lint::run::lint_model;
+use gitops_lint::schema::{SchemaReport, SchemaSettings};
 use gitops_lint::source::SourceFile;
 use gitops_lint::timing::Phases;
 use gitops_lint::walk::{self, WalkOptions};
@@ -61,18 +62,20 @@ fn corpora() -> Vec<PathBuf> {
     sorted_dirs(&dir)
 }
 
-fn settings(root: &Path) -> ModelSettings {
+fn settings(root: &Path) -> (ModelSettings, SchemaSettings) {
     let path = root.join(config::FILE_NAME);
     let config = if path.exists() {
         Config::load(&path).unwrap()
     } else {
         Config::default()
     };
-    ModelSettings {
-        dual_stack: config.dual_stack,
-        listener_ports: config.listener_ports.clone(),
-        schema: config.schema_settings(Some(&path), root).unwrap(),
-    }
+    (
+        ModelSettings {
+            dual_stack: config.dual_stack,
+            listener_ports: config.listener_ports.clone(),
+        },
+        config.schema_settings(Some(&path), root).unwrap(),
+    )
 }
 
 fn read(root: &Path) -> Vec<SourceFile> {
@@ -87,9 +90,9 @@ fn read(root: &Path) -> Vec<SourceFile> {
 }
 
 /// Every rule, those off by default too.
-fn lint(repo: &Repository) -> Vec<Diagnostic> {
+fn lint(repo: &Repository, schema: &SchemaReport) -> Vec<Diagnostic> {
     let all: Vec<_> = RULES.iter().map(|r| (*r, None)).collect();
-    lint_model(repo, &all, &Phases::start())
+    lint_model(repo, schema, &all, &Phases::start())
 }
 
 fn show(repo: &Repository, ds: &[Diagnostic]) -> String {
@@ -105,8 +108,10 @@ fn a_focused_run_finds_what_a_whole_run_finds() {
     let fixtures = roots();
     let corpora = corpora();
     for root in fixtures.iter().chain(&corpora) {
-        let mut repo = Repository::new(root.clone(), read(root), &settings(root));
-        let whole = lint(&repo);
+        let (model_settings, schema_settings) = settings(root);
+        let mut repo = Repository::new(root.clone(), read(root), &model_settings);
+        let schema = gitops_lint::schema::validate(&repo, &schema_settings);
+        let whole = lint(&repo, &schema);
         let n = repo.files.len();
         // Each fixture file alone; a corpus in four interleaved parts.
         let groups: Vec<Vec<usize>> = if corpora.contains(root) {
@@ -116,7 +121,7 @@ fn a_focused_run_finds_what_a_whole_run_finds() {
         };
         for group in groups {
             repo.set_focus(Some(&group));
-            let focused = lint(&repo);
+            let focused = lint(&repo, &schema);
             let expected: Vec<Diagnostic> = whole
                 .iter()
                 .filter(|d| group.contains(&d.file))
@@ -176,7 +181,7 @@ fn an_edit_taken_in_place_leaves_the_model_as_a_fresh_build() {
     let mut in_place = 0;
     let mut rebuilt = 0;
     for root in roots() {
-        let settings = settings(&root);
+        let (settings, _) = settings(&root);
         let files = read(&root);
         for (i, file) in files.iter().enumerate() {
             for text in edits(&file.text) {
@@ -191,11 +196,12 @@ fn an_edit_taken_in_place_leaves_the_model_as_a_fresh_build() {
                 fresh_files[i] = SourceFile::from_bytes(file.path.clone(), text.into_bytes());
                 let fresh = Repository::new(root.clone(), fresh_files, &settings);
                 // Schema findings are the caller's to redo: compare without them.
-                repo.schema = Default::default();
-                let mut fresh = fresh;
-                fresh.schema = Default::default();
+                let none = SchemaReport::default();
                 let (a, b) = (dump(&repo), dump(&fresh));
-                let (la, lb) = (show(&repo, &lint(&repo)), show(&fresh, &lint(&fresh)));
+                let (la, lb) = (
+                    show(&repo, &lint(&repo, &none)),
+                    show(&fresh, &lint(&fresh, &none)),
+                );
                 if a != b || la != lb {
                     failures.push(format!(
                         "{}: {}\n--- fresh\n{lb}--- in place\n{la}",

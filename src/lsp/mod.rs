@@ -847,7 +847,8 @@ mod tests {
 
     fn lint(repo: &Repository, config: &Config) -> Vec<Diagnostic> {
         let phase = crate::timing::Phases::start();
-        crate::run::lint_model(repo, &session::configured_rules(config), &phase)
+        let schema = crate::schema::validate(repo, &Default::default());
+        crate::run::lint_model(repo, &schema, &session::configured_rules(config), &phase)
     }
 
     fn file(text: &str) -> SourceFile {

@@ -18,7 +18,14 @@ use super::{
 use crate::diagnostic::FileId;
 use crate::source::SourceFile;
 
-pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSettings) -> Repository {
+/// Builds the model; `beside` runs on the classified repository (files,
+/// objects, kustomizations) in parallel with the builds, which are sequential.
+pub(super) fn build<T: Send>(
+    root: PathBuf,
+    files: Vec<SourceFile>,
+    settings: &ModelSettings,
+    beside: impl FnOnce(&Repository) -> T + Send,
+) -> (Repository, T) {
     let mut repo = Repository {
         root,
         files,
@@ -30,7 +37,6 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
         talos: Vec::new(),
         cluster: Default::default(),
         settings: settings.clone(),
-        schema: Default::default(),
         patch_docs: Vec::new(),
         flux_patches: Vec::new(),
         flux_by_object: HashMap::default(),
@@ -58,10 +64,10 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
     repo.sync.paths.dedup();
     repo.crd_scopes = super::scope::crd_scopes(&repo);
     phases.mark("  model: classify");
-    // Schema validation reads only files, objects and kustomizations, so it
-    // runs beside the builds, which are sequential.
-    let (schema, (flux, instances, used, reach)) = rayon::join(
-        || (!settings.schema.skip).then(|| crate::schema::validate(&repo, &settings.schema)),
+    // What runs beside (schema validation) reads only files, objects and
+    // kustomizations, so it runs while the builds, which are sequential, run.
+    let (beside, (flux, instances, used, reach)) = rayon::join(
+        || beside(&repo),
         || {
             let mut flux = flux_kustomizations(&repo, false);
             let builds = Builds::new(&repo, flux.len());
@@ -70,7 +76,7 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
             (flux, instances, used, builds.into_reach())
         },
     );
-    phases.mark("  model: builds and schema validation");
+    phases.mark("  model: builds (and what runs beside them)");
     let built_with: Vec<VarSet> = flux.iter().map(|f| f.vars.clone()).collect();
     install(&mut repo, flux, instances);
     repo.kustomize_reach = reach;
@@ -118,9 +124,8 @@ pub(super) fn build(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSetti
     phases.mark("  model: deployed");
     repo.helm_releases = helm::helm_releases(&repo);
     repo.cluster = cluster::facts(&repo, settings.dual_stack);
-    repo.schema = schema.unwrap_or_default();
     phases.mark("  model: instances, clusters, releases");
-    repo
+    (repo, beside)
 }
 
 /// Puts the builds' results in the model: instances by object, the Flux

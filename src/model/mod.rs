@@ -45,7 +45,6 @@ pub struct ModelSettings {
     pub dual_stack: Option<bool>,
     /// `gateway/listener-ports`: the ports listeners may use (`ports:` in the config).
     pub listener_ports: Option<Vec<u16>>,
-    pub schema: crate::schema::SchemaSettings,
 }
 
 pub type ObjectId = usize;
@@ -164,8 +163,6 @@ pub struct Repository {
     pub cluster: ClusterFacts,
     /// What the configuration says that rules read.
     pub settings: ModelSettings,
-    /// Schema validation of every document (empty when no schema rule runs).
-    pub schema: crate::schema::SchemaReport,
     /// Patches parsed from `patch: |` strings of Flux Kustomizations (see `flux`).
     patch_docs: Vec<crate::yaml::Yaml>,
     /// The `spec.patches` each Flux Kustomization applies, by `FluxId`.
@@ -205,13 +202,26 @@ pub struct Repository {
 
 impl Repository {
     pub fn new(root: PathBuf, files: Vec<SourceFile>, settings: &ModelSettings) -> Self {
-        build::build(root, files, settings)
+        build::build(root, files, settings, |_| ()).0
+    }
+
+    /// Builds the model and, in parallel with its builds, `beside` over the
+    /// classified repository (files, objects, kustomizations): schema
+    /// validation, which needs nothing the builds compute.
+    pub fn new_beside<T: Send>(
+        root: PathBuf,
+        files: Vec<SourceFile>,
+        settings: &ModelSettings,
+        beside: impl FnOnce(&Repository) -> T + Send,
+    ) -> (Self, T) {
+        build::build(root, files, settings, beside)
     }
 
     /// Puts a new version of one of the repository's files in place when that
     /// leaves every build as it was (the common edit: a value, a comment),
     /// and returns its id; otherwise gives the file back, the model untouched,
-    /// and the model must be built again. Schema findings are the caller's.
+    /// and the model must be built again. Schema findings are the caller's
+    /// to redo.
     pub fn update_file(&mut self, file: SourceFile) -> Result<FileId, Box<SourceFile>> {
         build::update_file(self, file)
     }

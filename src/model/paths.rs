@@ -357,13 +357,7 @@ mod tests {
             .iter()
             .map(|f| SourceFile::from_bytes(f.clone(), b"a: 1\n".to_vec()))
             .collect();
-        let settings = ModelSettings {
-            schema: crate::schema::SchemaSettings {
-                skip: true,
-                ..Default::default()
-            },
-            ..Default::default()
-        };
+        let settings = ModelSettings::default();
         let repo = Repository::new("/repo".into(), sources, &settings);
         let mut all: Vec<&str> = files.iter().map(String::as_str).collect();
         all.extend(dirs.iter().map(String::as_str));

@@ -13,13 +13,7 @@ fn repo(files: &[(&str, &str)]) -> Repository {
         .map(|(p, t)| SourceFile::from_bytes(p.to_string(), t.as_bytes().to_vec()))
         .collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    let settings = ModelSettings {
-        schema: crate::schema::SchemaSettings {
-            skip: true,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let settings = ModelSettings::default();
     Repository::new(PathBuf::from("/repo"), files, &settings)
 }
 

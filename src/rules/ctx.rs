@@ -9,19 +9,23 @@
 use crate::diagnostic::{Diagnostic, Edit, FileId, Severity};
 use crate::model::{Object, ObjectId, Repository};
 use crate::rules::Rule;
+use crate::schema::SchemaReport;
 use crate::yaml::Span;
 
 pub struct Ctx<'a> {
     /// Every fact of the model.
     pub repo: &'a Repository,
+    /// Schema validation of the documents (empty when no schema rule runs).
+    pub schema: &'a SchemaReport,
     rule: &'static Rule,
     out: Vec<Diagnostic>,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(repo: &'a Repository, rule: &'static Rule) -> Self {
+    pub fn new(repo: &'a Repository, schema: &'a SchemaReport, rule: &'static Rule) -> Self {
         Ctx {
             repo,
+            schema,
             rule,
             out: Vec::new(),
         }

@@ -37,7 +37,7 @@ fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
     // Missing fields of one mapping make one finding.
     let mut missing: BTreeMap<(FileId, Span, &str), (&Missing, Vec<&str>)> = BTreeMap::new();
-    for f in repo.schema.findings.iter() {
+    for f in ctx.schema.findings.iter() {
         if f.kind != FindingKind::InvalidValue {
             continue;
         }

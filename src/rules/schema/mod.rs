@@ -11,7 +11,7 @@ use crate::rules::{Ctx, Rule};
 use crate::schema::{Finding, FindingKind};
 
 fn report(repo: &Repository, rule: &Rule, kind: FindingKind, ctx: &mut Ctx) {
-    for f in repo.schema.findings.iter().filter(|f| f.kind == kind) {
+    for f in ctx.schema.findings.iter().filter(|f| f.kind == kind) {
         ctx.push(diagnostic(repo, rule, f));
     }
 }
