@@ -2,7 +2,8 @@
 //! resources of public operators (`schemas/catalog/`, see its README for the
 //! origin and licence). `index.tsv` says where each `(group, kind, version)`
 //! lies in `catalog.bin`, one zstd frame per kind; only the frames of the
-//! kinds a repository uses are decompressed, each once per process.
+//! kinds a repository uses are decompressed, each once per validation (the
+//! compiled validators are what is kept).
 //!
 //! The schemas are the generator's (`additionalProperties: false` wherever an
 //! object lists its properties); [`normalize`] reads them the way the API
@@ -64,8 +65,7 @@ fn parse_index(text: &'static str) -> Index {
 }
 
 /// Whether the catalog holds `apiVersion kind` (no decompression).
-#[cfg(test)]
-fn has(api_version: &str, kind: &str) -> bool {
+pub fn has(api_version: &str, kind: &str) -> bool {
     lookup(api_version, kind).is_some()
 }
 
@@ -84,11 +84,13 @@ pub fn name(api_version: &str, kind: &str) -> String {
     format!("{group}/{}_{version}", kind.to_ascii_lowercase())
 }
 
-/// A decompressed frame, shared by the kinds' versions it holds.
-fn frame(offset: usize, len: usize) -> Result<Arc<Vec<u8>>, String> {
-    type Frames = Mutex<HashMap<usize, Arc<Vec<u8>>>>;
-    static FRAMES: OnceLock<Frames> = OnceLock::new();
-    let frames = FRAMES.get_or_init(Default::default);
+/// The frames decompressed during one validation, shared by the versions of
+/// a kind that it holds.
+#[derive(Default)]
+pub struct Frames(Mutex<HashMap<usize, Arc<Vec<u8>>>>);
+
+fn frame(frames: &Frames, offset: usize, len: usize) -> Result<Arc<Vec<u8>>, String> {
+    let frames = &frames.0;
     if let Some(hit) = frames.lock().ok().and_then(|f| f.get(&offset).cloned()) {
         return Ok(hit);
     }
@@ -110,10 +112,10 @@ fn frame(offset: usize, len: usize) -> Result<Arc<Vec<u8>>, String> {
 /// The schema for `apiVersion kind`, normalized, or `None` when the catalog
 /// does not hold that exact version (another version's schema is not used:
 /// which versions a controller serves is the API-version rules' business).
-pub fn schema(api_version: &str, kind: &str) -> Option<Result<Value, String>> {
+pub fn schema(api_version: &str, kind: &str, frames: &Frames) -> Option<Result<Value, String>> {
     let entry = lookup(api_version, kind)?;
     Some((|| {
-        let frame = frame(entry.frame.0, entry.frame.1)?;
+        let frame = frame(frames, entry.frame.0, entry.frame.1)?;
         let text = frame
             .get(entry.text.0..entry.text.0 + entry.text.1)
             .ok_or("the built-in CRDs catalog is truncated")?;
@@ -217,8 +219,9 @@ mod tests {
         assert!(index.entries.len() > 3900, "{}", index.entries.len());
         let mut keys: Vec<_> = index.entries.keys().copied().collect();
         keys.sort();
+        let frames = Frames::default();
         for (group, kind, version) in keys {
-            let schema = schema(&format!("{group}/{version}"), kind)
+            let schema = schema(&format!("{group}/{version}"), kind, &frames)
                 .expect("indexed")
                 .unwrap_or_else(|e| panic!("{group}/{kind}_{version}: {e}"));
             assert!(schema.is_object(), "{group}/{kind}_{version}");

@@ -133,24 +133,43 @@ impl Origin {
 
 type Cache = Mutex<HashMap<String, Arc<(Value, Validator)>>>;
 
-fn compiled(origin: &Origin, key: &str, root: Value) -> Option<Arc<(Value, Validator)>> {
+/// The validator for a schema, from the cache when it is built in; `root`
+/// makes the schema only when it is not cached. `Ok(None)`: it does not
+/// compile.
+fn compiled(
+    origin: &Origin,
+    key: &str,
+    root: impl FnOnce() -> Result<Value, String>,
+) -> Result<Option<Arc<(Value, Validator)>>, String> {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache_key = origin.cache_key(key);
     if let Some(k) = &cache_key
-        && let Some(hit) = CACHE.get_or_init(Default::default).lock().ok()?.get(k)
-    {
-        return Some(Arc::clone(hit));
-    }
-    let validator = compile(&root)?;
-    let schema = Arc::new((root, validator));
-    if let Some(k) = cache_key {
-        CACHE
+        && let Some(hit) = CACHE
             .get_or_init(Default::default)
             .lock()
-            .ok()?
-            .insert(k, Arc::clone(&schema));
+            .ok()
+            .and_then(|c| c.get(k).cloned())
+    {
+        return Ok(Some(hit));
     }
-    Some(schema)
+    let root = root()?;
+    let Some(validator) = compile(&root) else {
+        return Ok(None);
+    };
+    let schema = Arc::new((root, validator));
+    if let Some(k) = cache_key
+        && let Ok(mut cache) = CACHE.get_or_init(Default::default).lock()
+    {
+        cache.insert(k, Arc::clone(&schema));
+    }
+    Ok(Some(schema))
+}
+
+/// A schema found for a key: ready, or in the built-in catalog, read only
+/// when its validator is not cached yet (patched for flux-operator or not).
+enum Root {
+    Ready(Value),
+    Catalog { patch: bool },
 }
 
 /// A document (or part of one) to validate.
@@ -197,19 +216,47 @@ pub fn validate_files(
             Err(e) => report.errors.push(e),
         }
     }
-    // A schema that does not compile (a pattern this regex engine rejects,
+    // Catalog schemas are decompressed, read and compiled in parallel. A
+    // schema that does not compile (a pattern this regex engine rejects,
     // say) validates nothing rather than report on its own mistakes.
-    let schemas: HashMap<&str, Compiled> = found
+    let frames = catalog::Frames::default();
+    let loaded: Vec<Result<Option<(&str, Compiled)>, String>> = found
         .into_par_iter()
-        .filter_map(|(key, origin, root)| {
-            let schema = compiled(&origin, key, root)?;
-            Some((key, Compiled { origin, schema }))
+        .map(|(key, origin, root)| {
+            let load = || match root {
+                Root::Ready(v) => Ok(v),
+                Root::Catalog { patch } => {
+                    let (api_version, kind) = key.split_once(' ').unwrap_or((key, ""));
+                    let mut v = catalog::schema(api_version, kind, &frames)
+                        .unwrap_or_else(|| Err(format!("no catalog schema for {key}")))?;
+                    if patch {
+                        patch_for_flux_operator(key, &mut v);
+                    }
+                    Ok(v)
+                }
+            };
+            Ok(compiled(&origin, key, load)?.map(|schema| (key, Compiled { origin, schema })))
         })
         .collect();
+    let mut schemas: HashMap<&str, Compiled> = HashMap::new();
+    for l in loaded {
+        match l {
+            Ok(Some((key, c))) => {
+                schemas.insert(key, c);
+            }
+            Ok(None) => {}
+            Err(e) => report.errors.push(e),
+        }
+    }
+    drop(frames);
     let meta_origin = Origin::Kubernetes(k8s_version);
     let meta = k8s
         .root_for_def(OBJECT_META)
-        .and_then(|root| compiled(&meta_origin, OBJECT_META, root))
+        .and_then(|root| {
+            compiled(&meta_origin, OBJECT_META, || Ok(root))
+                .ok()
+                .flatten()
+        })
         .map(|schema| Compiled {
             origin: meta_origin.clone(),
             schema,
@@ -277,12 +324,12 @@ fn find(
     k8s_version: &'static str,
     flux_operator: bool,
     key: &str,
-) -> Result<Option<(Origin, Value)>, String> {
+) -> Result<Option<(Origin, Root)>, String> {
     let patched = |mut root: Value| {
         if flux_operator {
             patch_for_flux_operator(key, &mut root);
         }
-        root
+        Root::Ready(root)
     };
     if let Some((path, root)) = crds.get(key) {
         return Ok(Some((Origin::Crd(path.clone()), patched(root.clone()))));
@@ -293,9 +340,14 @@ fn find(
         if let Some(t) = &settings.talos
             && let Some(r) = t.bundle.root_for(key)
         {
-            return Ok(Some((Origin::TalosFile(t.path.display().to_string()), r)));
+            return Ok(Some((
+                Origin::TalosFile(t.path.display().to_string()),
+                Root::Ready(r),
+            )));
         }
-        return Ok(talos().root_for(key).map(|r| (Origin::Talos, r)));
+        return Ok(talos()
+            .root_for(key)
+            .map(|r| (Origin::Talos, Root::Ready(r))));
     }
     let (api_version, kind) = key.split_once(' ').unwrap_or((key, ""));
     if let Some(path) = settings.dirs.find(api_version, kind) {
@@ -305,23 +357,24 @@ fn find(
             patched(root),
         )));
     }
-    if !settings.no_catalog
-        && let Some(root) = catalog::schema(api_version, kind)
-    {
+    if !settings.no_catalog && catalog::has(api_version, kind) {
         let origin = Origin::Catalog {
             name: catalog::name(api_version, kind),
             patched: flux_operator,
             vetted: flux().has(key),
         };
-        return Ok(Some((origin, patched(root?))));
+        let root = Root::Catalog {
+            patch: flux_operator,
+        };
+        return Ok(Some((origin, root)));
     }
     if let Some(r) = flux().root_for(key) {
-        return Ok(Some((Origin::Flux, r)));
+        return Ok(Some((Origin::Flux, Root::Ready(r))));
     }
     let (_, k8s) = kubernetes(Some(k8s_version));
     Ok(k8s
         .root_for(key)
-        .map(|r| (Origin::Kubernetes(k8s_version), r)))
+        .map(|r| (Origin::Kubernetes(k8s_version), Root::Ready(r))))
 }
 
 /// The kinds flux-operator adds to the event sources of Flux's `Alert` and
