@@ -47,6 +47,8 @@ pub struct Config {
     pub schema_paths: Vec<(String, Position)>,
     /// `schemas.talos`: the official Talos `config.schema.json`.
     pub talos_schema: Option<(String, Position)>,
+    /// `schemas.catalog: false`: do not use the built-in CRDs catalog.
+    pub no_catalog: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,11 +195,17 @@ impl Config {
                                     })?;
                                     config.talos_schema = Some((path.to_string(), at(v)));
                                 }
+                                "catalog" => {
+                                    let on = v.as_bool().ok_or_else(|| {
+                                        err(v.span(), "`catalog` is true or false".into())
+                                    })?;
+                                    config.no_catalog = !on;
+                                }
                                 other => {
                                     return Err(err(
                                         k.span(),
                                         format!(
-                                            "unknown key `schemas.{other}` (known: paths, talos)"
+                                            "unknown key `schemas.{other}` (known: paths, talos, catalog)"
                                         ),
                                     ));
                                 }
@@ -314,6 +322,7 @@ impl Config {
             kubernetes_version: self.kubernetes_version.clone(),
             dirs,
             talos,
+            no_catalog: self.no_catalog,
         })
     }
 }
@@ -384,7 +393,7 @@ pub fn json_schema() -> serde_json::Value {
                 }
             },
             "schemas": {
-                "description": "Where schemas for the schema/ rules come from besides the CRDs in the repository and the built-in ones: schema directories (kubeconform or CRDs-catalog layout), as a list or under `paths`, and `talos`, the official Talos config.schema.json. Paths are relative to this file. Nothing is ever downloaded.",
+                "description": "Where schemas for the schema/ rules come from besides the CRDs in the repository and the built-in ones: schema directories (kubeconform or CRDs-catalog layout), as a list or under `paths`, `talos`, the official Talos config.schema.json, and `catalog`, whether the built-in CRDs catalog is used. Paths are relative to this file. Nothing is ever downloaded.",
                 "anyOf": [
                     {"type": "null"},
                     {"$ref": "#/definitions/schemaPaths"},
@@ -396,6 +405,10 @@ pub fn json_schema() -> serde_json::Value {
                             "talos": {
                                 "description": "The official Talos config.schema.json (siderolabs/talos pkg/machinery/config/schemas).",
                                 "type": "string"
+                            },
+                            "catalog": {
+                                "description": "Whether custom resources are validated against the built-in CRDs catalog (datreeio/CRDs-catalog) when neither the repository nor a schema directory has their schema (default: true).",
+                                "type": "boolean"
                             }
                         }
                     }
@@ -475,9 +488,11 @@ pub fn starter() -> String {
          \n\
          # Schema directories (kubeconform or CRDs-catalog layout) and the official\n\
          # Talos config.schema.json, for the schema/ rules. Never downloaded.\n\
+         # `catalog: false` turns off the built-in CRDs catalog.\n\
          # schemas:\n\
          #   paths: [schemas/]\n\
-         #   talos: talos/config.schema.json\n",
+         #   talos: talos/config.schema.json\n\
+         #   catalog: true\n",
     );
     s
 }
@@ -580,6 +595,13 @@ mod tests {
         let c = parse("schemas:\n  paths: [x]\n  talos: t.json\n").unwrap();
         assert_eq!(c.schema_paths[0].1, (2, 11));
         assert_eq!(c.talos_schema.unwrap().0, "t.json");
+        assert!(!c.no_catalog);
+        let c = parse("schemas:\n  catalog: false\n").unwrap();
+        assert!(c.no_catalog);
+        let dir = tempfile::tempdir().unwrap();
+        assert!(c.schema_settings(None, dir.path()).unwrap().no_catalog);
+        let e = parse("schemas: {catalog: maybe}\n").unwrap_err();
+        assert!(e.message.contains("true or false"), "{e}");
         let e = parse("cluster:\n  kubernetes_version: \"1.20\"\n").unwrap_err();
         assert_eq!((e.line, e.column), (2, 23));
         let e = parse("schemas: {path: [x]}\n").unwrap_err();

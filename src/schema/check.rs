@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::bundle::TALOS;
 use super::instance::{Instance, Placeholder, instance};
-use super::{SchemaSettings, crd, dirs, flux, kubernetes, talos};
+use super::{SchemaSettings, catalog, crd, dirs, flux, kubernetes, talos};
 use crate::diagnostic::FileId;
 use crate::model::{Repository, TalosSource, closest, join, subst};
 use crate::yaml::{NodeId, NodeRef, Span};
@@ -68,6 +68,16 @@ const COVERED: &[(&str, &str, &str)] = &[("HelmRelease", "/spec", "retryInterval
 enum Origin {
     Crd(String),
     File(String),
+    /// The built-in CRDs catalog.
+    Catalog {
+        /// The schema's name there: `external-secrets.io/externalsecret_v1`.
+        name: String,
+        /// Patched the way flux-operator patches the CRD at install time.
+        patched: bool,
+        /// The kind's field list is also verified by a built-in bundle, so
+        /// every unknown field is reported (see `is_snapshot`).
+        vetted: bool,
+    },
     Kubernetes(&'static str),
     Flux,
     Talos,
@@ -79,11 +89,18 @@ impl Origin {
         match self {
             Origin::Crd(path) => format!("the CustomResourceDefinition in {path}"),
             Origin::File(path) => format!("the schema {path}"),
+            Origin::Catalog { name, .. } => format!("the built-in CRDs catalog schema {name}"),
             Origin::Kubernetes(v) => format!("the built-in Kubernetes {v} schema"),
             Origin::Flux => "the built-in Flux schema".into(),
             Origin::Talos => "the built-in Talos schema".into(),
             Origin::TalosFile(path) => format!("the Talos schema {path}"),
         }
+    }
+
+    /// A snapshot of a CRD that the repository may install in a newer
+    /// version (or from a fork) than the snapshot's.
+    fn is_snapshot(&self) -> bool {
+        matches!(self, Origin::Catalog { vetted: false, .. })
     }
 
     fn is_talos(&self) -> bool {
@@ -108,6 +125,7 @@ impl Origin {
         match self {
             Origin::Kubernetes(v) => Some(format!("kubernetes {v} {key}")),
             Origin::Flux | Origin::Talos => Some(format!("builtin {key}")),
+            Origin::Catalog { patched, .. } => Some(format!("catalog {patched} {key}")),
             _ => None,
         }
     }
@@ -115,24 +133,43 @@ impl Origin {
 
 type Cache = Mutex<HashMap<String, Arc<(Value, Validator)>>>;
 
-fn compiled(origin: &Origin, key: &str, root: Value) -> Option<Arc<(Value, Validator)>> {
+/// The validator for a schema, from the cache when it is built in; `root`
+/// makes the schema only when it is not cached. `Ok(None)`: it does not
+/// compile.
+fn compiled(
+    origin: &Origin,
+    key: &str,
+    root: impl FnOnce() -> Result<Value, String>,
+) -> Result<Option<Arc<(Value, Validator)>>, String> {
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache_key = origin.cache_key(key);
     if let Some(k) = &cache_key
-        && let Some(hit) = CACHE.get_or_init(Default::default).lock().ok()?.get(k)
-    {
-        return Some(Arc::clone(hit));
-    }
-    let validator = compile(&root)?;
-    let schema = Arc::new((root, validator));
-    if let Some(k) = cache_key {
-        CACHE
+        && let Some(hit) = CACHE
             .get_or_init(Default::default)
             .lock()
-            .ok()?
-            .insert(k, Arc::clone(&schema));
+            .ok()
+            .and_then(|c| c.get(k).cloned())
+    {
+        return Ok(Some(hit));
     }
-    Some(schema)
+    let root = root()?;
+    let Some(validator) = compile(&root) else {
+        return Ok(None);
+    };
+    let schema = Arc::new((root, validator));
+    if let Some(k) = cache_key
+        && let Ok(mut cache) = CACHE.get_or_init(Default::default).lock()
+    {
+        cache.insert(k, Arc::clone(&schema));
+    }
+    Ok(Some(schema))
+}
+
+/// A schema found for a key: ready, or in the built-in catalog, read only
+/// when its validator is not cached yet (patched for flux-operator or not).
+enum Root {
+    Ready(Value),
+    Catalog { patch: bool },
 }
 
 /// A document (or part of one) to validate.
@@ -166,31 +203,60 @@ pub fn validate_files(
     let needed: HashSet<&str> = targets.iter().map(|t| t.key.as_str()).collect();
     let crds = repository_crds(repo, &needed);
     let (k8s_version, k8s) = kubernetes(settings.kubernetes_version.as_deref());
+    let flux_operator = installs_flux_operator(repo);
 
     let mut keys: Vec<&str> = targets.iter().map(|t| t.key.as_str()).collect();
     keys.sort_unstable();
     keys.dedup();
     let mut found = Vec::new();
     for key in keys {
-        match find(settings, &crds, k8s_version, key) {
+        match find(settings, &crds, k8s_version, flux_operator, key) {
             Ok(Some((origin, root))) => found.push((key, origin, root)),
             Ok(None) => {}
             Err(e) => report.errors.push(e),
         }
     }
-    // A schema that does not compile (a pattern this regex engine rejects,
+    // Catalog schemas are decompressed, read and compiled in parallel. A
+    // schema that does not compile (a pattern this regex engine rejects,
     // say) validates nothing rather than report on its own mistakes.
-    let schemas: HashMap<&str, Compiled> = found
+    let frames = catalog::Frames::default();
+    let loaded: Vec<Result<Option<(&str, Compiled)>, String>> = found
         .into_par_iter()
-        .filter_map(|(key, origin, root)| {
-            let schema = compiled(&origin, key, root)?;
-            Some((key, Compiled { origin, schema }))
+        .map(|(key, origin, root)| {
+            let load = || match root {
+                Root::Ready(v) => Ok(v),
+                Root::Catalog { patch } => {
+                    let (api_version, kind) = key.split_once(' ').unwrap_or((key, ""));
+                    let mut v = catalog::schema(api_version, kind, &frames)
+                        .unwrap_or_else(|| Err(format!("no catalog schema for {key}")))?;
+                    if patch {
+                        patch_for_flux_operator(key, &mut v);
+                    }
+                    Ok(v)
+                }
+            };
+            Ok(compiled(&origin, key, load)?.map(|schema| (key, Compiled { origin, schema })))
         })
         .collect();
+    let mut schemas: HashMap<&str, Compiled> = HashMap::new();
+    for l in loaded {
+        match l {
+            Ok(Some((key, c))) => {
+                schemas.insert(key, c);
+            }
+            Ok(None) => {}
+            Err(e) => report.errors.push(e),
+        }
+    }
+    drop(frames);
     let meta_origin = Origin::Kubernetes(k8s_version);
     let meta = k8s
         .root_for_def(OBJECT_META)
-        .and_then(|root| compiled(&meta_origin, OBJECT_META, root))
+        .and_then(|root| {
+            compiled(&meta_origin, OBJECT_META, || Ok(root))
+                .ok()
+                .flatten()
+        })
         .map(|schema| Compiled {
             origin: meta_origin.clone(),
             schema,
@@ -251,15 +317,22 @@ fn unknown_kind(t: &Target, node: NodeRef) -> Finding {
 }
 
 /// The schema for a key: the repository's CRDs, then the configured
-/// directories, then the built-in bundles.
+/// directories, then the built-in CRDs catalog, then the built-in bundles.
 fn find(
     settings: &SchemaSettings,
     crds: &BTreeMap<String, (String, Value)>,
     k8s_version: &'static str,
+    flux_operator: bool,
     key: &str,
-) -> Result<Option<(Origin, Value)>, String> {
+) -> Result<Option<(Origin, Root)>, String> {
+    let patched = |mut root: Value| {
+        if flux_operator {
+            patch_for_flux_operator(key, &mut root);
+        }
+        Root::Ready(root)
+    };
     if let Some((path, root)) = crds.get(key) {
-        return Ok(Some((Origin::Crd(path.clone()), root.clone())));
+        return Ok(Some((Origin::Crd(path.clone()), patched(root.clone()))));
     }
     if key.starts_with(TALOS) {
         // The official schema leaves out the deprecated legacy interface
@@ -267,22 +340,76 @@ fn find(
         if let Some(t) = &settings.talos
             && let Some(r) = t.bundle.root_for(key)
         {
-            return Ok(Some((Origin::TalosFile(t.path.display().to_string()), r)));
+            return Ok(Some((
+                Origin::TalosFile(t.path.display().to_string()),
+                Root::Ready(r),
+            )));
         }
-        return Ok(talos().root_for(key).map(|r| (Origin::Talos, r)));
+        return Ok(talos()
+            .root_for(key)
+            .map(|r| (Origin::Talos, Root::Ready(r))));
     }
     let (api_version, kind) = key.split_once(' ').unwrap_or((key, ""));
     if let Some(path) = settings.dirs.find(api_version, kind) {
         let root = dirs::load(path)?;
-        return Ok(Some((Origin::File(path.display().to_string()), root)));
+        return Ok(Some((
+            Origin::File(path.display().to_string()),
+            patched(root),
+        )));
+    }
+    if !settings.no_catalog && catalog::has(api_version, kind) {
+        let origin = Origin::Catalog {
+            name: catalog::name(api_version, kind),
+            patched: flux_operator,
+            vetted: flux().has(key),
+        };
+        let root = Root::Catalog {
+            patch: flux_operator,
+        };
+        return Ok(Some((origin, root)));
     }
     if let Some(r) = flux().root_for(key) {
-        return Ok(Some((Origin::Flux, r)));
+        return Ok(Some((Origin::Flux, Root::Ready(r))));
     }
     let (_, k8s) = kubernetes(Some(k8s_version));
     Ok(k8s
         .root_for(key)
-        .map(|r| (Origin::Kubernetes(k8s_version), r)))
+        .map(|r| (Origin::Kubernetes(k8s_version), Root::Ready(r))))
+}
+
+/// The kinds flux-operator adds to the event sources of Flux's `Alert` and
+/// the resources of its `Receiver` when it installs Flux.
+const FLUX_OPERATOR_KINDS: &[&str] = &["FluxInstance", "ResourceSet", "ResourceSetInputProvider"];
+
+/// Whether the repository installs flux-operator: it has its objects, or
+/// installs its chart.
+fn installs_flux_operator(repo: &Repository) -> bool {
+    repo.objects
+        .iter()
+        .any(|o| o.group() == "fluxcd.controlplane.io")
+        || repo.installed_version("flux-operator").is_some()
+}
+
+/// The `Alert` and `Receiver` schemas as flux-operator patches their CRDs:
+/// the referent kinds also accept its own kinds.
+fn patch_for_flux_operator(key: &str, root: &mut Value) {
+    let (api_version, kind) = key.split_once(' ').unwrap_or((key, ""));
+    if !api_version.starts_with("notification.toolkit.fluxcd.io/") {
+        return;
+    }
+    let list = match kind {
+        "Alert" => "eventSources",
+        "Receiver" => "resources",
+        _ => return,
+    };
+    let pointer = format!("/properties/spec/properties/{list}/items/properties/kind/enum");
+    if let Some(Value::Array(options)) = root.pointer_mut(&pointer) {
+        for k in FLUX_OPERATOR_KINDS {
+            if !options.iter().any(|o| o == k) {
+                options.push(Value::String(k.to_string()));
+            }
+        }
+    }
 }
 
 /// Every CRD version's schema, by `apiVersion kind` (the first definition in
@@ -456,12 +583,20 @@ fn check_prefixed(
                     }
                     let span = place.key_span(name).unwrap_or(place.span());
                     let allowed = allowed_fields(&c.schema.0, &error);
+                    let suggestion = closest(name, allowed.iter().map(String::as_str));
+                    // The catalog is a snapshot of each CRD: a field it does
+                    // not know may be newer than it, or come from a fork the
+                    // repository installs. Only a likely misspelling of a
+                    // field it knows is reported.
+                    if suggestion.is_none() && c.origin.is_snapshot() {
+                        continue;
+                    }
                     let field = if path.is_empty() {
                         name.clone()
                     } else {
                         format!("{path}.{name}")
                     };
-                    let help = match closest(name, allowed.iter().map(String::as_str)) {
+                    let help = match suggestion {
                         Some(s) => format!("did you mean `{s}`?"),
                         None if c.origin.is_talos() => "Talos refuses a machine config with keys it does not know (`unknown keys found during decoding`); check the spelling and where it is nested".into(),
                         None => "the API server drops fields its schema does not define (or server-side apply refuses the object at dry-run), so this one never takes effect; check the spelling and where it is nested".into(),

@@ -1,10 +1,12 @@
 //! Offline schema validation. Schemas come, in this order, from the
 //! CustomResourceDefinitions committed in the repository, the schema
-//! directories the configuration names, and the built-in bundles (Kubernetes
-//! per minor version, Flux, Talos). Nothing is ever fetched: validators are
+//! directories the configuration names, the built-in CRDs catalog (unless
+//! the configuration turns it off), and the built-in bundles (Kubernetes per
+//! minor version, Flux, Talos). Nothing is ever fetched: validators are
 //! built with no retriever, so a reference outside a schema fails to compile.
 
 mod bundle;
+mod catalog;
 mod check;
 mod crd;
 mod dirs;
@@ -31,6 +33,8 @@ pub struct SchemaSettings {
     pub dirs: SchemaDirs,
     /// `schemas.talos`: the official Talos `config.schema.json`, read and checked.
     pub talos: Option<Arc<TalosSchema>>,
+    /// `schemas.catalog: false`: the built-in CRDs catalog is not used.
+    pub no_catalog: bool,
 }
 
 /// A Talos schema file given in the configuration.
