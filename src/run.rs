@@ -209,6 +209,52 @@ fn active_rules(
 
 pub fn run(opts: &Options) -> Result<Report, Error> {
     let started = Instant::now();
+    let phase = crate::timing::Phases::start();
+    let (mut repo, target, active, threads) = load(opts, true, &phase)?;
+    if let Some(only) = &target.only {
+        let ids: Vec<_> = only.iter().filter_map(|p| repo.file_id(p)).collect();
+        repo.set_focus(Some(&ids));
+    }
+    phase.mark("model");
+    let pool = pool(threads)?;
+    let diagnostics = pool.install(|| lint_model(&repo, &active, &phase));
+    phase.mark("suppress+sort");
+    Ok(Report {
+        repo,
+        diagnostics,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The model of the repository the options name, built as `run` builds it
+/// but with no rule run (nor schema validation), and the relative paths
+/// named in it (empty when a directory, the root, is named).
+pub fn model(opts: &Options) -> Result<(Repository, Vec<String>), Error> {
+    let phase = crate::timing::Phases::start();
+    let (repo, target, _, _) = load(opts, false, &phase)?;
+    let only = target
+        .only
+        .map(|o| o.into_iter().collect())
+        .unwrap_or_default();
+    Ok((repo, only))
+}
+
+fn pool(threads: usize) -> Result<rayon::ThreadPool, Error> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Io(e.to_string()))
+}
+
+type Active = Vec<(&'static Rule, Option<Level>)>;
+
+/// Reads the configuration and the files and builds the model (validating
+/// schemas only when `rules` is set and a schema rule runs).
+fn load(
+    opts: &Options,
+    rules: bool,
+    phase: &crate::timing::Phases,
+) -> Result<(Repository, Target, Active, usize), Error> {
     let target = target(opts)?;
     let config_path = opts.config.clone().or_else(|| {
         let p = target.root.join(config::FILE_NAME);
@@ -230,12 +276,8 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
     let threads = opts
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Io(e.to_string()))?;
+    let pool = pool(threads)?;
 
-    let phase = crate::timing::Phases::start();
     let mut files = walk::walk(
         &target.root,
         &WalkOptions {
@@ -269,8 +311,8 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
     let mut schema = config
         .schema_settings(config_path.as_deref(), &base)
         .map_err(Error::Config)?;
-    schema.skip = !active.iter().any(|(r, _)| r.id.starts_with("schema/"));
-    let mut repo = pool.install(|| {
+    schema.skip = !rules || !active.iter().any(|(r, _)| r.id.starts_with("schema/"));
+    let repo = pool.install(|| {
         Repository::new(
             target.root.clone(),
             files,
@@ -290,18 +332,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
         }));
     }
 
-    if let Some(only) = &target.only {
-        let ids: Vec<_> = only.iter().filter_map(|p| repo.file_id(p)).collect();
-        repo.set_focus(Some(&ids));
-    }
-    phase.mark("model");
-    let diagnostics = pool.install(|| lint_model(&repo, &active, &phase));
-    phase.mark("suppress+sort");
-    Ok(Report {
-        repo,
-        diagnostics,
-        elapsed: started.elapsed(),
-    })
+    Ok((repo, target, active, threads))
 }
 
 /// The rules a configuration leaves on, with the severity each reports at.
