@@ -143,3 +143,50 @@ fn the_command_line_answers_and_refuses_a_path_outside() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `explain --tree` (human and JSON) and `explain` of a whole repository
+/// run on every repository of `../shared/corpora`: exit 0, no panic, JSON
+/// that parses. Skipped (with a message) where the corpora are absent.
+#[test]
+fn explain_runs_on_every_corpus() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
+    if !dir.is_dir() {
+        eprintln!("skipped: ../shared/corpora is absent");
+        return;
+    }
+    let mut repos: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    repos.sort();
+    assert!(!repos.is_empty());
+    for repo in repos {
+        for args in [
+            &["explain", "--tree"][..],
+            &["explain", "--tree", "--format", "json"][..],
+            &["explain", "--format", "json"][..],
+        ] {
+            let out = Command::new(env!("CARGO_BIN_EXE_gitops-lint"))
+                .args(args)
+                .arg("--root")
+                .arg(&repo)
+                .arg(&repo)
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{} {args:?}: {}",
+                repo.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if args.contains(&"json") {
+                serde_json::from_slice::<serde_json::Value>(&out.stdout)
+                    .unwrap_or_else(|e| panic!("{} {args:?}: {e}", repo.display()));
+            } else {
+                assert!(!out.stdout.is_empty(), "{}", repo.display());
+            }
+        }
+    }
+}

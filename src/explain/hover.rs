@@ -82,3 +82,72 @@ pub fn hover(repo: &Repository, file: FileId, offset: u32) -> Option<String> {
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::hover;
+    use crate::model::{ModelSettings, Repository};
+    use crate::source::SourceFile;
+
+    fn repo(files: &[(&str, &str)]) -> Repository {
+        let mut files: Vec<SourceFile> = files
+            .iter()
+            .map(|(p, t)| SourceFile::from_bytes(p.to_string(), t.as_bytes().to_vec()))
+            .collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut settings = ModelSettings::default();
+        settings.schema.skip = true;
+        Repository::new("/repo".into(), files, &settings)
+    }
+
+    const ROOT: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./cluster\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+    const APPS: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./apps\n  targetNamespace: web\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  postBuild:\n    substitute:\n      DOMAIN: example.org\n      UNUSED: x\n";
+    const CM: &str =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: site\ndata:\n  host: www.${DOMAIN}\n";
+
+    fn sample() -> Repository {
+        repo(&[
+            ("cluster/flux-system/ks.yaml", ROOT),
+            ("cluster/apps.yaml", APPS),
+            ("apps/cm.yaml", CM),
+            (
+                "old/kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n",
+            ),
+            ("old/cm.yaml", CM),
+        ])
+    }
+
+    #[test]
+    fn on_the_name_it_says_who_deploys_and_with_what() {
+        let r = sample();
+        let file = r.file_id("apps/cm.yaml").unwrap();
+        let offset = CM.find("site").unwrap() as u32 + 1;
+        let text = hover(&r, file, offset).expect("a hover on the name");
+        assert!(text.starts_with("**ConfigMap** `site`"), "{text}");
+        assert!(
+            text.contains("Flux Kustomization `flux-system/apps` (cluster/apps.yaml:2)"),
+            "{text}"
+        );
+        assert!(text.contains("cluster `flux-system/flux-system`"), "{text}");
+        assert!(text.contains("- namespace: `web`"), "{text}");
+        assert!(
+            text.contains("- `${DOMAIN}` = `example.org` (substitute)"),
+            "{text}"
+        );
+        // Only the variables the object reads.
+        assert!(!text.contains("UNUSED"), "{text}");
+        // On `kind` too, and nowhere else.
+        let kind = CM.find("ConfigMap").unwrap() as u32;
+        assert_eq!(hover(&r, file, kind).as_deref(), Some(text.as_str()));
+        assert_eq!(hover(&r, file, CM.find("host").unwrap() as u32), None);
+    }
+
+    #[test]
+    fn on_a_file_nothing_deploys_it_says_why() {
+        let r = sample();
+        let file = r.file_id("old/cm.yaml").unwrap();
+        let text = hover(&r, file, CM.find("site").unwrap() as u32).unwrap();
+        assert!(text.contains("Not deployed:"), "{text}");
+    }
+}

@@ -314,3 +314,150 @@ impl Repository {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{flux_named, ks, repo};
+    use super::*;
+    use crate::model::vars::{Value, VarOrigin};
+
+    const ROOT: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./cluster\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+    const CM: &str =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: default\n";
+
+    fn list(entries: &[&str]) -> String {
+        let mut s =
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+                .to_string();
+        for e in entries {
+            s.push_str(&format!("  {e}\n"));
+        }
+        s
+    }
+
+    #[test]
+    fn a_chain_runs_from_the_sync_root_and_a_route_names_each_entry() {
+        let apps = ks("apps", "./apps", "");
+        let r = repo(&[
+            ("cluster/flux-system/ks.yaml", ROOT),
+            ("cluster/apps.yaml", &apps),
+            ("apps/kustomization.yaml", &list(&["- ./web"])),
+            ("apps/web/kustomization.yaml", &list(&["- cm.yaml"])),
+            ("apps/web/cm.yaml", CM),
+        ]);
+        let f = flux_named(&r, "apps");
+        let root = flux_named(&r, "flux-system");
+        assert_eq!(r.flux_chain(f), vec![root, f]);
+        let file = r.file_id("apps/web/cm.yaml").unwrap();
+        let o = r.objects_in(file).start;
+        let inst = r.instances(o).find(|i| i.flux == Some(f)).unwrap();
+        let hops: Vec<String> = r.route(inst).into_iter().map(|h| h.text).collect();
+        assert_eq!(hops, ["./web", "cm.yaml"]);
+        assert_eq!(r.why_not_deployed(file), None);
+    }
+
+    #[test]
+    fn a_commented_out_entry_is_why_nothing_deploys_a_file() {
+        let r = repo(&[
+            ("cluster/flux-system/ks.yaml", ROOT),
+            (
+                "cluster/kustomization.yaml",
+                &list(&["- ./kept.yaml", "# - ./gone.yaml"]),
+            ),
+            ("cluster/kept.yaml", CM),
+            ("cluster/gone.yaml", &CM.replace("name: x", "name: y")),
+        ]);
+        let gone = r.file_id("cluster/gone.yaml").unwrap();
+        let k = r.kustomize_id("cluster").unwrap();
+        assert_eq!(
+            r.why_not_deployed(gone),
+            Some(NotDeployed::CommentedOut {
+                kustomization: k,
+                line: 5
+            })
+        );
+        assert_eq!(
+            r.why_not_deployed(r.file_id("cluster/kept.yaml").unwrap()),
+            None
+        );
+    }
+
+    #[test]
+    fn a_file_left_out_without_a_comment_is_not_listed() {
+        let r = repo(&[
+            ("cluster/flux-system/ks.yaml", ROOT),
+            ("cluster/kustomization.yaml", &list(&["- ./kept.yaml"])),
+            ("cluster/kept.yaml", CM),
+            ("cluster/extra/cm.yaml", &CM.replace("name: x", "name: y")),
+        ]);
+        let file = r.file_id("cluster/extra/cm.yaml").unwrap();
+        let k = r.kustomize_id("cluster").unwrap();
+        assert_eq!(r.why_not_deployed(file), Some(NotDeployed::NotListed(k)));
+    }
+
+    #[test]
+    fn variables_know_where_they_come_from() {
+        let parent = ks(
+            "apps",
+            "./apps",
+            "  patches:\n    - patch: |\n        apiVersion: kustomize.toolkit.fluxcd.io/v1\n        kind: Kustomization\n        metadata:\n          name: all\n        spec:\n          postBuild:\n            substitute:\n              FROM_PATCH: p\n      target:\n        kind: Kustomization\n",
+        );
+        let child = ks(
+            "web",
+            "./apps/web/app",
+            "  postBuild:\n    substitute:\n      OWN: o\n    substituteFrom:\n      - kind: Secret\n        name: secrets\n",
+        );
+        let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: secrets\n  namespace: flux-system\ndata:\n  HIDDEN: aGk=\n";
+        let r = repo(&[
+            ("cluster/flux-system/ks.yaml", ROOT),
+            ("cluster/apps.yaml", &parent),
+            ("cluster/secret.yaml", secret),
+            ("apps/kustomization.yaml", &list(&["- ./web/ks.yaml"])),
+            ("apps/web/ks.yaml", &child),
+            ("apps/web/app/cm.yaml", CM),
+        ]);
+        let f = flux_named(&r, "web");
+        let p = flux_named(&r, "apps");
+        let vars = &r.flux[f].vars;
+        let own_file = r.file_id("apps/web/ks.yaml").unwrap();
+        assert!(matches!(
+            vars.origin("OWN"),
+            Some(VarOrigin::Substitute { file, .. }) if *file == own_file
+        ));
+        assert_eq!(
+            vars.origin("FROM_PATCH"),
+            Some(&VarOrigin::Patch { flux: p, patch: 0 })
+        );
+        assert!(matches!(
+            vars.origin("HIDDEN"),
+            Some(VarOrigin::From { kind: "Secret", name, .. }) if name == "secrets"
+        ));
+        assert_eq!(vars.get("HIDDEN"), Some(&Value::Unknown));
+        assert_eq!(vars.from_refs.len(), 1);
+        assert_eq!(vars.from_refs[0].found.len(), 1);
+        let site = r.patch_site(p, 0).unwrap();
+        assert_eq!(site.0, r.file_id("cluster/apps.yaml").unwrap());
+    }
+
+    #[test]
+    fn depends_on_names_a_flux_kustomization_of_the_same_cluster() {
+        let a = ks("a", "./apps/a", "");
+        let b = ks(
+            "b",
+            "./apps/b",
+            "  dependsOn:\n    - name: a\n    - name: missing\n",
+        );
+        let r = repo(&[
+            ("cluster/flux-system/ks.yaml", ROOT),
+            ("cluster/a.yaml", &a),
+            ("cluster/b.yaml", &b),
+            ("apps/a/cm.yaml", CM),
+            ("apps/b/cm.yaml", &CM.replace("name: x", "name: y")),
+        ]);
+        let deps = r.flux_dependencies(flux_named(&r, "b"));
+        assert_eq!(deps.len(), 2);
+        assert_eq!(deps[0].targets, vec![flux_named(&r, "a")]);
+        assert_eq!(deps[0].namespace.as_deref(), Some("flux-system"));
+        assert!(deps[1].targets.is_empty());
+    }
+}
