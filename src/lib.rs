@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod diagnostic;
+pub mod explain;
 pub mod fix;
 pub mod lsp;
 pub mod model;

@@ -51,6 +51,37 @@ enum Command {
     },
     /// Print the manual page (roff) to standard output
     Man,
+    /// Explain what Flux does with a file or directory: the builds that
+    /// deploy each object, its name, namespace, variables, patches and
+    /// cluster, or why nothing deploys it
+    Explain(ExplainArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExplainFormat {
+    Human,
+    Json,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// Files or directories to explain (with --tree: the part of the tree to show)
+    paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "human")]
+    format: ExplainFormat,
+    /// The whole deployment tree: sync roots, Flux Kustomizations, kustomizations
+    #[arg(long)]
+    tree: bool,
+    /// The repository root (default: found from the first path, as `check` finds it)
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Configuration file (default: .gitops-lint.yaml at the root)
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Worker threads (default: one per core)
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -131,6 +162,7 @@ const SUBCOMMANDS: &[&str] = &[
     "init",
     "completions",
     "man",
+    "explain",
     "help",
     "-h",
     "--help",
@@ -156,6 +188,23 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Init { path, force } => init(&path, force),
+        Command::Explain(args) => {
+            let request = gitops_lint::explain::Request {
+                paths: args.paths,
+                root: args.root,
+                tree: args.tree,
+                json: matches!(args.format, ExplainFormat::Json),
+                config: args.config,
+                threads: args.threads,
+            };
+            match gitops_lint::explain::run(&request) {
+                Ok(text) => print(&text),
+                Err(e) => {
+                    eprintln!("gitops-lint: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "gitops-lint", &mut out);

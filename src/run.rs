@@ -167,22 +167,7 @@ fn target(opts: &Options) -> Result<Target, Error> {
 
 pub fn run(opts: &Options) -> Result<Report, Error> {
     let started = Instant::now();
-    let target = target(opts)?;
-    let (mut session, _) = Session::open(
-        target.root.clone(),
-        &SessionOptions {
-            config: opts.config.clone(),
-            selection: Selection {
-                select: opts.select.clone(),
-                extend_select: opts.extend_select.clone(),
-                ignore: opts.ignore.clone(),
-            },
-            threads: opts.threads,
-            lenient: false,
-        },
-        &target.overrides,
-        target.only.as_ref().unwrap_or(&BTreeSet::new()),
-    )?;
+    let (mut session, target) = open(opts, false)?;
     let focus: Option<Vec<usize>> = target.only.as_ref().map(|only| {
         only.iter()
             .filter_map(|p| session.repo.file_id(p))
@@ -204,6 +189,40 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
         diagnostics,
         elapsed: started.elapsed(),
     })
+}
+
+/// The model of the repository the options name, opened as `run` opens it
+/// but with no rule run (nor schema validation), and the relative paths
+/// named in it (empty when a directory, the root, is named).
+pub fn model(opts: &Options) -> Result<(Repository, Vec<String>), Error> {
+    let (session, target) = open(opts, true)?;
+    let only = target
+        .only
+        .map(|o| o.into_iter().collect())
+        .unwrap_or_default();
+    Ok((session.repo, only))
+}
+
+/// The session for the options' target.
+fn open(opts: &Options, model_only: bool) -> Result<(Session, Target), Error> {
+    let target = target(opts)?;
+    let (session, _) = Session::open(
+        target.root.clone(),
+        &SessionOptions {
+            config: opts.config.clone(),
+            selection: Selection {
+                select: opts.select.clone(),
+                extend_select: opts.extend_select.clone(),
+                ignore: opts.ignore.clone(),
+            },
+            threads: opts.threads,
+            lenient: false,
+            model_only,
+        },
+        &target.overrides,
+        target.only.as_ref().unwrap_or(&BTreeSet::new()),
+    )?;
+    Ok((session, target))
 }
 
 /// The rules a configuration leaves on, with the severity each reports at.

@@ -39,6 +39,8 @@ pub struct SessionOptions {
     /// An editor's session: a configuration or exclusion that cannot be read
     /// is a problem to show, and the defaults apply; otherwise it is an error.
     pub lenient: bool,
+    /// Only the model: no rule runs and nothing is validated against schemas.
+    pub model_only: bool,
 }
 
 /// An active rule and the severity it reports at (`None`: its own).
@@ -162,7 +164,10 @@ impl Session {
         });
         let (config, config_error) =
             load_config(config_path.as_deref(), opts.lenient, &mut problems)?;
-        let active = active_rules(&opts.selection, &config)?;
+        let mut active = active_rules(&opts.selection, &config)?;
+        if opts.model_only {
+            active.clear();
+        }
         let exclude = build_exclude(&config, opts.lenient, &mut problems)?;
         let (pool, threads) = thread_pool(opts.threads)?;
 

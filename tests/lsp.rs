@@ -1031,3 +1031,48 @@ fn the_home_directory_as_root_is_not_walked() {
     assert!(found.iter().any(|d| d["code"] == MISSING), "{found:?}");
     assert_eq!(client.finish().code(), Some(0));
 }
+
+#[test]
+fn hover_on_an_objects_name_says_what_deploys_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::create_dir(root.join(".git")).unwrap();
+    write(
+        &root,
+        "cluster/flux-system/ks.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./cluster\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n",
+    );
+    write(
+        &root,
+        "cluster/apps.yaml",
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./apps\n  prune: true\n  targetNamespace: web\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n  postBuild:\n    substitute:\n      DOMAIN: example.org\n",
+    );
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: site # é\ndata:\n  host: www.${DOMAIN}\n";
+    write(&root, "apps/cm.yaml", cm);
+    let file = uri(&root.join("apps/cm.yaml"));
+    let mut client = Client::start();
+    let init = client.initialize(&root);
+    assert_eq!(init["capabilities"]["hoverProvider"], true);
+    open(&mut client, &file, cm);
+    client.diagnostics(&file);
+    let hover = |client: &mut Client, line: u32, character: u32| {
+        client.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": file}, "position": {"line": line, "character": character}}),
+        )
+    };
+    // On the name (line 3, after `  name: `).
+    let on_name = hover(&mut client, 3, 9);
+    let text = on_name["contents"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(on_name["contents"]["kind"], "markdown");
+    assert!(text.contains("`flux-system/apps`"), "{on_name}");
+    assert!(text.contains("`web`"), "{on_name}");
+    assert!(text.contains("example.org"), "{on_name}");
+    // On `kind`, the same; on another key, nothing.
+    assert_eq!(hover(&mut client, 1, 7)["contents"]["value"], text.as_str());
+    assert!(hover(&mut client, 5, 3).is_null());
+    client.finish();
+}

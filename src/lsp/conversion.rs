@@ -98,6 +98,24 @@ pub fn utf16_len(s: &str) -> u32 {
     s.encode_utf16().count() as u32
 }
 
+/// The byte offset of an LSP position (UTF-16 code units in its line; past
+/// the end of a line: the line's end). `None` past the last line.
+pub fn byte_offset(text: &str, pos: lsp::Position) -> Option<u32> {
+    let mut start = 0usize;
+    for _ in 0..pos.line {
+        start += text[start..].find('\n')? + 1;
+    }
+    let line = text[start..].split('\n').next().unwrap_or("");
+    let mut units = 0u32;
+    for (i, c) in line.char_indices() {
+        if units >= pos.character {
+            return Some((start + i) as u32);
+        }
+        units += c.len_utf16() as u32;
+    }
+    Some((start + line.trim_end_matches('\r').len()) as u32)
+}
+
 /// Line `line` (0-based) of `text` without its line break, and the break ("" on the last line).
 pub fn nth_line(text: &str, line: u32) -> Option<(&str, &str)> {
     let raw = text.split_inclusive('\n').nth(line as usize).or_else(|| {
@@ -172,5 +190,25 @@ pub fn to_finding(repo: &Repository, d: &Diagnostic, uri_of: &dyn Fn(&str) -> ls
         diagnostic,
         rule: d.rule,
         fix,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_map_back_to_byte_offsets() {
+        let text = "a: é🚀x\r\nb: 1\n";
+        let x = text.find('x').unwrap() as u32;
+        // `é` is one UTF-16 unit, `🚀` two.
+        assert_eq!(byte_offset(text, lsp::Position::new(0, 6)), Some(x));
+        // Past the end of a line: its end, before the line break.
+        assert_eq!(byte_offset(text, lsp::Position::new(0, 99)), Some(x + 1));
+        assert_eq!(
+            byte_offset(text, lsp::Position::new(1, 0)),
+            Some(text.find('b').unwrap() as u32)
+        );
+        assert_eq!(byte_offset(text, lsp::Position::new(5, 0)), None);
     }
 }

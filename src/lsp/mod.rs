@@ -110,6 +110,7 @@ fn capabilities() -> lsp::ServerCapabilities {
                 ..Default::default()
             },
         )),
+        hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
         code_action_provider: Some(lsp::CodeActionProviderCapability::Options(
             lsp::CodeActionOptions {
                 code_action_kinds: Some(vec![
@@ -292,6 +293,18 @@ impl<'a> Server<'a> {
                 }
                 Err(e) => Response::new_err(req.id, ErrorCode::InvalidParams as i32, e.to_string()),
             }
+        } else if req.method == lsp::request::HoverRequest::METHOD {
+            match serde_json::from_value::<lsp::HoverParams>(req.params) {
+                Ok(params) => {
+                    self.flush()?;
+                    let at = params.text_document_position_params;
+                    Response::new_ok(
+                        req.id,
+                        self.hover(at.text_document.uri.as_str(), at.position),
+                    )
+                }
+                Err(e) => Response::new_err(req.id, ErrorCode::InvalidParams as i32, e.to_string()),
+            }
         } else {
             Response::new_err(
                 req.id,
@@ -300,6 +313,28 @@ impl<'a> Server<'a> {
             )
         };
         self.send(response.into())
+    }
+
+    /// What explain says of the object whose `kind` or name is under the
+    /// cursor, in short: for a document of a repository (a file linted alone
+    /// has no builds to explain).
+    fn hover(&self, uri: &str, pos: lsp::Position) -> Option<lsp::Hover> {
+        let doc = self.docs.get(uri)?;
+        let Linted::Repo { root, rel } = &doc.linted else {
+            return None;
+        };
+        let folder = self.folders.iter().find(|f| f.root() == root)?;
+        let repo = &folder.session.repo;
+        let file = repo.file_id(rel)?;
+        let offset = conversion::byte_offset(&repo.files[file].text, pos)?;
+        let value = crate::explain::hover(repo, file, offset)?;
+        Some(lsp::Hover {
+            contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+                kind: lsp::MarkupKind::Markdown,
+                value,
+            }),
+            range: None,
+        })
     }
 
     fn notification(&mut self, n: Notification) -> Result<(), String> {

@@ -103,37 +103,73 @@ impl Repository {
     /// the Flux Kustomization that applies it (and of the ones above it, for
     /// patches that rewrite patches).
     pub fn writes(&self, inst: &Instance, path: &[&str]) -> Vec<(Write<'_>, bool)> {
+        self.writes_by(inst, path)
+            .into_iter()
+            .map(|(w, sure, _)| (w, sure))
+            .collect()
+    }
+
+    /// `writes`, each with the patch that makes it: its index in
+    /// `flux_patches(inst.flux)`, `None` for the value written in the object.
+    pub fn writes_by(
+        &self,
+        inst: &Instance,
+        path: &[&str],
+    ) -> Vec<(Write<'_>, bool, Option<usize>)> {
         let obj = &self.objects[inst.object];
         let node = self.object_node(inst.object);
         let mut out = Vec::new();
         if let Some(v) = node.path(path) {
-            out.push((Write::Node(v), true));
+            out.push((Write::Node(v), true, None));
         }
         let Some(f) = inst.flux else { return out };
-        for p in self.flux_patches(f) {
+        for (i, p) in self.flux_patches(f).iter().enumerate() {
             let body = p.body.map(|b| self.at(b));
             let selected = self.selection(p, node, obj);
             if selected == Selects::No {
                 continue;
             }
             let sure = p.sure && selected == Selects::Yes;
+            let mut these = Vec::new();
             match body {
-                None => out.push((Write::Unknown, false)),
+                None => these.push((Write::Unknown, false)),
                 Some(b) if b.is_map() => {
                     if let Some(v) = b.path(path) {
-                        out.push((Write::Node(v), sure));
+                        these.push((Write::Node(v), sure));
                     } else if path
                         .iter()
                         .enumerate()
                         .any(|(i, _)| b.path(&path[..i]).is_some_and(|n| !n.is_map()))
                     {
-                        out.push((Write::Remove, sure));
+                        these.push((Write::Remove, sure));
                     }
                 }
-                Some(b) => json_writes(b, path, sure, &mut out),
+                Some(b) => json_writes(b, path, sure, &mut these),
             }
+            out.extend(these.into_iter().map(|(w, s)| (w, s, Some(i))));
         }
         out
+    }
+
+    /// Whether a patch of Flux Kustomization `f` selects an object: `Some(true)`
+    /// surely, `Some(false)` maybe (a selector not evaluated here), `None` not.
+    pub fn patch_selects(&self, f: FluxId, patch: usize, object: super::ObjectId) -> Option<bool> {
+        let p = self.flux_patches(f).get(patch)?;
+        match self.selection(p, self.object_node(object), &self.objects[object]) {
+            Selects::Yes => Some(p.sure),
+            Selects::Maybe => Some(false),
+            Selects::No => None,
+        }
+    }
+
+    /// Where a patch entry is written, when it lies in a file of the
+    /// repository (a patch another patch writes lives in that patch's text).
+    pub fn patch_site(&self, f: FluxId, patch: usize) -> Option<(FileId, crate::yaml::Span)> {
+        let p = self.flux_patches(f).get(patch)?;
+        match p.entry.doc {
+            Doc::File(file) => Some((file, self.at(p.entry).span())),
+            Doc::Patch(_) => None,
+        }
     }
 
     /// Whether a patch of Flux Kustomization `f` selects (or may select) an object.

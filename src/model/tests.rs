@@ -7,7 +7,7 @@ use super::vars::Value;
 use super::{Field, ModelSettings, Repository};
 use crate::source::SourceFile;
 
-fn repo(files: &[(&str, &str)]) -> Repository {
+pub(super) fn repo(files: &[(&str, &str)]) -> Repository {
     let mut files: Vec<SourceFile> = files
         .iter()
         .map(|(p, t)| SourceFile::from_bytes(p.to_string(), t.as_bytes().to_vec()))
@@ -17,14 +17,14 @@ fn repo(files: &[(&str, &str)]) -> Repository {
     Repository::new(PathBuf::from("/repo"), files, &settings)
 }
 
-fn flux_named(repo: &Repository, name: &str) -> usize {
+pub(super) fn flux_named(repo: &Repository, name: &str) -> usize {
     repo.flux
         .iter()
         .position(|f| repo.objects[f.object].name.as_deref() == Some(name))
         .unwrap_or_else(|| panic!("no Flux Kustomization {name}"))
 }
 
-fn ks(name: &str, path: &str, extra: &str) -> String {
+pub(super) fn ks(name: &str, path: &str, extra: &str) -> String {
     format!(
         "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 1h\n  prune: true\n  path: {path}\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n{extra}"
     )

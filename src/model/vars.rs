@@ -24,6 +24,34 @@ pub enum Value {
     Unknown,
 }
 
+/// Where a variable's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VarOrigin {
+    /// The Flux Kustomization's own `postBuild.substitute`: where the key is written.
+    Substitute { file: FileId, span: Span },
+    /// A patch of the Flux Kustomization that builds it: `flux_patches(flux)[patch]`.
+    Patch { flux: FluxId, patch: usize },
+    /// A `substituteFrom` source: its kind and name, and where the key is
+    /// written (a ConfigMap or Secret of the repository, a generator's literal).
+    From {
+        kind: &'static str,
+        name: String,
+        at: Option<(FileId, Span)>,
+    },
+}
+
+/// One entry of `postBuild.substituteFrom` and what it names here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FromRef {
+    pub kind: String,
+    /// `None`: the name holds a variable, or is missing.
+    pub name: Option<String>,
+    pub optional: bool,
+    /// The sources found: the object when the repository holds it (`None`
+    /// for a generator), and whether its keys can be read here.
+    pub found: Vec<(Option<ObjectId>, bool)>,
+}
+
 /// The variables of one Flux Kustomization.
 #[derive(Debug, Clone, Default)]
 pub struct VarSet {
@@ -38,6 +66,10 @@ pub struct VarSet {
     /// What the `substituteFrom` sources hold, shared by the Flux
     /// Kustomizations that read the same sources.
     pub from: Arc<FromSources>,
+    /// Where each variable of `substitute` comes from.
+    pub origins: BTreeMap<String, VarOrigin>,
+    /// The `substituteFrom` entries, as patches leave them.
+    pub from_refs: Vec<FromRef>,
     /// The names of `postBuild.substitute` that Flux rejects.
     invalid: Vec<(String, FileId, Span)>,
 }
@@ -52,12 +84,15 @@ pub struct FromSources {
     invalid: Vec<(String, FileId, Span)>,
     /// The ConfigMaps and Secrets of the repository read.
     pub sources: Vec<ObjectId>,
+    /// Where each variable comes from.
+    pub origins: BTreeMap<String, VarOrigin>,
 }
 
 impl VarSet {
     /// Variables as written in `postBuild.substitute` alone (the builds' first pass).
     pub(super) fn literal(spec: Option<NodeRef>) -> VarSet {
         let mut set = VarSet::default();
+        // Origins are the second pass's (see `compute`).
         if let Some(m) = spec.and_then(|s| s.path(&["postBuild", "substitute"])) {
             for (k, v) in m.entries() {
                 if let Some(k) = k.as_str() {
@@ -84,6 +119,25 @@ impl VarSet {
             None if self.open => Lookup::Unknown,
             None => Lookup::Undefined,
         }
+    }
+
+    /// Where a variable's value comes from (`substitute` wins over `substituteFrom`).
+    pub fn origin(&self, name: &str) -> Option<&VarOrigin> {
+        if self.substitute.contains_key(name) {
+            self.origins.get(name)
+        } else {
+            self.from.origins.get(name)
+        }
+    }
+
+    /// Every variable defined, once each, by name, with its value.
+    pub fn effective(&self) -> impl Iterator<Item = (&str, &Value)> {
+        let mut names: Vec<&str> = self.names().collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+            .into_iter()
+            .filter_map(|n| self.get(n).map(|v| (n, v)))
     }
 
     pub fn defines(&self, name: &str) -> bool {
@@ -135,6 +189,8 @@ impl Repository {
 /// ConfigMaps and Secrets a `substituteFrom` can name, by (kind, name).
 struct Sources {
     all: Vec<Source>,
+    /// The kind and name of each source.
+    labels: Vec<(&'static str, String)>,
     by_name: HashMap<(&'static str, String), Vec<usize>>,
 }
 
@@ -158,8 +214,10 @@ fn value_of(node: NodeRef, readable: bool) -> Value {
 impl Sources {
     fn new(repo: &Repository) -> Self {
         let mut all: Vec<Source> = Vec::new();
+        let mut labels: Vec<(&'static str, String)> = Vec::new();
         let mut by_name: HashMap<(&'static str, String), Vec<usize>> = HashMap::default();
         let mut add = |key: (&'static str, String), source: Source| {
+            labels.push(key.clone());
             by_name.entry(key).or_default().push(all.len());
             all.push(source);
         };
@@ -267,7 +325,11 @@ impl Sources {
                 }
             }
         }
-        Sources { all, by_name }
+        Sources {
+            all,
+            labels,
+            by_name,
+        }
     }
 
     /// The sources a Flux Kustomization of `cluster` reads for a reference:
@@ -304,6 +366,15 @@ impl Sources {
                 Some(keys) => {
                     for (k, v, file, span) in keys {
                         out.values.insert(k.clone(), v.clone());
+                        let (kind, name) = &self.labels[i];
+                        out.origins.insert(
+                            k.clone(),
+                            VarOrigin::From {
+                                kind,
+                                name: name.clone(),
+                                at: Some((*file, *span)),
+                            },
+                        );
                         if !super::subst::valid_name(k) {
                             out.invalid.push((k.clone(), *file, *span));
                         }
@@ -410,13 +481,25 @@ fn one(repo: &Repository, sources: &Sources, f: FluxId) -> (VarSet, Vec<usize>) 
         .object_node(repo.flux[f].object)
         .path(&["spec", "postBuild", "substitute"])
         .is_some();
-    for (w, sure) in repo.writes(inst, &["spec", "postBuild", "substitute"]) {
+    for (w, sure, patch) in repo.writes_by(inst, &["spec", "postBuild", "substitute"]) {
         set.open |= !sure;
+        let by_patch = |patch: usize| VarOrigin::Patch {
+            flux: inst.flux.unwrap_or(f),
+            patch,
+        };
         match w {
             Write::Node(m) => {
                 for (k, v) in m.entries() {
                     let Some(key) = k.as_str() else { continue };
                     set.substitute.insert(key.to_string(), value_of(v, true));
+                    let origin = match patch {
+                        Some(p) if !own => by_patch(p),
+                        _ => VarOrigin::Substitute {
+                            file: obj.file,
+                            span: k.span(),
+                        },
+                    };
+                    set.origins.insert(key.to_string(), origin);
                     if own && !super::subst::valid_name(key) {
                         set.invalid.push((key.to_string(), obj.file, k.span()));
                     }
@@ -424,8 +507,14 @@ fn one(repo: &Repository, sources: &Sources, f: FluxId) -> (VarSet, Vec<usize>) 
             }
             Write::Key(k, v) => {
                 set.substitute.insert(k.to_string(), value_of(v, true));
+                if let Some(p) = patch {
+                    set.origins.insert(k.to_string(), by_patch(p));
+                }
             }
-            Write::Remove => set.substitute.clear(),
+            Write::Remove => {
+                set.substitute.clear();
+                set.origins.clear();
+            }
             Write::Item(_) | Write::Unknown => set.open = true,
         }
         own = false;
@@ -444,19 +533,32 @@ fn one(repo: &Repository, sources: &Sources, f: FluxId) -> (VarSet, Vec<usize>) 
     let cluster = repo.flux[f].cluster;
     let mut found: Vec<usize> = Vec::new();
     for item in from {
-        let Some(name) = item.str_at(&["name"]) else {
+        let optional = item.path(&["optional"]).and_then(|n| n.as_bool()) == Some(true);
+        let kind = item.str_at(&["kind"]).unwrap_or("");
+        let mut entry = FromRef {
+            kind: kind.to_string(),
+            name: None,
+            optional,
+            found: Vec::new(),
+        };
+        let name = item
+            .str_at(&["name"])
+            .filter(|n| !super::subst::has_vars(n));
+        let Some(name) = name else {
             set.open = true;
+            set.from_refs.push(entry);
             continue;
         };
-        if super::subst::has_vars(name) {
-            set.open = true;
-            continue;
-        }
-        let optional = item.path(&["optional"]).and_then(|n| n.as_bool()) == Some(true);
-        let these = sources.find(item.str_at(&["kind"]).unwrap_or(""), name, cluster);
+        entry.name = Some(name.to_string());
+        let these = sources.find(kind, name, cluster);
         if these.is_empty() {
             set.open |= !optional;
         }
+        entry.found = these
+            .iter()
+            .map(|&s| (sources.all[s].object, sources.all[s].keys.is_some()))
+            .collect();
+        set.from_refs.push(entry);
         found.extend(these);
     }
     set.active = !set.substitute.is_empty() || always;
