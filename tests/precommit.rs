@@ -15,6 +15,10 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+#[path = "support/python.rs"]
+mod python;
+use python::text;
 use std::sync::OnceLock;
 
 /// The pre-commit release the tests run.
@@ -30,81 +34,14 @@ fn bin_dir() -> &'static Path {
     Path::new(BIN).parent().unwrap()
 }
 
-fn venv_bin(venv: &Path, tool: &str) -> PathBuf {
-    if cfg!(windows) {
-        venv.join("Scripts").join(format!("{tool}.exe"))
-    } else {
-        venv.join("bin").join(tool)
-    }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn installed_version(pre_commit: &Path) -> Option<String> {
-    let o = Command::new(pre_commit).arg("--version").output().ok()?;
-    o.status
-        .success()
-        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_string())
-}
-
 /// pre-commit from the cached virtual environment, installed on first use;
 /// `Err` says why it cannot be had.
 fn install() -> Result<PathBuf, String> {
-    let venv = bin_dir().parent().unwrap().join("precommit-venv");
-    let pre_commit = venv_bin(&venv, "pre-commit");
-    let want = format!("pre-commit {PRE_COMMIT}");
-    if installed_version(&pre_commit).as_deref() == Some(want.as_str()) {
-        return Ok(pre_commit);
-    }
-    let python = ["python3", "python"]
-        .into_iter()
-        .find(|p| {
-            Command::new(p)
-                .args(["-c", "import sys; assert sys.version_info >= (3, 9)"])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .ok_or("Python 3.9 or later (python3) is not installed")?;
-    let _ = std::fs::remove_dir_all(&venv);
-    let o = Command::new(python)
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .output()
-        .map_err(|e| format!("{python} -m venv: {e}"))?;
-    if !o.status.success() {
-        return Err(format!(
-            "{python} -m venv failed (on Debian: apt install python3-venv): {}",
-            text(&o)
-        ));
-    }
-    let o = Command::new(venv_bin(&venv, "python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .arg(format!("pre-commit=={PRE_COMMIT}"))
-        .output()
-        .map_err(|e| format!("pip: {e}"))?;
-    if !o.status.success() {
-        let _ = std::fs::remove_dir_all(&venv);
-        return Err(format!(
-            "cannot install pre-commit {PRE_COMMIT} from PyPI (offline?): {}",
-            text(&o)
-        ));
-    }
-    match installed_version(&pre_commit) {
-        Some(v) if v == want => Ok(pre_commit),
-        other => Err(format!("installed pre-commit reports {other:?}")),
-    }
+    python::tool(
+        &bin_dir().parent().unwrap().join("precommit-venv"),
+        "pre-commit",
+        PRE_COMMIT,
+    )
 }
 
 /// pre-commit, or `None` after saying on standard error why the test is skipped.

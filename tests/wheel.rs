@@ -11,7 +11,11 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+#[path = "support/python.rs"]
+mod python;
+use python::{new_venv, text, venv_bin};
 
 /// The maturin release the test builds with.
 const MATURIN: &str = "1.16.0";
@@ -23,90 +27,9 @@ fn target_dir() -> &'static Path {
     Path::new(BIN).parent().unwrap().parent().unwrap()
 }
 
-fn venv_bin(venv: &Path, tool: &str) -> PathBuf {
-    if cfg!(windows) {
-        venv.join("Scripts").join(format!("{tool}.exe"))
-    } else {
-        venv.join("bin").join(tool)
-    }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn python() -> Result<&'static str, String> {
-    ["python3", "python"]
-        .into_iter()
-        .find(|p| {
-            Command::new(p)
-                .args(["-c", "import sys; assert sys.version_info >= (3, 8)"])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .ok_or_else(|| "Python 3.8 or later (python3) is not installed".to_string())
-}
-
-fn new_venv(python: &str, venv: &Path) -> Result<(), String> {
-    let _ = std::fs::remove_dir_all(venv);
-    let o = Command::new(python)
-        .args(["-m", "venv"])
-        .arg(venv)
-        .output()
-        .map_err(|e| format!("{python} -m venv: {e}"))?;
-    if o.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{python} -m venv failed (on Debian: apt install python3-venv): {}",
-            text(&o)
-        ))
-    }
-}
-
 /// maturin from the cached virtual environment, installed on first use.
 fn maturin() -> Result<PathBuf, String> {
-    let venv = target_dir().join("maturin-venv");
-    let maturin = venv_bin(&venv, "maturin");
-    let version = |m: &Path| {
-        Command::new(m)
-            .arg("--version")
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    let want = format!("maturin {MATURIN}");
-    if version(&maturin).as_deref() == Some(want.as_str()) {
-        return Ok(maturin);
-    }
-    new_venv(python()?, &venv)?;
-    let o = Command::new(venv_bin(&venv, "python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .arg(format!("maturin=={MATURIN}"))
-        .output()
-        .map_err(|e| format!("pip: {e}"))?;
-    if !o.status.success() {
-        let _ = std::fs::remove_dir_all(&venv);
-        return Err(format!(
-            "cannot install maturin {MATURIN} from PyPI (offline?): {}",
-            text(&o)
-        ));
-    }
-    match version(&maturin) {
-        Some(v) if v == want => Ok(maturin),
-        other => Err(format!("installed maturin reports {other:?}")),
-    }
+    python::tool(&target_dir().join("maturin-venv"), "maturin", MATURIN)
 }
 
 fn skip(why: &str) {
@@ -156,7 +79,7 @@ fn the_wheel_installs_into_a_fresh_venv_and_runs() {
 
     // A fresh virtual environment with nothing but the wheel.
     let venv = out.path().join("venv");
-    new_venv(python().unwrap(), &venv).unwrap();
+    new_venv(python::python().unwrap(), &venv).unwrap();
     let o = Command::new(venv_bin(&venv, "python"))
         .args([
             "-m",
