@@ -626,3 +626,21 @@ fn stdin_honours_the_exclusions() {
     let o = lint_buffer(r.path(), "a/hr.yaml", &[], BAD_HR);
     assert_eq!(code(&o), 1);
 }
+
+#[test]
+fn a_quoted_default_gets_help_that_says_the_quotes_stay() {
+    let dir = repo(&[(
+        "apps/replicationsource.yaml",
+        "apiVersion: volsync.backube/v1alpha1\nkind: ReplicationSource\nmetadata:\n  name: media\nspec:\n  sourcePVC: media\n  trigger:\n    schedule: \"${BACKUP_SCHEDULE:='0 * * * *'}\"\n",
+    )]);
+    let o = run(&["check", dir.path().to_str().unwrap(), "--format", "json"]);
+    let out: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let found = &out["diagnostics"][0];
+    assert_eq!(found["rule"], "schema/invalid-value", "{out}");
+    let help = found["help"].as_str().unwrap_or_default();
+    assert!(help.contains("keeps its quotes"), "{help}");
+    assert!(
+        help.contains("write `${BACKUP_SCHEDULE:=0 * * * *}`"),
+        "{help}"
+    );
+}

@@ -156,6 +156,36 @@ pub enum ParseError {
     Unclosed,
 }
 
+/// A `${NAME:=default}` (or `:-`, `=`) in `s` whose default is written in
+/// quotes: Flux's envsubst takes a default as written up to the closing
+/// brace, so the quotes become part of the value (a shell would strip
+/// them). Returns the variable's name and the default with its quotes.
+pub fn quoted_default(s: &str) -> Option<(&str, &str)> {
+    let mut rest = s;
+    while let Some(at) = rest.find("${") {
+        let expr = &rest[at + 2..];
+        let name_len = expr
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(expr.len());
+        let (name, after) = expr.split_at(name_len);
+        let default = [":=", ":-", "="]
+            .iter()
+            .find_map(|op| after.strip_prefix(op))
+            .and_then(|d| d.find('}').map(|end| &d[..end]))
+            .filter(|d| !d.contains("${"));
+        if let Some(d) = default
+            && d.len() >= 2
+            && ((d.starts_with('\'') && d.ends_with('\''))
+                || (d.starts_with('"') && d.ends_with('"')))
+            && valid_name(name)
+        {
+            return Some((name, d));
+        }
+        rest = &rest[at + 2..];
+    }
+    None
+}
+
 /// A variable a value reads, or an expression Flux cannot parse, with its
 /// byte range in the value.
 #[derive(Debug, Clone, PartialEq)]

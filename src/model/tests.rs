@@ -392,3 +392,17 @@ fn component_instances_know_the_entry_and_the_name_their_build_leaves() {
     }
     assert!(!super::names::takes_affixes("Namespace"));
 }
+
+#[test]
+fn a_quoted_default_is_found_as_written() {
+    use super::subst::quoted_default;
+    assert_eq!(
+        quoted_default("${CRON:='0 * * * *'}"),
+        Some(("CRON", "'0 * * * *'"))
+    );
+    assert_eq!(quoted_default("x-${A:-\"b\"}"), Some(("A", "\"b\"")));
+    assert_eq!(quoted_default("${A:=b}"), None);
+    assert_eq!(quoted_default("'${A}'"), None);
+    assert_eq!(quoted_default("${A:='${B}'}"), None);
+    assert_eq!(quoted_default("${A:='}"), None);
+}

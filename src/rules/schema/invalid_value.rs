@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, FileId, Severity};
 use crate::model::Repository;
+use crate::model::subst::quoted_default;
 use crate::rules::{Ctx, Rule};
 use crate::schema::{FindingKind, Missing};
 use crate::yaml::Span;
@@ -48,7 +49,24 @@ fn check(ctx: &mut Ctx) {
                 d.message.push_str(DROPPED_LABELS);
                 ctx.push(d);
             }
-            None => ctx.push(super::diagnostic(repo, &RULE, f)),
+            None => {
+                let mut d = super::diagnostic(repo, &RULE, f);
+                let written = repo.files[f.file]
+                    .text
+                    .get(f.span.start as usize..f.span.end as usize)
+                    .unwrap_or("");
+                if let Some((name, default)) = quoted_default(written) {
+                    let bare = &default[1..default.len() - 1];
+                    let help = format!(
+                        "the default {default} of `${{{name}}}` keeps its quotes: Flux's envsubst takes a default as written up to `}}`, so where `{name}` is not set the value is {default} with the quotes; write `${{{name}:={bare}}}`"
+                    );
+                    d.help = Some(match d.help.take() {
+                        Some(h) => format!("{help}; {h}"),
+                        None => help,
+                    });
+                }
+                ctx.push(d)
+            }
             Some(m) if written_by_build(repo, f.file, m) => {}
             Some(m) => missing
                 .entry((f.file, f.span, m.whole.as_str()))
