@@ -326,8 +326,18 @@ impl Session {
         }
     }
 
+    /// The findings of the files at these relative paths (those the model
+    /// holds), after building the model again if files changed: their ids
+    /// are taken from the model as rebuilt, never from the one before.
+    pub fn lint_files(&mut self, rels: &[&str]) -> Vec<Diagnostic> {
+        self.rebuild();
+        let focus: Vec<FileId> = rels.iter().filter_map(|r| self.repo.file_id(r)).collect();
+        self.lint(Some(&focus))
+    }
+
     /// Runs the active rules, applies suppressions and sorts: the findings of
-    /// the files in `focus` (`None`: every file).
+    /// the files in `focus` (`None`: every file). The ids are the current
+    /// model's: with changes pending (see `replace`), use `lint_files`.
     pub fn lint(&mut self, focus: Option<&[FileId]>) -> Vec<Diagnostic> {
         self.rebuild();
         self.repo.set_focus(focus);

@@ -1076,3 +1076,30 @@ fn hover_on_an_objects_name_says_what_deploys_it() {
     assert!(hover(&mut client, 5, 3).is_null());
     client.finish();
 }
+
+#[test]
+fn a_new_buffer_before_an_open_file_keeps_that_files_findings() {
+    let (_dir, root) = repository();
+    let file = uri(&root.join("apps/sonarr/helmrelease.yaml"));
+    let mut client = Client::start();
+    client.initialize(&root);
+    open(&mut client, &file, HELMRELEASE);
+    assert_eq!(client.diagnostics(&file).len(), 1);
+    // A new file, not on disk yet, that sorts before the open one: the model
+    // is built again with one file more, and the open file's id moves.
+    let new = uri(&root.join("apps/radarr/helmrelease.yaml"));
+    open(
+        &mut client,
+        &new,
+        &HELMRELEASE.replace("  retryInterval: 2m\n", ""),
+    );
+    // The new buffer's own publish comes, then an edit of the new buffer
+    // makes the folder lint again: the open file keeps its finding.
+    let found = client.diagnostics(&new);
+    assert!(found.is_empty(), "{found:?}");
+    change(&mut client, &file, 2, &format!("{HELMRELEASE}# edited\n"));
+    let found = client.diagnostics(&file);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["code"], "flux/no-retry-interval");
+    client.finish();
+}

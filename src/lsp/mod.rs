@@ -724,11 +724,8 @@ impl<'a> Server<'a> {
                 .values()
                 .filter_map(|d| Some((d.linted.rel_in(&root)?, d)))
                 .collect();
-            let open: Vec<usize> = by_rel
-                .keys()
-                .filter_map(|rel| f.session.repo.file_id(rel))
-                .collect();
-            let diagnostics = f.session.lint(Some(&open));
+            let open: Vec<&str> = by_rel.keys().copied().collect();
+            let diagnostics = f.session.lint_files(&open);
             let repo = &f.session.repo;
             let uri_of = |rel: &str| match by_rel.get(rel) {
                 Some(d) => d.uri.clone(),
