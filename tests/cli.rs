@@ -350,29 +350,7 @@ fn file_arguments_without_a_marker_take_the_current_directory_and_never_the_file
 #[test]
 fn stdin_buffer_replaces_the_file_on_disk() {
     let r = repo(&[("a/hr.yaml", BAD_HR), ("b/hr.yaml", BAD_HR)]);
-    let lint_stdin = |text: &str| {
-        let mut child = bin()
-            .current_dir(r.path())
-            .args([
-                "check",
-                "-",
-                "--stdin-filename",
-                "a/hr.yaml",
-                "--format",
-                "compact",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    };
+    let lint_stdin = |text: &str| lint_buffer(r.path(), "a/hr.yaml", &[], text);
     let fixed = lint_stdin(GOOD_HR);
     assert_eq!((code(&fixed), stdout(&fixed)), (0, String::new()));
     let broken = lint_stdin(&format!("# a new line first\n{BAD_HR}"));

@@ -80,18 +80,7 @@ fn the_wheel_installs_into_a_fresh_venv_and_runs() {
     // A fresh virtual environment with nothing but the wheel.
     let venv = out.path().join("venv");
     new_venv(python::python().unwrap(), &venv).unwrap();
-    let o = Command::new(venv_bin(&venv, "python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-index",
-        ])
-        .arg(&wheels[0])
-        .output()
-        .unwrap();
+    let o = python::pip_install(&venv, &["--no-index"], &wheels[0].to_string_lossy()).unwrap();
     assert!(o.status.success(), "pip install: {}", text(&o));
     let installed = venv_bin(&venv, "gitops-lint");
     let o = Command::new(&installed).arg("--version").output().unwrap();

@@ -73,17 +73,7 @@ pub fn tool(venv: &Path, tool: &str, version_wanted: &str) -> Result<PathBuf, St
         return Ok(exe);
     }
     new_venv(python()?, venv)?;
-    let o = Command::new(venv_bin(venv, "python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .arg(format!("{tool}=={version_wanted}"))
-        .output()
-        .map_err(|e| format!("pip: {e}"))?;
+    let o = pip_install(venv, &[], &format!("{tool}=={version_wanted}"))?;
     if !o.status.success() {
         let _ = std::fs::remove_dir_all(venv);
         return Err(format!(
@@ -95,4 +85,20 @@ pub fn tool(venv: &Path, tool: &str, version_wanted: &str) -> Result<PathBuf, St
         Some(v) if v == want => Ok(exe),
         other => Err(format!("installed {tool} reports {other:?}")),
     }
+}
+
+/// `pip install --quiet ARGS WHAT` with the virtual environment's Python.
+pub fn pip_install(venv: &Path, args: &[&str], what: &str) -> Result<Output, String> {
+    Command::new(venv_bin(venv, "python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(args)
+        .arg(what)
+        .output()
+        .map_err(|e| format!("pip: {e}"))
 }
