@@ -3,6 +3,7 @@
 //! walk -> parse (spans) -> repository model -> rules -> suppressions -> sorted
 //! diagnostics -> one renderer per format.
 
+pub mod cache;
 pub mod config;
 pub mod diagnostic;
 pub mod explain;

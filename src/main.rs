@@ -152,6 +152,14 @@ struct CheckArgs {
     /// Print the safe fixes as a unified diff and write nothing (exit 1 when there is one)
     #[arg(long)]
     diff: bool,
+    /// Read and parse every file, and neither read nor write the cache
+    /// (also: GITOPS_LINT_NO_CACHE=1)
+    #[arg(long)]
+    no_cache: bool,
+    /// Where to keep the cache (default: .gitops-lint-cache at the repository
+    /// root; also: GITOPS_LINT_CACHE_DIR)
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
 }
 
 const SUBCOMMANDS: &[&str] = &[
@@ -398,6 +406,20 @@ fn fix_files(report: Report, opts: &Options, quiet: bool) -> Result<Report, Exit
     })
 }
 
+/// The cache a `check` uses: on by default, at the root; the flags first,
+/// then the environment.
+fn cache_location(no_cache: bool, dir: Option<PathBuf>) -> gitops_lint::cache::Location {
+    use gitops_lint::cache::Location;
+    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if no_cache || env("GITOPS_LINT_NO_CACHE").is_some_and(|v| v != "0" && v != "false") {
+        return Location::Off;
+    }
+    match dir.or_else(|| env("GITOPS_LINT_CACHE_DIR").map(PathBuf::from)) {
+        Some(dir) => Location::Dir(dir),
+        None => Location::AtRoot,
+    }
+}
+
 fn check(args: CheckArgs) -> ExitCode {
     let mut paths = args.paths;
     let stdin = if paths.iter().any(|p| p.as_os_str() == "-") {
@@ -439,6 +461,7 @@ fn check(args: CheckArgs) -> ExitCode {
         extend_select: args.extend_select,
         ignore: args.ignore,
         threads: args.threads,
+        cache: cache_location(args.no_cache, args.cache_dir),
     };
     let mut report = match run(&opts) {
         Ok(r) => r,

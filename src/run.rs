@@ -31,6 +31,8 @@ pub struct Options {
     pub ignore: Vec<String>,
     /// Worker threads; `None` uses every core.
     pub threads: Option<usize>,
+    /// The persistent cache (off unless asked for).
+    pub cache: crate::cache::Location,
 }
 
 /// Why a run could not be made (exit status 2).
@@ -218,6 +220,7 @@ fn open(opts: &Options, model_only: bool) -> Result<(Session, Target), Error> {
             threads: opts.threads,
             lenient: false,
             model_only,
+            cache: opts.cache.clone(),
         },
         &target.overrides,
         target.only.as_ref().unwrap_or(&BTreeSet::new()),

@@ -41,6 +41,8 @@ pub struct SessionOptions {
     pub lenient: bool,
     /// Only the model: no rule runs and nothing is validated against schemas.
     pub model_only: bool,
+    /// Where the persistent cache is kept, if anywhere.
+    pub cache: crate::cache::Location,
 }
 
 /// An active rule and the severity it reports at (`None`: its own).
@@ -185,14 +187,28 @@ impl Session {
                 overrides.insert(rel.clone(), text.clone());
             }
         }
-        let mut files = walk::walk(
-            &root,
-            &WalkOptions {
-                exclude: &exclude,
-                overrides: &overrides,
-                threads,
-            },
-        );
+        let walk_options = WalkOptions {
+            exclude: &exclude,
+            overrides: &overrides,
+            threads,
+        };
+        let cache = opts
+            .cache
+            .dir(&root)
+            .and_then(|base| crate::cache::Cache::open(&base, &root));
+        let mut files = match &cache {
+            Some(cache) => {
+                let (files, stats) = pool.install(|| cache.walk(&root, &walk_options));
+                if phase.on {
+                    eprintln!(
+                        "timing:   cache: {} reused, {} verified by content, {} read and parsed, {} shards written",
+                        stats.reused, stats.verified, stats.parsed, stats.written
+                    );
+                }
+                files
+            }
+            None => walk::walk(&root, &walk_options),
+        };
         // A file named on the command line is linted even where an ignore file
         // matches it (git may track it all the same); `exclude` still applies.
         let mut added = false;
@@ -236,7 +252,11 @@ impl Session {
         };
         let (repo, schema_report) = pool.install(|| {
             Repository::new_beside(root.clone(), files, &settings, |repo| {
-                validate(repo, &schema, None)
+                // Files named on the command line are the only ones reported
+                // on: the others' documents need no validation.
+                let only: Option<HashSet<FileId>> = (!named.is_empty())
+                    .then(|| named.iter().filter_map(|r| repo.file_id(r)).collect());
+                validate(repo, &schema, only.as_ref())
             })
         });
         if let Some(e) = schema_report.errors.first() {
@@ -615,7 +635,8 @@ fn listing(dir: &Path) -> Vec<String> {
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             let dir = e.file_type().is_ok_and(|t| t.is_dir());
-            ((dir && name != ".git") || is_yaml(&name)).then_some(name)
+            ((dir && name != ".git" && name != crate::cache::DIR_NAME) || is_yaml(&name))
+                .then_some(name)
         })
         .collect();
     names.sort();

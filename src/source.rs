@@ -44,6 +44,11 @@ impl SourceFile {
         Self::new(path, text, yaml, problem)
     }
 
+    /// A file whose text was parsed before (the persistent cache keeps both).
+    pub fn parsed(path: String, text: String, yaml: Yaml) -> Self {
+        Self::new(path, text, yaml, None)
+    }
+
     pub fn skipped(path: String, why: String) -> Self {
         Self::new(
             path,

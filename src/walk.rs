@@ -115,24 +115,68 @@ fn unsafe_ignore_file(root: &Path, dir: &Path) -> Option<SourceFile> {
     None
 }
 
+/// A YAML file the walk found and did not read: what the persistent cache
+/// looks up before reading it.
+#[derive(Debug)]
+pub struct Listed {
+    pub rel: String,
+    pub path: PathBuf,
+    /// The directory listing says a regular file, not a link.
+    pub listed_regular: bool,
+}
+
+/// What the walk gives for one path: a file read and parsed (or the finding
+/// that says why not), or, when listing only, a file to read later.
+#[derive(Debug)]
+pub enum Walked {
+    File(SourceFile),
+    Listed(Listed),
+}
+
+impl Walked {
+    fn path(&self) -> &str {
+        match self {
+            Walked::File(f) => &f.path,
+            Walked::Listed(l) => &l.rel,
+        }
+    }
+}
+
 /// Walks `root` (which must be canonical) and returns every YAML file read and
 /// parsed, sorted by path. `.gitignore` and `.ignore` files are honoured
 /// unless one of them is unsafe to read: then the walk starts again without
 /// them, and a finding names the file.
 pub fn walk(root: &Path, opts: &WalkOptions) -> Vec<SourceFile> {
+    walk_with(root, opts, false)
+        .into_iter()
+        .map(|w| match w {
+            Walked::File(f) => f,
+            Walked::Listed(l) => read_one(&l.path, l.rel, opts.overrides, l.listed_regular),
+        })
+        .collect()
+}
+
+/// Walks `root` as `walk` does, but reads no file: every YAML file on disk
+/// is `Listed` (editor buffers, findings and files not on disk are `File`).
+/// Sorted by path.
+pub fn list(root: &Path, opts: &WalkOptions) -> Vec<Walked> {
+    walk_with(root, opts, true)
+}
+
+fn walk_with(root: &Path, opts: &WalkOptions, list_only: bool) -> Vec<Walked> {
     let unsafe_ignore: Arc<Mutex<Option<SourceFile>>> = Arc::default();
     let finding = match unsafe_ignore_file(root, root) {
         Some(finding) => finding,
         None => {
-            let files = walk_once(root, opts, true, &unsafe_ignore);
+            let files = walk_once(root, opts, true, list_only, &unsafe_ignore);
             match unsafe_ignore.lock().unwrap().take() {
                 Some(finding) => finding,
                 None => return files,
             }
         }
     };
-    let mut files = walk_once(root, opts, false, &unsafe_ignore);
-    files.push(finding);
+    let mut files = walk_once(root, opts, false, list_only, &unsafe_ignore);
+    files.push(Walked::File(finding));
     sort_by_path(&mut files);
     files
 }
@@ -141,9 +185,10 @@ fn walk_once(
     root: &Path,
     opts: &WalkOptions,
     honour_ignore_files: bool,
+    list_only: bool,
     unsafe_ignore: &Arc<Mutex<Option<SourceFile>>>,
-) -> Vec<SourceFile> {
-    let found: Mutex<Vec<SourceFile>> = Mutex::new(Vec::new());
+) -> Vec<Walked> {
+    let found: Mutex<Vec<Walked>> = Mutex::new(Vec::new());
     let skipped: Arc<Mutex<Vec<SourceFile>>> = Arc::default();
     let filter_root = root.to_path_buf();
     let filter_skipped = Arc::clone(&skipped);
@@ -165,7 +210,7 @@ fn walk_once(
                 return true;
             }
             let name = entry.file_name();
-            if name == ".git" {
+            if name == ".git" || name == crate::cache::DIR_NAME {
                 return false;
             }
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
@@ -234,21 +279,33 @@ fn walk_once(
             let rel = relative(root, path);
             let listed_regular =
                 entry.file_type().is_some_and(|t| t.is_file()) && !entry.path_is_symlink();
-            let file = read_one(path, rel, opts.overrides, listed_regular);
-            found.lock().unwrap().push(file);
+            let walked = if list_only && !opts.overrides.contains_key(&rel) {
+                Walked::Listed(Listed {
+                    rel,
+                    path: path.to_path_buf(),
+                    listed_regular,
+                })
+            } else {
+                Walked::File(read_one(path, rel, opts.overrides, listed_regular))
+            };
+            found.lock().unwrap().push(walked);
             WalkState::Continue
         })
     });
 
     let mut files = found.into_inner().unwrap();
-    files.extend(std::mem::take(&mut *skipped.lock().unwrap()));
+    files.extend(
+        std::mem::take(&mut *skipped.lock().unwrap())
+            .into_iter()
+            .map(Walked::File),
+    );
     // Editor buffers for files not yet on disk.
     for (rel, text) in opts.overrides {
-        if !files.iter().any(|f| &f.path == rel) {
-            files.push(SourceFile::from_bytes(
+        if !files.iter().any(|f| f.path() == rel) {
+            files.push(Walked::File(SourceFile::from_bytes(
                 rel.clone(),
                 text.clone().into_bytes(),
-            ));
+            )));
         }
     }
     sort_by_path(&mut files);
@@ -257,20 +314,20 @@ fn walk_once(
 
 /// Sorts by path and drops repeated paths. A file is a few hundred bytes, so the
 /// order is found on indices and each file moved once.
-fn sort_by_path(files: &mut Vec<SourceFile>) {
+fn sort_by_path(files: &mut Vec<Walked>) {
     let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by(|&a, &b| files[a].path.cmp(&files[b].path).then(a.cmp(&b)));
-    let mut slots: Vec<Option<SourceFile>> = files.drain(..).map(Some).collect();
+    order.sort_by(|&a, &b| files[a].path().cmp(files[b].path()).then(a.cmp(&b)));
+    let mut slots: Vec<Option<Walked>> = files.drain(..).map(Some).collect();
     for i in order {
         if let Some(f) = slots[i].take()
-            && files.last().is_none_or(|last| last.path != f.path)
+            && files.last().is_none_or(|last| last.path() != f.path())
         {
             files.push(f);
         }
     }
 }
 
-fn read_one(
+pub fn read_one(
     path: &Path,
     rel: String,
     overrides: &HashMap<String, String>,

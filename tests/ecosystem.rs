@@ -37,7 +37,7 @@ fn findings(corpora: &Path) -> Vec<Key> {
     for repo in repos {
         let name = repo.file_name().unwrap().to_string_lossy().to_string();
         let run = Command::new(env!("CARGO_BIN_EXE_gitops-lint"))
-            .args(["check", "--format", "compact", "--no-color"])
+            .args(["check", "--format", "compact", "--no-color", "--no-cache"])
             .arg(&repo)
             .output()
             .expect("the linter runs");

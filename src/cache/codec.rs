@@ -1,0 +1,388 @@
+//! The bytes of one cache entry: a file's stat key, the hash of its text,
+//! its text and its parsed tree. Decoding checks every length and index, and
+//! a tree that breaks an invariant of the parser (a child before its parent,
+//! an alias to a later node, a range out of bounds, a cut character) is
+//! refused: a damaged or crafted entry is read as a miss, never a panic.
+
+use crate::source::SourceFile;
+use crate::yaml::{Document, DuplicateKey, Kind, Node, Span, SyntaxError, Yaml};
+
+/// What says a file is unchanged since its entry was written (see `mod.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub ino: u64,
+}
+
+/// An entry's head: read before deciding whether the rest is wanted.
+pub struct Head<'a> {
+    pub path: &'a str,
+    pub key: Key,
+    pub hash: u64,
+}
+
+pub fn hash(text: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(text)
+}
+
+#[derive(Default)]
+pub struct Writer {
+    pub buf: Vec<u8>,
+}
+
+impl Writer {
+    pub fn u32(&mut self, v: u32) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+    pub fn u64(&mut self, v: u64) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        self.u32(b.len() as u32);
+        self.buf.extend_from_slice(b);
+    }
+    fn span(&mut self, s: Span) {
+        self.u32(s.start);
+        self.u32(s.end);
+    }
+}
+
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+    pub fn at_end(&self) -> bool {
+        self.pos == self.buf.len()
+    }
+    pub fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len())?;
+        let out = &self.buf[self.pos..end];
+        self.pos = end;
+        Some(out)
+    }
+    pub fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    pub fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+    fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.bytes()?).ok()
+    }
+    fn span(&mut self) -> Option<Span> {
+        Some(Span {
+            start: self.u32()?,
+            end: self.u32()?,
+        })
+    }
+    /// A count of items of at least `min` bytes each, refused when the rest
+    /// of the buffer cannot hold them (no huge allocation from a bad count).
+    fn count(&mut self, min: usize) -> Option<usize> {
+        let n = self.u32()? as usize;
+        (n.checked_mul(min)? <= self.buf.len() - self.pos).then_some(n)
+    }
+}
+
+const SCALAR: u32 = 0;
+const PLAIN_SCALAR: u32 = 1;
+const SEQ: u32 = 2;
+const MAP: u32 = 3;
+const ALIAS: u32 = 4;
+const NO_TARGET: u32 = u32::MAX;
+
+/// Appends the entry of a parsed file (one that is text: see `cacheable`).
+pub fn encode(w: &mut Writer, key: &Key, hash: u64, file: &SourceFile) {
+    w.bytes(file.path.as_bytes());
+    w.u64(key.size);
+    w.u64(key.mtime_ns as u64);
+    w.u64(key.ctime_ns as u64);
+    w.u64(key.ino);
+    w.u64(hash);
+    w.bytes(file.text.as_bytes());
+    let y = &file.yaml;
+    w.u32(y.nodes.len() as u32);
+    for n in &y.nodes {
+        w.span(n.span);
+        let (tag, a, b) = match n.kind {
+            Kind::Scalar { text, len, plain } => {
+                (if plain { PLAIN_SCALAR } else { SCALAR }, text, len)
+            }
+            Kind::Seq { start, len } => (SEQ, start, len),
+            Kind::Map { start, len } => (MAP, start, len),
+            Kind::Alias(target) => (ALIAS, target.unwrap_or(NO_TARGET), 0),
+        };
+        w.u32(tag);
+        w.u32(a);
+        w.u32(b);
+    }
+    w.u32(y.children.len() as u32);
+    for c in &y.children {
+        w.u32(*c);
+    }
+    w.bytes(y.strings.as_bytes());
+    w.u32(y.docs.len() as u32);
+    for d in &y.docs {
+        w.u32(d.root);
+        w.span(d.span);
+    }
+    w.u32(y.errors.len() as u32);
+    for e in &y.errors {
+        w.u32(e.offset);
+        w.bytes(e.message.as_bytes());
+    }
+    w.u32(y.duplicate_keys.len() as u32);
+    for d in &y.duplicate_keys {
+        w.span(d.first);
+        w.span(d.repeat);
+    }
+}
+
+/// Whether a file can have an entry: it was read and is text.
+pub fn cacheable(file: &SourceFile) -> bool {
+    file.unreadable.is_none()
+}
+
+pub fn head<'a>(r: &mut Reader<'a>) -> Option<Head<'a>> {
+    Some(Head {
+        path: r.str()?,
+        key: Key {
+            size: r.u64()?,
+            mtime_ns: r.u64()? as i64,
+            ctime_ns: r.u64()? as i64,
+            ino: r.u64()?,
+        },
+        hash: r.u64()?,
+    })
+}
+
+/// The file of an entry whose head has been read; `None` when the entry is
+/// damaged.
+pub fn body(r: &mut Reader, path: &str) -> Option<SourceFile> {
+    let text = r.str()?.to_string();
+    let n = r.count(20)?;
+    let mut nodes = Vec::with_capacity(n);
+    for _ in 0..n {
+        let span = r.span()?;
+        let (tag, a, b) = (r.u32()?, r.u32()?, r.u32()?);
+        let kind = match tag {
+            SCALAR | PLAIN_SCALAR => Kind::Scalar {
+                text: a,
+                len: b,
+                plain: tag == PLAIN_SCALAR,
+            },
+            SEQ => Kind::Seq { start: a, len: b },
+            MAP => Kind::Map { start: a, len: b },
+            ALIAS => Kind::Alias((a != NO_TARGET).then_some(a)),
+            _ => return None,
+        };
+        nodes.push(Node { span, kind });
+    }
+    let n = r.count(4)?;
+    let mut children = Vec::with_capacity(n);
+    for _ in 0..n {
+        children.push(r.u32()?);
+    }
+    let strings = r.str()?.to_string();
+    let n = r.count(12)?;
+    let mut docs = Vec::with_capacity(n);
+    for _ in 0..n {
+        docs.push(Document {
+            root: r.u32()?,
+            span: r.span()?,
+        });
+    }
+    let n = r.count(8)?;
+    let mut errors = Vec::with_capacity(n);
+    for _ in 0..n {
+        errors.push(SyntaxError {
+            offset: r.u32()?,
+            message: r.str()?.to_string(),
+        });
+    }
+    let n = r.count(16)?;
+    let mut duplicate_keys = Vec::with_capacity(n);
+    for _ in 0..n {
+        duplicate_keys.push(DuplicateKey {
+            first: r.span()?,
+            repeat: r.span()?,
+        });
+    }
+    if !r.at_end() {
+        return None;
+    }
+    let yaml = Yaml {
+        nodes,
+        children,
+        strings,
+        docs,
+        errors,
+        duplicate_keys,
+    };
+    well_formed(&yaml, &text).then(|| SourceFile::parsed(path.to_string(), text, yaml))
+}
+
+/// The invariants the parser gives every tree, which the code that reads a
+/// tree relies on: indices and ranges in bounds, cuts on character
+/// boundaries, children after their parent and aliases to earlier nodes (so
+/// no cycle but the aliases the parser itself makes).
+pub fn well_formed(y: &Yaml, text: &str) -> bool {
+    let n = y.nodes.len();
+    let in_text = |s: Span| {
+        s.start <= s.end
+            && (s.end as usize) <= text.len()
+            && text.is_char_boundary(s.start as usize)
+            && text.is_char_boundary(s.end as usize)
+    };
+    for (id, node) in y.nodes.iter().enumerate() {
+        if !in_text(node.span) {
+            return false;
+        }
+        let ok = match node.kind {
+            Kind::Scalar { text: t, len, .. } => {
+                let (t, end) = (t as usize, t as usize + len as usize);
+                end <= y.strings.len()
+                    && y.strings.is_char_boundary(t)
+                    && y.strings.is_char_boundary(end)
+            }
+            Kind::Seq { start, len } | Kind::Map { start, len } => {
+                let width = if matches!(node.kind, Kind::Map { .. }) {
+                    2
+                } else {
+                    1
+                };
+                let (start, end) = (start as usize, start as usize + width * len as usize);
+                end <= y.children.len()
+                    && y.children[start..end]
+                        .iter()
+                        .all(|&c| (c as usize) > id && (c as usize) < n)
+            }
+            Kind::Alias(target) => target.is_none_or(|t| (t as usize) < id),
+        };
+        if !ok {
+            return false;
+        }
+    }
+    y.docs
+        .iter()
+        .all(|d| (d.root as usize) < n && in_text(d.span))
+        && y.errors
+            .iter()
+            .all(|e| text.is_char_boundary(e.offset as usize))
+        && y.duplicate_keys
+            .iter()
+            .all(|d| in_text(d.first) && in_text(d.repeat))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(text: &str) -> (SourceFile, SourceFile) {
+        let file = SourceFile::from_bytes("a.yaml".into(), text.as_bytes().to_vec());
+        let key = Key {
+            size: text.len() as u64,
+            mtime_ns: -5,
+            ctime_ns: 1 << 40,
+            ino: 7,
+        };
+        let mut w = Writer::default();
+        encode(&mut w, &key, hash(text.as_bytes()), &file);
+        let mut r = Reader::new(&w.buf);
+        let h = head(&mut r).unwrap();
+        assert_eq!(
+            (h.path, h.key, h.hash),
+            ("a.yaml", key, hash(text.as_bytes()))
+        );
+        let back = body(&mut r, h.path).unwrap();
+        (file, back)
+    }
+
+    #[test]
+    fn entries_give_back_the_parsed_tree() {
+        for text in [
+            "",
+            "a: 1\n",
+            "a: &x {b: [1, 'two', \"thr\\u00e9e\"]}\nc: *x\n<<: *x\n---\n- |\n  block é\n- ? k\n  : v\n",
+            "a: [\n",
+            "a: 1\na: 2\n",
+            "*unknown\n",
+        ] {
+            let (file, back) = round_trip(text);
+            assert_eq!(file.yaml, back.yaml, "{text:?}");
+            assert_eq!(file.text, back.text);
+            assert!(well_formed(&file.yaml, &file.text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn damaged_entries_are_refused_without_a_panic() {
+        let text = "a: &x {b: [1, 'two']}\nc: *x\nd: é\n";
+        let file = SourceFile::from_bytes("a.yaml".into(), text.as_bytes().to_vec());
+        let key = Key {
+            size: 1,
+            mtime_ns: 2,
+            ctime_ns: 3,
+            ino: 4,
+        };
+        let mut w = Writer::default();
+        encode(&mut w, &key, 9, &file);
+        let good = w.buf;
+        // Every truncation, and every single-byte change, is either refused
+        // or decodes to a tree that keeps the invariants.
+        for cut in 0..good.len() {
+            let mut r = Reader::new(&good[..cut]);
+            if let Some(h) = head(&mut r) {
+                assert!(body(&mut r, h.path).is_none(), "cut at {cut}");
+            }
+        }
+        for i in 0..good.len() {
+            for v in [0u8, 1, 0x7f, 0xff] {
+                let mut bad = good.clone();
+                bad[i] = v;
+                let mut r = Reader::new(&bad);
+                if let Some(h) = head(&mut r)
+                    && let Some(f) = body(&mut r, h.path)
+                {
+                    assert!(well_formed(&f.yaml, &f.text));
+                    // Reading every node through the accessors does not panic.
+                    for d in f.yaml.documents() {
+                        walk(d, 0);
+                    }
+                }
+            }
+        }
+    }
+
+    fn walk(n: crate::yaml::NodeRef, depth: usize) {
+        if depth > 64 {
+            return;
+        }
+        let _ = (n.span(), n.as_str(), n.get("a"), n.get("c"));
+        for (k, v) in n.entries() {
+            walk(k, depth + 1);
+            walk(v, depth + 1);
+        }
+        for i in n.items() {
+            walk(i, depth + 1);
+        }
+    }
+
+    #[test]
+    fn a_bad_count_does_not_allocate_for_it() {
+        let mut w = Writer::default();
+        w.u32(u32::MAX);
+        let mut r = Reader::new(&w.buf);
+        assert!(r.count(20).is_none());
+    }
+}

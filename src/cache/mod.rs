@@ -1,0 +1,394 @@
+//! The persistent cache: the text and parsed tree of every YAML file, kept
+//! between runs so that a run reads and parses only the files that changed.
+//!
+//! Every file is still listed and looked at (`stat`) on every run: the
+//! cross-file rules need the whole repository, and a file added, removed or
+//! renamed must be seen. A file whose size, modification time, change time
+//! and inode are those its entry records is taken from the entry. When either
+//! time falls within two seconds of the run that wrote the entry, the file
+//! could have changed again within the clock's resolution, so it is read and
+//! its content hash compared (as git does for "racily clean" files).
+//!
+//! Layout: `<dir>/v<FORMAT>-<version>/<root hash>/files-<NN>.bin`, one shard
+//! per slice of the paths, each written whole to a temporary file and then
+//! renamed, so that a run never reads a half-written shard and concurrent
+//! runs each leave a complete one. A shard records the binary that wrote it
+//! (its size and modification time): another build reads nothing from it.
+//! Every entry carries a checksum; a shard that fails to read, a bad
+//! checksum or an entry that breaks the tree's invariants is a miss.
+//! Only the shards where something changed are written.
+
+mod codec;
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::source::SourceFile;
+use crate::walk::{self, Listed, WalkOptions, Walked};
+use codec::{Key, Reader, Writer};
+
+/// The cache's directory at the root of a repository (the default place).
+pub const DIR_NAME: &str = ".gitops-lint-cache";
+
+/// Where a run keeps its cache.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// No cache: every file is read and parsed, nothing is written.
+    #[default]
+    Off,
+    /// `.gitops-lint-cache/` at the repository root.
+    AtRoot,
+    /// This directory (shared by roots: each has its own part of it).
+    Dir(PathBuf),
+}
+
+impl Location {
+    /// The cache directory for `root`, if any.
+    pub fn dir(&self, root: &Path) -> Option<PathBuf> {
+        match self {
+            Location::Off => None,
+            Location::AtRoot => Some(root.join(DIR_NAME)),
+            Location::Dir(d) => Some(d.clone()),
+        }
+    }
+}
+
+/// Bumped whenever the bytes of an entry change meaning.
+const FORMAT: u32 = 1;
+const MAGIC: &[u8; 8] = b"GLCACHE\0";
+const SHARDS: usize = 64;
+/// Files changed this close to the run that read them are verified by content.
+const RACY_NS: i64 = 2_000_000_000;
+
+/// What one run did with the cache (shown with `GITOPS_LINT_TIMING`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Files taken from their entry without being read.
+    pub reused: usize,
+    /// Files read to compare their content hash, then taken from their entry.
+    pub verified: usize,
+    /// Files read and parsed.
+    pub parsed: usize,
+    /// Shards written.
+    pub written: usize,
+}
+
+pub struct Cache {
+    /// The directory of this root's shards.
+    dir: PathBuf,
+    binary: (u64, u64),
+}
+
+impl Cache {
+    /// The cache of `root` (canonical) under `base`, created if need be;
+    /// `None` when it cannot be (a read-only checkout, say): the run goes on
+    /// without it.
+    pub fn open(base: &Path, root: &Path) -> Option<Cache> {
+        let binary = binary_stamp()?;
+        let version = format!("v{FORMAT}-{}", env!("CARGO_PKG_VERSION"));
+        let root_hash = codec::hash(root.as_os_str().as_encoded_bytes());
+        let dir = base.join(version).join(format!("{root_hash:016x}"));
+        std::fs::create_dir_all(&dir).ok()?;
+        // As other tools' caches do: ignored by git, skipped by backup tools.
+        let ignore = base.join(".gitignore");
+        if !ignore.exists() {
+            let _ = std::fs::write(&ignore, "# Written by gitops-lint.\n*\n");
+        }
+        let tag = base.join("CACHEDIR.TAG");
+        if !tag.exists() {
+            let _ = std::fs::write(
+                &tag,
+                "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by gitops-lint.\n",
+            );
+        }
+        Some(Cache { dir, binary })
+    }
+
+    /// The files of `root`, as `walk::walk` gives them (same order, same
+    /// content), each from its entry where the file is unchanged.
+    pub fn walk(&self, root: &Path, opts: &WalkOptions) -> (Vec<SourceFile>, Stats) {
+        let started = now_ns();
+        let mut walked = walk::list(root, opts);
+        // The listed files of each shard, by their index in `walked`.
+        let mut shards: Vec<Vec<usize>> = vec![Vec::new(); SHARDS];
+        for (i, w) in walked.iter().enumerate() {
+            if let Walked::Listed(l) = w {
+                shards[shard_of(&l.rel)].push(i);
+            }
+        }
+        let done: Vec<(Vec<(usize, SourceFile)>, Stats)> = shards
+            .par_iter()
+            .enumerate()
+            .map(|(s, members)| {
+                let listed: Vec<&Listed> = members
+                    .iter()
+                    .map(|&i| match &walked[i] {
+                        Walked::Listed(l) => l,
+                        Walked::File(_) => unreachable!("only listed files are in a shard"),
+                    })
+                    .collect();
+                let (files, stats) = self.shard(s, &listed, opts, started);
+                (members.iter().copied().zip(files).collect(), stats)
+            })
+            .collect();
+        let mut stats = Stats::default();
+        for (files, s) in done {
+            stats.reused += s.reused;
+            stats.verified += s.verified;
+            stats.parsed += s.parsed;
+            stats.written += s.written;
+            for (i, file) in files {
+                walked[i] = Walked::File(file);
+            }
+        }
+        let files = walked
+            .into_iter()
+            .map(|w| match w {
+                Walked::File(f) => f,
+                Walked::Listed(_) => unreachable!("every listed file was resolved"),
+            })
+            .collect();
+        (files, stats)
+    }
+
+    fn shard_path(&self, s: usize) -> PathBuf {
+        self.dir.join(format!("files-{s:02x}.bin"))
+    }
+
+    /// The files of one shard, in the order of `listed`; writes the shard
+    /// again when anything in it changed.
+    fn shard(
+        &self,
+        s: usize,
+        listed: &[&Listed],
+        opts: &WalkOptions,
+        started: i64,
+    ) -> (Vec<SourceFile>, Stats) {
+        let mut stats = Stats::default();
+        let keys: Vec<Option<Key>> = listed.iter().map(|l| key_of(&l.path)).collect();
+        let wanted: FxHashMap<&str, usize> = listed
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.rel.as_str(), i))
+            .collect();
+        let mut found: Vec<Option<(SourceFile, u64)>> = (0..listed.len()).map(|_| None).collect();
+        // Entries of buffers an editor replaces are kept as they are.
+        let mut kept: Vec<Vec<u8>> = Vec::new();
+        let old = std::fs::read(self.shard_path(s)).ok();
+        let mut dirty = old.is_none() && !listed.is_empty();
+        match old.as_deref().and_then(|b| self.entries(b)) {
+            None => dirty |= old.is_some(),
+            Some((written_at, entries)) => {
+                for next in entries {
+                    let Some(entry) = next else {
+                        dirty = true; // a damaged entry ends the shard
+                        break;
+                    };
+                    let mut r = Reader::new(entry);
+                    let Some(head) = codec::head(&mut r) else {
+                        dirty = true;
+                        break;
+                    };
+                    let Some(&i) = wanted.get(head.path) else {
+                        if opts.overrides.contains_key(head.path) {
+                            kept.push(entry.to_vec());
+                        } else {
+                            dirty = true; // removed, renamed or now excluded
+                        }
+                        continue;
+                    };
+                    if found[i].is_some() || keys[i] != Some(head.key) {
+                        dirty = true;
+                        continue;
+                    }
+                    let racy = head.key.mtime_ns >= written_at - RACY_NS
+                        || head.key.ctime_ns >= written_at - RACY_NS;
+                    if racy {
+                        // Read again; the entry stands if the content is the same.
+                        let file = walk::read_one(
+                            &listed[i].path,
+                            listed[i].rel.clone(),
+                            opts.overrides,
+                            listed[i].listed_regular,
+                        );
+                        if codec::cacheable(&file) && codec::hash(file.text.as_bytes()) == head.hash
+                        {
+                            match codec::body(&mut r, head.path) {
+                                Some(cached) => {
+                                    stats.verified += 1;
+                                    found[i] = Some((cached, head.hash));
+                                }
+                                None => {
+                                    dirty = true;
+                                    stats.parsed += 1;
+                                    found[i] = Some((file, head.hash));
+                                }
+                            }
+                        } else {
+                            dirty = true;
+                            stats.parsed += 1;
+                            let hash = codec::hash(file.text.as_bytes());
+                            found[i] = Some((file, hash));
+                        }
+                        continue;
+                    }
+                    match codec::body(&mut r, head.path) {
+                        Some(cached) => {
+                            stats.reused += 1;
+                            found[i] = Some((cached, head.hash));
+                        }
+                        None => dirty = true,
+                    }
+                }
+            }
+        }
+        let files: Vec<(SourceFile, u64)> = found
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| {
+                f.unwrap_or_else(|| {
+                    dirty = true;
+                    stats.parsed += 1;
+                    let l = listed[i];
+                    let file =
+                        walk::read_one(&l.path, l.rel.clone(), opts.overrides, l.listed_regular);
+                    let hash = codec::hash(file.text.as_bytes());
+                    (file, hash)
+                })
+            })
+            .collect();
+        if dirty && self.write(s, &files, &keys, &kept, started) {
+            stats.written += 1;
+        }
+        (files.into_iter().map(|(f, _)| f).collect(), stats)
+    }
+
+    /// The time the shard's run began and its entries (`None` for a damaged
+    /// one), or `None` when the shard is not one this binary wrote.
+    fn entries<'a>(
+        &self,
+        bytes: &'a [u8],
+    ) -> Option<(i64, impl Iterator<Item = Option<&'a [u8]>> + 'a)> {
+        let mut r = Reader::new(bytes);
+        if r.take(MAGIC.len())? != MAGIC
+            || r.u32()? != FORMAT
+            || (r.u64()?, r.u64()?) != self.binary
+        {
+            return None;
+        }
+        let written_at = r.u64()? as i64;
+        let mut done = false;
+        let entries = std::iter::from_fn(move || {
+            if done || r.at_end() {
+                return None;
+            }
+            let entry = r
+                .u32()
+                .and_then(|n| r.take(n as usize))
+                .zip(r.u64())
+                .filter(|(e, sum)| codec::hash(e) == *sum)
+                .map(|(e, _)| e);
+            done = entry.is_none();
+            Some(entry)
+        });
+        Some((written_at, entries))
+    }
+
+    /// Writes a shard whole, then renames it into place. Whether it was.
+    fn write(
+        &self,
+        s: usize,
+        files: &[(SourceFile, u64)],
+        keys: &[Option<Key>],
+        kept: &[Vec<u8>],
+        started: i64,
+    ) -> bool {
+        let mut w = Writer::default();
+        w.buf.extend_from_slice(MAGIC);
+        w.u32(FORMAT);
+        w.u64(self.binary.0);
+        w.u64(self.binary.1);
+        w.u64(started as u64);
+        let mut entry = Writer::default();
+        let put = |w: &mut Writer, bytes: &[u8]| {
+            w.u32(bytes.len() as u32);
+            w.buf.extend_from_slice(bytes);
+            w.u64(codec::hash(bytes));
+        };
+        for ((file, hash), key) in files.iter().zip(keys) {
+            let Some(key) = key.filter(|k| k.size == file.text.len() as u64) else {
+                continue;
+            };
+            if !codec::cacheable(file) {
+                continue;
+            }
+            entry.buf.clear();
+            codec::encode(&mut entry, &key, *hash, file);
+            put(&mut w, &entry.buf);
+        }
+        for bytes in kept {
+            put(&mut w, bytes);
+        }
+        let tmp = self.dir.join(format!(
+            ".files-{s:02x}.{}.{}.tmp",
+            std::process::id(),
+            now_ns()
+        ));
+        let ok = std::fs::write(&tmp, &w.buf).is_ok()
+            && std::fs::rename(&tmp, self.shard_path(s)).is_ok();
+        if !ok {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        ok
+    }
+}
+
+fn shard_of(rel: &str) -> usize {
+    (codec::hash(rel.as_bytes()) % SHARDS as u64) as usize
+}
+
+fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// The key of a regular file within the size limit (links followed, as the
+/// walk reads them); `None` for anything else, which is then read as usual.
+fn key_of(path: &Path) -> Option<Key> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > walk::MAX_FILE_BYTES {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(Key {
+            size: meta.len(),
+            mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+            ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
+            ino: meta.ino(),
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let mtime = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+        Some(Key {
+            size: meta.len(),
+            mtime_ns: mtime.as_nanos() as i64,
+            ctime_ns: mtime.as_nanos() as i64,
+            ino: 0,
+        })
+    }
+}
+
+/// The running binary's size and modification time: a cache written by
+/// another build (another parser) is never read.
+fn binary_stamp() -> Option<(u64, u64)> {
+    let meta = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+    let mtime = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+    Some((meta.len(), mtime.as_nanos() as u64))
+}
