@@ -3,7 +3,8 @@
 # is never committed) copied N times under one root, then, in one run: the
 # walk+read floor, walk+read+parse and the full check (bench example,
 # alternated rounds, medians), documents/s, peak RSS against the bytes read,
-# the one-file check (what pre-commit runs), and the same figures on the
+# the one-file check (what pre-commit runs) without the cache, with a cold one
+# and with a warm one, and the same figures on the
 # generated corpus of 10,000 apps. Not part of CI (it takes minutes).
 #
 #   bash scripts/bench-corpora.sh [COPIES] [ROUNDS]    # default: 6 copies, 7 rounds
@@ -28,8 +29,12 @@ if [ ! -f "$real/.complete" ]; then
   done
   touch "$real/.complete"
 fi
+# The copy is one repository: the marker makes it the root of a one-file check
+# (without it, the root would be the nearest `.git` above, where `target/` is ignored).
+touch "$real/.gitops-lint.yaml"
 generated="$work/corpus-10000"
 [ -d "$generated" ] || target/release/examples/gen_corpus "$generated" 10000
+[ -f "$generated/.gitops-lint.yaml" ] || touch "$generated/.gitops-lint.yaml"
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m)"
 for dir in "$real" "$generated"; do
@@ -38,7 +43,7 @@ for dir in "$real" "$generated"; do
   bytes=$(find "$dir/" -type f \( -name '*.yaml' -o -name '*.yml' \) -printf '%s\n' | awk '{s += $1} END {print s}')
   echo "YAML bytes: $bytes ($(awk "BEGIN {printf \"%.1f\", $bytes / 1048576}") MiB)"
   target/release/examples/bench "$dir" "$rounds"
-  /usr/bin/time -f "%M" "$bin" check "$dir" --format compact > /dev/null 2> "$work/time.txt" || true
+  /usr/bin/time -f "%M" "$bin" check "$dir" --format compact --no-cache > /dev/null 2> "$work/time.txt" || true
   rss=$(tail -1 "$work/time.txt")
   echo "peak RSS (full check): $((rss / 1024)) MiB, $(awk "BEGIN {printf \"%.2f\", $rss * 1024 / $bytes}")x the YAML bytes"
   # The one-file check pre-commit runs: the whole root is read for cross-file
@@ -47,12 +52,27 @@ for dir in "$real" "$generated"; do
   one=$(cd "$dir" && find . -name 'kustomization.yaml' | sort | sed -n 1p)
   ms() { local s e; s=$(date +%s%N); "$@" > /dev/null 2>&1 || true; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
   median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
-  one_file=()
-  for _ in $(seq 1 "$rounds"); do one_file+=("$(cd "$dir" && ms "$bin" check "$one" --format compact)"); done
-  (cd "$dir" && /usr/bin/time -f "%M" "$bin" check "$one" --format compact > /dev/null 2> "$OLDPWD/$work/time.txt") || true
-  echo "one-file check: $(median "${one_file[@]}") ms (median of $rounds), peak RSS $(( $(tail -1 "$work/time.txt") / 1024 )) MiB"
+  # Alternated: the full check and the one-file check without the cache, the
+  # one-file check with a cold cache (removed before each run) and with a
+  # warm one (the same file edited before each run, as before a commit).
+  cache="$work/cache-$(basename "$dir")"
+  full=(); one_file=(); cold=(); warm=()
+  for _ in $(seq 1 "$rounds"); do
+    full+=("$(cd "$dir" && ms "$bin" check . --format compact --no-cache)")
+    one_file+=("$(cd "$dir" && ms "$bin" check "$one" --format compact --no-cache)")
+    rm -rf "$cache"
+    cold+=("$(cd "$dir" && ms "$bin" check "$one" --format compact --cache-dir "$OLDPWD/$cache")")
+    echo "# edited" >> "$dir/$one"
+    warm+=("$(cd "$dir" && ms "$bin" check "$one" --format compact --cache-dir "$OLDPWD/$cache")")
+    sed -i '$ d' "$dir/$one"
+  done
+  (cd "$dir" && /usr/bin/time -f "%M" "$bin" check "$one" --format compact --no-cache > /dev/null 2> "$OLDPWD/$work/time.txt") || true
+  echo "full check (process, no cache): $(median "${full[@]}") ms (median of $rounds)"
+  echo "one-file check, no cache: $(median "${one_file[@]}") ms, peak RSS $(( $(tail -1 "$work/time.txt") / 1024 )) MiB"
+  echo "one-file check, cold cache: $(median "${cold[@]}") ms; warm cache (the file edited): $(median "${warm[@]}") ms"
+  rm -rf "$cache"
   # Phase and per-rule times of one full check; the slowest rules.
-  GITOPS_LINT_TIMING=1 "$bin" check "$dir" --format compact 2> "$work/timing.txt" > /dev/null || true
+  GITOPS_LINT_TIMING=1 "$bin" check "$dir" --format compact --no-cache 2> "$work/timing.txt" > /dev/null || true
   grep -v "rule " "$work/timing.txt" | grep -v "  model:"
   grep "rule " "$work/timing.txt" | sort -k4 -g -r | head -3
 done

@@ -461,7 +461,8 @@ fn check(args: CheckArgs) -> ExitCode {
         extend_select: args.extend_select,
         ignore: args.ignore,
         threads: args.threads,
-        cache: cache_location(args.no_cache, args.cache_dir),
+        // `--diff` writes nothing, the cache included.
+        cache: cache_location(args.no_cache || args.diff, args.cache_dir),
     };
     let mut report = match run(&opts) {
         Ok(r) => r,
