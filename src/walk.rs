@@ -54,6 +54,24 @@ fn is_yaml(path: &Path) -> bool {
 
 /// Relative path with `/` separators.
 pub fn relative(root: &Path, path: &Path) -> String {
+    // The walk's paths are the root joined with names: on Unix their bytes
+    // after the root's are the answer, unless a component needs normalising.
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let (p, r) = (path.as_os_str().as_bytes(), root.as_os_str().as_bytes());
+        if let Some(rest) = p.strip_prefix(r).and_then(|rest| rest.strip_prefix(b"/"))
+            && !r.is_empty()
+            && !r.ends_with(b"/")
+            && let Ok(rest) = std::str::from_utf8(rest)
+            && !rest.is_empty()
+            && rest
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..")
+        {
+            return rest.to_string();
+        }
+    }
     let rel = path.strip_prefix(root).unwrap_or(path);
     let mut out = String::new();
     for (i, c) in rel.components().enumerate() {
@@ -603,6 +621,22 @@ mod tests {
                 "not a regular file but a character device; not read"
             );
         }
+    }
+
+    #[test]
+    fn relative_paths_are_normalised() {
+        let root = Path::new("/r/oot");
+        for (path, rel) in [
+            ("/r/oot/a/b.yaml", "a/b.yaml"),
+            ("/r/oot/a//b.yaml", "a/b.yaml"),
+            ("/r/oot/a/./b.yaml", "a/b.yaml"),
+            ("/r/oot/a/", "a"),
+            ("/r/oot", ""),
+            ("/r/oot/é/ü.yaml", "é/ü.yaml"),
+        ] {
+            assert_eq!(relative(root, Path::new(path)), rel, "{path}");
+        }
+        assert_eq!(relative(Path::new("/"), Path::new("/a/b")), "a/b");
     }
 
     #[test]

@@ -103,6 +103,7 @@ const NO_TARGET: u32 = u32::MAX;
 
 /// Appends the entry of a parsed file (one that is text: see `cacheable`).
 pub fn encode(w: &mut Writer, key: &Key, hash: u64, file: &SourceFile) {
+    w.buf.reserve(size(file));
     w.bytes(file.path.as_bytes());
     w.u64(key.size);
     w.u64(key.mtime_ns as u64);
@@ -146,6 +147,19 @@ pub fn encode(w: &mut Writer, key: &Key, hash: u64, file: &SourceFile) {
         w.span(d.first);
         w.span(d.repeat);
     }
+}
+
+/// About the bytes of a file's entry.
+pub fn size(file: &SourceFile) -> usize {
+    let y = &file.yaml;
+    96 + file.path.len()
+        + file.text.len()
+        + 20 * y.nodes.len()
+        + 4 * y.children.len()
+        + y.strings.len()
+        + 12 * y.docs.len()
+        + 16 * y.duplicate_keys.len()
+        + y.errors.iter().map(|e| 8 + e.message.len()).sum::<usize>()
 }
 
 /// Whether a file can have an entry: it was read and is text.

@@ -307,6 +307,13 @@ impl Cache {
         started: i64,
     ) -> bool {
         let mut w = Writer::default();
+        w.buf.reserve(
+            64 + files
+                .iter()
+                .map(|(f, _)| codec::size(f) + 12)
+                .sum::<usize>()
+                + kept.iter().map(|k| k.len() + 12).sum::<usize>(),
+        );
         w.buf.extend_from_slice(MAGIC);
         w.u32(FORMAT);
         w.u64(self.binary.0);
