@@ -392,6 +392,55 @@ mod tests {
         }
     }
 
+    /// Every YAML file of the fixtures (valid, broken, odd) comes back as it
+    /// was parsed, and the parser's trees keep the invariants `body` checks:
+    /// were they to break, every entry would be a miss.
+    #[test]
+    fn every_fixture_round_trips() {
+        fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if e.file_type().unwrap().is_symlink() {
+                    continue;
+                }
+                if p.is_dir() {
+                    files(&p, out);
+                } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut all = Vec::new();
+        files(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+            &mut all,
+        );
+        assert!(all.len() > 200, "{}", all.len());
+        let mut with_errors = 0;
+        for path in all {
+            let bytes = std::fs::read(&path).unwrap();
+            let file = SourceFile::from_bytes("f.yaml".into(), bytes);
+            if !cacheable(&file) {
+                continue;
+            }
+            with_errors += usize::from(!file.yaml.errors.is_empty());
+            let key = Key {
+                size: 0,
+                mtime_ns: 0,
+                ctime_ns: 0,
+                ino: 0,
+            };
+            let mut w = Writer::default();
+            encode(&mut w, &key, 0, &file);
+            let mut r = Reader::new(&w.buf);
+            let h = head(&mut r).unwrap();
+            let back = body(&mut r, h.path);
+            assert!(back.is_some(), "{} is refused", path.display());
+            assert_eq!(back.unwrap().yaml, file.yaml, "{}", path.display());
+        }
+        assert!(with_errors > 0);
+    }
+
     #[test]
     fn a_bad_count_does_not_allocate_for_it() {
         let mut w = Writer::default();
