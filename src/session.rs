@@ -778,6 +778,6 @@ mod tests {
         let f = buffer_file("big.yaml".into(), &big);
         assert!(f.text.is_empty());
         let f = buffer_file("small.yaml".into(), "a: 1\n");
-        assert_eq!(f.text, "a: 1\n");
+        assert_eq!(&*f.text, "a: 1\n");
     }
 }

@@ -1,6 +1,8 @@
 //! A file read from the repository: its text, its parsed YAML, and the line
 //! index that turns byte offsets into editor positions at render time.
 
+use std::sync::Arc;
+
 use crate::yaml::{self, Span, Yaml};
 
 /// What kept a file from being parsed (reported as a finding, never a crash).
@@ -16,7 +18,8 @@ pub enum Unreadable {
 pub struct SourceFile {
     /// Relative to the root, with `/` separators.
     pub path: String,
-    pub text: String,
+    /// Shared with `yaml`, which reads the values written as is from it.
+    pub text: Arc<str>,
     pub yaml: Yaml,
     pub unreadable: Option<Unreadable>,
     /// Where each line starts: found on first use (rendering a finding,
@@ -36,8 +39,9 @@ impl SourceFile {
     /// recorded as unreadable, with the offset of the first bad byte.
     pub fn from_bytes(path: String, bytes: Vec<u8>) -> Self {
         let (text, problem) = decode(bytes);
+        let text: Arc<str> = text.into();
         let yaml = if problem.is_none() {
-            yaml::parse(&text)
+            yaml::parse_shared(Arc::clone(&text))
         } else {
             Yaml::default()
         };
@@ -52,13 +56,13 @@ impl SourceFile {
     pub fn skipped(path: String, why: String) -> Self {
         Self::new(
             path,
-            String::new(),
+            Arc::default(),
             Yaml::default(),
             Some(Unreadable::Skipped(why)),
         )
     }
 
-    fn new(path: String, text: String, yaml: Yaml, unreadable: Option<Unreadable>) -> Self {
+    fn new(path: String, text: Arc<str>, yaml: Yaml, unreadable: Option<Unreadable>) -> Self {
         SourceFile {
             path,
             text,

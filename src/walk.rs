@@ -643,6 +643,6 @@ mod tests {
     fn readable_files_are_parsed() {
         let f = from_read("ok.yaml".into(), Ok(Contents::Bytes(b"a: 1\n".to_vec())));
         assert!(f.unreadable.is_none());
-        assert_eq!(f.text, "a: 1\n");
+        assert_eq!(&*f.text, "a: 1\n");
     }
 }

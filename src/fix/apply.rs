@@ -104,7 +104,7 @@ pub fn plan(report: &Report) -> Plan {
         .filter_map(|(file, (edits, diagnostics))| {
             let source = &repo.files[file];
             let fixed = apply_edits(&source.text, &edits);
-            (fixed != source.text).then(|| FileFix {
+            (*fixed != *source.text).then(|| FileFix {
                 file,
                 path: source.path.clone(),
                 fixed,
@@ -131,7 +131,7 @@ impl Plan {
         let mut out = String::new();
         for f in &self.files {
             let old = &report.repo.files[f.file].text;
-            let diff = similar::TextDiff::from_lines(old.as_str(), f.fixed.as_str());
+            let diff = similar::TextDiff::from_lines(&**old, f.fixed.as_str());
             out.push_str(
                 &diff
                     .unified_diff()

@@ -28,11 +28,13 @@ struct Counts {
 
 impl Counts {
     /// What a node decodes through: its items, keys and values, or the node an alias names.
-    fn children(yaml: &Yaml, id: NodeId) -> &[NodeId] {
-        match &yaml.nodes[id as usize].kind {
-            Kind::Alias(Some(t)) => std::slice::from_ref(t),
-            kind => yaml.children_of(kind),
-        }
+    fn children(yaml: &Yaml, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        let kind = yaml.nodes[id as usize].kind();
+        let target = match kind {
+            Kind::Alias(target) => target,
+            _ => None,
+        };
+        yaml.children_of(&kind).iter().copied().chain(target)
     }
 
     fn compute(&mut self, yaml: &Yaml, root: NodeId) {
@@ -51,18 +53,17 @@ impl Counts {
                 stack.push((id, true));
                 // An alias to its own ancestor (a cycle) is not followed: it counts 0.
                 let pending = children
-                    .iter()
-                    .filter(|c| self.size[**c as usize].is_none() && !self.open[**c as usize]);
-                stack.extend(pending.map(|c| (*c, false)));
+                    .filter(|c| self.size[*c as usize].is_none() && !self.open[*c as usize]);
+                stack.extend(pending.map(|c| (c, false)));
                 continue;
             }
-            let (size, aliased) = match &yaml.nodes[i].kind {
+            let (size, aliased) = match yaml.nodes[i].kind() {
                 Kind::Alias(Some(t)) => {
-                    let s = self.size[*t as usize].unwrap_or(0);
+                    let s = self.size[t as usize].unwrap_or(0);
                     (s, s)
                 }
-                _ => children.iter().fold((1u64, 0u64), |(s, a), c| {
-                    let c = *c as usize;
+                _ => children.fold((1u64, 0u64), |(s, a), c| {
+                    let c = c as usize;
                     (
                         s.saturating_add(self.size[c].unwrap_or(0)),
                         a.saturating_add(self.aliased[c].unwrap_or(0)),
@@ -80,7 +81,7 @@ pub fn excessive(yaml: &Yaml) -> Vec<(NodeId, u64)> {
     if !yaml
         .nodes
         .iter()
-        .any(|n| matches!(n.kind, Kind::Alias(Some(_))))
+        .any(|n| matches!(n.kind(), Kind::Alias(Some(_))))
     {
         return Vec::new();
     }

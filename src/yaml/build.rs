@@ -1,18 +1,91 @@
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle};
 
 use rustc_hash::FxHashMap;
 
-use super::{Document, DuplicateKey, Kind, Node, NodeId, Span, SyntaxError, Yaml};
+use super::{Document, DuplicateKey, Kind, MAX_LEN, Node, NodeId, Span, SyntaxError, Yaml};
 
-/// Parses every document of `text`. A syntax error ends the document it is in;
-/// parsing resumes at the next `---` line, so later documents are still seen.
+/// Parses every document of `text` (a copy of which the tree holds). A syntax
+/// error ends the document it is in; parsing resumes at the next `---` line,
+/// so later documents are still seen.
 pub fn parse(text: &str) -> Yaml {
-    let mut yaml = super::fast::parse(text).unwrap_or_else(|| parse_spaced(text));
+    parse_shared(text.into())
+}
+
+/// The longest text parsed: every length in the tree then fits in a node
+/// (a decoded value is at most one and a half times as long as its source).
+const MAX_TEXT: usize = (MAX_LEN / 2) as usize;
+
+/// `parse`, the tree sharing `text`.
+pub fn parse_shared(text: Arc<str>) -> Yaml {
+    if text.len() > MAX_TEXT {
+        return Yaml {
+            text,
+            errors: vec![SyntaxError {
+                offset: 0,
+                message: format!("the text is too large to parse (over {MAX_TEXT} bytes)"),
+            }],
+            ..Yaml::default()
+        };
+    }
+    let mut yaml = parse_with(&text, true);
+    yaml.text = text;
+    yaml
+}
+
+/// The tree of `text`, without the text; `verbatim`: values written as is
+/// are read from the text rather than copied.
+fn parse_with(text: &str, verbatim: bool) -> Yaml {
+    let mut yaml =
+        super::fast::parse(text, verbatim).unwrap_or_else(|| parse_spaced(text, verbatim));
     finish(&mut yaml);
     end_quoted_at_the_quote(&mut yaml, text);
     yaml
+}
+
+/// The tree that reads values written as is from the text and the one that
+/// copies every value agree: same nodes, spans and values.
+fn verbatim_reads_as_copied(text: &str) -> Result<(), String> {
+    let shared = parse(text);
+    let mut copied = parse_with(text, false);
+    copied.text = Arc::clone(&shared.text);
+    let same = shared.nodes.len() == copied.nodes.len()
+        && shared.children == copied.children
+        && shared.docs == copied.docs
+        && shared.errors == copied.errors
+        && shared.duplicate_keys == copied.duplicate_keys;
+    if !same {
+        return Err("reading values from the text changes the tree".into());
+    }
+    for (i, (a, b)) in shared.nodes.iter().zip(&copied.nodes).enumerate() {
+        let agree = a.span == b.span
+            && match (a.kind(), b.kind()) {
+                (
+                    Kind::Scalar {
+                        at,
+                        len,
+                        plain,
+                        verbatim,
+                    },
+                    Kind::Scalar {
+                        at: b_at,
+                        len: b_len,
+                        plain: b_plain,
+                        verbatim: false,
+                    },
+                ) => {
+                    plain == b_plain
+                        && shared.text_of(at, len, verbatim) == copied.text_of(b_at, b_len, false)
+                }
+                (ka, kb) => ka == kb,
+            };
+        if !agree {
+            return Err(format!("node {i}: read from the text {a:?}, copied {b:?}"));
+        }
+    }
+    Ok(())
 }
 
 /// A quoted scalar's span ends at its closing quote: the parsers' end runs
@@ -20,7 +93,7 @@ pub fn parse(text: &str) -> Yaml {
 fn end_quoted_at_the_quote(yaml: &mut Yaml, text: &str) {
     let b = text.as_bytes();
     for node in &mut yaml.nodes {
-        let Kind::Scalar { plain: false, .. } = node.kind else {
+        let Kind::Scalar { plain: false, .. } = node.kind() else {
             continue;
         };
         let (start, end) = (node.span.start as usize, node.span.end as usize);
@@ -44,15 +117,19 @@ fn end_quoted_at_the_quote(yaml: &mut Yaml, text: &str) {
 
 /// Compares the fast path with the general parser on `text`: `Ok(true)` when
 /// the fast path applies and builds the same tree, `Ok(false)` when it does
-/// not apply. For tests and the fuzz target.
+/// not apply. Either way, reading values written as is from the text must
+/// give what copying them gives. For tests and the fuzz target.
 #[doc(hidden)]
 pub fn differential(text: &str) -> Result<bool, String> {
-    let Some(mut fast) = super::fast::parse(text) else {
+    verbatim_reads_as_copied(text)?;
+    let Some(mut fast) = super::fast::parse(text, true) else {
         return Ok(false);
     };
     finish(&mut fast);
-    let mut general = parse_spaced(text);
+    let mut general = parse_spaced(text, true);
     finish(&mut general);
+    fast.text = text.into();
+    general.text = Arc::clone(&fast.text);
     if fast == general {
         return Ok(true);
     }
@@ -63,8 +140,10 @@ pub fn differential(text: &str) -> Result<bool, String> {
     for i in 0..n {
         let (a, b) = (fast.nodes.get(i), general.nodes.get(i));
         if a != b {
-            let text_of = |y: &Yaml, n: Option<&Node>| match n.map(|n| n.kind) {
-                Some(Kind::Scalar { text, len, .. }) => Some(y.text_of(text, len).to_string()),
+            let text_of = |y: &Yaml, n: Option<&Node>| match n.map(Node::kind) {
+                Some(Kind::Scalar {
+                    at, len, verbatim, ..
+                }) => Some(y.text_of(at, len, verbatim).to_string()),
                 _ => None,
             };
             return Err(first(
@@ -96,6 +175,7 @@ fn finish(yaml: &mut Yaml) {
     yaml.nodes.shrink_to_fit();
     yaml.children.shrink_to_fit();
     yaml.strings.shrink_to_fit();
+    yaml.docs.shrink_to_fit();
     for (root, decoded) in super::aliasing::excessive(yaml) {
         let offset = yaml.nodes[root as usize].span.start;
         yaml.errors.push(SyntaxError {
@@ -112,10 +192,10 @@ fn finish(yaml: &mut Yaml) {
 /// and PyYAML do without inserted: before the `:` of an alias used as a key,
 /// and before a comment right after a quoted scalar (`"x"# note`). Offsets
 /// are mapped back to `text`.
-fn parse_spaced(text: &str) -> Yaml {
+fn parse_spaced(text: &str, verbatim: bool) -> Yaml {
     let mut inserted = alias_keys(text);
     for _ in 0..64 {
-        let yaml = parse_with_spaces(text, &inserted);
+        let yaml = parse_with_spaces(text, &inserted, verbatim);
         match yaml.errors.first() {
             Some(e) if comment_after_quote(text, e) && !inserted.contains(&(e.offset as usize)) => {
                 inserted.push(e.offset as usize);
@@ -124,7 +204,7 @@ fn parse_spaced(text: &str) -> Yaml {
             _ => return yaml,
         }
     }
-    parse_with_spaces(text, &inserted)
+    parse_with_spaces(text, &inserted, verbatim)
 }
 
 /// A comment that follows a closing quote with no space between.
@@ -137,9 +217,9 @@ fn comment_after_quote(text: &str, e: &SyntaxError) -> bool {
         && matches!(b[at - 1], b'"' | b'\'')
 }
 
-fn parse_with_spaces(text: &str, inserted: &[usize]) -> Yaml {
+fn parse_with_spaces(text: &str, inserted: &[usize], verbatim: bool) -> Yaml {
     if inserted.is_empty() {
-        return parse_text(text);
+        return parse_text(text, verbatim);
     }
     let mut spaced = String::with_capacity(text.len() + inserted.len());
     let mut last = 0;
@@ -149,7 +229,8 @@ fn parse_with_spaces(text: &str, inserted: &[usize]) -> Yaml {
         last = at;
     }
     spaced.push_str(&text[last..]);
-    let mut yaml = parse_text(&spaced);
+    // Offsets in the spaced text are not the file's: every value is copied.
+    let mut yaml = parse_text(&spaced, false);
     // Map offsets in the spaced text back to the original.
     let back = |o: &mut u32| {
         let before = inserted
@@ -208,13 +289,16 @@ pub(super) fn alias_keys(text: &str) -> Vec<usize> {
     out
 }
 
-fn parse_text(text: &str) -> Yaml {
+/// Parses `text`; `verbatim`: values written as is are read from the text
+/// (which the tree will hold) rather than copied.
+fn parse_text(text: &str, verbatim: bool) -> Yaml {
     let mut yaml = Yaml::default();
+    let source = verbatim.then_some(text);
     // A UTF-8 byte order mark is allowed and is not content.
     let mut base = if text.starts_with('\u{feff}') { 3 } else { 0 };
     while base <= text.len() {
         let part = &text[base..];
-        match parse_part(part, base, &mut yaml) {
+        match parse_part(part, base, &mut yaml, source) {
             Ok(()) => break,
             Err(err_at) => match next_document_start(text, base, err_at) {
                 Some(next) if next > base => base = next,
@@ -284,6 +368,8 @@ const INDEX_AFTER: usize = 32;
 
 pub(super) struct Builder<'y> {
     yaml: &'y mut Yaml,
+    /// The file's text, when values written as is are read from it.
+    source: Option<&'y str>,
     stack: Vec<Frame>,
     /// Children of the open collections, innermost last.
     pending: Vec<NodeId>,
@@ -292,20 +378,51 @@ pub(super) struct Builder<'y> {
     root: Option<NodeId>,
 }
 
+/// Where in `source` a scalar's value is written as is, if it is: at its start
+/// (plain), after its opening quote (quoted), or before its end (a plain
+/// scalar after an anchor). The bytes are compared, so any offset found holds.
+fn verbatim_at(source: &str, value: &str, start: usize, end: usize) -> Option<u32> {
+    let len = value.len();
+    [start, start + 1, end.saturating_sub(len)]
+        .into_iter()
+        .find(|&at| {
+            source.as_bytes().get(at..at + len) == Some(value.as_bytes())
+                && source.is_char_boundary(at)
+                && source.is_char_boundary(at + len)
+        })
+        .map(|at| at as u32)
+}
+
+/// The value of a scalar node while the tree is built (the text is not yet in it).
+fn value<'a>(yaml: &'a Yaml, source: Option<&'a str>, n: NodeId) -> Option<&'a str> {
+    match yaml.nodes[n as usize].kind() {
+        Kind::Scalar {
+            at,
+            len,
+            verbatim: true,
+            ..
+        } => source.map(|s| &s[at as usize..(at + len) as usize]),
+        Kind::Scalar { at, len, .. } => Some(yaml.text_of(at, len, false)),
+        _ => None,
+    }
+}
+
 impl Builder<'_> {
     fn push_node(&mut self, span: Span, kind: Kind) -> NodeId {
         let id = self.yaml.nodes.len() as NodeId;
-        self.yaml.nodes.push(Node { span, kind });
+        self.yaml.nodes.push(Node::new(span, kind));
         id
     }
 
     fn attach(&mut self, id: NodeId) {
         let Builder {
             yaml,
+            source,
             stack,
             pending,
             ..
         } = self;
+        let source = *source;
         let Some(frame) = stack.last_mut() else {
             self.root = Some(id);
             return;
@@ -320,10 +437,7 @@ impl Builder<'_> {
         };
         let duplicate = {
             let yaml = &**yaml;
-            let text_of = |n: NodeId| match yaml.nodes[n as usize].kind {
-                Kind::Scalar { text, len, .. } => Some(yaml.text_of(text, len)),
-                _ => None,
-            };
+            let text_of = |n: NodeId| value(yaml, source, n);
             text_of(k).and_then(|text| {
                 let previous = match &mut frame.index {
                     Some(map) => map.insert(text.to_string(), k),
@@ -347,8 +461,8 @@ impl Builder<'_> {
         if frame.index.is_none() && entries.len() / 2 >= INDEX_AFTER {
             let mut map = HashMap::with_capacity(entries.len());
             for e in entries.chunks_exact(2) {
-                if let Kind::Scalar { text, len, .. } = yaml.nodes[e[0] as usize].kind {
-                    map.insert(yaml.text_of(text, len).to_string(), e[0]);
+                if let Some(text) = value(yaml, source, e[0]) {
+                    map.insert(text.to_string(), e[0]);
                 }
             }
             frame.index = Some(map);
@@ -363,9 +477,10 @@ impl Builder<'_> {
 }
 
 impl<'y> Builder<'y> {
-    pub(super) fn new(yaml: &'y mut Yaml, doc_start: usize) -> Self {
+    pub(super) fn new(yaml: &'y mut Yaml, doc_start: usize, source: Option<&'y str>) -> Self {
         Builder {
             yaml,
+            source,
             stack: Vec::new(),
             pending: Vec::new(),
             anchors: FxHashMap::default(),
@@ -400,10 +515,29 @@ impl<'y> Builder<'y> {
         start: usize,
         end: usize,
     ) {
-        let text = self.yaml.strings.len() as u32;
-        self.yaml.strings.push_str(value);
         let len = value.len() as u32;
-        let id = self.push_node(Span::new(start, end), Kind::Scalar { text, len, plain });
+        let kind = match self
+            .source
+            .and_then(|source| verbatim_at(source, value, start, end))
+        {
+            Some(at) => Kind::Scalar {
+                at,
+                len,
+                plain,
+                verbatim: true,
+            },
+            None => {
+                let at = self.yaml.strings.len() as u32;
+                self.yaml.strings.push_str(value);
+                Kind::Scalar {
+                    at,
+                    len,
+                    plain,
+                    verbatim: false,
+                }
+            }
+        };
+        let id = self.push_node(Span::new(start, end), kind);
         self.anchor(anchor, id);
         self.attach(id);
     }
@@ -447,12 +581,13 @@ impl<'y> Builder<'y> {
         self.yaml.children.extend_from_slice(items);
         self.pending.truncate(frame.start);
         let len = (self.yaml.children.len() as u32 - start) / if frame.map { 2 } else { 1 };
-        self.yaml.nodes[id as usize].kind = if frame.map {
+        let kind = if frame.map {
             Kind::Map { start, len }
         } else {
             Kind::Seq { start, len }
         };
         let node = &mut self.yaml.nodes[id as usize];
+        *node = Node::new(node.span, kind);
         // Block collections end where their last child ends; flow ones at the bracket.
         let open = part.get(node.span.start as usize - base).copied();
         let close = match last_child_end {
@@ -466,10 +601,10 @@ impl<'y> Builder<'y> {
 
 /// Parses `part` (which starts at byte `base` of the file) into `yaml`.
 /// On a syntax error, returns the byte offset where it happened.
-fn parse_part(part: &str, base: usize, yaml: &mut Yaml) -> Result<(), usize> {
+fn parse_part(part: &str, base: usize, yaml: &mut Yaml, source: Option<&str>) -> Result<(), usize> {
     let offsets = Offsets::new(part, base);
     let mut parser = Parser::new_from_str(part);
-    let mut b = Builder::new(yaml, base);
+    let mut b = Builder::new(yaml, base, source);
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
             Ok(ev) => ev,

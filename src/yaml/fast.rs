@@ -22,7 +22,8 @@ const MAX_DEPTH: usize = 64;
 const MAX_KEY_BYTES: usize = 1000;
 
 /// Parses `text`, or `None` when it uses anything outside the fast path.
-pub(super) fn parse(text: &str) -> Option<Yaml> {
+/// `verbatim`: values written as is are read from the text, not copied.
+pub(super) fn parse(text: &str, verbatim: bool) -> Option<Yaml> {
     // Text the general parser would respace for an alias used as a key
     // (`*app:`, see `alias_keys`) goes to it, so both give the same values.
     if !plain_text(text) || !super::build::alias_keys(text).is_empty() {
@@ -32,7 +33,7 @@ pub(super) fn parse(text: &str) -> Option<Yaml> {
     let mut p = Fast {
         t: text,
         b: text.as_bytes(),
-        out: Builder::new(&mut yaml, 0),
+        out: Builder::new(&mut yaml, 0, verbatim.then_some(text)),
         depth: 0,
         scratch: String::new(),
         anchors: FxHashMap::default(),

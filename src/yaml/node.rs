@@ -30,12 +30,12 @@ impl<'a> NodeRef<'a> {
         node.resolve()
     }
 
-    fn kind(&self) -> &'a Kind {
-        &self.yaml.nodes[self.id as usize].kind
+    fn kind(&self) -> Kind {
+        self.yaml.nodes[self.id as usize].kind()
     }
 
     fn children(&self) -> &'a [NodeId] {
-        self.yaml.children_of(self.kind())
+        self.yaml.children_of(&self.kind())
     }
 
     /// The node an alias names (or the node itself).
@@ -43,7 +43,7 @@ impl<'a> NodeRef<'a> {
         match self.kind() {
             Kind::Alias(Some(target)) => NodeRef {
                 yaml: self.yaml,
-                id: *target,
+                id: target,
             },
             _ => self,
         }
@@ -58,9 +58,14 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn scalar(&self) -> Option<Scalar<'a>> {
-        match *self.kind() {
-            Kind::Scalar { text, len, plain } => Some(Scalar {
-                text: self.yaml.text_of(text, len),
+        match self.kind() {
+            Kind::Scalar {
+                at,
+                len,
+                plain,
+                verbatim,
+            } => Some(Scalar {
+                text: self.yaml.text_of(at, len, verbatim),
                 plain,
             }),
             _ => None,
@@ -132,7 +137,6 @@ impl<'a> NodeRef<'a> {
             return None;
         };
         let mut merged = None;
-        let strings = self.yaml.strings.as_bytes();
         let nodes = &self.yaml.nodes;
         let wanted = key.as_bytes();
         let len = wanted.len() as u32;
@@ -140,25 +144,37 @@ impl<'a> NodeRef<'a> {
             let (k, v) = (e[0], e[1]);
             // Keys are read as written (an alias as a key is resolved below);
             // length and first byte settle most comparisons without a call.
-            let (text, klen, plain) = match nodes[k as usize].kind {
-                Kind::Scalar { text, len, plain } => (text, len, plain),
-                Kind::Alias(Some(t)) => match nodes[t as usize].kind {
-                    Kind::Scalar { text, len, plain } => (text, len, plain),
+            let (at, klen, plain, verbatim) = match nodes[k as usize].kind() {
+                Kind::Scalar {
+                    at,
+                    len,
+                    plain,
+                    verbatim,
+                } => (at, len, plain, verbatim),
+                Kind::Alias(Some(t)) => match nodes[t as usize].kind() {
+                    Kind::Scalar {
+                        at,
+                        len,
+                        plain,
+                        verbatim,
+                    } => (at, len, plain, verbatim),
                     _ => continue,
                 },
                 _ => continue,
             };
-            if klen == len
-                && (len == 0 || strings[text as usize] == wanted[0])
-                && &strings[text as usize..(text + len) as usize] == wanted
-            {
+            if klen != len && klen != 2 {
+                continue;
+            }
+            let arena = if verbatim {
+                self.yaml.text.as_bytes()
+            } else {
+                self.yaml.strings.as_bytes()
+            };
+            let text = &arena[at as usize..(at + klen) as usize];
+            if klen == len && (len == 0 || text[0] == wanted[0]) && text == wanted {
                 return Some((NodeRef::new(self.yaml, k), NodeRef::new(self.yaml, v)));
             }
-            if plain
-                && klen == 2
-                && &strings[text as usize..text as usize + 2] == b"<<"
-                && merged.is_none()
-            {
+            if plain && text == b"<<" && merged.is_none() {
                 merged = Some(v);
             }
         }

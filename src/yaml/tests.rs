@@ -190,3 +190,102 @@ fn a_comment_right_after_a_quote_is_a_comment_as_go_yaml_reads_it() {
     assert_eq!(doc.str_at(&["b"]), Some("y"));
     assert_eq!(text_at(text, doc.get("b").unwrap().span()), "'y'");
 }
+
+#[test]
+fn a_node_is_sixteen_bytes() {
+    assert_eq!(std::mem::size_of::<Node>(), 16);
+    for kind in [
+        Kind::Scalar {
+            at: 7,
+            len: MAX_LEN,
+            plain: true,
+            verbatim: false,
+        },
+        Kind::Scalar {
+            at: u32::MAX,
+            len: 0,
+            plain: false,
+            verbatim: true,
+        },
+        Kind::Seq { start: 3, len: 9 },
+        Kind::Map {
+            start: u32::MAX - 1,
+            len: MAX_LEN,
+        },
+        Kind::Alias(Some(0)),
+        Kind::Alias(Some(u32::MAX - 1)),
+        Kind::Alias(None),
+    ] {
+        assert_eq!(Node::new(Span::new(1, 2), kind).kind(), kind);
+    }
+}
+
+/// The values of a file's scalars and aliases, in order.
+fn values(y: &Yaml) -> Vec<&str> {
+    (0..y.nodes.len() as NodeId)
+        .filter_map(|id| y.node(id).scalar().map(|s| s.text))
+        .collect()
+}
+
+#[test]
+fn values_written_as_is_are_read_from_the_text() {
+    let text = "a: plain\nb: \"q d\" # c\nc: 'it''s'\nd: \"x\\ty\"\ne: &x anchored\n\
+        f: *x\ng: |\n  one\nh: >-\n  two\n  lines\n\"k\": [é, 'ü', \"\"]\n";
+    let y = parse(text);
+    assert!(y.errors.is_empty(), "{:?}", y.errors);
+    assert_eq!(
+        values(&y),
+        [
+            "a",
+            "plain",
+            "b",
+            "q d",
+            "c",
+            "it's",
+            "d",
+            "x\ty",
+            "e",
+            "anchored",
+            "f",
+            "anchored",
+            "g",
+            "one\n",
+            "h",
+            "two lines",
+            "k",
+            "é",
+            "ü",
+            ""
+        ]
+    );
+    // Only the escaped, doubled-quote and folded values are copied.
+    assert_eq!(&*y.strings, "it'sx\tytwo lines");
+    assert_eq!(differential(text), Ok(true));
+    // The general parser reads the same values the same way.
+    let general = format!("%YAML 1.2\n---\n{text}");
+    let g = parse(&general);
+    assert!(g.errors.is_empty(), "{:?}", g.errors);
+    assert_eq!(values(&g), values(&y));
+    assert_eq!(&*g.strings, "it'sx\tytwo lines");
+    assert_eq!(differential(&general), Ok(false));
+}
+
+#[test]
+fn respaced_text_copies_its_values() {
+    // A space is put before the colon of an alias used as a key: offsets in
+    // the respaced text are not the file's, so nothing is read from it.
+    let text = "a: &app x\nc:\n  *app:\n    s: \"v\"\n";
+    let y = parse(text);
+    assert!(y.errors.is_empty(), "{:?}", y.errors);
+    assert_eq!(values(&y), ["a", "x", "c", "x", "s", "v"]);
+    assert_eq!(&*y.strings, "axcsv");
+    assert_eq!(differential(text), Ok(false));
+}
+
+#[test]
+fn the_tree_shares_the_text() {
+    let text: std::sync::Arc<str> = "k: v\n".into();
+    let y = parse_shared(std::sync::Arc::clone(&text));
+    assert!(std::sync::Arc::ptr_eq(&y.text, &text));
+    assert_eq!(y.documents().next().unwrap().str_at(&["k"]), Some("v"));
+}
