@@ -49,7 +49,7 @@ impl SourceFile {
     }
 
     /// A file whose text was parsed before (the persistent cache keeps both).
-    pub fn parsed(path: String, text: String, yaml: Yaml) -> Self {
+    pub fn parsed(path: String, text: Arc<str>, yaml: Yaml) -> Self {
         Self::new(path, text, yaml, None)
     }
 

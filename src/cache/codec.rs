@@ -5,7 +5,9 @@
 //! refused: a damaged or crafted entry is read as a miss, never a panic.
 
 use crate::source::SourceFile;
-use crate::yaml::{Document, DuplicateKey, Kind, Node, Span, SyntaxError, Yaml};
+use std::sync::Arc;
+
+use crate::yaml::{Document, DuplicateKey, Kind, MAX_LEN, Node, Span, SyntaxError, Yaml};
 
 /// What says a file is unchanged since its entry was written (see `mod.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,11 +96,14 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A node is its span, then a word, then a tag (top 3 bits) and a length.
+const TAG_SHIFT: u32 = 29;
 const SCALAR: u32 = 0;
-const PLAIN_SCALAR: u32 = 1;
-const SEQ: u32 = 2;
-const MAP: u32 = 3;
-const ALIAS: u32 = 4;
+const PLAIN: u32 = 1;
+const VERBATIM: u32 = 2;
+const SEQ: u32 = 4;
+const MAP: u32 = 5;
+const ALIAS: u32 = 6;
 const NO_TARGET: u32 = u32::MAX;
 
 /// Appends the entry of a parsed file (one that is text: see `cacheable`).
@@ -115,17 +120,23 @@ pub fn encode(w: &mut Writer, key: &Key, hash: u64, file: &SourceFile) {
     w.u32(y.nodes.len() as u32);
     for n in &y.nodes {
         w.span(n.span);
-        let (tag, a, b) = match n.kind {
-            Kind::Scalar { text, len, plain } => {
-                (if plain { PLAIN_SCALAR } else { SCALAR }, text, len)
-            }
+        let (tag, a, len) = match n.kind() {
+            Kind::Scalar {
+                at,
+                len,
+                plain,
+                verbatim,
+            } => (
+                SCALAR | if plain { PLAIN } else { 0 } | if verbatim { VERBATIM } else { 0 },
+                at,
+                len,
+            ),
             Kind::Seq { start, len } => (SEQ, start, len),
             Kind::Map { start, len } => (MAP, start, len),
             Kind::Alias(target) => (ALIAS, target.unwrap_or(NO_TARGET), 0),
         };
-        w.u32(tag);
         w.u32(a);
-        w.u32(b);
+        w.u32((tag << TAG_SHIFT) | len);
     }
     w.u32(y.children.len() as u32);
     for c in &y.children {
@@ -154,7 +165,7 @@ pub fn size(file: &SourceFile) -> usize {
     let y = &file.yaml;
     96 + file.path.len()
         + file.text.len()
-        + 20 * y.nodes.len()
+        + 16 * y.nodes.len()
         + 4 * y.children.len()
         + y.strings.len()
         + 12 * y.docs.len()
@@ -183,24 +194,26 @@ pub fn head<'a>(r: &mut Reader<'a>) -> Option<Head<'a>> {
 /// The file of an entry whose head has been read; `None` when the entry is
 /// damaged.
 pub fn body(r: &mut Reader, path: &str) -> Option<SourceFile> {
-    let text = r.str()?.to_string();
-    let n = r.count(20)?;
+    let text: Arc<str> = r.str()?.into();
+    let n = r.count(16)?;
     let mut nodes = Vec::with_capacity(n);
     for _ in 0..n {
         let span = r.span()?;
-        let (tag, a, b) = (r.u32()?, r.u32()?, r.u32()?);
+        let (a, word) = (r.u32()?, r.u32()?);
+        let (tag, len) = (word >> TAG_SHIFT, word & MAX_LEN);
         let kind = match tag {
-            SCALAR | PLAIN_SCALAR => Kind::Scalar {
-                text: a,
-                len: b,
-                plain: tag == PLAIN_SCALAR,
+            SEQ => Kind::Seq { start: a, len },
+            MAP => Kind::Map { start: a, len },
+            ALIAS if len == 0 => Kind::Alias((a != NO_TARGET).then_some(a)),
+            0..=3 => Kind::Scalar {
+                at: a,
+                len,
+                plain: tag & PLAIN != 0,
+                verbatim: tag & VERBATIM != 0,
             },
-            SEQ => Kind::Seq { start: a, len: b },
-            MAP => Kind::Map { start: a, len: b },
-            ALIAS => Kind::Alias((a != NO_TARGET).then_some(a)),
             _ => return None,
         };
-        nodes.push(Node { span, kind });
+        nodes.push(Node::new(span, kind));
     }
     let n = r.count(4)?;
     let mut children = Vec::with_capacity(n);
@@ -236,6 +249,7 @@ pub fn body(r: &mut Reader, path: &str) -> Option<SourceFile> {
         return None;
     }
     let yaml = Yaml {
+        text: Arc::clone(&text),
         nodes,
         children,
         strings,
@@ -262,15 +276,16 @@ pub fn well_formed(y: &Yaml, text: &str) -> bool {
         if !in_text(node.span) {
             return false;
         }
-        let ok = match node.kind {
-            Kind::Scalar { text: t, len, .. } => {
-                let (t, end) = (t as usize, t as usize + len as usize);
-                end <= y.strings.len()
-                    && y.strings.is_char_boundary(t)
-                    && y.strings.is_char_boundary(end)
+        let ok = match node.kind() {
+            Kind::Scalar {
+                at, len, verbatim, ..
+            } => {
+                let arena: &str = if verbatim { text } else { &y.strings };
+                let (at, end) = (at as usize, at as usize + len as usize);
+                end <= arena.len() && arena.is_char_boundary(at) && arena.is_char_boundary(end)
             }
             Kind::Seq { start, len } | Kind::Map { start, len } => {
-                let width = if matches!(node.kind, Kind::Map { .. }) {
+                let width = if matches!(node.kind(), Kind::Map { .. }) {
                     2
                 } else {
                     1

@@ -56,7 +56,7 @@ pub enum Kind {
 }
 
 /// The most a length in a node holds: longer text is not parsed (`parse`).
-const MAX_LEN: u32 = (1 << 29) - 1;
+pub const MAX_LEN: u32 = (1 << 29) - 1;
 
 /// A node in 16 bytes: its span, and its kind packed in two words (`a`, and
 /// `b`: a tag in the top 3 bits, a length in the other 29). Plain old data,
