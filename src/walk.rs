@@ -147,7 +147,7 @@ pub struct Listed {
 /// that says why not), or, when listing only, a file to read later.
 #[derive(Debug)]
 pub enum Walked {
-    File(SourceFile),
+    File(Box<SourceFile>),
     Listed(Listed),
 }
 
@@ -168,7 +168,7 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Vec<SourceFile> {
     walk_with(root, opts, false)
         .into_iter()
         .map(|w| match w {
-            Walked::File(f) => f,
+            Walked::File(f) => *f,
             Walked::Listed(l) => read_one(&l.path, l.rel, opts.overrides, l.listed_regular),
         })
         .collect()
@@ -194,7 +194,7 @@ fn walk_with(root: &Path, opts: &WalkOptions, list_only: bool) -> Vec<Walked> {
         }
     };
     let mut files = walk_once(root, opts, false, list_only, &unsafe_ignore);
-    files.push(Walked::File(finding));
+    files.push(Walked::File(Box::new(finding)));
     sort_by_path(&mut files);
     files
 }
@@ -304,7 +304,12 @@ fn walk_once(
                     listed_regular,
                 })
             } else {
-                Walked::File(read_one(path, rel, opts.overrides, listed_regular))
+                Walked::File(Box::new(read_one(
+                    path,
+                    rel,
+                    opts.overrides,
+                    listed_regular,
+                )))
             };
             found.lock().unwrap().push(walked);
             WalkState::Continue
@@ -315,15 +320,15 @@ fn walk_once(
     files.extend(
         std::mem::take(&mut *skipped.lock().unwrap())
             .into_iter()
-            .map(Walked::File),
+            .map(|f| Walked::File(Box::new(f))),
     );
     // Editor buffers for files not yet on disk.
     for (rel, text) in opts.overrides {
         if !files.iter().any(|f| f.path() == rel) {
-            files.push(Walked::File(SourceFile::from_bytes(
+            files.push(Walked::File(Box::new(SourceFile::from_bytes(
                 rel.clone(),
                 text.clone().into_bytes(),
-            )));
+            ))));
         }
     }
     sort_by_path(&mut files);

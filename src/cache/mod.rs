@@ -141,13 +141,13 @@ impl Cache {
             stats.parsed += s.parsed;
             stats.written += s.written;
             for (i, file) in files {
-                walked[i] = Walked::File(file);
+                walked[i] = Walked::File(Box::new(file));
             }
         }
         let files = walked
             .into_iter()
             .map(|w| match w {
-                Walked::File(f) => f,
+                Walked::File(f) => *f,
                 Walked::Listed(_) => unreachable!("every listed file was resolved"),
             })
             .collect();
