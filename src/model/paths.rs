@@ -34,22 +34,22 @@ pub struct PathIndex<'r> {
 /// Every file and directory of the repository, sorted, with hashed keys that
 /// find in one lookup the paths a missing path could have meant: the paths
 /// in a directory, the paths that differ from it in one segment, and the
-/// paths it is with one segment removed. A lookup costs a binary search and
-/// the few candidates it finds, whatever the size of the repository. Built
-/// once, on first use, and shared by the rules that suggest paths.
+/// paths it is with one segment removed. A lookup costs one bucket and the
+/// few candidates it holds, whatever the size of the repository. Built once,
+/// on first use, and shared by the rules that suggest paths.
 #[derive(Default)]
 pub(super) struct Suggest {
     /// Files and directories, sorted and without repeats, one after the other.
     text: String,
     /// Where each path lies in `text`; a path's id is its index here.
     paths: Vec<(u32, u32)>,
-    /// (hash of the parent directory, path id), sorted.
-    children: Vec<(u64, u32)>,
-    /// (hash of the path with segment `i` left out, path id): "one segment differs".
-    wild: Vec<(u64, u32)>,
-    /// (hash of the path with segment `i` (not the last) removed, path id):
-    /// "one directory too many".
-    shorter: Vec<(u64, u32)>,
+    /// Keyed by the parent directory.
+    children: Table,
+    /// Keyed by the path with segment `i` left out: "one segment differs".
+    wild: Table,
+    /// Keyed by the path with segment `i` (not the last) removed: "one
+    /// directory too many".
+    shorter: Table,
 }
 
 impl Suggest {
@@ -59,30 +59,106 @@ impl Suggest {
     }
 }
 
-/// Hashes the segments of a path, with segment `skip` left out; `hole`
-/// marks where it was (a path with one segment replaced) or not (removed).
-fn hash_segments<'a>(segs: impl Iterator<Item = &'a str>, skip: Option<usize>, hole: bool) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    for (i, s) in segs.enumerate() {
-        if Some(i) == skip {
-            if hole {
-                h.write_u8(1);
-            }
-            continue;
+/// (key, path id) pairs grouped by the top bits of the key: a bucket holds
+/// its pairs in the order they were added (path id order).
+#[derive(Default)]
+struct Table {
+    /// Where each bucket starts in `keys`/`ids`; one more than the buckets.
+    starts: Vec<u32>,
+    keys: Vec<u64>,
+    ids: Vec<u32>,
+    bits: u32,
+}
+
+impl Table {
+    /// Groups `pairs` by bucket, keeping their order within each.
+    fn new(pairs: &[(u64, u32)]) -> Self {
+        let bits = (pairs.len().max(2).next_power_of_two().trailing_zeros()).min(31);
+        let bucket = |k: u64| (k >> (64 - bits)) as usize;
+        let mut starts = vec![0u32; (1 << bits) + 1];
+        for &(k, _) in pairs {
+            starts[bucket(k) + 1] += 1;
         }
-        h.write(s.as_bytes());
-        h.write_u8(0);
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        let mut next = starts.clone();
+        let (mut keys, mut ids) = (vec![0; pairs.len()], vec![0; pairs.len()]);
+        for &(k, id) in pairs {
+            let at = &mut next[bucket(k)];
+            keys[*at as usize] = k;
+            ids[*at as usize] = id;
+            *at += 1;
+        }
+        Table {
+            starts,
+            keys,
+            ids,
+            bits,
+        }
     }
+
+    /// The ids stored under `key`, in the order they were added.
+    fn lookup(&self, key: u64) -> impl Iterator<Item = u32> + '_ {
+        let range = if self.starts.is_empty() {
+            0..0
+        } else {
+            let b = (key >> (64 - self.bits)) as usize;
+            self.starts[b] as usize..self.starts[b + 1] as usize
+        };
+        self.keys[range.clone()]
+            .iter()
+            .zip(&self.ids[range])
+            .filter(move |&(&k, _)| k == key)
+            .map(|(_, &id)| id)
+    }
+}
+
+/// The hash of one path segment.
+fn segment_hash(s: &str) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(s.as_bytes());
     h.finish()
 }
 
-/// The ids stored under `key` in a sorted list of (key, id), in id order.
-fn lookup(list: &[(u64, u32)], key: u64) -> impl Iterator<Item = u32> + '_ {
-    let start = list.partition_point(|&(k, _)| k < key);
-    list[start..]
-        .iter()
-        .take_while(move |&&(k, _)| k == key)
-        .map(|&(_, id)| id)
+/// Stands for a segment left out in place (a path with one segment replaced).
+const HOLE: u64 = 0x6a09_e667_f3bc_c908;
+
+/// The key of a path from its segments' hashes, with segment `skip` left
+/// out; `hole` marks where it was (a path with one segment replaced) or not
+/// (removed). Keys only pick candidates: every candidate is compared in full.
+fn key(segs: &[u64], skip: Option<usize>, hole: bool) -> u64 {
+    let mut h = 0u64;
+    for (i, &s) in segs.iter().enumerate() {
+        let t = if Some(i) == skip {
+            if !hole {
+                continue;
+            }
+            HOLE
+        } else {
+            s
+        };
+        h = (h.rotate_left(5) ^ t).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    // Spread every bit to the top ones, which pick the bucket.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
+/// The hashes of a path's segments.
+fn segment_hashes(path: &str, out: &mut Vec<u64>) {
+    out.clear();
+    out.extend(path.split('/').map(segment_hash));
+}
+
+/// The key of a path's parent directory, from the path's segments' hashes.
+fn parent_key(segs: &[u64]) -> u64 {
+    if segs.len() > 1 {
+        key(&segs[..segs.len() - 1], None, false)
+    } else {
+        key(&[segment_hash("")], None, false)
+    }
 }
 
 /// Whether `a` and `b` (as segments) are the same except at segment `i`.
@@ -116,26 +192,25 @@ impl Suggest {
         }
         let (mut children, mut wild, mut shorter) = (Vec::new(), Vec::new(), Vec::new());
         children.reserve(sorted.len());
+        let mut segs = Vec::new();
         for (id, p) in sorted.iter().enumerate() {
             let id = id as u32;
-            children.push((hash_segments(parent_dir(p).split('/'), None, false), id));
-            let n = p.split('/').count();
+            segment_hashes(p, &mut segs);
+            children.push((parent_key(&segs), id));
+            let n = segs.len();
             for i in 0..n {
-                wild.push((hash_segments(p.split('/'), Some(i), true), id));
+                wild.push((key(&segs, Some(i), true), id));
                 if i + 1 < n {
-                    shorter.push((hash_segments(p.split('/'), Some(i), false), id));
+                    shorter.push((key(&segs, Some(i), false), id));
                 }
             }
         }
-        children.sort_unstable();
-        wild.sort_unstable();
-        shorter.sort_unstable();
         Suggest {
             text,
             paths,
-            children,
-            wild,
-            shorter,
+            children: Table::new(&children),
+            wild: Table::new(&wild),
+            shorter: Table::new(&shorter),
         }
     }
 }
@@ -175,7 +250,11 @@ impl<'r> PathIndex<'r> {
         let segs: Vec<&str> = wanted.split('/').collect();
         let n = segs.len();
         let parent = parent_dir(wanted);
-        let siblings = lookup(&s.children, hash_segments(parent.split('/'), None, false))
+        let mut hashes = Vec::with_capacity(n);
+        segment_hashes(wanted, &mut hashes);
+        let siblings = s
+            .children
+            .lookup(parent_key(&hashes))
             .map(|id| s.path(id))
             .filter(|p| parent_dir(p) == parent);
         if let Some(c) = closest(wanted, siblings.filter(|p| fits(p))) {
@@ -184,8 +263,7 @@ impl<'r> PathIndex<'r> {
         let mut near: Option<(usize, &str)> = None;
         let mut far: Vec<&str> = Vec::new();
         for i in 0..n {
-            let key = hash_segments(segs.iter().copied(), Some(i), true);
-            for id in lookup(&s.wild, key) {
+            for id in s.wild.lookup(key(&hashes, Some(i), true)) {
                 let c = s.path(id);
                 if c == wanted || !same_but(&segs, c, i) || !fits(c) {
                     continue;
@@ -212,8 +290,9 @@ impl<'r> PathIndex<'r> {
                 return Some(c);
             }
         }
-        let key = hash_segments(segs.iter().copied(), None, false);
-        if let Some(c) = lookup(&s.shorter, key)
+        if let Some(c) = s
+            .shorter
+            .lookup(key(&hashes, None, false))
             .map(|id| s.path(id))
             .find(|c| removes_to(c, &segs) && fits(c))
         {
@@ -237,7 +316,7 @@ fn removes_to(path: &str, segs: &[&str]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{PathIndex, parent_dir, relative};
+    use super::{PathIndex, Table, parent_dir, relative};
     use crate::model::{ModelSettings, Repository, closest};
     use crate::source::SourceFile;
 
@@ -247,6 +326,19 @@ mod tests {
         assert_eq!(relative("a/b", "a/b/c.yaml", "x.yaml"), "c.yaml");
         assert_eq!(relative("a/b", "a/c/d", "./x"), "../c/d");
         assert_eq!(relative("", "a", "./x"), "./a");
+    }
+
+    #[test]
+    fn a_table_gives_the_ids_of_a_key_in_the_order_added() {
+        // Keys that share their top bits share a bucket.
+        let (a, b, c) = (7u64 << 60 | 1, 7u64 << 60 | 2, 1u64 << 60);
+        let table = Table::new(&[(a, 4), (b, 5), (c, 6), (a, 2), (a, 9), (b, 1)]);
+        let ids = |k| table.lookup(k).collect::<Vec<_>>();
+        assert_eq!(ids(a), [4, 2, 9]);
+        assert_eq!(ids(b), [5, 1]);
+        assert_eq!(ids(c), [6]);
+        assert!(ids(3).is_empty());
+        assert_eq!(Table::default().lookup(a).count(), 0);
     }
 
     /// The suggestion the index finds, found instead by looking at every
