@@ -72,24 +72,35 @@ struct Table {
 
 impl Table {
     /// Groups `pairs` by bucket, keeping their order within each.
+    #[cfg(test)]
     fn new(pairs: &[(u64, u32)]) -> Self {
-        let bits = (pairs.len().max(2).next_power_of_two().trailing_zeros()).min(31);
+        Table::build(pairs.len(), |emit| {
+            for &(k, id) in pairs {
+                emit(k, id);
+            }
+        })
+    }
+
+    /// Groups the `entries` pairs that `each` gives (the same ones at every
+    /// call) by bucket, keeping their order within each: one pass counts, the
+    /// next places, and no list of pairs is kept in between.
+    fn build(entries: usize, each: impl Fn(&mut dyn FnMut(u64, u32))) -> Self {
+        let bits = ((entries / 2).max(2).next_power_of_two().trailing_zeros()).min(31);
         let bucket = |k: u64| (k >> (64 - bits)) as usize;
         let mut starts = vec![0u32; (1 << bits) + 1];
-        for &(k, _) in pairs {
-            starts[bucket(k) + 1] += 1;
-        }
+        each(&mut |k, _| starts[bucket(k) + 1] += 1);
         for b in 1..starts.len() {
             starts[b] += starts[b - 1];
         }
+        let total = starts[starts.len() - 1] as usize;
         let mut next = starts.clone();
-        let (mut keys, mut ids) = (vec![0; pairs.len()], vec![0; pairs.len()]);
-        for &(k, id) in pairs {
+        let (mut keys, mut ids) = (vec![0; total], vec![0; total]);
+        each(&mut |k, id| {
             let at = &mut next[bucket(k)];
             keys[*at as usize] = k;
             ids[*at as usize] = id;
             *at += 1;
-        }
+        });
         Table {
             starts,
             keys,
@@ -175,14 +186,29 @@ fn same_but(a: &[&str], b: &str, i: usize) -> bool {
 
 impl Suggest {
     fn new(repo: &Repository) -> Self {
-        let mut sorted: Vec<&str> = repo.files.iter().map(|f| f.path.as_str()).collect();
-        sorted.extend(
-            repo.dirs
-                .iter()
-                .map(String::as_str)
-                .filter(|d| !d.is_empty()),
-        );
-        sorted.sort_unstable();
+        // Files come sorted by path; only the directories need sorting.
+        let mut files: Vec<&str> = repo.files.iter().map(|f| f.path.as_str()).collect();
+        if !files.is_sorted() {
+            files.sort_unstable();
+        }
+        let mut dirs: Vec<&str> = repo
+            .dirs
+            .iter()
+            .map(String::as_str)
+            .filter(|d| !d.is_empty())
+            .collect();
+        dirs.sort_unstable();
+        let mut sorted = Vec::with_capacity(files.len() + dirs.len());
+        let (mut f, mut d) = (files.into_iter().peekable(), dirs.into_iter().peekable());
+        loop {
+            let next = match (f.peek(), d.peek()) {
+                (Some(a), Some(b)) if a <= b => f.next(),
+                (_, Some(_)) => d.next(),
+                (Some(_), None) => f.next(),
+                (None, None) => break,
+            };
+            sorted.extend(next);
+        }
         sorted.dedup();
         let mut text = String::with_capacity(sorted.iter().map(|p| p.len()).sum());
         let mut paths = Vec::with_capacity(sorted.len());
@@ -190,27 +216,45 @@ impl Suggest {
             paths.push((text.len() as u32, p.len() as u32));
             text.push_str(p);
         }
-        let (mut children, mut wild, mut shorter) = (Vec::new(), Vec::new(), Vec::new());
-        children.reserve(sorted.len());
+        // The hashes of every path's segments, one path after the other.
+        let mut hashes = Vec::new();
+        let mut ends = Vec::with_capacity(sorted.len());
         let mut segs = Vec::new();
-        for (id, p) in sorted.iter().enumerate() {
-            let id = id as u32;
+        for p in &sorted {
             segment_hashes(p, &mut segs);
-            children.push((parent_key(&segs), id));
-            let n = segs.len();
-            for i in 0..n {
-                wild.push((key(&segs, Some(i), true), id));
-                if i + 1 < n {
-                    shorter.push((key(&segs, Some(i), false), id));
-                }
-            }
+            hashes.extend_from_slice(&segs);
+            ends.push(hashes.len());
         }
+        let each_path = |f: &mut dyn FnMut(u32, &[u64])| {
+            let mut start = 0;
+            for (id, &end) in ends.iter().enumerate() {
+                f(id as u32, &hashes[start..end]);
+                start = end;
+            }
+        };
+        let children = Table::build(sorted.len(), |emit| {
+            each_path(&mut |id, segs| emit(parent_key(segs), id));
+        });
+        let wild = Table::build(hashes.len(), |emit| {
+            each_path(&mut |id, segs| {
+                for i in 0..segs.len() {
+                    emit(key(segs, Some(i), true), id);
+                }
+            });
+        });
+        let shorter = Table::build(hashes.len() - sorted.len(), |emit| {
+            each_path(&mut |id, segs| {
+                for i in 0..segs.len() - 1 {
+                    emit(key(segs, Some(i), false), id);
+                }
+            });
+        });
         Suggest {
             text,
             paths,
-            children: Table::new(&children),
-            wild: Table::new(&wild),
-            shorter: Table::new(&shorter),
+            children,
+            wild,
+            shorter,
         }
     }
 }
