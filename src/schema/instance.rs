@@ -184,6 +184,15 @@ fn pointer(path: &[Seg]) -> String {
 /// A plain scalar by the YAML 1.2 core schema (what kustomize and Flux's
 /// YAML libraries read).
 pub fn plain_scalar(text: &str) -> Value {
+    // Only these can start a null, a boolean or a number.
+    if let Some(first) = text.bytes().next()
+        && !matches!(
+            first,
+            b'0'..=b'9' | b'+' | b'-' | b'.' | b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F'
+        )
+    {
+        return Value::String(text.to_string());
+    }
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
@@ -261,6 +270,14 @@ mod tests {
         assert_eq!(plain_scalar("~"), Value::Null);
         assert_eq!(plain_scalar("1.2.3"), json!("1.2.3"));
         assert_eq!(plain_scalar("."), json!("."));
+        assert_eq!(plain_scalar(".5"), json!(0.5));
+        assert_eq!(plain_scalar("+1"), json!(1));
+        assert_eq!(plain_scalar("False"), json!(false));
+        assert_eq!(plain_scalar("NULL"), Value::Null);
+        assert_eq!(plain_scalar(""), Value::Null);
+        assert_eq!(plain_scalar("e5"), json!("e5"));
+        assert_eq!(plain_scalar("x1"), json!("x1"));
+        assert_eq!(plain_scalar("nginx"), json!("nginx"));
     }
 
     #[test]
