@@ -135,11 +135,37 @@ fn segment_hash(s: &str) -> u64 {
 /// Stands for a segment left out in place (a path with one segment replaced).
 const HOLE: u64 = 0x6a09_e667_f3bc_c908;
 
+/// The base of the keys' polynomial (odd, so it has an inverse).
+const BASE: u64 = 0x9e37_79b9_7f4a_7c15;
+/// `BASE`'s inverse modulo 2^64: the keys of a path with one segment
+/// removed are then found from the sums of its prefixes.
+const BASE_INV: u64 = {
+    let mut inv = BASE;
+    let mut i = 0;
+    while i < 6 {
+        inv = inv.wrapping_mul(2u64.wrapping_sub(BASE.wrapping_mul(inv)));
+        i += 1;
+    }
+    inv
+};
+
+/// A key from the sum of its segments' hashes times powers of `BASE`, and
+/// how many segments it has.
+fn finish(sum: u64, len: usize) -> u64 {
+    let mut h = sum ^ (len as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    // Spread every bit to the top ones, which pick the bucket.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
 /// The key of a path from its segments' hashes, with segment `skip` left
 /// out; `hole` marks where it was (a path with one segment replaced) or not
 /// (removed). Keys only pick candidates: every candidate is compared in full.
 fn key(segs: &[u64], skip: Option<usize>, hole: bool) -> u64 {
-    let mut h = 0u64;
+    let (mut sum, mut power, mut len) = (0u64, 1u64, 0);
     for (i, &s) in segs.iter().enumerate() {
         let t = if Some(i) == skip {
             if !hole {
@@ -149,12 +175,43 @@ fn key(segs: &[u64], skip: Option<usize>, hole: bool) -> u64 {
         } else {
             s
         };
-        h = (h.rotate_left(5) ^ t).wrapping_mul(0x517c_c1b7_2722_0a95);
+        sum = sum.wrapping_add(t.wrapping_mul(power));
+        power = power.wrapping_mul(BASE);
+        len += 1;
     }
-    // Spread every bit to the top ones, which pick the bucket.
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^ (h >> 33)
+    finish(sum, len)
+}
+
+/// `key(segs, Some(i), true)` for every segment `i`, in order, in one pass.
+fn wild_keys(segs: &[u64], mut emit: impl FnMut(u64)) {
+    let whole = segs
+        .iter()
+        .rev()
+        .fold(0u64, |acc, &t| acc.wrapping_mul(BASE).wrapping_add(t));
+    let mut power = 1u64;
+    for &t in segs {
+        let sum = whole
+            .wrapping_sub(t.wrapping_mul(power))
+            .wrapping_add(HOLE.wrapping_mul(power));
+        emit(finish(sum, segs.len()));
+        power = power.wrapping_mul(BASE);
+    }
+}
+
+/// `key(segs, Some(i), false)` for every segment `i` but the last, in order,
+/// in one pass.
+fn shorter_keys(segs: &[u64], mut emit: impl FnMut(u64)) {
+    let whole = segs
+        .iter()
+        .rev()
+        .fold(0u64, |acc, &t| acc.wrapping_mul(BASE).wrapping_add(t));
+    let (mut before, mut power) = (0u64, 1u64);
+    for &t in &segs[..segs.len().saturating_sub(1)] {
+        let through = before.wrapping_add(t.wrapping_mul(power));
+        let after = whole.wrapping_sub(through).wrapping_mul(BASE_INV);
+        emit(finish(before.wrapping_add(after), segs.len() - 1));
+        (before, power) = (through, power.wrapping_mul(BASE));
+    }
 }
 
 /// The hashes of a path's segments.
@@ -236,18 +293,10 @@ impl Suggest {
             each_path(&mut |id, segs| emit(parent_key(segs), id));
         });
         let wild = Table::build(hashes.len(), |emit| {
-            each_path(&mut |id, segs| {
-                for i in 0..segs.len() {
-                    emit(key(segs, Some(i), true), id);
-                }
-            });
+            each_path(&mut |id, segs| wild_keys(segs, |k| emit(k, id)));
         });
         let shorter = Table::build(hashes.len() - sorted.len(), |emit| {
-            each_path(&mut |id, segs| {
-                for i in 0..segs.len() - 1 {
-                    emit(key(segs, Some(i), false), id);
-                }
-            });
+            each_path(&mut |id, segs| shorter_keys(segs, |k| emit(k, id)));
         });
         Suggest {
             text,
@@ -360,7 +409,7 @@ fn removes_to(path: &str, segs: &[&str]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{PathIndex, Table, parent_dir, relative};
+    use super::{PathIndex, Table, key, parent_dir, relative, shorter_keys, wild_keys};
     use crate::model::{ModelSettings, Repository, closest};
     use crate::source::SourceFile;
 
@@ -370,6 +419,32 @@ mod tests {
         assert_eq!(relative("a/b", "a/b/c.yaml", "x.yaml"), "c.yaml");
         assert_eq!(relative("a/b", "a/c/d", "./x"), "../c/d");
         assert_eq!(relative("", "a", "./x"), "./a");
+    }
+
+    #[test]
+    fn keys_found_in_one_pass_are_the_keys_of_the_paths() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for n in 0..9 {
+            let segs: Vec<u64> = (0..n)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed
+                })
+                .collect();
+            let mut wild = Vec::new();
+            wild_keys(&segs, |k| wild.push(k));
+            let expected: Vec<u64> = (0..n).map(|i| key(&segs, Some(i), true)).collect();
+            assert_eq!(wild, expected);
+            let mut shorter = Vec::new();
+            shorter_keys(&segs, |k| shorter.push(k));
+            let expected: Vec<u64> = (0..n.saturating_sub(1))
+                .map(|i| key(&segs, Some(i), false))
+                .collect();
+            assert_eq!(shorter, expected);
+        }
+        assert_ne!(key(&[1, 2], None, false), key(&[2, 1], None, false));
     }
 
     #[test]
