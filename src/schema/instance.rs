@@ -110,16 +110,17 @@ fn leaf_keyword(k: &str) -> bool {
 impl Opaque {
     /// The places in `root` (a schema) where any mapping is valid.
     pub fn of(root: &Value) -> Opaque {
-        // References are followed from the root: a schema that sets another
-        // base for them is left alone.
-        if sets_base(root) {
-            return Opaque::default();
-        }
-        Opaque::level(root, root, 0)
+        // A bound on the subschemas visited: references may nest deeply.
+        let mut budget = 4096;
+        Opaque::level(root, root, 0, &mut budget)
     }
 
-    fn level(root: &Value, schema: &Value, depth: usize) -> Opaque {
+    fn level(root: &Value, schema: &Value, depth: usize, budget: &mut usize) -> Opaque {
         let mut out = Opaque::default();
+        if *budget == 0 {
+            return out;
+        }
+        *budget -= 1;
         let Some(maps) = applying(root, schema) else {
             return out;
         };
@@ -158,7 +159,7 @@ impl Opaque {
                     children: HashMap::new(),
                 }
             } else if let [s] = subschemas[..] {
-                Opaque::level(root, s, depth + 1)
+                Opaque::level(root, s, depth + 1, budget)
             } else {
                 continue;
             };
@@ -180,27 +181,40 @@ fn applying<'v>(root: &'v Value, schema: &'v Value) -> Option<Vec<&'v Map<String
         out.push(m);
         match m.get("$ref") {
             None => return Some(out),
-            Some(Value::String(r)) => at = root.pointer(r.strip_prefix('#')?)?,
+            Some(Value::String(r)) => at = resolve(root, r)?,
             Some(_) => return None,
         }
     }
     None
 }
 
-/// Whether a schema names a base URI or an anchor anywhere (`$id`, draft 4's
-/// `id`, `$anchor`, `$dynamicAnchor`, `$recursiveAnchor`).
-fn sets_base(v: &Value) -> bool {
-    match v {
-        Value::Object(m) => m.iter().any(|(k, v)| {
-            (matches!(
-                k.as_str(),
-                "$id" | "id" | "$anchor" | "$dynamicAnchor" | "$recursiveAnchor"
-            ) && !v.is_object())
-                || sets_base(v)
-        }),
-        Value::Array(a) => a.iter().any(sets_base),
-        _ => false,
+/// The schema a local reference (`#/$defs/X`) names, read from the root;
+/// `None` for any other reference, or when the root or a schema on the way
+/// names another base for references (`$id`, draft 4's `id`).
+fn resolve<'v>(root: &'v Value, reference: &str) -> Option<&'v Value> {
+    let names_base = |v: &Value| {
+        v.as_object().is_some_and(|m| {
+            ["$id", "id"]
+                .iter()
+                .any(|k| m.get(*k).is_some_and(Value::is_string))
+        })
+    };
+    let pointer = reference.strip_prefix('#')?;
+    let mut at = root;
+    if !pointer.is_empty() {
+        for seg in pointer.strip_prefix('/')?.split('/') {
+            if names_base(at) {
+                return None;
+            }
+            let seg = seg.replace("~1", "/").replace("~0", "~");
+            at = match at {
+                Value::Object(m) => m.get(&seg)?,
+                Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
     }
+    (!names_base(at)).then_some(at)
 }
 
 /// Whether `schema` accepts any mapping, whatever it holds.
@@ -575,6 +589,24 @@ mod tests {
         assert!(Opaque::of(&named).children["a"].any);
         let based = json!({"$id": "https://example.com/s", "properties": {"a": {}}});
         assert!(Opaque::of(&based).children.is_empty());
+        let based = json!({
+            "properties": {"a": {"$ref": "#/$defs/X/properties/b"}},
+            "$defs": {"X": {"$id": "https://example.com/x", "properties": {"b": {}}}}
+        });
+        assert!(Opaque::of(&based).children.is_empty());
+        let local = json!({
+            "properties": {"a": {"$ref": "#/$defs/X/properties/b"}},
+            "$defs": {"X": {"properties": {"b": {}}}}
+        });
+        assert!(Opaque::of(&local).children["a"].any);
+        // Many references to one recursive schema: the walk is bounded.
+        let mut props = serde_json::Map::new();
+        for i in 0..12 {
+            props.insert(format!("p{i}"), json!({"$ref": "#"}));
+        }
+        props.insert("v".into(), json!({}));
+        let recursive = json!({"type": "object", "properties": props});
+        assert!(Opaque::of(&recursive).children["v"].any);
     }
 
     #[test]
