@@ -34,22 +34,22 @@ pub struct PathIndex<'r> {
 /// Every file and directory of the repository, sorted, with hashed keys that
 /// find in one lookup the paths a missing path could have meant: the paths
 /// in a directory, the paths that differ from it in one segment, and the
-/// paths it is with one segment removed. A lookup costs a binary search and
-/// the few candidates it finds, whatever the size of the repository. Built
-/// once, on first use, and shared by the rules that suggest paths.
+/// paths it is with one segment removed. A lookup costs one bucket and the
+/// few candidates it holds, whatever the size of the repository. Built once,
+/// on first use, and shared by the rules that suggest paths.
 #[derive(Default)]
 pub(super) struct Suggest {
     /// Files and directories, sorted and without repeats, one after the other.
     text: String,
     /// Where each path lies in `text`; a path's id is its index here.
     paths: Vec<(u32, u32)>,
-    /// (hash of the parent directory, path id), sorted.
-    children: Vec<(u64, u32)>,
-    /// (hash of the path with segment `i` left out, path id): "one segment differs".
-    wild: Vec<(u64, u32)>,
-    /// (hash of the path with segment `i` (not the last) removed, path id):
-    /// "one directory too many".
-    shorter: Vec<(u64, u32)>,
+    /// Keyed by the parent directory.
+    children: Table,
+    /// Keyed by the path with segment `i` left out: "one segment differs".
+    wild: Table,
+    /// Keyed by the path with segment `i` (not the last) removed: "one
+    /// directory too many".
+    shorter: Table,
 }
 
 impl Suggest {
@@ -59,30 +59,174 @@ impl Suggest {
     }
 }
 
-/// Hashes the segments of a path, with segment `skip` left out; `hole`
-/// marks where it was (a path with one segment replaced) or not (removed).
-fn hash_segments<'a>(segs: impl Iterator<Item = &'a str>, skip: Option<usize>, hole: bool) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    for (i, s) in segs.enumerate() {
-        if Some(i) == skip {
-            if hole {
-                h.write_u8(1);
+/// (key, path id) pairs grouped by the top bits of the key: a bucket holds
+/// its pairs in the order they were added (path id order).
+#[derive(Default)]
+struct Table {
+    /// Where each bucket starts in `keys`/`ids`; one more than the buckets.
+    starts: Vec<u32>,
+    keys: Vec<u64>,
+    ids: Vec<u32>,
+    bits: u32,
+}
+
+impl Table {
+    /// Groups `pairs` by bucket, keeping their order within each.
+    #[cfg(test)]
+    fn new(pairs: &[(u64, u32)]) -> Self {
+        Table::build(pairs.len(), |emit| {
+            for &(k, id) in pairs {
+                emit(k, id);
             }
-            continue;
-        }
-        h.write(s.as_bytes());
-        h.write_u8(0);
+        })
     }
+
+    /// Groups the `entries` pairs that `each` gives (the same ones at every
+    /// call) by bucket, keeping their order within each: one pass counts, the
+    /// next places, and no list of pairs is kept in between.
+    fn build(entries: usize, each: impl Fn(&mut dyn FnMut(u64, u32))) -> Self {
+        let bits = ((entries / 2).max(2).next_power_of_two().trailing_zeros()).min(31);
+        let bucket = |k: u64| (k >> (64 - bits)) as usize;
+        let mut starts = vec![0u32; (1 << bits) + 1];
+        each(&mut |k, _| starts[bucket(k) + 1] += 1);
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        let total = starts[starts.len() - 1] as usize;
+        let mut next = starts.clone();
+        let (mut keys, mut ids) = (vec![0; total], vec![0; total]);
+        each(&mut |k, id| {
+            let at = &mut next[bucket(k)];
+            keys[*at as usize] = k;
+            ids[*at as usize] = id;
+            *at += 1;
+        });
+        Table {
+            starts,
+            keys,
+            ids,
+            bits,
+        }
+    }
+
+    /// The ids stored under `key`, in the order they were added.
+    fn lookup(&self, key: u64) -> impl Iterator<Item = u32> + '_ {
+        let range = if self.starts.is_empty() {
+            0..0
+        } else {
+            let b = (key >> (64 - self.bits)) as usize;
+            self.starts[b] as usize..self.starts[b + 1] as usize
+        };
+        self.keys[range.clone()]
+            .iter()
+            .zip(&self.ids[range])
+            .filter(move |&(&k, _)| k == key)
+            .map(|(_, &id)| id)
+    }
+}
+
+/// The hash of one path segment.
+fn segment_hash(s: &str) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(s.as_bytes());
     h.finish()
 }
 
-/// The ids stored under `key` in a sorted list of (key, id), in id order.
-fn lookup(list: &[(u64, u32)], key: u64) -> impl Iterator<Item = u32> + '_ {
-    let start = list.partition_point(|&(k, _)| k < key);
-    list[start..]
+/// Stands for a segment left out in place (a path with one segment replaced).
+const HOLE: u64 = 0x6a09_e667_f3bc_c908;
+
+/// The base of the keys' polynomial (odd, so it has an inverse).
+const BASE: u64 = 0x9e37_79b9_7f4a_7c15;
+/// `BASE`'s inverse modulo 2^64: the keys of a path with one segment
+/// removed are then found from the sums of its prefixes.
+const BASE_INV: u64 = {
+    let mut inv = BASE;
+    let mut i = 0;
+    while i < 6 {
+        inv = inv.wrapping_mul(2u64.wrapping_sub(BASE.wrapping_mul(inv)));
+        i += 1;
+    }
+    inv
+};
+
+/// A key from the sum of its segments' hashes times powers of `BASE`, and
+/// how many segments it has.
+fn finish(sum: u64, len: usize) -> u64 {
+    let mut h = sum ^ (len as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    // Spread every bit to the top ones, which pick the bucket.
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// The key of a path from its segments' hashes, with segment `skip` left
+/// out; `hole` marks where it was (a path with one segment replaced) or not
+/// (removed). Keys only pick candidates: every candidate is compared in full.
+fn key(segs: &[u64], skip: Option<usize>, hole: bool) -> u64 {
+    let (mut sum, mut power, mut len) = (0u64, 1u64, 0);
+    for (i, &s) in segs.iter().enumerate() {
+        let t = if Some(i) == skip {
+            if !hole {
+                continue;
+            }
+            HOLE
+        } else {
+            s
+        };
+        sum = sum.wrapping_add(t.wrapping_mul(power));
+        power = power.wrapping_mul(BASE);
+        len += 1;
+    }
+    finish(sum, len)
+}
+
+/// `key(segs, Some(i), true)` for every segment `i`, in order, in one pass.
+fn wild_keys(segs: &[u64], mut emit: impl FnMut(u64)) {
+    let whole = segs
         .iter()
-        .take_while(move |&&(k, _)| k == key)
-        .map(|&(_, id)| id)
+        .rev()
+        .fold(0u64, |acc, &t| acc.wrapping_mul(BASE).wrapping_add(t));
+    let mut power = 1u64;
+    for &t in segs {
+        let sum = whole
+            .wrapping_sub(t.wrapping_mul(power))
+            .wrapping_add(HOLE.wrapping_mul(power));
+        emit(finish(sum, segs.len()));
+        power = power.wrapping_mul(BASE);
+    }
+}
+
+/// `key(segs, Some(i), false)` for every segment `i` but the last, in order,
+/// in one pass.
+fn shorter_keys(segs: &[u64], mut emit: impl FnMut(u64)) {
+    let whole = segs
+        .iter()
+        .rev()
+        .fold(0u64, |acc, &t| acc.wrapping_mul(BASE).wrapping_add(t));
+    let (mut before, mut power) = (0u64, 1u64);
+    for &t in &segs[..segs.len().saturating_sub(1)] {
+        let through = before.wrapping_add(t.wrapping_mul(power));
+        let after = whole.wrapping_sub(through).wrapping_mul(BASE_INV);
+        emit(finish(before.wrapping_add(after), segs.len() - 1));
+        (before, power) = (through, power.wrapping_mul(BASE));
+    }
+}
+
+/// The hashes of a path's segments.
+fn segment_hashes(path: &str, out: &mut Vec<u64>) {
+    out.clear();
+    out.extend(path.split('/').map(segment_hash));
+}
+
+/// The key of a path's parent directory, from the path's segments' hashes.
+fn parent_key(segs: &[u64]) -> u64 {
+    if segs.len() > 1 {
+        key(&segs[..segs.len() - 1], None, false)
+    } else {
+        key(&[segment_hash("")], None, false)
+    }
 }
 
 /// Whether `a` and `b` (as segments) are the same except at segment `i`.
@@ -99,14 +243,29 @@ fn same_but(a: &[&str], b: &str, i: usize) -> bool {
 
 impl Suggest {
     fn new(repo: &Repository) -> Self {
-        let mut sorted: Vec<&str> = repo.files.iter().map(|f| f.path.as_str()).collect();
-        sorted.extend(
-            repo.dirs
-                .iter()
-                .map(String::as_str)
-                .filter(|d| !d.is_empty()),
-        );
-        sorted.sort_unstable();
+        // Files come sorted by path; only the directories need sorting.
+        let mut files: Vec<&str> = repo.files.iter().map(|f| f.path.as_str()).collect();
+        if !files.is_sorted() {
+            files.sort_unstable();
+        }
+        let mut dirs: Vec<&str> = repo
+            .dirs
+            .iter()
+            .map(String::as_str)
+            .filter(|d| !d.is_empty())
+            .collect();
+        dirs.sort_unstable();
+        let mut sorted = Vec::with_capacity(files.len() + dirs.len());
+        let (mut f, mut d) = (files.into_iter().peekable(), dirs.into_iter().peekable());
+        loop {
+            let next = match (f.peek(), d.peek()) {
+                (Some(a), Some(b)) if a <= b => f.next(),
+                (_, Some(_)) => d.next(),
+                (Some(_), None) => f.next(),
+                (None, None) => break,
+            };
+            sorted.extend(next);
+        }
         sorted.dedup();
         let mut text = String::with_capacity(sorted.iter().map(|p| p.len()).sum());
         let mut paths = Vec::with_capacity(sorted.len());
@@ -114,22 +273,31 @@ impl Suggest {
             paths.push((text.len() as u32, p.len() as u32));
             text.push_str(p);
         }
-        let (mut children, mut wild, mut shorter) = (Vec::new(), Vec::new(), Vec::new());
-        children.reserve(sorted.len());
-        for (id, p) in sorted.iter().enumerate() {
-            let id = id as u32;
-            children.push((hash_segments(parent_dir(p).split('/'), None, false), id));
-            let n = p.split('/').count();
-            for i in 0..n {
-                wild.push((hash_segments(p.split('/'), Some(i), true), id));
-                if i + 1 < n {
-                    shorter.push((hash_segments(p.split('/'), Some(i), false), id));
-                }
-            }
+        // The hashes of every path's segments, one path after the other.
+        let mut hashes = Vec::new();
+        let mut ends = Vec::with_capacity(sorted.len());
+        let mut segs = Vec::new();
+        for p in &sorted {
+            segment_hashes(p, &mut segs);
+            hashes.extend_from_slice(&segs);
+            ends.push(hashes.len());
         }
-        children.sort_unstable();
-        wild.sort_unstable();
-        shorter.sort_unstable();
+        let each_path = |f: &mut dyn FnMut(u32, &[u64])| {
+            let mut start = 0;
+            for (id, &end) in ends.iter().enumerate() {
+                f(id as u32, &hashes[start..end]);
+                start = end;
+            }
+        };
+        let children = Table::build(sorted.len(), |emit| {
+            each_path(&mut |id, segs| emit(parent_key(segs), id));
+        });
+        let wild = Table::build(hashes.len(), |emit| {
+            each_path(&mut |id, segs| wild_keys(segs, |k| emit(k, id)));
+        });
+        let shorter = Table::build(hashes.len() - sorted.len(), |emit| {
+            each_path(&mut |id, segs| shorter_keys(segs, |k| emit(k, id)));
+        });
         Suggest {
             text,
             paths,
@@ -175,7 +343,11 @@ impl<'r> PathIndex<'r> {
         let segs: Vec<&str> = wanted.split('/').collect();
         let n = segs.len();
         let parent = parent_dir(wanted);
-        let siblings = lookup(&s.children, hash_segments(parent.split('/'), None, false))
+        let mut hashes = Vec::with_capacity(n);
+        segment_hashes(wanted, &mut hashes);
+        let siblings = s
+            .children
+            .lookup(parent_key(&hashes))
             .map(|id| s.path(id))
             .filter(|p| parent_dir(p) == parent);
         if let Some(c) = closest(wanted, siblings.filter(|p| fits(p))) {
@@ -184,8 +356,7 @@ impl<'r> PathIndex<'r> {
         let mut near: Option<(usize, &str)> = None;
         let mut far: Vec<&str> = Vec::new();
         for i in 0..n {
-            let key = hash_segments(segs.iter().copied(), Some(i), true);
-            for id in lookup(&s.wild, key) {
+            for id in s.wild.lookup(key(&hashes, Some(i), true)) {
                 let c = s.path(id);
                 if c == wanted || !same_but(&segs, c, i) || !fits(c) {
                     continue;
@@ -212,8 +383,9 @@ impl<'r> PathIndex<'r> {
                 return Some(c);
             }
         }
-        let key = hash_segments(segs.iter().copied(), None, false);
-        if let Some(c) = lookup(&s.shorter, key)
+        if let Some(c) = s
+            .shorter
+            .lookup(key(&hashes, None, false))
             .map(|id| s.path(id))
             .find(|c| removes_to(c, &segs) && fits(c))
         {
@@ -237,7 +409,7 @@ fn removes_to(path: &str, segs: &[&str]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{PathIndex, parent_dir, relative};
+    use super::{PathIndex, Table, key, parent_dir, relative, shorter_keys, wild_keys};
     use crate::model::{ModelSettings, Repository, closest};
     use crate::source::SourceFile;
 
@@ -247,6 +419,45 @@ mod tests {
         assert_eq!(relative("a/b", "a/b/c.yaml", "x.yaml"), "c.yaml");
         assert_eq!(relative("a/b", "a/c/d", "./x"), "../c/d");
         assert_eq!(relative("", "a", "./x"), "./a");
+    }
+
+    #[test]
+    fn keys_found_in_one_pass_are_the_keys_of_the_paths() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for n in 0..9 {
+            let segs: Vec<u64> = (0..n)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed
+                })
+                .collect();
+            let mut wild = Vec::new();
+            wild_keys(&segs, |k| wild.push(k));
+            let expected: Vec<u64> = (0..n).map(|i| key(&segs, Some(i), true)).collect();
+            assert_eq!(wild, expected);
+            let mut shorter = Vec::new();
+            shorter_keys(&segs, |k| shorter.push(k));
+            let expected: Vec<u64> = (0..n.saturating_sub(1))
+                .map(|i| key(&segs, Some(i), false))
+                .collect();
+            assert_eq!(shorter, expected);
+        }
+        assert_ne!(key(&[1, 2], None, false), key(&[2, 1], None, false));
+    }
+
+    #[test]
+    fn a_table_gives_the_ids_of_a_key_in_the_order_added() {
+        // Keys that share their top bits share a bucket.
+        let (a, b, c) = (7u64 << 60 | 1, 7u64 << 60 | 2, 1u64 << 60);
+        let table = Table::new(&[(a, 4), (b, 5), (c, 6), (a, 2), (a, 9), (b, 1)]);
+        let ids = |k| table.lookup(k).collect::<Vec<_>>();
+        assert_eq!(ids(a), [4, 2, 9]);
+        assert_eq!(ids(b), [5, 1]);
+        assert_eq!(ids(c), [6]);
+        assert!(ids(3).is_empty());
+        assert_eq!(Table::default().lookup(a).count(), 0);
     }
 
     /// The suggestion the index finds, found instead by looking at every

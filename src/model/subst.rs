@@ -17,8 +17,9 @@ pub enum Lookup<'a> {
 /// Whether `s` contains a `${` that Flux would substitute.
 pub fn has_vars(s: &str) -> bool {
     let b = s.as_bytes();
-    (0..b.len().saturating_sub(1))
-        .any(|i| b[i] == b'$' && b[i + 1] == b'{' && (i == 0 || b[i - 1] != b'$'))
+    // Most values hold no `$` at all: a vectorised search settles them.
+    memchr::memchr_iter(b'$', b)
+        .any(|i| b.get(i + 1) == Some(&b'{') && (i == 0 || b[i - 1] != b'$'))
 }
 
 /// Substitutes `${VAR}`, `${VAR:=default}`, `${VAR:-default}`, `${VAR=default}`
@@ -369,6 +370,18 @@ mod tests {
         assert_eq!(substitute("${UNSET}", &v), None);
         assert_eq!(substitute("${APP", &v), None);
         assert!(has_vars("a-${B}") && !has_vars("$${B}") && !has_vars("plain"));
+        for (text, expected) in [
+            ("${A}", true),
+            ("$", false),
+            ("${", true),
+            ("x$", false),
+            ("$$${A}", false),
+            ("$${A} ${B}", true),
+            ("$ {A}", false),
+            ("é${A}", true),
+        ] {
+            assert_eq!(has_vars(text), expected, "{text}");
+        }
     }
 
     fn problems(s: &str) -> Vec<(String, Problem)> {

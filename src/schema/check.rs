@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::bundle::TALOS;
-use super::instance::{Instance, Placeholder, instance};
+use super::instance::{Instance, Opaque, Placeholder, instance, instance_within};
 use super::{SchemaSettings, catalog, crd, dirs, flux, kubernetes, talos};
 use crate::diagnostic::FileId;
 use crate::model::{Repository, TalosSource, closest, join, subst};
@@ -116,6 +116,8 @@ impl Origin {
 struct Compiled {
     origin: Origin,
     schema: Arc<(Value, Validator)>,
+    /// Where the schema accepts any mapping.
+    opaque: Opaque,
 }
 
 impl Origin {
@@ -235,7 +237,17 @@ pub fn validate_files(
                     Ok(v)
                 }
             };
-            Ok(compiled(&origin, key, load)?.map(|schema| (key, Compiled { origin, schema })))
+            Ok(compiled(&origin, key, load)?.map(|schema| {
+                let opaque = Opaque::of(&schema.0);
+                (
+                    key,
+                    Compiled {
+                        origin,
+                        schema,
+                        opaque,
+                    },
+                )
+            }))
         })
         .collect();
     let mut schemas: HashMap<&str, Compiled> = HashMap::new();
@@ -260,6 +272,7 @@ pub fn validate_files(
         .map(|schema| Compiled {
             origin: meta_origin.clone(),
             schema,
+            opaque: Opaque::default(),
         });
 
     let mut findings: Vec<Finding> = targets
@@ -269,8 +282,18 @@ pub fn validate_files(
             let node = repo.node(t.file, t.node);
             match schemas.get(t.key.as_str()) {
                 Some(c) => {
-                    if let Some(inst) = instance(node) {
-                        check_one(t, node, &inst, c, &mut out);
+                    // Most documents are valid: an instance without what the
+                    // schema accepts anyway says so, and only an invalid one
+                    // is converted in full for its errors.
+                    if let Some((inst, emptied)) = instance_within(node, Some(&c.opaque)) {
+                        if !emptied {
+                            check_one(t, node, &inst, c, &mut out);
+                        } else if !c.schema.1.is_valid(&inst.value) {
+                            drop(inst);
+                            if let Some(full) = instance(node) {
+                                check_one(t, node, &full, c, &mut out);
+                            }
+                        }
                         if !c.origin.checks_metadata()
                             && let (Some(meta), Some(m)) = (&meta, node.get("metadata"))
                             && let Some(mi) = instance(m)

@@ -34,16 +34,201 @@ pub struct Instance {
 
 /// The instance of a document, or `None` when it is too deep or too large.
 pub fn instance(node: NodeRef) -> Option<Instance> {
+    instance_within(node, None).map(|(i, _)| i)
+}
+
+/// The instance of a document with the mappings found where `opaque` says
+/// the schema accepts any mapping left empty (they cannot change the
+/// verdict), and whether any was: such an instance only tells whether the
+/// document is valid. `None` exactly when `instance` gives `None`.
+pub fn instance_within(node: NodeRef, opaque: Option<&Opaque>) -> Option<(Instance, bool)> {
     let mut c = Converter::<'_> {
         values: 0,
         path: Vec::new(),
         placeholders: HashMap::new(),
         track: true,
+        emptied: false,
     };
-    let value = c.convert(node, 0)?;
-    Some(Instance {
-        value,
-        placeholders: c.placeholders,
+    let value = c.convert(node, 0, opaque)?;
+    Some((
+        Instance {
+            value,
+            placeholders: c.placeholders,
+        },
+        c.emptied,
+    ))
+}
+
+/// Where a schema accepts any mapping whatever it holds (Flux's
+/// `spec.values`, a CRD's `x-kubernetes-preserve-unknown-fields` objects,
+/// `metadata` in CRDs), by property names from the root.
+#[derive(Debug, Default)]
+pub struct Opaque {
+    /// Any mapping is valid here.
+    any: bool,
+    children: HashMap<String, Opaque>,
+}
+
+/// Keywords that constrain a mapping's own keys, or nothing at all: with
+/// them, a property's value is checked by its own subschema only.
+fn level_keyword(k: &str) -> bool {
+    leaf_keyword(k)
+        || matches!(
+            k,
+            "properties"
+                | "additionalProperties"
+                | "required"
+                | "minProperties"
+                | "maxProperties"
+                | "$defs"
+                | "definitions"
+                | "$schema"
+        )
+}
+
+/// Keywords that accept any mapping (`type` is checked apart).
+fn leaf_keyword(k: &str) -> bool {
+    k.starts_with("x-kubernetes-")
+        || matches!(
+            k,
+            "type"
+                | "$ref"
+                | "description"
+                | "title"
+                | "default"
+                | "format"
+                | "nullable"
+                | "example"
+                | "examples"
+                | "$comment"
+                | "readOnly"
+                | "writeOnly"
+                | "deprecated"
+        )
+}
+
+impl Opaque {
+    /// The places in `root` (a schema) where any mapping is valid.
+    pub fn of(root: &Value) -> Opaque {
+        // A bound on the subschemas visited: references may nest deeply.
+        let mut budget = 4096;
+        Opaque::level(root, root, 0, &mut budget)
+    }
+
+    fn level(root: &Value, schema: &Value, depth: usize, budget: &mut usize) -> Opaque {
+        let mut out = Opaque::default();
+        if *budget == 0 {
+            return out;
+        }
+        *budget -= 1;
+        let Some(maps) = applying(root, schema) else {
+            return out;
+        };
+        if depth > 16 || !maps.iter().all(|m| m.keys().all(|k| level_keyword(k))) {
+            return out;
+        }
+        let mut names = Vec::new();
+        for m in &maps {
+            match m.get("properties") {
+                None => {}
+                Some(Value::Object(p)) => names.extend(p.keys()),
+                Some(_) => return out,
+            }
+        }
+        names.sort_unstable();
+        names.dedup();
+        for name in names {
+            let mut subschemas = Vec::new();
+            let mut safe = true;
+            for m in &maps {
+                match m.get("properties").and_then(|p| p.get(name.as_str())) {
+                    Some(s) => subschemas.push(s),
+                    // Another key of this mapping: only a schema for every
+                    // other key would look at its value.
+                    None => {
+                        safe &= matches!(m.get("additionalProperties"), None | Some(Value::Bool(_)))
+                    }
+                }
+            }
+            if !safe {
+                continue;
+            }
+            let child = if subschemas.iter().all(|s| any_mapping(root, s)) {
+                Opaque {
+                    any: true,
+                    children: HashMap::new(),
+                }
+            } else if let [s] = subschemas[..] {
+                Opaque::level(root, s, depth + 1, budget)
+            } else {
+                continue;
+            };
+            if child.any || !child.children.is_empty() {
+                out.children.insert(name.clone(), child);
+            }
+        }
+        out
+    }
+}
+
+/// The schemas that apply where `schema` does: itself and what it refers to
+/// within `root`. `None` when one is not a plain object schema.
+fn applying<'v>(root: &'v Value, schema: &'v Value) -> Option<Vec<&'v Map<String, Value>>> {
+    let mut out = Vec::new();
+    let mut at = schema;
+    for _ in 0..8 {
+        let m = at.as_object()?;
+        out.push(m);
+        match m.get("$ref") {
+            None => return Some(out),
+            Some(Value::String(r)) => at = resolve(root, r)?,
+            Some(_) => return None,
+        }
+    }
+    None
+}
+
+/// The schema a local reference (`#/$defs/X`) names, read from the root;
+/// `None` for any other reference, or when the root or a schema on the way
+/// names another base for references (`$id`, draft 4's `id`).
+fn resolve<'v>(root: &'v Value, reference: &str) -> Option<&'v Value> {
+    let names_base = |v: &Value| {
+        v.as_object().is_some_and(|m| {
+            ["$id", "id"]
+                .iter()
+                .any(|k| m.get(*k).is_some_and(Value::is_string))
+        })
+    };
+    let pointer = reference.strip_prefix('#')?;
+    let mut at = root;
+    if !pointer.is_empty() {
+        for seg in pointer.strip_prefix('/')?.split('/') {
+            if names_base(at) {
+                return None;
+            }
+            let seg = seg.replace("~1", "/").replace("~0", "~");
+            at = match at {
+                Value::Object(m) => m.get(&seg)?,
+                Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+    }
+    (!names_base(at)).then_some(at)
+}
+
+/// Whether `schema` accepts any mapping, whatever it holds.
+fn any_mapping(root: &Value, schema: &Value) -> bool {
+    applying(root, schema).is_some_and(|maps| {
+        maps.iter().all(|m| {
+            m.keys().all(|k| leaf_keyword(k))
+                && match m.get("type") {
+                    None => true,
+                    Some(Value::String(t)) => t == "object",
+                    Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+                    Some(_) => false,
+                }
+        })
     })
 }
 
@@ -55,8 +240,9 @@ pub fn plain_json(node: NodeRef) -> Value {
         path: Vec::new(),
         placeholders: HashMap::new(),
         track: false,
+        emptied: false,
     };
-    c.convert(node, 0).unwrap_or(Value::Null)
+    c.convert(node, 0, None).unwrap_or(Value::Null)
 }
 
 /// A step of the path to a value: kept borrowed, and written out as a JSON
@@ -71,10 +257,17 @@ struct Converter<'a> {
     path: Vec<Seg<'a>>,
     placeholders: HashMap<String, Placeholder>,
     track: bool,
+    /// A mapping was left empty where the schema accepts any.
+    emptied: bool,
 }
 
 impl<'a> Converter<'a> {
-    fn convert(&mut self, node: NodeRef<'a>, depth: usize) -> Option<Value> {
+    fn convert(
+        &mut self,
+        node: NodeRef<'a>,
+        depth: usize,
+        opaque: Option<&Opaque>,
+    ) -> Option<Value> {
         self.values += 1;
         if depth > MAX_DEPTH || self.values > MAX_VALUES {
             return None;
@@ -93,7 +286,7 @@ impl<'a> Converter<'a> {
             let mut out = Vec::new();
             for (i, item) in node.items().enumerate() {
                 self.path.push(Seg::Index(i));
-                let v = self.convert(item, depth + 1);
+                let v = self.convert(item, depth + 1, None);
                 self.path.pop();
                 out.push(v?);
             }
@@ -101,7 +294,7 @@ impl<'a> Converter<'a> {
         }
         if node.is_map() {
             let mut out = Map::new();
-            self.merge_into(node, &mut out, depth, 0)?;
+            self.merge_into(node, &mut out, depth, 0, opaque)?;
             return Some(Value::Object(out));
         }
         // An alias to an unknown anchor.
@@ -116,6 +309,7 @@ impl<'a> Converter<'a> {
         out: &mut Map<String, Value>,
         depth: usize,
         merges: usize,
+        opaque: Option<&Opaque>,
     ) -> Option<()> {
         let mut merged = Vec::new();
         for (k, v) in node.entries() {
@@ -124,8 +318,16 @@ impl<'a> Converter<'a> {
                 merged.push(v);
                 continue;
             }
+            let inner = opaque.and_then(|o| o.children.get(key.text));
+            if inner.is_some_and(|o| o.any) && v.is_map() {
+                // Counted as converted, so the same documents are refused.
+                self.count(v, depth + 1)?;
+                self.emptied = true;
+                out.insert(key.text.to_string(), Value::Object(Map::new()));
+                continue;
+            }
             self.path.push(Seg::Key(key.text));
-            let value = self.convert(v, depth + 1);
+            let value = self.convert(v, depth + 1, inner);
             self.path.pop();
             out.insert(key.text.to_string(), value?);
         }
@@ -140,10 +342,58 @@ impl<'a> Converter<'a> {
             };
             for source in sources.into_iter().filter(|s| s.is_map()) {
                 let mut extra = Map::new();
-                self.merge_into(source, &mut extra, depth, merges + 1)?;
+                self.merge_into(source, &mut extra, depth, merges + 1, opaque)?;
                 for (k, v) in extra {
                     out.entry(k).or_insert(v);
                 }
+            }
+        }
+        Some(())
+    }
+
+    /// What `convert` counts and refuses, without converting.
+    fn count(&mut self, node: NodeRef<'a>, depth: usize) -> Option<()> {
+        self.values += 1;
+        if depth > MAX_DEPTH || self.values > MAX_VALUES {
+            return None;
+        }
+        if node.scalar().is_some() {
+            return Some(());
+        }
+        if node.is_seq() {
+            for item in node.items() {
+                self.count(item, depth + 1)?;
+            }
+            return Some(());
+        }
+        if node.is_map() {
+            self.count_map(node, depth, 0)?;
+        }
+        Some(())
+    }
+
+    /// What `merge_into` counts and refuses, without converting.
+    fn count_map(&mut self, node: NodeRef<'a>, depth: usize, merges: usize) -> Option<()> {
+        let mut merged = Vec::new();
+        for (k, v) in node.entries() {
+            let Some(key) = k.scalar() else { continue };
+            if key.plain && key.text == "<<" {
+                merged.push(v);
+                continue;
+            }
+            self.count(v, depth + 1)?;
+        }
+        for m in merged {
+            if merges > 16 {
+                break;
+            }
+            let sources: Vec<NodeRef<'a>> = if m.is_seq() {
+                m.items().collect()
+            } else {
+                vec![m]
+            };
+            for source in sources.into_iter().filter(|s| s.is_map()) {
+                self.count_map(source, depth, merges + 1)?;
             }
         }
         Some(())
@@ -184,6 +434,15 @@ fn pointer(path: &[Seg]) -> String {
 /// A plain scalar by the YAML 1.2 core schema (what kustomize and Flux's
 /// YAML libraries read).
 pub fn plain_scalar(text: &str) -> Value {
+    // Only these can start a null, a boolean or a number.
+    if let Some(first) = text.bytes().next()
+        && !matches!(
+            first,
+            b'0'..=b'9' | b'+' | b'-' | b'.' | b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F'
+        )
+    {
+        return Value::String(text.to_string());
+    }
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
@@ -261,6 +520,14 @@ mod tests {
         assert_eq!(plain_scalar("~"), Value::Null);
         assert_eq!(plain_scalar("1.2.3"), json!("1.2.3"));
         assert_eq!(plain_scalar("."), json!("."));
+        assert_eq!(plain_scalar(".5"), json!(0.5));
+        assert_eq!(plain_scalar("+1"), json!(1));
+        assert_eq!(plain_scalar("False"), json!(false));
+        assert_eq!(plain_scalar("NULL"), Value::Null);
+        assert_eq!(plain_scalar(""), Value::Null);
+        assert_eq!(plain_scalar("e5"), json!("e5"));
+        assert_eq!(plain_scalar("x1"), json!("x1"));
+        assert_eq!(plain_scalar("nginx"), json!("nginx"));
     }
 
     #[test]
@@ -277,6 +544,115 @@ mod tests {
         assert_eq!(i.placeholders["/x/r"], Placeholder::Default { typed: true });
         assert_eq!(i.placeholders["/x/s"], Placeholder::Any);
         assert_eq!(i.placeholders.len(), 3);
+    }
+
+    fn validator(schema: &Value) -> jsonschema::Validator {
+        jsonschema::options()
+            .should_validate_formats(false)
+            .build(schema)
+            .unwrap()
+    }
+
+    #[test]
+    fn opaque_places_are_where_any_mapping_is_valid() {
+        let root = json!({
+            "type": "object",
+            "properties": {
+                "metadata": {"type": "object"},
+                "spec": {"$ref": "#/$defs/Spec"},
+                "open": {"x-kubernetes-preserve-unknown-fields": true, "type": "object"},
+                "typed": {"type": "object", "additionalProperties": {"type": "string"}},
+                "either": {"anyOf": [{"type": "object"}, {"type": "string"}]},
+                "patterned": {"type": "object", "patternProperties": {"^a": {}}, "properties": {"values": {}}},
+            },
+            "additionalProperties": false,
+            "required": ["spec"],
+            "$defs": {"Spec": {"type": "object", "properties": {"values": {}, "n": {"type": "integer"}}}}
+        });
+        let o = Opaque::of(&root);
+        let mut found: Vec<&str> = o.children.keys().map(String::as_str).collect();
+        found.sort();
+        assert_eq!(found, ["metadata", "open", "spec"]);
+        assert!(!o.children["spec"].any && o.children["spec"].children["values"].any);
+        assert_eq!(o.children["spec"].children.len(), 1);
+        // A schema for every other key looks at the values of all of them.
+        let other = json!({"properties": {"a": {}}, "additionalProperties": {"type": "object"}, "allOf": []});
+        assert!(Opaque::of(&other).children.is_empty());
+        let other = json!({
+            "$ref": "#/$defs/X",
+            "additionalProperties": {"type": "object"},
+            "$defs": {"X": {"properties": {"a": {}}}}
+        });
+        assert!(Opaque::of(&other).children.is_empty());
+        // It does not look at the keys the mapping names.
+        let named = json!({"properties": {"a": {}}, "additionalProperties": {"type": "object"}});
+        assert!(Opaque::of(&named).children["a"].any);
+        let based = json!({"$id": "https://example.com/s", "properties": {"a": {}}});
+        assert!(Opaque::of(&based).children.is_empty());
+        let based = json!({
+            "properties": {"a": {"$ref": "#/$defs/X/properties/b"}},
+            "$defs": {"X": {"$id": "https://example.com/x", "properties": {"b": {}}}}
+        });
+        assert!(Opaque::of(&based).children.is_empty());
+        let local = json!({
+            "properties": {"a": {"$ref": "#/$defs/X/properties/b"}},
+            "$defs": {"X": {"properties": {"b": {}}}}
+        });
+        assert!(Opaque::of(&local).children["a"].any);
+        // Many references to one recursive schema: the walk is bounded.
+        let mut props = serde_json::Map::new();
+        for i in 0..12 {
+            props.insert(format!("p{i}"), json!({"$ref": "#"}));
+        }
+        props.insert("v".into(), json!({}));
+        let recursive = json!({"type": "object", "properties": props});
+        assert!(Opaque::of(&recursive).children["v"].any);
+    }
+
+    #[test]
+    fn an_emptied_instance_has_the_verdict_of_the_full_one() {
+        let root = json!({
+            "type": "object",
+            "properties": {
+                "kind": {"enum": ["A"]},
+                "spec": {"$ref": "#/$defs/Spec"},
+            },
+            "additionalProperties": false,
+            "$defs": {"Spec": {
+                "type": "object",
+                "properties": {"values": {"type": "object"}, "n": {"type": "integer"}},
+                "additionalProperties": false,
+                "required": ["values"],
+            }}
+        });
+        let v = validator(&root);
+        let opaque = Opaque::of(&root);
+        for (text, emptied) in [
+            ("kind: A\nspec:\n  values: {a: 1, b: [x]}\n", true),
+            ("kind: B\nspec:\n  values: {a: 1}\n", true),
+            ("kind: A\nspec:\n  values: {a: 1}\n  n: x\n", true),
+            ("kind: A\nspec:\n  values: [1]\n", false),
+            ("kind: A\nspec:\n  values: 3\n", false),
+            ("kind: A\nspec:\n  other: {a: 1}\n", false),
+            ("kind: A\nspec:\n  <<: {values: {a: 1}}\n", true),
+            ("kind: A\nx: &x {a: 1}\nspec:\n  values: *x\n", true),
+        ] {
+            let y = parse(text);
+            let doc = y.documents().next().unwrap();
+            let full = instance(doc).unwrap();
+            let (part, was) = instance_within(doc, Some(&opaque)).unwrap();
+            assert_eq!(was, emptied, "{text}");
+            assert_eq!(v.is_valid(&part.value), v.is_valid(&full.value), "{text}");
+        }
+        // The values inside count against the limit all the same.
+        let mut big = String::from("spec:\n  values:\n");
+        for i in 0..MAX_VALUES {
+            big.push_str(&format!("    k{i}: {i}\n"));
+        }
+        let y = parse(&big);
+        let doc = y.documents().next().unwrap();
+        assert!(instance(doc).is_none());
+        assert!(instance_within(doc, Some(&opaque)).is_none());
     }
 
     #[test]
