@@ -31,7 +31,7 @@ impl<'a> NodeRef<'a> {
     }
 
     fn kind(&self) -> Kind {
-        self.yaml.nodes[self.id as usize].kind()
+        self.yaml.kind(self.id)
     }
 
     fn children(&self) -> &'a [NodeId] {
@@ -137,21 +137,20 @@ impl<'a> NodeRef<'a> {
             return None;
         };
         let mut merged = None;
-        let nodes = &self.yaml.nodes;
         let wanted = key.as_bytes();
         let len = wanted.len() as u32;
         for e in self.children().chunks_exact(2).rev() {
             let (k, v) = (e[0], e[1]);
             // Keys are read as written (an alias as a key is resolved below);
             // length and first byte settle most comparisons without a call.
-            let (at, klen, plain, verbatim) = match nodes[k as usize].kind() {
+            let (at, klen, plain, verbatim) = match self.yaml.kind(k) {
                 Kind::Scalar {
                     at,
                     len,
                     plain,
                     verbatim,
                 } => (at, len, plain, verbatim),
-                Kind::Alias(Some(t)) => match nodes[t as usize].kind() {
+                Kind::Alias(Some(t)) => match self.yaml.kind(t) {
                     Kind::Scalar {
                         at,
                         len,
