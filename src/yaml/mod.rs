@@ -186,6 +186,80 @@ impl Yaml {
         }
     }
 
+    /// The node an alias names.
+    #[inline]
+    pub(super) fn alias_target(&self, id: NodeId) -> Option<NodeId> {
+        let node = self.nodes[id as usize];
+        (node.tag() == ALIAS && node.payload() != PAYLOAD).then(|| node.payload())
+    }
+
+    /// A node's collection tag and children (for a mapping: key, value, key...).
+    #[inline]
+    fn collection(&self, id: NodeId) -> Option<(u32, &[NodeId])> {
+        let node = self.nodes[id as usize];
+        let tag = node.tag();
+        if tag != SEQ && tag != MAP {
+            return None;
+        }
+        let p = node.payload() as usize;
+        let len = self.children[p] as usize * if tag == MAP { 2 } else { 1 };
+        Some((tag, &self.children[p + 1..p + 1 + len]))
+    }
+
+    /// The keys and values of a mapping node.
+    #[inline]
+    pub(super) fn map_children(&self, id: NodeId) -> Option<&[NodeId]> {
+        self.collection(id).filter(|c| c.0 == MAP).map(|c| c.1)
+    }
+
+    /// The items of a sequence node.
+    #[inline]
+    pub(super) fn seq_children(&self, id: NodeId) -> Option<&[NodeId]> {
+        self.collection(id).filter(|c| c.0 == SEQ).map(|c| c.1)
+    }
+
+    /// The bytes of a scalar node's value and whether it is plain (`scalar_of`
+    /// without the checks of character boundaries, for comparisons).
+    #[inline(always)]
+    pub(super) fn scalar_bytes(&self, id: NodeId) -> Option<(&[u8], bool)> {
+        let node = self.nodes[id as usize];
+        let (start, end) = (node.span.start as usize, node.span.end as usize);
+        let text = self.text.as_bytes();
+        match node.tag() {
+            SPAN_PLAIN => Some((&text[start..end], true)),
+            SPAN => Some((&text[start..end], false)),
+            QUOTED => Some((&text[start + 1..end - 1], false)),
+            SEQ | MAP | ALIAS => None,
+            tag => {
+                let Value { at, len } = self.scalars[node.payload() as usize];
+                let arena = if tag & VERBATIM != 0 {
+                    text
+                } else {
+                    self.strings.as_bytes()
+                };
+                Some((&arena[at as usize..(at + len) as usize], tag & PLAIN != 0))
+            }
+        }
+    }
+
+    /// The value of a scalar node and whether it is plain.
+    #[inline]
+    pub(super) fn scalar_of(&self, id: NodeId) -> Option<(&str, bool)> {
+        let node = self.nodes[id as usize];
+        let Span { start, end } = node.span;
+        let (start, end) = (start as usize, end as usize);
+        match node.tag() {
+            SPAN_PLAIN => Some((&self.text[start..end], true)),
+            SPAN => Some((&self.text[start..end], false)),
+            QUOTED => Some((&self.text[start + 1..end - 1], false)),
+            SEQ | MAP | ALIAS => None,
+            tag => {
+                let Value { at, len } = self.scalars[node.payload() as usize];
+                Some((self.text_of(at, len, tag & VERBATIM != 0), tag & PLAIN != 0))
+            }
+        }
+    }
+
     /// Some alias names a node.
     pub(super) fn has_aliases(&self) -> bool {
         self.nodes
