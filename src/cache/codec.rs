@@ -7,7 +7,7 @@
 use crate::source::SourceFile;
 use std::sync::Arc;
 
-use crate::yaml::{Document, DuplicateKey, Kind, MAX_LEN, Node, Span, SyntaxError, Yaml};
+use crate::yaml::{Document, DuplicateKey, Node, Span, SyntaxError, Value, Yaml};
 
 /// What says a file is unchanged since its entry was written (see `mod.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,16 +96,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// A node is its span, then a word, then a tag (top 3 bits) and a length.
-const TAG_SHIFT: u32 = 29;
-const SCALAR: u32 = 0;
-const PLAIN: u32 = 1;
-const VERBATIM: u32 = 2;
-const SEQ: u32 = 4;
-const MAP: u32 = 5;
-const ALIAS: u32 = 6;
-const NO_TARGET: u32 = u32::MAX;
-
 /// Appends the entry of a parsed file (one that is text: see `cacheable`).
 pub fn encode(w: &mut Writer, key: &Key, hash: u64, file: &SourceFile) {
     w.buf.reserve(size(file));
@@ -120,27 +110,16 @@ pub fn encode(w: &mut Writer, key: &Key, hash: u64, file: &SourceFile) {
     w.u32(y.nodes.len() as u32);
     for n in &y.nodes {
         w.span(n.span);
-        let (tag, a, len) = match n.kind() {
-            Kind::Scalar {
-                at,
-                len,
-                plain,
-                verbatim,
-            } => (
-                SCALAR | if plain { PLAIN } else { 0 } | if verbatim { VERBATIM } else { 0 },
-                at,
-                len,
-            ),
-            Kind::Seq { start, len } => (SEQ, start, len),
-            Kind::Map { start, len } => (MAP, start, len),
-            Kind::Alias(target) => (ALIAS, target.unwrap_or(NO_TARGET), 0),
-        };
-        w.u32(a);
-        w.u32((tag << TAG_SHIFT) | len);
+        w.u32(n.word());
     }
     w.u32(y.children.len() as u32);
     for c in &y.children {
         w.u32(*c);
+    }
+    w.u32(y.scalars.len() as u32);
+    for v in &y.scalars {
+        w.u32(v.at);
+        w.u32(v.len);
     }
     w.bytes(y.strings.as_bytes());
     w.u32(y.docs.len() as u32);
@@ -165,8 +144,9 @@ pub fn size(file: &SourceFile) -> usize {
     let y = &file.yaml;
     96 + file.path.len()
         + file.text.len()
-        + 16 * y.nodes.len()
+        + 12 * y.nodes.len()
         + 4 * y.children.len()
+        + 8 * y.scalars.len()
         + y.strings.len()
         + 12 * y.docs.len()
         + 16 * y.duplicate_keys.len()
@@ -195,30 +175,23 @@ pub fn head<'a>(r: &mut Reader<'a>) -> Option<Head<'a>> {
 /// damaged.
 pub fn body(r: &mut Reader, path: &str) -> Option<SourceFile> {
     let text: Arc<str> = r.str()?.into();
-    let n = r.count(16)?;
+    let n = r.count(12)?;
     let mut nodes = Vec::with_capacity(n);
     for _ in 0..n {
-        let span = r.span()?;
-        let (a, word) = (r.u32()?, r.u32()?);
-        let (tag, len) = (word >> TAG_SHIFT, word & MAX_LEN);
-        let kind = match tag {
-            SEQ => Kind::Seq { start: a, len },
-            MAP => Kind::Map { start: a, len },
-            ALIAS if len == 0 => Kind::Alias((a != NO_TARGET).then_some(a)),
-            0..=3 => Kind::Scalar {
-                at: a,
-                len,
-                plain: tag & PLAIN != 0,
-                verbatim: tag & VERBATIM != 0,
-            },
-            _ => return None,
-        };
-        nodes.push(Node::new(span, kind));
+        nodes.push(Node::from_parts(r.span()?, r.u32()?));
     }
     let n = r.count(4)?;
     let mut children = Vec::with_capacity(n);
     for _ in 0..n {
         children.push(r.u32()?);
+    }
+    let n = r.count(8)?;
+    let mut scalars = Vec::with_capacity(n);
+    for _ in 0..n {
+        scalars.push(Value {
+            at: r.u32()?,
+            len: r.u32()?,
+        });
     }
     let strings = r.str()?.to_string();
     let n = r.count(12)?;
@@ -252,65 +225,14 @@ pub fn body(r: &mut Reader, path: &str) -> Option<SourceFile> {
         text: Arc::clone(&text),
         nodes,
         children,
+        scalars,
         strings,
         docs,
         errors,
         duplicate_keys,
     };
-    well_formed(&yaml, &text).then(|| SourceFile::parsed(path.to_string(), text, yaml))
-}
-
-/// The invariants the parser gives every tree, which the code that reads a
-/// tree relies on: indices and ranges in bounds, cuts on character
-/// boundaries, children after their parent and aliases to earlier nodes (so
-/// no cycle but the aliases the parser itself makes).
-pub fn well_formed(y: &Yaml, text: &str) -> bool {
-    let n = y.nodes.len();
-    let in_text = |s: Span| {
-        s.start <= s.end
-            && (s.end as usize) <= text.len()
-            && text.is_char_boundary(s.start as usize)
-            && text.is_char_boundary(s.end as usize)
-    };
-    for (id, node) in y.nodes.iter().enumerate() {
-        if !in_text(node.span) {
-            return false;
-        }
-        let ok = match node.kind() {
-            Kind::Scalar {
-                at, len, verbatim, ..
-            } => {
-                let arena: &str = if verbatim { text } else { &y.strings };
-                let (at, end) = (at as usize, at as usize + len as usize);
-                end <= arena.len() && arena.is_char_boundary(at) && arena.is_char_boundary(end)
-            }
-            Kind::Seq { start, len } | Kind::Map { start, len } => {
-                let width = if matches!(node.kind(), Kind::Map { .. }) {
-                    2
-                } else {
-                    1
-                };
-                let (start, end) = (start as usize, start as usize + width * len as usize);
-                end <= y.children.len()
-                    && y.children[start..end]
-                        .iter()
-                        .all(|&c| (c as usize) > id && (c as usize) < n)
-            }
-            Kind::Alias(target) => target.is_none_or(|t| (t as usize) < id),
-        };
-        if !ok {
-            return false;
-        }
-    }
-    y.docs
-        .iter()
-        .all(|d| (d.root as usize) < n && in_text(d.span))
-        && y.errors
-            .iter()
-            .all(|e| text.is_char_boundary(e.offset as usize))
-        && y.duplicate_keys
-            .iter()
-            .all(|d| in_text(d.first) && in_text(d.repeat))
+    yaml.well_formed()
+        .then(|| SourceFile::parsed(path.to_string(), text, yaml))
 }
 
 #[cfg(test)]
@@ -350,7 +272,7 @@ mod tests {
             let (file, back) = round_trip(text);
             assert_eq!(file.yaml, back.yaml, "{text:?}");
             assert_eq!(file.text, back.text);
-            assert!(well_formed(&file.yaml, &file.text), "{text:?}");
+            assert!(file.yaml.well_formed(), "{text:?}");
         }
     }
 
@@ -383,7 +305,7 @@ mod tests {
                 if let Some(h) = head(&mut r)
                     && let Some(f) = body(&mut r, h.path)
                 {
-                    assert!(well_formed(&f.yaml, &f.text));
+                    assert!(f.yaml.well_formed());
                     // Reading every node through the accessors does not panic.
                     for d in f.yaml.documents() {
                         walk(d, 0);

@@ -29,7 +29,7 @@ struct Counts {
 impl Counts {
     /// What a node decodes through: its items, keys and values, or the node an alias names.
     fn children(yaml: &Yaml, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        let kind = yaml.nodes[id as usize].kind();
+        let kind = yaml.kind(id);
         let target = match kind {
             Kind::Alias(target) => target,
             _ => None,
@@ -57,7 +57,7 @@ impl Counts {
                 stack.extend(pending.map(|c| (c, false)));
                 continue;
             }
-            let (size, aliased) = match yaml.nodes[i].kind() {
+            let (size, aliased) = match yaml.kind(id) {
                 Kind::Alias(Some(t)) => {
                     let s = self.size[t as usize].unwrap_or(0);
                     (s, s)
@@ -78,11 +78,7 @@ impl Counts {
 
 /// For each document that go-yaml would refuse: its root and how many nodes it decodes to.
 pub fn excessive(yaml: &Yaml) -> Vec<(NodeId, u64)> {
-    if !yaml
-        .nodes
-        .iter()
-        .any(|n| matches!(n.kind(), Kind::Alias(Some(_))))
-    {
+    if !yaml.has_aliases() {
         return Vec::new();
     }
     let mut counts = Counts {

@@ -5,7 +5,7 @@ use saphyr_parser::{Event, Marker, Parser, ScalarStyle};
 
 use rustc_hash::FxHashMap;
 
-use super::{Document, DuplicateKey, Kind, MAX_LEN, Node, NodeId, Span, SyntaxError, Yaml};
+use super::{Document, DuplicateKey, Kind, NodeId, Span, SyntaxError, Yaml};
 
 /// Parses every document of `text` (a copy of which the tree holds). A syntax
 /// error ends the document it is in; parsing resumes at the next `---` line,
@@ -14,9 +14,10 @@ pub fn parse(text: &str) -> Yaml {
     parse_shared(text.into())
 }
 
-/// The longest text parsed: every length in the tree then fits in a node
-/// (a decoded value is at most one and a half times as long as its source).
-const MAX_TEXT: usize = (MAX_LEN / 2) as usize;
+/// The longest text parsed: every offset and length in the tree then fits in
+/// 32 bits (a decoded value is at most one and a half times as long as its
+/// source).
+const MAX_TEXT: usize = 1 << 30;
 
 /// `parse`, the tree sharing `text`.
 pub fn parse_shared(text: Arc<str>) -> Yaml {
@@ -38,10 +39,84 @@ pub fn parse_shared(text: Arc<str>) -> Yaml {
 /// The tree of `text`, without the text; `verbatim`: values written as is
 /// are read from the text rather than copied.
 fn parse_with(text: &str, verbatim: bool) -> Yaml {
-    let mut yaml =
-        super::fast::parse(text, verbatim).unwrap_or_else(|| parse_spaced(text, verbatim));
-    finish(&mut yaml);
-    end_quoted_at_the_quote(&mut yaml, text);
+    let tree = super::fast::parse(text, verbatim).unwrap_or_else(|| parse_spaced(text, verbatim));
+    finish(tree, text)
+}
+
+/// A tree as it is built: each node's kind in full, and children without
+/// their counts. `finish` packs it into a `Yaml`.
+#[derive(Debug, Default)]
+pub(super) struct Tree {
+    nodes: Vec<Wide>,
+    children: Vec<NodeId>,
+    strings: String,
+    docs: Vec<Document>,
+    errors: Vec<SyntaxError>,
+    duplicate_keys: Vec<DuplicateKey>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Wide {
+    span: Span,
+    kind: Kind,
+}
+
+impl Tree {
+    fn children_of(&self, kind: &Kind) -> &[NodeId] {
+        let (start, len) = match *kind {
+            Kind::Seq { start, len } => (start as usize, len as usize),
+            Kind::Map { start, len } => (start as usize, 2 * len as usize),
+            _ => return &[],
+        };
+        &self.children[start..start + len]
+    }
+}
+
+/// Ends quoted scalars at their quote, packs the tree into a `Yaml` (without
+/// its text) and reports an alias bomb.
+fn finish(mut tree: Tree, text: &str) -> Yaml {
+    end_quoted_at_the_quote(&mut tree, text);
+    let collections = tree
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.kind, Kind::Seq { .. } | Kind::Map { .. }))
+        .count();
+    let mut yaml = Yaml {
+        nodes: Vec::with_capacity(tree.nodes.len()),
+        children: Vec::with_capacity(tree.children.len() + collections),
+        ..Yaml::default()
+    };
+    for n in &tree.nodes {
+        if yaml
+            .push(n.span, n.kind, tree.children_of(&n.kind))
+            .is_none()
+        {
+            return Yaml {
+                errors: vec![SyntaxError {
+                    offset: 0,
+                    message: "the file holds too many nodes to parse".to_string(),
+                }],
+                ..Yaml::default()
+            };
+        }
+    }
+    yaml.scalars.shrink_to_fit();
+    tree.strings.shrink_to_fit();
+    tree.docs.shrink_to_fit();
+    yaml.strings = tree.strings;
+    yaml.docs = tree.docs;
+    yaml.errors = tree.errors;
+    yaml.duplicate_keys = tree.duplicate_keys;
+    for (root, decoded) in super::aliasing::excessive(&yaml) {
+        let offset = yaml.nodes[root as usize].span.start;
+        yaml.errors.push(SyntaxError {
+            offset,
+            message: format!(
+                "document contains excessive aliasing: it decodes to {} nodes, nearly all through aliases (an alias bomb); Kubernetes' YAML decoder refuses it",
+                if decoded == u64::MAX { "more than 10^19".to_string() } else { decoded.to_string() }
+            ),
+        });
+    }
     yaml
 }
 
@@ -51,6 +126,10 @@ fn verbatim_reads_as_copied(text: &str) -> Result<(), String> {
     let shared = parse(text);
     let mut copied = parse_with(text, false);
     copied.text = Arc::clone(&shared.text);
+    // Every tree the parser builds is one the cache would read back.
+    if !shared.well_formed() || !copied.well_formed() {
+        return Err("the tree breaks an invariant `Yaml::well_formed` checks".into());
+    }
     let same = shared.nodes.len() == copied.nodes.len()
         && shared.children == copied.children
         && shared.docs == copied.docs
@@ -60,8 +139,9 @@ fn verbatim_reads_as_copied(text: &str) -> Result<(), String> {
         return Err("reading values from the text changes the tree".into());
     }
     for (i, (a, b)) in shared.nodes.iter().zip(&copied.nodes).enumerate() {
+        let (ka, kb) = (shared.kind(i as NodeId), copied.kind(i as NodeId));
         let agree = a.span == b.span
-            && match (a.kind(), b.kind()) {
+            && match (ka, kb) {
                 (
                     Kind::Scalar {
                         at,
@@ -82,7 +162,11 @@ fn verbatim_reads_as_copied(text: &str) -> Result<(), String> {
                 (ka, kb) => ka == kb,
             };
         if !agree {
-            return Err(format!("node {i}: read from the text {a:?}, copied {b:?}"));
+            return Err(format!(
+                "node {i}: read from the text {:?}, copied {:?}",
+                (a.span, ka),
+                (b.span, kb)
+            ));
         }
     }
     Ok(())
@@ -90,10 +174,10 @@ fn verbatim_reads_as_copied(text: &str) -> Result<(), String> {
 
 /// A quoted scalar's span ends at its closing quote: the parsers' end runs
 /// over the spaces and a comment that follow it.
-fn end_quoted_at_the_quote(yaml: &mut Yaml, text: &str) {
+fn end_quoted_at_the_quote(tree: &mut Tree, text: &str) {
     let b = text.as_bytes();
-    for node in &mut yaml.nodes {
-        let Kind::Scalar { plain: false, .. } = node.kind() else {
+    for node in &mut tree.nodes {
+        let Kind::Scalar { plain: false, .. } = node.kind else {
             continue;
         };
         let (start, end) = (node.span.start as usize, node.span.end as usize);
@@ -122,12 +206,11 @@ fn end_quoted_at_the_quote(yaml: &mut Yaml, text: &str) {
 #[doc(hidden)]
 pub fn differential(text: &str) -> Result<bool, String> {
     verbatim_reads_as_copied(text)?;
-    let Some(mut fast) = super::fast::parse(text, true) else {
+    let Some(fast) = super::fast::parse(text, true) else {
         return Ok(false);
     };
-    finish(&mut fast);
-    let mut general = parse_spaced(text, true);
-    finish(&mut general);
+    let mut fast = finish(fast, text);
+    let mut general = finish(parse_spaced(text, true), text);
     fast.text = text.into();
     general.text = Arc::clone(&fast.text);
     if fast == general {
@@ -138,19 +221,21 @@ pub fn differential(text: &str) -> Result<bool, String> {
     };
     let n = fast.nodes.len().max(general.nodes.len());
     for i in 0..n {
-        let (a, b) = (fast.nodes.get(i), general.nodes.get(i));
+        let view = |y: &Yaml| {
+            (i < y.nodes.len()).then(|| {
+                let kind = y.kind(i as NodeId);
+                let value = match kind {
+                    Kind::Scalar {
+                        at, len, verbatim, ..
+                    } => Some(y.text_of(at, len, verbatim).to_string()),
+                    _ => None,
+                };
+                (y.nodes[i].span, kind, value)
+            })
+        };
+        let (a, b) = (view(&fast), view(&general));
         if a != b {
-            let text_of = |y: &Yaml, n: Option<&Node>| match n.map(Node::kind) {
-                Some(Kind::Scalar {
-                    at, len, verbatim, ..
-                }) => Some(y.text_of(at, len, verbatim).to_string()),
-                _ => None,
-            };
-            return Err(first(
-                &format!("node {i}"),
-                &(a, text_of(&fast, a)),
-                &(b, text_of(&general, b)),
-            ));
+            return Err(first(&format!("node {i}"), &a, &b));
         }
     }
     Err(if fast.docs != general.docs {
@@ -159,6 +244,8 @@ pub fn differential(text: &str) -> Result<bool, String> {
         first("strings", &fast.strings, &general.strings)
     } else if fast.children != general.children {
         first("children", &fast.children, &general.children)
+    } else if fast.scalars != general.scalars {
+        first("scalars", &fast.scalars, &general.scalars)
     } else if fast.duplicate_keys != general.duplicate_keys {
         first(
             "duplicate keys",
@@ -170,29 +257,11 @@ pub fn differential(text: &str) -> Result<bool, String> {
     })
 }
 
-/// Trims the arenas and reports an alias bomb.
-fn finish(yaml: &mut Yaml) {
-    yaml.nodes.shrink_to_fit();
-    yaml.children.shrink_to_fit();
-    yaml.strings.shrink_to_fit();
-    yaml.docs.shrink_to_fit();
-    for (root, decoded) in super::aliasing::excessive(yaml) {
-        let offset = yaml.nodes[root as usize].span.start;
-        yaml.errors.push(SyntaxError {
-            offset,
-            message: format!(
-                "document contains excessive aliasing: it decodes to {} nodes, nearly all through aliases (an alias bomb); Kubernetes' YAML decoder refuses it",
-                if decoded == u64::MAX { "more than 10^19".to_string() } else { decoded.to_string() }
-            ),
-        });
-    }
-}
-
 /// Parses `text` with the spaces YAML wants and go-yaml (Kubernetes' decoder)
 /// and PyYAML do without inserted: before the `:` of an alias used as a key,
 /// and before a comment right after a quoted scalar (`"x"# note`). Offsets
 /// are mapped back to `text`.
-fn parse_spaced(text: &str, verbatim: bool) -> Yaml {
+fn parse_spaced(text: &str, verbatim: bool) -> Tree {
     let mut inserted = alias_keys(text);
     for _ in 0..64 {
         let yaml = parse_with_spaces(text, &inserted, verbatim);
@@ -217,7 +286,7 @@ fn comment_after_quote(text: &str, e: &SyntaxError) -> bool {
         && matches!(b[at - 1], b'"' | b'\'')
 }
 
-fn parse_with_spaces(text: &str, inserted: &[usize], verbatim: bool) -> Yaml {
+fn parse_with_spaces(text: &str, inserted: &[usize], verbatim: bool) -> Tree {
     if inserted.is_empty() {
         return parse_text(text, verbatim);
     }
@@ -291,8 +360,8 @@ pub(super) fn alias_keys(text: &str) -> Vec<usize> {
 
 /// Parses `text`; `verbatim`: values written as is are read from the text
 /// (which the tree will hold) rather than copied.
-fn parse_text(text: &str, verbatim: bool) -> Yaml {
-    let mut yaml = Yaml::default();
+fn parse_text(text: &str, verbatim: bool) -> Tree {
+    let mut yaml = Tree::default();
     let source = verbatim.then_some(text);
     // A UTF-8 byte order mark is allowed and is not content.
     let mut base = if text.starts_with('\u{feff}') { 3 } else { 0 };
@@ -367,7 +436,7 @@ struct Frame {
 const INDEX_AFTER: usize = 32;
 
 pub(super) struct Builder<'y> {
-    yaml: &'y mut Yaml,
+    yaml: &'y mut Tree,
     /// The file's text, when values written as is are read from it.
     source: Option<&'y str>,
     stack: Vec<Frame>,
@@ -394,15 +463,15 @@ fn verbatim_at(source: &str, value: &str, start: usize, end: usize) -> Option<u3
 }
 
 /// The value of a scalar node while the tree is built (the text is not yet in it).
-fn value<'a>(yaml: &'a Yaml, source: Option<&'a str>, n: NodeId) -> Option<&'a str> {
-    match yaml.nodes[n as usize].kind() {
+fn value<'a>(yaml: &'a Tree, source: Option<&'a str>, n: NodeId) -> Option<&'a str> {
+    match yaml.nodes[n as usize].kind {
         Kind::Scalar {
             at,
             len,
             verbatim: true,
             ..
         } => source.map(|s| &s[at as usize..(at + len) as usize]),
-        Kind::Scalar { at, len, .. } => Some(yaml.text_of(at, len, false)),
+        Kind::Scalar { at, len, .. } => Some(&yaml.strings[at as usize..(at + len) as usize]),
         _ => None,
     }
 }
@@ -410,7 +479,7 @@ fn value<'a>(yaml: &'a Yaml, source: Option<&'a str>, n: NodeId) -> Option<&'a s
 impl Builder<'_> {
     fn push_node(&mut self, span: Span, kind: Kind) -> NodeId {
         let id = self.yaml.nodes.len() as NodeId;
-        self.yaml.nodes.push(Node::new(span, kind));
+        self.yaml.nodes.push(Wide { span, kind });
         id
     }
 
@@ -477,7 +546,7 @@ impl Builder<'_> {
 }
 
 impl<'y> Builder<'y> {
-    pub(super) fn new(yaml: &'y mut Yaml, doc_start: usize, source: Option<&'y str>) -> Self {
+    pub(super) fn new(yaml: &'y mut Tree, doc_start: usize, source: Option<&'y str>) -> Self {
         Builder {
             yaml,
             source,
@@ -587,7 +656,7 @@ impl<'y> Builder<'y> {
             Kind::Seq { start, len }
         };
         let node = &mut self.yaml.nodes[id as usize];
-        *node = Node::new(node.span, kind);
+        node.kind = kind;
         // Block collections end where their last child ends; flow ones at the bracket.
         let open = part.get(node.span.start as usize - base).copied();
         let close = match last_child_end {
@@ -601,7 +670,7 @@ impl<'y> Builder<'y> {
 
 /// Parses `part` (which starts at byte `base` of the file) into `yaml`.
 /// On a syntax error, returns the byte offset where it happened.
-fn parse_part(part: &str, base: usize, yaml: &mut Yaml, source: Option<&str>) -> Result<(), usize> {
+fn parse_part(part: &str, base: usize, yaml: &mut Tree, source: Option<&str>) -> Result<(), usize> {
     let offsets = Offsets::new(part, base);
     let mut parser = Parser::new_from_str(part);
     let mut b = Builder::new(yaml, base, source);

@@ -12,8 +12,7 @@ use std::borrow::Cow;
 
 use rustc_hash::FxHashMap;
 
-use super::Yaml;
-use super::build::Builder;
+use super::build::{Builder, Tree};
 
 /// Nesting deeper than this goes to the general parser, which needs no stack for it.
 const MAX_DEPTH: usize = 64;
@@ -23,13 +22,13 @@ const MAX_KEY_BYTES: usize = 1000;
 
 /// Parses `text`, or `None` when it uses anything outside the fast path.
 /// `verbatim`: values written as is are read from the text, not copied.
-pub(super) fn parse(text: &str, verbatim: bool) -> Option<Yaml> {
+pub(super) fn parse(text: &str, verbatim: bool) -> Option<Tree> {
     // Text the general parser would respace for an alias used as a key
     // (`*app:`, see `alias_keys`) goes to it, so both give the same values.
     if !plain_text(text) || !super::build::alias_keys(text).is_empty() {
         return None;
     }
-    let mut yaml = Yaml::default();
+    let mut yaml = Tree::default();
     let mut p = Fast {
         t: text,
         b: text.as_bytes(),

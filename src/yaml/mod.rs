@@ -32,10 +32,10 @@ impl Span {
 
 pub type NodeId = u32;
 
-/// What a node is. Children and scalar text live in the file's arenas
-/// (`Yaml::children`, and `Yaml::text` or `Yaml::strings`), so a node is a
-/// few words and building a file allocates a handful of buffers, not one per
-/// node.
+/// What a node is (`Yaml::kind` unpacks it from the node). Children and
+/// scalar text live in the file's arenas (`Yaml::children`, and `Yaml::text`
+/// or `Yaml::strings`), so a node is a few words and building a file
+/// allocates a handful of buffers, not one per node.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
     /// `text[at..at + len]` of the file when `verbatim` (the value is written
@@ -55,77 +55,61 @@ pub enum Kind {
     Alias(Option<NodeId>),
 }
 
-/// The most a length in a node holds: longer text is not parsed (`parse`).
-pub const MAX_LEN: u32 = (1 << 29) - 1;
-
-/// A node in 16 bytes: its span, and its kind packed in two words (`a`, and
-/// `b`: a tag in the top 3 bits, a length in the other 29). Plain old data,
-/// so an arena of nodes is one flat buffer.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// A node in 12 bytes: its span and one word, a tag (top 4 bits) and a
+/// payload (the other 28). Most scalars are their span, or their span less
+/// its quotes; the others name their value in `Yaml::scalars`. A collection's
+/// payload is where its entry count sits in `Yaml::children`, its children
+/// right after it. Plain old data, so an arena of nodes is one flat buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Node {
     pub span: Span,
-    a: u32,
-    b: u32,
+    word: u32,
 }
 
-const TAG_SHIFT: u32 = 29;
-const SCALAR: u32 = 0;
+const TAG_SHIFT: u32 = 28;
+/// The largest payload; as an alias's, no target.
+const PAYLOAD: u32 = (1 << TAG_SHIFT) - 1;
+const SEQ: u32 = 0;
+const MAP: u32 = 1;
+const ALIAS: u32 = 2;
+/// A plain scalar whose value is its span in the text.
+const SPAN_PLAIN: u32 = 3;
+/// Another scalar whose value is its span in the text.
+const SPAN: u32 = 4;
+/// A quoted scalar whose value is its span less its quotes.
+const QUOTED: u32 = 5;
+/// A scalar whose value `Yaml::scalars` gives; `| PLAIN`, `| VERBATIM` (in
+/// the text, else in `Yaml::strings`).
+const LISTED: u32 = 8;
 const PLAIN: u32 = 1;
 const VERBATIM: u32 = 2;
-const SEQ: u32 = 4;
-const MAP: u32 = 5;
-const ALIAS: u32 = 6;
-const NO_TARGET: u32 = u32::MAX;
 
 impl Node {
-    /// A node; lengths are at most `MAX_LEN` (`parse` sees to it).
-    pub fn new(span: Span, kind: Kind) -> Self {
-        let (tag, a, len) = match kind {
-            Kind::Scalar {
-                at,
-                len,
-                plain,
-                verbatim,
-            } => (
-                SCALAR | if plain { PLAIN } else { 0 } | if verbatim { VERBATIM } else { 0 },
-                at,
-                len,
-            ),
-            Kind::Seq { start, len } => (SEQ, start, len),
-            Kind::Map { start, len } => (MAP, start, len),
-            Kind::Alias(target) => (ALIAS, target.unwrap_or(NO_TARGET), 0),
-        };
-        debug_assert!(len <= MAX_LEN);
-        Node {
-            span,
-            a,
-            b: (tag << TAG_SHIFT) | (len & MAX_LEN),
-        }
+    /// The packed word (for the cache's entries).
+    pub fn word(&self) -> u32 {
+        self.word
     }
 
-    pub fn kind(&self) -> Kind {
-        let (a, len) = (self.a, self.b & MAX_LEN);
-        match self.b >> TAG_SHIFT {
-            SEQ => Kind::Seq { start: a, len },
-            MAP => Kind::Map { start: a, len },
-            ALIAS => Kind::Alias((a != NO_TARGET).then_some(a)),
-            tag => Kind::Scalar {
-                at: a,
-                len,
-                plain: tag & PLAIN != 0,
-                verbatim: tag & VERBATIM != 0,
-            },
-        }
+    /// A node from its span and packed word; a tree of such nodes is read
+    /// only once `Yaml::well_formed` accepts it.
+    pub fn from_parts(span: Span, word: u32) -> Node {
+        Node { span, word }
+    }
+
+    fn tag(&self) -> u32 {
+        self.word >> TAG_SHIFT
+    }
+
+    fn payload(&self) -> u32 {
+        self.word & PAYLOAD
     }
 }
 
-impl std::fmt::Debug for Node {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Node")
-            .field("span", &self.span)
-            .field("kind", &self.kind())
-            .finish()
-    }
+/// Where the value of a scalar that is not its span is (see `Node`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Value {
+    pub at: u32,
+    pub len: u32,
 }
 
 /// One YAML document of a file.
@@ -156,8 +140,11 @@ pub struct Yaml {
     /// from (shared with the `SourceFile` that holds the tree).
     pub text: std::sync::Arc<str>,
     pub nodes: Vec<Node>,
-    /// Items of sequences and keys and values of mappings (see `Kind`).
-    pub children: Vec<NodeId>,
+    /// For each collection, its number of entries, then its items, or the
+    /// keys and values of its entries (see `Kind`).
+    pub children: Vec<u32>,
+    /// Where the values of scalars that are not their span are (see `Node`).
+    pub scalars: Vec<Value>,
     /// The value of every scalar not written verbatim (escaped, folded or
     /// spread over lines), one after the other (see `Kind::Scalar`).
     pub strings: String,
@@ -169,6 +156,235 @@ pub struct Yaml {
 impl Yaml {
     pub fn node(&self, id: NodeId) -> NodeRef<'_> {
         NodeRef::new(self, id)
+    }
+
+    /// What a node is.
+    pub fn kind(&self, id: NodeId) -> Kind {
+        let node = self.nodes[id as usize];
+        let p = node.payload();
+        let Span { start, end } = node.span;
+        match node.tag() {
+            SEQ => Kind::Seq {
+                start: p + 1,
+                len: self.children[p as usize],
+            },
+            MAP => Kind::Map {
+                start: p + 1,
+                len: self.children[p as usize],
+            },
+            ALIAS => Kind::Alias((p != PAYLOAD).then_some(p)),
+            tag @ (SPAN_PLAIN | SPAN) => Kind::Scalar {
+                at: start,
+                len: end - start,
+                plain: tag == SPAN_PLAIN,
+                verbatim: true,
+            },
+            QUOTED => Kind::Scalar {
+                at: start + 1,
+                len: end - start - 2,
+                plain: false,
+                verbatim: true,
+            },
+            tag => {
+                let v = self.scalars[p as usize];
+                Kind::Scalar {
+                    at: v.at,
+                    len: v.len,
+                    plain: tag & PLAIN != 0,
+                    verbatim: tag & VERBATIM != 0,
+                }
+            }
+        }
+    }
+
+    /// The node an alias names.
+    #[inline]
+    pub(super) fn alias_target(&self, id: NodeId) -> Option<NodeId> {
+        let node = self.nodes[id as usize];
+        (node.tag() == ALIAS && node.payload() != PAYLOAD).then(|| node.payload())
+    }
+
+    /// A node's collection tag and children (for a mapping: key, value, key...).
+    #[inline]
+    fn collection(&self, id: NodeId) -> Option<(u32, &[NodeId])> {
+        let node = self.nodes[id as usize];
+        let tag = node.tag();
+        if tag != SEQ && tag != MAP {
+            return None;
+        }
+        let p = node.payload() as usize;
+        let len = self.children[p] as usize * if tag == MAP { 2 } else { 1 };
+        Some((tag, &self.children[p + 1..p + 1 + len]))
+    }
+
+    /// The keys and values of a mapping node.
+    #[inline]
+    pub(super) fn map_children(&self, id: NodeId) -> Option<&[NodeId]> {
+        self.collection(id).filter(|c| c.0 == MAP).map(|c| c.1)
+    }
+
+    /// The items of a sequence node.
+    #[inline]
+    pub(super) fn seq_children(&self, id: NodeId) -> Option<&[NodeId]> {
+        self.collection(id).filter(|c| c.0 == SEQ).map(|c| c.1)
+    }
+
+    /// The bytes of a scalar node's value and whether it is plain (`scalar_of`
+    /// without the checks of character boundaries, for comparisons).
+    #[inline(always)]
+    pub(super) fn scalar_bytes(&self, id: NodeId) -> Option<(&[u8], bool)> {
+        let node = self.nodes[id as usize];
+        let (start, end) = (node.span.start as usize, node.span.end as usize);
+        let text = self.text.as_bytes();
+        match node.tag() {
+            SPAN_PLAIN => Some((&text[start..end], true)),
+            SPAN => Some((&text[start..end], false)),
+            QUOTED => Some((&text[start + 1..end - 1], false)),
+            SEQ | MAP | ALIAS => None,
+            tag => {
+                let Value { at, len } = self.scalars[node.payload() as usize];
+                let arena = if tag & VERBATIM != 0 {
+                    text
+                } else {
+                    self.strings.as_bytes()
+                };
+                Some((&arena[at as usize..(at + len) as usize], tag & PLAIN != 0))
+            }
+        }
+    }
+
+    /// The value of a scalar node and whether it is plain.
+    #[inline]
+    pub(super) fn scalar_of(&self, id: NodeId) -> Option<(&str, bool)> {
+        let node = self.nodes[id as usize];
+        let Span { start, end } = node.span;
+        let (start, end) = (start as usize, end as usize);
+        match node.tag() {
+            SPAN_PLAIN => Some((&self.text[start..end], true)),
+            SPAN => Some((&self.text[start..end], false)),
+            QUOTED => Some((&self.text[start + 1..end - 1], false)),
+            SEQ | MAP | ALIAS => None,
+            tag => {
+                let Value { at, len } = self.scalars[node.payload() as usize];
+                Some((self.text_of(at, len, tag & VERBATIM != 0), tag & PLAIN != 0))
+            }
+        }
+    }
+
+    /// Whether a tree that was not just parsed (read back from the cache)
+    /// keeps the invariants the parser gives every tree, which the accessors
+    /// rely on: indices and ranges in bounds, cuts on character boundaries,
+    /// known tags, children after their parent and aliases to earlier nodes
+    /// (so no cycle but the ones the parser makes itself).
+    pub fn well_formed(&self) -> bool {
+        let (text, n) = (&*self.text, self.nodes.len());
+        let cut = |s: &str, at: usize, end: Option<usize>| {
+            end.is_some_and(|end| {
+                at <= end && end <= s.len() && s.is_char_boundary(at) && s.is_char_boundary(end)
+            })
+        };
+        let in_text = |s: Span| cut(text, s.start as usize, Some(s.end as usize));
+        for (id, node) in self.nodes.iter().enumerate() {
+            let (start, end) = (node.span.start as usize, node.span.end as usize);
+            let p = node.payload() as usize;
+            let ok = in_text(node.span)
+                && match node.tag() {
+                    tag @ (SEQ | MAP) => self.children.get(p).is_some_and(|&len| {
+                        let width = if tag == MAP { 2 } else { 1 };
+                        (len as usize)
+                            .checked_mul(width)
+                            .and_then(|l| l.checked_add(p + 1))
+                            .and_then(|end| self.children.get(p + 1..end))
+                            .is_some_and(|c| c.iter().all(|&c| c as usize > id && (c as usize) < n))
+                    }),
+                    ALIAS => node.payload() == PAYLOAD || p < id,
+                    SPAN_PLAIN | SPAN => true,
+                    QUOTED => end >= start + 2 && cut(text, start + 1, Some(end - 1)),
+                    tag if tag & !(PLAIN | VERBATIM) == LISTED => {
+                        self.scalars.get(p).is_some_and(|v| {
+                            let arena: &str = if tag & VERBATIM != 0 {
+                                text
+                            } else {
+                                &self.strings
+                            };
+                            cut(
+                                arena,
+                                v.at as usize,
+                                (v.at as usize).checked_add(v.len as usize),
+                            )
+                        })
+                    }
+                    _ => false,
+                };
+            if !ok {
+                return false;
+            }
+        }
+        self.docs
+            .iter()
+            .all(|d| (d.root as usize) < n && in_text(d.span))
+            && self
+                .errors
+                .iter()
+                .all(|e| text.is_char_boundary(e.offset as usize))
+            && self
+                .duplicate_keys
+                .iter()
+                .all(|d| in_text(d.first) && in_text(d.repeat))
+    }
+
+    /// Some alias names a node.
+    pub(super) fn has_aliases(&self) -> bool {
+        self.nodes
+            .iter()
+            .any(|n| n.tag() == ALIAS && n.payload() != PAYLOAD)
+    }
+
+    /// A node of `kind` at `span`, its collection's children (if any) and
+    /// scalar value appended to the arenas; `None` when a payload would not fit.
+    pub(super) fn push(&mut self, span: Span, kind: Kind, children: &[NodeId]) -> Option<()> {
+        let (tag, payload) = match kind {
+            Kind::Seq { len, .. } | Kind::Map { len, .. } => {
+                let at = self.children.len() as u32;
+                self.children.push(len);
+                self.children.extend_from_slice(children);
+                (
+                    if matches!(kind, Kind::Seq { .. }) {
+                        SEQ
+                    } else {
+                        MAP
+                    },
+                    at,
+                )
+            }
+            Kind::Alias(Some(target)) if target >= PAYLOAD => return None,
+            Kind::Alias(target) => (ALIAS, target.unwrap_or(PAYLOAD)),
+            Kind::Scalar {
+                at,
+                len,
+                plain,
+                verbatim,
+            } => {
+                if verbatim && at == span.start && len == span.end - span.start {
+                    (if plain { SPAN_PLAIN } else { SPAN }, 0)
+                } else if verbatim && !plain && at == span.start + 1 && at + len + 1 == span.end {
+                    (QUOTED, 0)
+                } else {
+                    let i = self.scalars.len() as u32;
+                    self.scalars.push(Value { at, len });
+                    let flags = if plain { PLAIN } else { 0 } | if verbatim { VERBATIM } else { 0 };
+                    (LISTED | flags, i)
+                }
+            }
+        };
+        if payload > PAYLOAD {
+            return None;
+        }
+        self.nodes.push(Node {
+            span,
+            word: (tag << TAG_SHIFT) | payload,
+        });
+        Some(())
     }
 
     /// The children of a collection node (for a mapping: key, value, key...).

@@ -1,4 +1,4 @@
-use super::{Kind, NodeId, Span, Yaml};
+use super::{NodeId, Span, Yaml};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Scalar<'a> {
@@ -30,22 +30,14 @@ impl<'a> NodeRef<'a> {
         node.resolve()
     }
 
-    fn kind(&self) -> Kind {
-        self.yaml.nodes[self.id as usize].kind()
-    }
-
-    fn children(&self) -> &'a [NodeId] {
-        self.yaml.children_of(&self.kind())
-    }
-
     /// The node an alias names (or the node itself).
     fn resolve(self) -> Self {
-        match self.kind() {
-            Kind::Alias(Some(target)) => NodeRef {
+        match self.yaml.alias_target(self.id) {
+            Some(target) => NodeRef {
                 yaml: self.yaml,
                 id: target,
             },
-            _ => self,
+            None => self,
         }
     }
 
@@ -58,18 +50,8 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn scalar(&self) -> Option<Scalar<'a>> {
-        match self.kind() {
-            Kind::Scalar {
-                at,
-                len,
-                plain,
-                verbatim,
-            } => Some(Scalar {
-                text: self.yaml.text_of(at, len, verbatim),
-                plain,
-            }),
-            _ => None,
-        }
+        let (text, plain) = self.yaml.scalar_of(self.id)?;
+        Some(Scalar { text, plain })
     }
 
     /// The text of a scalar that is not null.
@@ -96,21 +78,18 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn is_map(&self) -> bool {
-        matches!(self.kind(), Kind::Map { .. })
+        self.yaml.map_children(self.id).is_some()
     }
 
     pub fn is_seq(&self) -> bool {
-        matches!(self.kind(), Kind::Seq { .. })
+        self.yaml.seq_children(self.id).is_some()
     }
 
     /// Entries of a mapping in source order, keys and values resolved. Merge keys
     /// are returned as they are written; use `get` to read through them.
     pub fn entries(self) -> impl Iterator<Item = (NodeRef<'a>, NodeRef<'a>)> + 'a {
         let yaml = self.yaml;
-        let entries: &'a [NodeId] = match self.kind() {
-            Kind::Map { .. } => self.children(),
-            _ => &[],
-        };
+        let entries: &'a [NodeId] = yaml.map_children(self.id).unwrap_or(&[]);
         entries
             .chunks_exact(2)
             .map(move |e| (NodeRef::new(yaml, e[0]), NodeRef::new(yaml, e[1])))
@@ -119,10 +98,7 @@ impl<'a> NodeRef<'a> {
     /// Items of a sequence, resolved.
     pub fn items(self) -> impl Iterator<Item = NodeRef<'a>> + 'a {
         let yaml = self.yaml;
-        let items: &'a [NodeId] = match self.kind() {
-            Kind::Seq { .. } => self.children(),
-            _ => &[],
-        };
+        let items: &'a [NodeId] = yaml.seq_children(self.id).unwrap_or(&[]);
         items.iter().map(move |i| NodeRef::new(yaml, *i))
     }
 
@@ -133,45 +109,24 @@ impl<'a> NodeRef<'a> {
     }
 
     fn entry_depth(&self, key: &str, depth: usize) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
-        let Kind::Map { .. } = self.kind() else {
-            return None;
-        };
+        let children = self.yaml.map_children(self.id)?;
         let mut merged = None;
-        let nodes = &self.yaml.nodes;
         let wanted = key.as_bytes();
-        let len = wanted.len() as u32;
-        for e in self.children().chunks_exact(2).rev() {
+        for e in children.chunks_exact(2).rev() {
             let (k, v) = (e[0], e[1]);
             // Keys are read as written (an alias as a key is resolved below);
-            // length and first byte settle most comparisons without a call.
-            let (at, klen, plain, verbatim) = match nodes[k as usize].kind() {
-                Kind::Scalar {
-                    at,
-                    len,
-                    plain,
-                    verbatim,
-                } => (at, len, plain, verbatim),
-                Kind::Alias(Some(t)) => match nodes[t as usize].kind() {
-                    Kind::Scalar {
-                        at,
-                        len,
-                        plain,
-                        verbatim,
-                    } => (at, len, plain, verbatim),
-                    _ => continue,
-                },
-                _ => continue,
-            };
-            if klen != len && klen != 2 {
+            // length and first byte settle most comparisons.
+            let Some((text, plain)) = self
+                .yaml
+                .scalar_bytes(k)
+                .or_else(|| self.yaml.scalar_bytes(self.yaml.alias_target(k)?))
+            else {
                 continue;
-            }
-            let arena = if verbatim {
-                self.yaml.text.as_bytes()
-            } else {
-                self.yaml.strings.as_bytes()
             };
-            let text = &arena[at as usize..(at + klen) as usize];
-            if klen == len && (len == 0 || text[0] == wanted[0]) && text == wanted {
+            if text.len() == wanted.len()
+                && (text.is_empty() || text[0] == wanted[0])
+                && text == wanted
+            {
                 return Some((NodeRef::new(self.yaml, k), NodeRef::new(self.yaml, v)));
             }
             if plain && text == b"<<" && merged.is_none() {
