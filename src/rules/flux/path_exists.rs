@@ -20,6 +20,10 @@ fn check(ctx: &mut Ctx) {
         let (true, Some(path)) = (fk.local_source, &fk.path) else {
             continue;
         };
+        // The finding is the object's: none is wanted of a file not reported on.
+        if !ctx.wants(repo.objects[fk.object].file) {
+            continue;
+        }
         if repo.is_dir(path) {
             continue;
         }
