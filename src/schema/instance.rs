@@ -335,12 +335,7 @@ impl<'a> Converter<'a> {
             if merges > 16 {
                 break;
             }
-            let sources: Vec<NodeRef<'a>> = if m.is_seq() {
-                m.items().collect()
-            } else {
-                vec![m]
-            };
-            for source in sources.into_iter().filter(|s| s.is_map()) {
+            for source in merge_sources(m) {
                 let mut extra = Map::new();
                 self.merge_into(source, &mut extra, depth, merges + 1, opaque)?;
                 for (k, v) in extra {
@@ -387,12 +382,7 @@ impl<'a> Converter<'a> {
             if merges > 16 {
                 break;
             }
-            let sources: Vec<NodeRef<'a>> = if m.is_seq() {
-                m.items().collect()
-            } else {
-                vec![m]
-            };
-            for source in sources.into_iter().filter(|s| s.is_map()) {
+            for source in merge_sources(m) {
                 self.count_map(source, depth, merges + 1)?;
             }
         }
@@ -501,6 +491,17 @@ fn is_float(text: &str) -> bool {
         !e.is_empty() && digits(e)
     });
     mantissa_ok && exp_ok
+}
+
+/// The mappings a merge key (`<<`) brings in: its value, or the items of a
+/// sequence of them.
+fn merge_sources<'a>(m: NodeRef<'a>) -> Vec<NodeRef<'a>> {
+    let sources: Vec<NodeRef<'a>> = if m.is_seq() {
+        m.items().collect()
+    } else {
+        vec![m]
+    };
+    sources.into_iter().filter(|s| s.is_map()).collect()
 }
 
 #[cfg(test)]
