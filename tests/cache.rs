@@ -270,6 +270,7 @@ fn concurrent_runs_each_give_the_same_findings() {
         .map(|_| {
             Command::new(BIN)
                 .current_dir(&repo.root)
+                .env_remove("GITOPS_LINT_NO_CACHE")
                 .args(["check", "--format", "json", "--cache-dir"])
                 .arg(&repo.cache)
                 .stdout(Stdio::piped())
@@ -313,15 +314,21 @@ fn the_default_cache_is_at_the_root_and_ignored_by_git_and_the_walk() {
     let again = Command::new(BIN)
         .current_dir(&repo.root)
         .args(["check", "--format", "compact", "."])
+        .env_remove("GITOPS_LINT_NO_CACHE")
+        .env("GITOPS_LINT_TIMING", "1")
         .output()
         .unwrap();
     assert_eq!(again.stdout, out.stdout);
+    assert_eq!(counts(&again)[2], 0, "the second run read nothing");
 
     // --no-cache and GITOPS_LINT_NO_CACHE neither read nor write it.
     std::fs::remove_dir_all(&dir).unwrap();
     for (flag, env) in [(Some("--no-cache"), None), (None, Some("1"))] {
         let mut cmd = Command::new(BIN);
-        cmd.current_dir(&repo.root).args(["check", "."]).args(flag);
+        cmd.current_dir(&repo.root)
+            .args(["check", "."])
+            .args(flag)
+            .env_remove("GITOPS_LINT_NO_CACHE");
         if let Some(v) = env {
             cmd.env("GITOPS_LINT_NO_CACHE", v);
         }
