@@ -323,6 +323,7 @@ impl Config {
             dirs,
             talos,
             no_catalog: self.no_catalog,
+            one_shot: false,
         })
     }
 }

@@ -221,6 +221,7 @@ fn open(opts: &Options, model_only: bool) -> Result<(Session, Target), Error> {
             lenient: false,
             model_only,
             cache: opts.cache.clone(),
+            one_shot: true,
         },
         &target.overrides,
         target.only.as_ref().unwrap_or(&BTreeSet::new()),

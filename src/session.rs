@@ -43,6 +43,9 @@ pub struct SessionOptions {
     pub model_only: bool,
     /// Where the persistent cache is kept, if anywhere.
     pub cache: crate::cache::Location,
+    /// The session is linted once, then dropped (a command-line run): what
+    /// only later runs would reuse, such as compiled schemas, is not kept.
+    pub one_shot: bool,
 }
 
 /// An active rule and the severity it reports at (`None`: its own).
@@ -246,6 +249,7 @@ impl Session {
             Err(e) => return Err(Error::Config(e)),
         };
         schema.skip = !active.iter().any(|(r, _)| r.id.starts_with("schema/"));
+        schema.one_shot = opts.one_shot;
         let settings = ModelSettings {
             dual_stack: config.dual_stack,
             listener_ports: config.listener_ports.clone(),

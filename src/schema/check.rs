@@ -135,18 +135,21 @@ impl Origin {
 
 type Cache = Mutex<HashMap<String, Arc<(Value, Validator)>>>;
 
+/// The compiled built-in schemas kept for later runs (see `Origin::cache_key`).
+static COMPILED: OnceLock<Cache> = OnceLock::new();
+
 /// The validator for a schema, from the cache when it is built in; `root`
-/// makes the schema only when it is not cached. `Ok(None)`: it does not
-/// compile.
+/// makes the schema only when it is not cached, and `keep` keeps what it
+/// compiles in the cache. `Ok(None)`: it does not compile.
 fn compiled(
     origin: &Origin,
     key: &str,
     root: impl FnOnce() -> Result<Value, String>,
+    keep: bool,
 ) -> Result<Option<Arc<(Value, Validator)>>, String> {
-    static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache_key = origin.cache_key(key);
     if let Some(k) = &cache_key
-        && let Some(hit) = CACHE
+        && let Some(hit) = COMPILED
             .get_or_init(Default::default)
             .lock()
             .ok()
@@ -159,8 +162,9 @@ fn compiled(
         return Ok(None);
     };
     let schema = Arc::new((root, validator));
-    if let Some(k) = cache_key
-        && let Ok(mut cache) = CACHE.get_or_init(Default::default).lock()
+    if keep
+        && let Some(k) = cache_key
+        && let Ok(mut cache) = COMPILED.get_or_init(Default::default).lock()
     {
         cache.insert(k, Arc::clone(&schema));
     }
@@ -218,11 +222,34 @@ pub fn validate_files(
             Err(e) => report.errors.push(e),
         }
     }
-    // Catalog schemas are decompressed, read and compiled in parallel. A
-    // schema that does not compile (a pattern this regex engine rejects,
-    // say) validates nothing rather than report on its own mistakes.
+    let meta_origin = Origin::Kubernetes(k8s_version);
+    let meta = k8s
+        .root_for_def(OBJECT_META)
+        .and_then(|root| {
+            compiled(&meta_origin, OBJECT_META, || Ok(root), true)
+                .ok()
+                .flatten()
+        })
+        .map(|schema| Compiled {
+            origin: meta_origin.clone(),
+            schema,
+            opaque: Opaque::default(),
+        });
+
+    // Kind by kind: a schema is decompressed, read and compiled, its
+    // documents validated, and (in a one-shot run) its validator dropped
+    // before the next, so that few compiled validators are alive at once.
+    // Keys run in parallel, and so do the documents of each key. A schema
+    // that does not compile (a pattern this regex engine rejects, say)
+    // validates nothing rather than report on its own mistakes.
+    let mut by_key: HashMap<&str, Vec<&Target>> = HashMap::new();
+    for t in &targets {
+        by_key.entry(t.key.as_str()).or_default().push(t);
+    }
+    let found_keys: HashSet<&str> = found.iter().map(|(key, ..)| *key).collect();
+    let keep = !settings.one_shot;
     let frames = catalog::Frames::default();
-    let loaded: Vec<Result<Option<(&str, Compiled)>, String>> = found
+    let per_key: Vec<(Vec<Finding>, Option<String>)> = found
         .into_par_iter()
         .map(|(key, origin, root)| {
             let load = || match root {
@@ -237,83 +264,87 @@ pub fn validate_files(
                     Ok(v)
                 }
             };
-            Ok(compiled(&origin, key, load)?.map(|schema| {
-                let opaque = Opaque::of(&schema.0);
-                (
-                    key,
-                    Compiled {
-                        origin,
-                        schema,
-                        opaque,
-                    },
-                )
-            }))
+            let of_key = by_key.get(key).map_or(&[][..], Vec::as_slice);
+            let unknown = || {
+                of_key
+                    .iter()
+                    .filter(|t| t.report_unknown)
+                    .map(|t| unknown_kind(t, repo.node(t.file, t.node)))
+                    .collect()
+            };
+            let schema = match compiled(&origin, key, load, keep) {
+                Ok(Some(schema)) => schema,
+                Ok(None) => return (unknown(), None),
+                Err(e) => return (unknown(), Some(e)),
+            };
+            let opaque = Opaque::of(&schema.0);
+            let c = Compiled {
+                origin,
+                schema,
+                opaque,
+            };
+            let findings = of_key
+                .par_iter()
+                .flat_map_iter(|t| {
+                    let mut out = Vec::new();
+                    validate_one(repo, t, &c, meta.as_ref(), &mut out);
+                    out
+                })
+                .collect();
+            (findings, None)
         })
         .collect();
-    let mut schemas: HashMap<&str, Compiled> = HashMap::new();
-    for l in loaded {
-        match l {
-            Ok(Some((key, c))) => {
-                schemas.insert(key, c);
-            }
-            Ok(None) => {}
-            Err(e) => report.errors.push(e),
-        }
-    }
     drop(frames);
-    let meta_origin = Origin::Kubernetes(k8s_version);
-    let meta = k8s
-        .root_for_def(OBJECT_META)
-        .and_then(|root| {
-            compiled(&meta_origin, OBJECT_META, || Ok(root))
-                .ok()
-                .flatten()
-        })
-        .map(|schema| Compiled {
-            origin: meta_origin.clone(),
-            schema,
-            opaque: Opaque::default(),
-        });
-
-    let mut findings: Vec<Finding> = targets
-        .par_iter()
-        .flat_map_iter(|t| {
-            let mut out = Vec::new();
-            let node = repo.node(t.file, t.node);
-            match schemas.get(t.key.as_str()) {
-                Some(c) => {
-                    // Most documents are valid: an instance without what the
-                    // schema accepts anyway says so, and only an invalid one
-                    // is converted in full for its errors.
-                    if let Some((inst, emptied)) = instance_within(node, Some(&c.opaque)) {
-                        if !emptied {
-                            check_one(t, node, &inst, c, &mut out);
-                        } else if !c.schema.1.is_valid(&inst.value) {
-                            drop(inst);
-                            if let Some(full) = instance(node) {
-                                check_one(t, node, &full, c, &mut out);
-                            }
-                        }
-                        if !c.origin.checks_metadata()
-                            && let (Some(meta), Some(m)) = (&meta, node.get("metadata"))
-                            && let Some(mi) = instance(m)
-                        {
-                            check_prefixed(t, m, &mi, meta, "/metadata", &mut out);
-                        }
-                    }
-                }
-                None if t.report_unknown => out.push(unknown_kind(t, node)),
-                None => {}
-            }
-            out
-        })
-        .collect();
+    let mut findings: Vec<Finding> = Vec::new();
+    for (f, error) in per_key {
+        findings.extend(f);
+        report.errors.extend(error);
+    }
+    // Documents of a kind no schema is found for.
+    findings.extend(
+        targets
+            .iter()
+            .filter(|t| t.report_unknown && !found_keys.contains(t.key.as_str()))
+            .map(|t| unknown_kind(t, repo.node(t.file, t.node))),
+    );
     findings.sort_by(|a, b| {
         (a.file, a.span.start, &a.message).cmp(&(b.file, b.span.start, &b.message))
     });
     findings.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.message == b.message);
     report.findings = findings;
     report
+}
+
+/// One document against its kind's schema, then its `metadata` against
+/// `ObjectMeta` where the kind's schema does not check it.
+fn validate_one(
+    repo: &Repository,
+    t: &Target,
+    c: &Compiled,
+    meta: Option<&Compiled>,
+    out: &mut Vec<Finding>,
+) {
+    let node = repo.node(t.file, t.node);
+    // Most documents are valid: an instance without what the schema accepts
+    // anyway says so, and only an invalid one is converted in full for its
+    // errors.
+    let Some((inst, emptied)) = instance_within(node, Some(&c.opaque)) else {
+        return;
+    };
+    if !emptied {
+        check_one(t, node, &inst, c, out);
+    } else if !c.schema.1.is_valid(&inst.value) {
+        drop(inst);
+        if let Some(full) = instance(node) {
+            check_one(t, node, &full, c, out);
+        }
+    }
+    if !c.origin.checks_metadata()
+        && let (Some(meta), Some(m)) = (meta, node.get("metadata"))
+        && let Some(mi) = instance(m)
+    {
+        check_prefixed(t, m, &mi, meta, "/metadata", out);
+    }
 }
 
 fn compile(root: &Value) -> Option<Validator> {
@@ -847,6 +878,47 @@ fn dotted(pointer: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_one_shot_run_keeps_no_compiled_validator() {
+        // A catalog kind no other test validates, without its required fields.
+        let repo = |name: &str| {
+            let text = format!(
+                "apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata:\n  name: {name}\nspec: {{}}\n"
+            );
+            let files = vec![crate::source::SourceFile::from_bytes(
+                "r.yaml".into(),
+                text.into_bytes(),
+            )];
+            Repository::new("/repo".into(), files, &Default::default())
+        };
+        let key = Origin::Catalog {
+            name: String::new(),
+            patched: false,
+            vetted: false,
+        }
+        .cache_key("dapr.io/v1alpha1 Resiliency")
+        .unwrap();
+        let kept = || {
+            COMPILED
+                .get()
+                .is_some_and(|c| c.lock().unwrap().contains_key(&key))
+        };
+        let one_shot = SchemaSettings {
+            one_shot: true,
+            ..Default::default()
+        };
+        let messages = |r: SchemaReport| -> Vec<String> {
+            r.findings.into_iter().map(|f| f.message).collect()
+        };
+        let once = messages(validate_files(&repo("a"), &one_shot, None));
+        assert!(once.iter().any(|m| m.contains("`policies`")), "{once:?}");
+        assert!(!kept(), "a one-shot run kept its validator");
+        // A session that validates again keeps it, and finds the same.
+        let kept_run = messages(validate_files(&repo("b"), &Default::default(), None));
+        assert_eq!(once, kept_run);
+        assert!(kept(), "a session's validator was not kept");
+    }
 
     #[test]
     fn nothing_outside_a_schema_is_ever_retrieved() {

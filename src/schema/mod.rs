@@ -35,6 +35,10 @@ pub struct SchemaSettings {
     pub talos: Option<Arc<TalosSchema>>,
     /// `schemas.catalog: false`: the built-in CRDs catalog is not used.
     pub no_catalog: bool,
+    /// The run validates once and ends (a command-line check): compiled
+    /// validators are dropped kind by kind instead of kept for later runs
+    /// (a language server validates at every edit).
+    pub one_shot: bool,
 }
 
 /// A Talos schema file given in the configuration.
