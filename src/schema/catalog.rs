@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 static INDEX: &str = include_str!("../../schemas/catalog/index.tsv");
 static BLOB: &[u8] = include_bytes!("../../schemas/catalog/catalog.bin");
@@ -180,11 +180,10 @@ pub fn normalize(schema: Value, top: bool) -> Value {
         match key.as_str() {
             "properties" | "patternProperties" | "definitions" | "$defs" => {
                 if let Value::Object(props) = value {
-                    let taken = std::mem::take(props);
-                    *props = taken
-                        .into_iter()
-                        .map(|(k, v)| (k, normalize(v, false)))
-                        .collect::<Map<String, Value>>();
+                    // In place: the keys stay, so the map is not built again.
+                    for v in props.values_mut() {
+                        *v = normalize(std::mem::take(v), false);
+                    }
                 }
             }
             "items" | "additionalProperties" | "not" | "additionalItems" => {
