@@ -755,8 +755,10 @@ fn fast_typist(root: &Path, rel: &str, text: &str, edits: i64) {
     let started = Instant::now();
     let (_, done) = publishes_until(&mut client, &file, 2, Duration::ZERO);
     let one = done.duration_since(started);
+    // A loaded machine (a build beside the tests) can slow the burst's lints
+    // more than the single one measured before it: room for a third lint.
     let bound = if cfg!(debug_assertions) {
-        (one * 2 + Duration::from_millis(500)).max(Duration::from_secs(1))
+        (one * 3 + Duration::from_secs(1)).max(Duration::from_secs(2))
     } else {
         Duration::from_secs(1)
     };
