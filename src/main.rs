@@ -179,7 +179,7 @@ const SUBCOMMANDS: &[&str] = &[
 ];
 
 // See Cargo.toml: measured in BENCHMARKS.md.
-#[cfg(not(target_env = "msvc"))]
+#[cfg(all(not(target_env = "msvc"), not(feature = "system-alloc")))]
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
