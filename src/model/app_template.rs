@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::{HelmRelease, Instance, Object, Repository};
+use crate::diagnostic::FileId;
 use crate::yaml::NodeRef;
 
 /// One controller under `values.controllers`, for one build of its release.
@@ -49,9 +50,18 @@ impl Repository {
     /// release, in release and `controllers:` order (disabled ones included:
     /// see [`Controller::enabled`]).
     pub fn app_template_controllers(&self) -> impl Iterator<Item = Controller<'_>> + '_ {
+        self.app_template_controllers_in(|_| true)
+    }
+
+    /// [`Repository::app_template_controllers`] of the releases in the files
+    /// `keep` accepts.
+    pub fn app_template_controllers_in<'r>(
+        &'r self,
+        keep: impl Fn(FileId) -> bool + 'r,
+    ) -> impl Iterator<Item = Controller<'r>> + 'r {
         self.helm_releases
             .iter()
-            .filter(|hr| hr.app_template)
+            .filter(move |hr| hr.app_template && keep(self.objects[hr.object].file))
             .filter_map(move |hr| {
                 let object = &self.objects[hr.object];
                 let values = self.node(object.file, hr.values?);

@@ -243,6 +243,11 @@ impl Repository {
         });
     }
 
+    /// Whether the run asks for the findings of some files only (see `set_focus`).
+    pub fn focused(&self) -> bool {
+        self.focus.is_some()
+    }
+
     /// Whether the findings of `file` are wanted (see `set_focus`).
     pub fn wants(&self, file: FileId) -> bool {
         match &self.focus {

@@ -49,9 +49,14 @@ impl Repository {
     /// Every Service manifest (core v1), Gateway and Service block of
     /// HelmRelease values, in that order.
     pub fn service_views(&self) -> Vec<ServiceView<'_>> {
+        self.service_views_in(|_| true)
+    }
+
+    /// [`Repository::service_views`] of the files `keep` accepts.
+    pub fn service_views_in(&self, keep: impl Fn(FileId) -> bool) -> Vec<ServiceView<'_>> {
         let mut views = Vec::new();
         for (id, obj) in self.of_kind("Service") {
-            if !obj.group().is_empty() {
+            if !obj.group().is_empty() || !keep(obj.file) {
                 continue;
             }
             let node = self.object_node(id);
@@ -65,7 +70,7 @@ impl Repository {
             });
         }
         for (id, obj) in self.of_kind("Gateway") {
-            if obj.group() != "gateway.networking.k8s.io" {
+            if obj.group() != "gateway.networking.k8s.io" || !keep(obj.file) {
                 continue;
             }
             let node = self.object_node(id);
@@ -81,6 +86,9 @@ impl Repository {
         for hr in &self.helm_releases {
             let Some(values) = hr.values else { continue };
             let file = self.objects[hr.object].file;
+            if !keep(file) {
+                continue;
+            }
             let Some(service) = self
                 .node(file, values)
                 .get("service")

@@ -22,10 +22,8 @@ fn check(ctx: &mut Ctx) {
     // One finding per place and kind, however many builds produce the Service.
     let mut seen = HashSet::new();
     let mut found = Vec::new();
-    let views = repo.service_views();
-    let views = views
-        .iter()
-        .filter(|v| v.source != ServiceSource::Gateway && repo.wants(v.file));
+    let views = repo.service_views_in(|f| repo.wants(f));
+    let views = views.iter().filter(|v| v.source != ServiceSource::Gateway);
     for view in views {
         for inst in repo.instances(view.object) {
             check_instance(repo, view, inst, &mut found);

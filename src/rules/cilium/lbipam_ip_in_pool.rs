@@ -51,6 +51,20 @@ struct Request {
 
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
+    // Findings are placed on requests of the files reported on: without one,
+    // none is wanted.
+    if repo.focused() {
+        let views = repo.service_views_in(|f| repo.wants(f));
+        let mut requests = Vec::new();
+        for (vi, view) in views.iter().enumerate() {
+            for inst in repo.instances(view.object) {
+                requests_of(repo, vi, view, inst, &mut requests);
+            }
+        }
+        if requests.is_empty() {
+            return;
+        }
+    }
     let pools = pools(repo);
     if pools.is_empty() {
         return; // the pools live outside the repository

@@ -1,6 +1,6 @@
 use std::collections::{HashMap, HashSet};
 
-use crate::diagnostic::Severity;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Field, Instance, ObjectId, Repository, closest};
 use crate::rules::{Ctx, Rule};
 
@@ -40,8 +40,27 @@ fn label(ns: Option<&str>, name: &str) -> String {
     }
 }
 
+/// A finding for an entry that names nothing: (file, span, message, help).
+type Unresolved = (usize, Span, String, String);
+
+/// What the graph is built from.
+struct Table<'r> {
+    repo: &'r Repository,
+    nodes: Vec<Node<'r>>,
+    by_name: HashMap<(usize, &'r str), Vec<usize>>,
+    unseen: [Vec<Option<&'r str>>; 2],
+}
+
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
+    // Every finding is placed on a Kustomization or HelmRelease (a cycle, on
+    // one of its members): without one in the files reported on, none is wanted.
+    if !KINDS
+        .iter()
+        .any(|(group, kind)| ctx.objects(group, kind).next().is_some())
+    {
+        return;
+    }
     let mut nodes: Vec<Node> = Vec::new();
     // Objects another tool makes, or whose names we cannot read: a name found
     // nowhere may be one of them, in their namespace (`None`: any namespace).
@@ -86,145 +105,204 @@ fn check(ctx: &mut Ctx) {
             by_name.entry((n.kind, name)).or_default().push(i);
         }
     }
-    let mut edges: Vec<Vec<(usize, Span)>> = vec![Vec::new(); nodes.len()];
-    let mut reported: HashSet<(usize, Span)> = HashSet::new();
-    for (r, node) in nodes.iter().enumerate() {
-        let obj = &repo.objects[node.object];
-        let Some(list) = repo.object_node(node.object).path(&["spec", "dependsOn"]) else {
-            continue;
-        };
-        let kind = KINDS[node.kind].1;
-        // A patch of the build may write the list: what Flux reads is not this.
-        if !matches!(
-            repo.field(node.instance, &["spec", "dependsOn"]),
-            Field::Own(_)
-        ) {
+    let table = Table {
+        repo,
+        nodes,
+        by_name,
+        unseen,
+    };
+    let nodes = &table.nodes;
+    let n = nodes.len();
+    // The entries of the nodes a node of a file reported on reaches: a cycle
+    // through a node of such a file has its other members among them.
+    let mut edges: Vec<Vec<(usize, Span)>> = vec![Vec::new(); n];
+    let mut findings: Vec<Vec<Unresolved>> = vec![Vec::new(); n];
+    let mut done = vec![false; n];
+    let mut work: Vec<usize> = (0..n)
+        .filter(|&i| repo.wants(repo.objects[nodes[i].object].file))
+        .collect();
+    while let Some(r) = work.pop() {
+        if done[r] {
             continue;
         }
-        for item in list.items() {
-            let Some(name_node) = item.get("name") else {
-                continue;
-            };
-            let Some(name) = name_node
-                .as_str()
-                .and_then(|n| repo.render(node.instance, n))
-            else {
-                continue;
-            };
-            let ns_node = item.get("namespace");
-            let explicit = match ns_node.and_then(|n| n.as_str()) {
-                Some(ns) => match repo.render(node.instance, ns) {
-                    Some(ns) => Some(ns),
-                    None => continue,
+        done[r] = true;
+        (edges[r], findings[r]) = resolve(&table, r);
+        work.extend(edges[r].iter().map(|&(t, _)| t).filter(|&t| !done[t]));
+    }
+    let mut reported: HashSet<(usize, Span)> = HashSet::new();
+    for (file, span, message, help) in findings.into_iter().flatten() {
+        if reported.insert((file, span)) {
+            ctx.report(file, span, message).help(help);
+        }
+    }
+    let complete = done.iter().all(|&d| d);
+    let found = match cycles(repo, nodes, &edges, reported.clone(), complete) {
+        Some(found) => found,
+        None => {
+            // Two cycles report at one place: which comes first depends on
+            // the whole graph's order.
+            for r in (0..n).filter(|&r| !done[r]) {
+                edges[r] = resolve(&table, r).0;
+            }
+            cycles(repo, nodes, &edges, reported, true).expect("the whole graph")
+        }
+    };
+    for d in found {
+        ctx.push(d);
+    }
+}
+
+/// The nodes the `dependsOn` entries of node `r` name, and findings for the
+/// entries that name none (only when its file is reported on).
+fn resolve(table: &Table, r: usize) -> (Vec<(usize, Span)>, Vec<Unresolved>) {
+    let Table {
+        repo,
+        nodes,
+        by_name,
+        unseen,
+    } = table;
+    let node = &nodes[r];
+    let mut edges = Vec::new();
+    let mut findings = Vec::new();
+    let obj = &repo.objects[node.object];
+    let Some(list) = repo.object_node(node.object).path(&["spec", "dependsOn"]) else {
+        return (edges, findings);
+    };
+    let kind = KINDS[node.kind].1;
+    // A patch of the build may write the list: what Flux reads is not this.
+    if !matches!(
+        repo.field(node.instance, &["spec", "dependsOn"]),
+        Field::Own(_)
+    ) {
+        return (edges, findings);
+    }
+    for item in list.items() {
+        let Some(name_node) = item.get("name") else {
+            continue;
+        };
+        let Some(name) = name_node
+            .as_str()
+            .and_then(|n| repo.render(node.instance, n))
+        else {
+            continue;
+        };
+        let ns_node = item.get("namespace");
+        let explicit = match ns_node.and_then(|n| n.as_str()) {
+            Some(ns) => match repo.render(node.instance, ns) {
+                Some(ns) => Some(ns),
+                None => continue,
+            },
+            None => None,
+        };
+        let wanted_ns = explicit.as_deref().or(node.namespace);
+        let candidates: Vec<usize> = by_name
+            .get(&(node.kind, name.as_str()))
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&c| compatible(node.cluster, nodes[c].cluster))
+            .collect();
+        let found: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&c| same_ns(wanted_ns, nodes[c].namespace))
+            .collect();
+        if !found.is_empty() {
+            edges.extend(found.into_iter().map(|c| (c, name_node.span())));
+            continue;
+        }
+        // The graph needs every edge; a finding, only its own file.
+        if !repo.wants(obj.file) {
+            continue;
+        }
+        let what = format!("{kind} `{}`", label(wanted_ns, &name));
+        let whose = if explicit.is_some() {
+            String::new()
+        } else {
+            format!(" (no `namespace`, so the {kind}'s own)")
+        };
+        let (span, message, help) = if let Some(&c) = candidates.first() {
+            let ns = nodes[c].namespace.unwrap_or_default();
+            let span = ns_node.map_or(name_node.span(), |n| n.span());
+            (
+                span,
+                format!(
+                    "`dependsOn` names {what}{whose}, which does not exist: `{name}` is in namespace `{ns}`, so this {kind} never becomes ready (DependencyNotReady)"
+                ),
+                if explicit.is_some() {
+                    format!("did you mean `namespace: {ns}`?")
+                } else {
+                    format!("did you mean `namespace: {ns}`? add it to the entry")
                 },
-                None => None,
+            )
+        } else {
+            let near = |in_ns: bool| {
+                let names = nodes
+                    .iter()
+                    .filter(|c| c.kind == node.kind && compatible(node.cluster, c.cluster))
+                    .filter(|c| !in_ns || same_ns(wanted_ns, c.namespace))
+                    .filter_map(|c| c.name);
+                closest(&name, names).map(|n| {
+                    let c = by_name[&(node.kind, n)]
+                        .iter()
+                        .find(|&&c| !in_ns || same_ns(wanted_ns, nodes[c].namespace))
+                        .copied()
+                        .unwrap_or(by_name[&(node.kind, n)][0]);
+                    (n, nodes[c].namespace)
+                })
             };
-            let wanted_ns = explicit.as_deref().or(node.namespace);
-            let candidates: Vec<usize> = by_name
-                .get(&(node.kind, name.as_str()))
-                .into_iter()
-                .flatten()
-                .copied()
-                .filter(|&c| compatible(node.cluster, nodes[c].cluster))
-                .collect();
-            let found: Vec<usize> = candidates
-                .iter()
-                .copied()
-                .filter(|&c| same_ns(wanted_ns, nodes[c].namespace))
-                .collect();
-            if !found.is_empty() {
-                edges[r].extend(found.into_iter().map(|c| (c, name_node.span())));
-                continue;
-            }
-            // The graph needs every edge; a finding, only its own file.
-            if !repo.wants(obj.file) {
-                continue;
-            }
-            let what = format!("{kind} `{}`", label(wanted_ns, &name));
-            let whose = if explicit.is_some() {
-                String::new()
-            } else {
-                format!(" (no `namespace`, so the {kind}'s own)")
-            };
-            let (span, message, help) = if let Some(&c) = candidates.first() {
-                let ns = nodes[c].namespace.unwrap_or_default();
-                let span = ns_node.map_or(name_node.span(), |n| n.span());
-                (
-                    span,
-                    format!(
-                        "`dependsOn` names {what}{whose}, which does not exist: `{name}` is in namespace `{ns}`, so this {kind} never becomes ready (DependencyNotReady)"
-                    ),
-                    if explicit.is_some() {
-                        format!("did you mean `namespace: {ns}`?")
+            match near(true).or_else(|| near(false)) {
+                Some((n, ns)) => {
+                    let meant = if same_ns(wanted_ns, ns) {
+                        format!("`name: {n}`")
                     } else {
-                        format!("did you mean `namespace: {ns}`? add it to the entry")
-                    },
-                )
-            } else {
-                let near = |in_ns: bool| {
-                    let names = nodes
-                        .iter()
-                        .filter(|c| c.kind == node.kind && compatible(node.cluster, c.cluster))
-                        .filter(|c| !in_ns || same_ns(wanted_ns, c.namespace))
-                        .filter_map(|c| c.name);
-                    closest(&name, names).map(|n| {
-                        let c = by_name[&(node.kind, n)]
-                            .iter()
-                            .find(|&&c| !in_ns || same_ns(wanted_ns, nodes[c].namespace))
-                            .copied()
-                            .unwrap_or(by_name[&(node.kind, n)][0]);
-                        (n, nodes[c].namespace)
-                    })
-                };
-                match near(true).or_else(|| near(false)) {
-                    Some((n, ns)) => {
-                        let meant = if same_ns(wanted_ns, ns) {
-                            format!("`name: {n}`")
-                        } else {
-                            format!("`name: {n}` in `namespace: {}`", ns.unwrap_or_default())
-                        };
-                        (
-                            name_node.span(),
-                            format!(
-                                "`dependsOn` names {what}{whose}, which is not defined in the repository, so this {kind} never becomes ready (DependencyNotReady)"
-                            ),
-                            format!("did you mean {meant}?"),
-                        )
-                    }
-                    None if unseen[node.kind]
-                        .iter()
-                        .any(|ns| ns.is_none() || same_ns(wanted_ns, *ns))
-                        || (node.kind == 0 && name == "flux-system") =>
-                    {
-                        continue;
-                    }
-                    None => (
+                        format!("`name: {n}` in `namespace: {}`", ns.unwrap_or_default())
+                    };
+                    (
                         name_node.span(),
                         format!(
                             "`dependsOn` names {what}{whose}, which is not defined in the repository, so this {kind} never becomes ready (DependencyNotReady)"
                         ),
-                        format!(
-                            "name an existing {kind} (and its `namespace` when it is not this one's), or remove the entry"
-                        ),
-                    ),
+                        format!("did you mean {meant}?"),
+                    )
                 }
-            };
-            if reported.insert((obj.file, span)) {
-                ctx.report(obj.file, span, message).help(help);
+                None if unseen[node.kind]
+                    .iter()
+                    .any(|ns| ns.is_none() || same_ns(wanted_ns, *ns))
+                    || (node.kind == 0 && name == "flux-system") =>
+                {
+                    continue;
+                }
+                None => (
+                    name_node.span(),
+                    format!(
+                        "`dependsOn` names {what}{whose}, which is not defined in the repository, so this {kind} never becomes ready (DependencyNotReady)"
+                    ),
+                    format!(
+                        "name an existing {kind} (and its `namespace` when it is not this one's), or remove the entry"
+                    ),
+                ),
             }
-        }
+        };
+        findings.push((obj.file, span, message, help));
     }
-    cycles(repo, &nodes, &edges, &mut reported, ctx);
+    (edges, findings)
 }
 
-/// Reports each dependency cycle once, on its first member in path order.
+/// A finding for each dependency cycle, on its first member in path order,
+/// unless `reported` has one at that place. With part of the graph only
+/// (`complete` false: nodes no entry was read of have no edges), `None` when
+/// two cycles meet at one place, where the first of the whole graph's order
+/// is the one reported.
 fn cycles(
     repo: &Repository,
     nodes: &[Node],
     edges: &[Vec<(usize, Span)>],
-    reported: &mut HashSet<(usize, Span)>,
-    ctx: &mut Ctx,
-) {
+    mut reported: HashSet<(usize, Span)>,
+    complete: bool,
+) -> Option<Vec<Diagnostic>> {
+    let mut out = Vec::new();
+    let mut places: HashSet<(usize, Span)> = HashSet::new();
     for scc in strongly_connected(edges) {
         let self_loop = scc.len() == 1 && edges[scc[0]].iter().any(|&(t, _)| t == scc[0]);
         if scc.len() < 2 && !self_loop {
@@ -275,6 +353,9 @@ fn cycles(
         let kind = KINDS[nodes[first].kind].1;
         let file = repo.objects[nodes[first].object].file;
         let span = path[0].1;
+        if !complete && !places.insert((file, span)) {
+            return None;
+        }
         if !reported.insert((file, span)) {
             continue;
         }
@@ -289,11 +370,12 @@ fn cycles(
                 ring.join(" → ")
             )
         };
-        let mut d = ctx.finding(file, span, message).help(if path.len() == 1 {
-            "remove the entry"
-        } else {
-            "remove one of the dependencies in the cycle"
-        });
+        let mut d =
+            Diagnostic::new(RULE.id, RULE.severity, file, span, message).help(if path.len() == 1 {
+                "remove the entry"
+            } else {
+                "remove one of the dependencies in the cycle"
+            });
         for &(n, span) in &path[1..] {
             d = d.related(
                 repo.objects[nodes[n].object].file,
@@ -301,8 +383,9 @@ fn cycles(
                 format!("`{}` depends on the next member here", name_of(n)),
             );
         }
-        ctx.push(d);
+        out.push(d);
     }
+    Some(out)
 }
 
 /// Tarjan's algorithm, iterative.

@@ -94,6 +94,10 @@ const RETIRED: &[(&str, &str, Status)] = &[
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
     for (id, obj) in repo.objects.iter().enumerate() {
+        // The finding is the object's: none is wanted of a file not reported on.
+        if !ctx.wants(obj.file) {
+            continue;
+        }
         let Some((group, version)) = obj.api_version.rsplit_once('/') else {
             continue;
         };

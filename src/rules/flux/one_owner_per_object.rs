@@ -2,11 +2,11 @@ use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::names::takes_affixes;
-use crate::model::{FluxId, ObjectId, Repository, parent_dir, recreated_whole, under};
+use crate::model::{FluxId, Instance, ObjectId, Repository, parent_dir, recreated_whole, under};
 use crate::rules::{Ctx, Rule};
 use crate::yaml::Span;
 
@@ -31,31 +31,51 @@ type Key<'r> = (
 
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
+    // Findings are placed on the objects of a key with several owners: a key
+    // is wanted only with an object of a file reported on, whose group, kind
+    // and namespace it has.
+    let places: Option<FxHashSet<Place>> = repo.focused().then(|| {
+        repo.instances
+            .iter()
+            .filter(|i| i.flux.is_some() && i.name.is_some())
+            .filter(|i| repo.wants(repo.objects[i.object].file))
+            .filter_map(|i| place(repo, i))
+            .collect()
+    });
+    if places.as_ref().is_some_and(|p| p.is_empty()) {
+        return;
+    }
     let renaming = renaming_dirs(repo);
     let spec: Vec<FluxSpec> = (0..repo.flux.len())
         .map(|f| FluxSpec::new(repo, f))
         .collect();
     // Nearly every key has one owner: a hash map finds the few with more,
     // which are then reported in key order.
+    let capacity = if places.is_some() {
+        0
+    } else {
+        repo.instances.len()
+    };
     let mut owners: FxHashMap<Key, Owners> =
-        FxHashMap::with_capacity_and_hasher(repo.instances.len(), Default::default());
+        FxHashMap::with_capacity_and_hasher(capacity, Default::default());
     let mut more: Vec<Vec<(FluxId, ObjectId)>> = Vec::new();
     for inst in &repo.instances {
         let (Some(f), Some(name)) = (inst.flux, &inst.name) else {
             continue;
         };
+        if let Some(places) = &places
+            && !place(repo, inst).is_some_and(|p| places.contains(&p))
+        {
+            continue;
+        }
         // A Flux Kustomization whose build holds its own definition is no
         // second owner of itself.
         if repo.flux_of(inst.object) == Some(f) {
             continue;
         }
         let o = &repo.objects[inst.object];
-        let namespace = if repo.cluster_scoped(o) {
-            None
-        } else {
-            // A namespaced object whose namespace the build leaves open: unknown place.
-            let Some(ns) = &inst.namespace else { continue };
-            Some(ns.as_str())
+        let Some((_, _, namespace)) = place(repo, inst) else {
+            continue;
         };
         let Some(name) = final_name(repo, &spec[f], f, inst.object, name, &renaming) else {
             continue;
@@ -106,6 +126,22 @@ fn check(ctx: &mut Ctx) {
             ctx.push(report(repo, &key, &by, o));
         }
     }
+}
+
+/// (group, kind, namespace) of an applied object.
+type Place<'r> = (&'r str, &'r str, Option<&'r str>);
+
+/// Where an instance lands, as far as a key tells without its name; `None`
+/// for a namespaced object whose namespace the build leaves open (an
+/// unknown place).
+fn place<'r>(repo: &'r Repository, inst: &'r Instance) -> Option<Place<'r>> {
+    let o = &repo.objects[inst.object];
+    let namespace = if repo.cluster_scoped(o) {
+        None
+    } else {
+        Some(inst.namespace.as_deref()?)
+    };
+    Some((o.group(), o.kind.as_str(), namespace))
 }
 
 /// Who applies a key: the first (Flux Kustomization, object), and the index

@@ -27,6 +27,26 @@ struct Source<'r> {
 
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
+    // Findings are the referrers' of the files reported on.
+    let referrers: Vec<_> = repo
+        .of_kind("Kustomization")
+        .filter(|(_, o)| o.group() == "kustomize.toolkit.fluxcd.io")
+        .map(|(id, _)| (id, &["spec", "sourceRef"][..]))
+        .chain(
+            repo.of_kind("HelmRelease")
+                .filter(|(_, o)| o.group() == "helm.toolkit.fluxcd.io")
+                .flat_map(|(id, _)| {
+                    [
+                        (id, &["spec", "chart", "spec", "sourceRef"][..]),
+                        (id, &["spec", "chartRef"][..]),
+                    ]
+                }),
+        )
+        .filter(|&(id, _)| repo.wants(repo.objects[id].file))
+        .collect();
+    if referrers.is_empty() {
+        return;
+    }
     let mut sources: HashMap<(&str, &str), Vec<Source>> = HashMap::default();
     // Kinds with a source whose name we cannot read: a reference to a name
     // found nowhere may mean it.
@@ -62,26 +82,9 @@ fn check(ctx: &mut Ctx) {
     for v in names.values_mut() {
         v.sort_unstable();
     }
-    let referrers = repo
-        .of_kind("Kustomization")
-        .filter(|(_, o)| o.group() == "kustomize.toolkit.fluxcd.io")
-        .map(|(id, _)| (id, &["spec", "sourceRef"][..]))
-        .chain(
-            repo.of_kind("HelmRelease")
-                .filter(|(_, o)| o.group() == "helm.toolkit.fluxcd.io")
-                .flat_map(|(id, _)| {
-                    [
-                        (id, &["spec", "chart", "spec", "sourceRef"][..]),
-                        (id, &["spec", "chartRef"][..]),
-                    ]
-                }),
-        );
     let mut reported = HashSet::default();
     for (id, at) in referrers {
         let obj = &repo.objects[id];
-        if !repo.wants(obj.file) {
-            continue;
-        }
         let root = repo.object_node(id);
         let Some(reference) = root.path(at) else {
             continue;

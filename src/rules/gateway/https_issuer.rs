@@ -1,7 +1,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::Severity;
-use crate::model::FluxId;
+use crate::model::{FluxId, Repository};
 use crate::rules::{Ctx, Rule};
 
 pub static RULE: Rule = Rule {
@@ -22,10 +22,11 @@ fn key_text(rendered: Option<String>, written: &str) -> String {
     rendered.unwrap_or_else(|| written.to_string())
 }
 
-fn check(ctx: &mut Ctx) {
-    let repo = ctx.repo;
-    // Secrets the repository produces: (cluster, namespace, name).
-    let mut made: HashMap<(Option<FluxId>, Option<String>), HashSet<String>> = HashMap::new();
+/// Secrets the repository produces, by (cluster, namespace).
+type Made = HashMap<(Option<FluxId>, Option<String>), HashSet<String>>;
+
+fn made(repo: &Repository) -> Made {
+    let mut made: Made = HashMap::new();
     let mut add = |cluster, ns: Option<String>, name: String| {
         made.entry((cluster, ns)).or_default().insert(name);
     };
@@ -82,19 +83,26 @@ fn check(ctx: &mut Ctx) {
             }
         }
     }
-    let exists = |cluster: Option<FluxId>, ns: &Option<String>, name: &str| {
-        made.iter().any(|((c, n), names)| {
-            (c.is_none() || cluster.is_none() || *c == cluster)
-                && (n.is_none() || ns.is_none() || n == ns)
-                && names.contains(name)
-        })
+    made
+}
+
+fn check(ctx: &mut Ctx) {
+    let repo = ctx.repo;
+    // The Secrets the repository produces, read at the first certificate
+    // reference: findings are the Gateways' of the files reported on.
+    let mut made: Option<Made> = None;
+    let mut exists = |cluster: Option<FluxId>, ns: &Option<String>, name: &str| {
+        made.get_or_insert_with(|| self::made(repo))
+            .iter()
+            .any(|((c, n), names)| {
+                (c.is_none() || cluster.is_none() || *c == cluster)
+                    && (n.is_none() || ns.is_none() || n == ns)
+                    && names.contains(name)
+            })
     };
 
     let mut seen = HashSet::new();
-    for (id, obj) in repo.of_kind("Gateway") {
-        if obj.group() != "gateway.networking.k8s.io" {
-            continue;
-        }
+    for (id, obj) in ctx.objects("gateway.networking.k8s.io", "Gateway") {
         let node = repo.object_node(id);
         let annotated = node
             .path(&["metadata", "annotations"])

@@ -38,6 +38,11 @@ struct RouteView<'a> {
 
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
+    // Findings are the routes': none is wanted of a file not reported on.
+    let views = routes(repo);
+    if views.is_empty() {
+        return;
+    }
     let mut gateways = Vec::new();
     for (id, obj) in repo.of_kind("Gateway") {
         if obj.group() != GROUP {
@@ -72,7 +77,7 @@ fn check(ctx: &mut Ctx) {
     }
 
     let mut seen = HashSet::new();
-    for view in routes(repo) {
+    for view in views {
         for inst in repo.instances(view.object) {
             let route_ns = match view.target_namespace {
                 Some(t) => repo.render(inst, t),
@@ -279,12 +284,13 @@ fn gateway_span(repo: &Repository, id: ObjectId) -> Span {
         .unwrap_or_else(|| repo.kind_span(id))
 }
 
-/// Route manifests, and `route.<name>.parentRefs` of HelmRelease values.
+/// Route manifests, and `route.<name>.parentRefs` of HelmRelease values, of
+/// the files reported on.
 fn routes(repo: &Repository) -> Vec<RouteView<'_>> {
     let mut views = Vec::new();
     for kind in ROUTES {
         for (id, obj) in repo.of_kind(kind) {
-            if obj.group() != GROUP {
+            if obj.group() != GROUP || !repo.wants(obj.file) {
                 continue;
             }
             let Some(refs) = repo.object_node(id).path(&["spec", "parentRefs"]) else {
@@ -301,6 +307,9 @@ fn routes(repo: &Repository) -> Vec<RouteView<'_>> {
     for hr in &repo.helm_releases {
         let Some(values) = hr.values else { continue };
         let file = repo.objects[hr.object].file;
+        if !repo.wants(file) {
+            continue;
+        }
         let Some(route) = repo.node(file, values).get("route").filter(|r| r.is_map()) else {
             continue;
         };

@@ -18,6 +18,29 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
+    // Findings are placed on the kustomizations of the files reported on that
+    // list an object the build gives no namespace.
+    let open: Vec<(FluxId, KustomizeId, ObjectId)> = repo
+        .instances
+        .iter()
+        .filter_map(|inst| {
+            let (Some(f), Some(kid)) = (inst.flux, inst.listed_by) else {
+                return None;
+            };
+            let obj = &repo.objects[inst.object];
+            if inst.ns_given
+                || obj.namespace.is_some()
+                || !repo.wants(repo.kustomizations[kid].file)
+                || repo.cluster_scoped(obj)
+            {
+                return None;
+            }
+            Some((f, kid, inst.object))
+        })
+        .collect();
+    if open.is_empty() {
+        return;
+    }
     let patched = Patched::new(repo);
     let candidate: Vec<bool> = (0..repo.flux.len())
         .map(|f| {
@@ -32,17 +55,13 @@ fn check(ctx: &mut Ctx) {
     // Per kustomization: the objects it lists that its Flux builds give no
     // namespace, and those Flux Kustomizations.
     let mut found: BTreeMap<KustomizeId, (Vec<ObjectId>, Vec<FluxId>)> = BTreeMap::new();
-    for inst in &repo.instances {
-        let (Some(f), Some(kid)) = (inst.flux, inst.listed_by) else {
-            continue;
-        };
-        let obj = &repo.objects[inst.object];
-        if !candidate[f] || inst.ns_given || obj.namespace.is_some() || repo.cluster_scoped(obj) {
+    for (f, kid, object) in open {
+        if !candidate[f] {
             continue;
         }
         let entry = found.entry(kid).or_default();
-        if !entry.0.contains(&inst.object) {
-            entry.0.push(inst.object);
+        if !entry.0.contains(&object) {
+            entry.0.push(object);
         }
         if !entry.1.contains(&f) {
             entry.1.push(f);

@@ -33,34 +33,40 @@ type Key = (Option<FluxId>, Option<String>, String);
 
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
+    // Findings are the movers' of the files reported on.
+    let movers: Vec<_> = ["ReplicationSource", "ReplicationDestination"]
+        .into_iter()
+        .flat_map(|kind| {
+            ctx.objects(GROUP, kind)
+                .map(move |(id, obj)| (kind, id, obj))
+        })
+        .collect();
+    if movers.is_empty() {
+        return;
+    }
     let populators = populators(repo);
-    for kind in ["ReplicationSource", "ReplicationDestination"] {
+    for (kind, id, obj) in movers {
         let destination = kind == "ReplicationDestination";
-        for (id, obj) in repo.of_kind(kind) {
-            if obj.group() != GROUP {
+        let Some(spec) = repo.object_node(id).get("spec") else {
+            continue;
+        };
+        for (mkey, mover) in spec.entries() {
+            let Some(mname) = mkey.as_str() else { continue };
+            if !MOVERS.contains(&mname) || !mover.is_map() {
                 continue;
             }
-            let Some(spec) = repo.object_node(id).get("spec") else {
-                continue;
+            let users: Vec<&Populated> = if destination {
+                repo.instances(id)
+                    .filter_map(|inst| populators.get(&key(repo, inst)?))
+                    .flatten()
+                    .collect()
+            } else {
+                Vec::new()
             };
-            for (mkey, mover) in spec.entries() {
-                let Some(mname) = mkey.as_str() else { continue };
-                if !MOVERS.contains(&mname) || !mover.is_map() {
-                    continue;
-                }
-                let users: Vec<&Populated> = if destination {
-                    repo.instances(id)
-                        .filter_map(|inst| populators.get(&key(repo, inst)?))
-                        .flatten()
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                match mover.entry("copyMethod") {
-                    None => ctx.push(missing(kind, mname, obj.file, mkey.span(), &users)),
-                    Some((ckey, value)) => {
-                        check_value(repo, id, kind, mname, (ckey, value), &populators, ctx);
-                    }
+            match mover.entry("copyMethod") {
+                None => ctx.push(missing(kind, mname, obj.file, mkey.span(), &users)),
+                Some((ckey, value)) => {
+                    check_value(repo, id, kind, mname, (ckey, value), &populators, ctx);
                 }
             }
         }

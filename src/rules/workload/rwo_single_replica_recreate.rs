@@ -2,6 +2,7 @@
 //! with RollingUpdate: the new pod starts before the old one stops and, on
 //! another node, cannot attach the volume (facts §8).
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use super::fixes::{controller_fix, deployment_fix};
@@ -29,9 +30,19 @@ or set `rollingUpdate: {surge: 0, unavailable: 1}`";
 
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
-    let claims = repo.claims();
+    // The claims table, read at the first mount of a workload reported on.
+    let claims = LazyClaims(repo, OnceCell::new());
     deployments(repo, &claims, ctx);
     app_template(repo, &claims, ctx);
+}
+
+/// [`Repository::claims`], made when first asked for.
+struct LazyClaims<'r>(&'r Repository, OnceCell<Claims>);
+
+impl LazyClaims<'_> {
+    fn get(&self) -> &Claims {
+        self.1.get_or_init(|| self.0.claims())
+    }
 }
 
 /// A claim a workload mounts: one in the repository, or one the chart makes.
@@ -73,8 +84,8 @@ impl Mounts {
         }
     }
 
-    fn add(&mut self, claims: &Claims, name: String, namespace: Option<&str>) {
-        let found = claims.lookup(&name, namespace);
+    fn add(&mut self, claims: &LazyClaims, name: String, namespace: Option<&str>) {
+        let found = claims.get().lookup(&name, namespace);
         let key = ClaimName::Object(name);
         match found {
             Lookup::SingleNode(mode, rec) => self.single_node(key, mode, rec.at),
@@ -194,7 +205,7 @@ fn zero_surge(repo: &Repository, inst: &Instance, node: Option<NodeRef>) -> bool
         .is_some_and(|t| matches!(t.trim().trim_end_matches('%').parse::<f64>(), Ok(v) if v == 0.0))
 }
 
-fn deployments(repo: &Repository, claims: &Claims, ctx: &mut Ctx) {
+fn deployments(repo: &Repository, claims: &LazyClaims, ctx: &mut Ctx) {
     for (id, obj) in ctx.objects("apps", "Deployment") {
         let node = repo.object_node(id);
         let Some((spec_key, spec)) = node.entry("spec") else {
@@ -246,11 +257,11 @@ fn deployments(repo: &Repository, claims: &Claims, ctx: &mut Ctx) {
     }
 }
 
-fn app_template(repo: &Repository, claims: &Claims, ctx: &mut Ctx) {
+fn app_template(repo: &Repository, claims: &LazyClaims, ctx: &mut Ctx) {
     // One finding per controller, over every build of its release.
     let mut by_controller: BTreeMap<(usize, u32), (Controller, Mounts)> = BTreeMap::new();
-    for c in repo.app_template_controllers() {
-        if !ctx.wants(c.object.file) || c.node.key_span("strategy").is_none() {
+    for c in repo.app_template_controllers_in(|f| repo.wants(f)) {
+        if c.node.key_span("strategy").is_none() {
             continue;
         }
         let key = (c.release.object, c.key.span().start);
@@ -325,7 +336,7 @@ fn rolls_with_one_replica(repo: &Repository, c: &Controller) -> bool {
 /// `storageClass`).
 fn chart_claim(
     repo: &Repository,
-    claims: &Claims,
+    claims: &LazyClaims,
     inst: &Instance,
     at: At,
     pname: &str,
@@ -339,7 +350,7 @@ fn chart_claim(
     let node_local = p
         .get("storageClass")
         .and_then(|c| repo.render_node(inst, c))
-        .is_some_and(|c| claims.local_classes.contains(&c));
+        .is_some_and(|c| claims.get().local_classes.contains(&c));
     match repo.render_node(inst, mode) {
         Some(m) => {
             if let Some(mode) = single_node_mode(&[m], node_local) {
