@@ -348,7 +348,10 @@ fn walk_once(
         .build_parallel();
 
     walker.run(|| {
-        let found = &found;
+        let mut found = Found {
+            local: Vec::new(),
+            all: &found,
+        };
         let skipped = &skipped;
         Box::new(move |entry| {
             let entry = match entry {
@@ -385,7 +388,7 @@ fn walk_once(
                     listed_regular,
                 )))
             };
-            found.lock().unwrap().push(walked);
+            found.local.push(walked);
             WalkState::Continue
         })
     });
@@ -407,6 +410,25 @@ fn walk_once(
     }
     sort_by_path(&mut files);
     files
+}
+
+/// What one thread of the walk found, added to the whole when it is done:
+/// no lock taken for every file.
+struct Found<'a> {
+    local: Vec<Walked>,
+    all: &'a Mutex<Vec<Walked>>,
+}
+
+impl Drop for Found<'_> {
+    fn drop(&mut self) {
+        let local = std::mem::take(&mut self.local);
+        let mut all = self.all.lock().unwrap_or_else(|e| e.into_inner());
+        if all.is_empty() {
+            *all = local;
+        } else {
+            all.extend(local);
+        }
+    }
 }
 
 /// Sorts by path and drops repeated paths. A file is a few hundred bytes, so the
