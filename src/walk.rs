@@ -315,10 +315,12 @@ fn walk_once(
                     return false; // the walk starts again without ignore files
                 }
             }
-            let rel = relative(&filter_root, path);
             // An excluded directory is not entered, and an excluded link not reported.
-            if filter_exclude.is_match(&rel) || (is_dir && filter_exclude.is_match(format!("{rel}/"))) {
-                return false;
+            if !filter_exclude.is_empty() {
+                let rel = relative(&filter_root, path);
+                if filter_exclude.is_match(&rel) || (is_dir && filter_exclude.is_match(format!("{rel}/"))) {
+                    return false;
+                }
             }
             // Helm chart templates are Go templates, not YAML.
             if is_dir && name == "templates" && path.parent().is_some_and(|p| p.join("Chart.yaml").exists()) {
@@ -331,13 +333,14 @@ fn walk_once(
                         if is_dir || is_yaml(path) {
                             let written = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
                             let why = format!("symbolic link to `{written}` points outside the repository root; not read");
-                            filter_skipped.lock().unwrap().push(SourceFile::skipped(rel, why));
+                            filter_skipped.lock().unwrap().push(SourceFile::skipped(relative(&filter_root, path), why));
                         }
                         return false;
                     }
                     Err(e) => {
                         if is_yaml(path) {
-                            filter_skipped.lock().unwrap().push(SourceFile::skipped(rel, format!("cannot follow symbolic link: {e}")));
+                            let why = format!("cannot follow symbolic link: {e}");
+                            filter_skipped.lock().unwrap().push(SourceFile::skipped(relative(&filter_root, path), why));
                         }
                         return false;
                     }
