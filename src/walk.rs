@@ -94,8 +94,11 @@ const MAX_IGNORE_BYTES: u64 = 1024 * 1024;
 /// ends, `/dev/stdin` blocks), a pipe, or a huge file. Git stores symbolic
 /// links, so a pull request can bring one; the walker would read it as it
 /// enters the directory. The finding says what it is.
-fn unsafe_ignore_file(root: &Path, dir: &Path) -> Option<SourceFile> {
+fn unsafe_ignore_file(root: &Path, at: &RootDir, dir: &Path) -> Option<SourceFile> {
     for name in IGNORE_FILES {
+        if at.absent(root, dir, name) {
+            continue;
+        }
         let path = dir.join(name);
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
@@ -131,6 +134,74 @@ fn unsafe_ignore_file(root: &Path, dir: &Path) -> Option<SourceFile> {
         return Some(SourceFile::skipped(relative(root, &path), why));
     }
     None
+}
+
+/// The root, open to look names up in relative to it: fewer components to
+/// walk than from `/`. Asked only whether a file is absent, the common case;
+/// anything else is looked at again by its whole path.
+struct RootDir {
+    #[cfg(target_os = "linux")]
+    fd: Option<rustix::fd::OwnedFd>,
+}
+
+impl RootDir {
+    fn open(root: &Path) -> RootDir {
+        #[cfg(not(target_os = "linux"))]
+        let _ = root;
+        RootDir {
+            #[cfg(target_os = "linux")]
+            fd: rustix::fs::open(
+                root,
+                rustix::fs::OFlags::PATH
+                    | rustix::fs::OFlags::DIRECTORY
+                    | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .ok(),
+        }
+    }
+
+    /// Whether `dir/name` (`dir` under `root`) surely does not exist.
+    fn absent(&self, root: &Path, dir: &Path, name: &str) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            let Some(fd) = &self.fd else {
+                return false;
+            };
+            let Some(rel) = dir
+                .as_os_str()
+                .as_encoded_bytes()
+                .strip_prefix(root.as_os_str().as_encoded_bytes())
+            else {
+                return false;
+            };
+            let mut at = Vec::with_capacity(rel.len() + name.len() + 1);
+            match rel.strip_prefix(b"/") {
+                Some(rel) if !rel.is_empty() => {
+                    at.extend_from_slice(rel);
+                    at.push(b'/');
+                }
+                Some(_) => return false,
+                None if rel.is_empty() => {}
+                None => return false,
+            }
+            at.extend_from_slice(name.as_bytes());
+            matches!(
+                rustix::fs::statx(
+                    fd,
+                    at.as_slice(),
+                    rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+                    rustix::fs::StatxFlags::TYPE,
+                ),
+                Err(rustix::io::Errno::NOENT)
+            )
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (root, dir, name);
+            false
+        }
+    }
 }
 
 /// A YAML file the walk found and did not read: what the persistent cache
@@ -183,17 +254,18 @@ pub fn list(root: &Path, opts: &WalkOptions) -> Vec<Walked> {
 
 fn walk_with(root: &Path, opts: &WalkOptions, list_only: bool) -> Vec<Walked> {
     let unsafe_ignore: Arc<Mutex<Option<SourceFile>>> = Arc::default();
-    let finding = match unsafe_ignore_file(root, root) {
+    let at = Arc::new(RootDir::open(root));
+    let finding = match unsafe_ignore_file(root, &at, root) {
         Some(finding) => finding,
         None => {
-            let files = walk_once(root, opts, true, list_only, &unsafe_ignore);
+            let files = walk_once(root, &at, opts, true, list_only, &unsafe_ignore);
             match unsafe_ignore.lock().unwrap().take() {
                 Some(finding) => finding,
                 None => return files,
             }
         }
     };
-    let mut files = walk_once(root, opts, false, list_only, &unsafe_ignore);
+    let mut files = walk_once(root, &at, opts, false, list_only, &unsafe_ignore);
     files.push(Walked::File(Box::new(finding)));
     sort_by_path(&mut files);
     files
@@ -201,6 +273,7 @@ fn walk_with(root: &Path, opts: &WalkOptions, list_only: bool) -> Vec<Walked> {
 
 fn walk_once(
     root: &Path,
+    at: &Arc<RootDir>,
     opts: &WalkOptions,
     honour_ignore_files: bool,
     list_only: bool,
@@ -211,6 +284,7 @@ fn walk_once(
     let filter_root = root.to_path_buf();
     let filter_skipped = Arc::clone(&skipped);
     let filter_unsafe = Arc::clone(unsafe_ignore);
+    let filter_at = Arc::clone(at);
     let filter_exclude = opts.exclude.clone();
     let walker = WalkBuilder::new(root)
         .hidden(false)
@@ -234,17 +308,19 @@ fn walk_once(
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
             // The walker reads a directory's ignore files as it enters it: look first.
             if honour_ignore_files && is_dir {
-                if let Some(finding) = unsafe_ignore_file(&filter_root, path) {
+                if let Some(finding) = unsafe_ignore_file(&filter_root, &filter_at, path) {
                     filter_unsafe.lock().unwrap().get_or_insert(finding);
                 }
                 if filter_unsafe.lock().unwrap().is_some() {
                     return false; // the walk starts again without ignore files
                 }
             }
-            let rel = relative(&filter_root, path);
             // An excluded directory is not entered, and an excluded link not reported.
-            if filter_exclude.is_match(&rel) || (is_dir && filter_exclude.is_match(format!("{rel}/"))) {
-                return false;
+            if !filter_exclude.is_empty() {
+                let rel = relative(&filter_root, path);
+                if filter_exclude.is_match(&rel) || (is_dir && filter_exclude.is_match(format!("{rel}/"))) {
+                    return false;
+                }
             }
             // Helm chart templates are Go templates, not YAML.
             if is_dir && name == "templates" && path.parent().is_some_and(|p| p.join("Chart.yaml").exists()) {
@@ -257,13 +333,14 @@ fn walk_once(
                         if is_dir || is_yaml(path) {
                             let written = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_default();
                             let why = format!("symbolic link to `{written}` points outside the repository root; not read");
-                            filter_skipped.lock().unwrap().push(SourceFile::skipped(rel, why));
+                            filter_skipped.lock().unwrap().push(SourceFile::skipped(relative(&filter_root, path), why));
                         }
                         return false;
                     }
                     Err(e) => {
                         if is_yaml(path) {
-                            filter_skipped.lock().unwrap().push(SourceFile::skipped(rel, format!("cannot follow symbolic link: {e}")));
+                            let why = format!("cannot follow symbolic link: {e}");
+                            filter_skipped.lock().unwrap().push(SourceFile::skipped(relative(&filter_root, path), why));
                         }
                         return false;
                     }
@@ -274,7 +351,10 @@ fn walk_once(
         .build_parallel();
 
     walker.run(|| {
-        let found = &found;
+        let mut found = Found {
+            local: Vec::new(),
+            all: &found,
+        };
         let skipped = &skipped;
         Box::new(move |entry| {
             let entry = match entry {
@@ -311,7 +391,7 @@ fn walk_once(
                     listed_regular,
                 )))
             };
-            found.lock().unwrap().push(walked);
+            found.local.push(walked);
             WalkState::Continue
         })
     });
@@ -333,6 +413,25 @@ fn walk_once(
     }
     sort_by_path(&mut files);
     files
+}
+
+/// What one thread of the walk found, added to the whole when it is done:
+/// no lock taken for every file.
+struct Found<'a> {
+    local: Vec<Walked>,
+    all: &'a Mutex<Vec<Walked>>,
+}
+
+impl Drop for Found<'_> {
+    fn drop(&mut self) {
+        let local = std::mem::take(&mut self.local);
+        let mut all = self.all.lock().unwrap_or_else(|e| e.into_inner());
+        if all.is_empty() {
+            *all = local;
+        } else {
+            all.extend(local);
+        }
+    }
 }
 
 /// Sorts by path and drops repeated paths. A file is a few hundred bytes, so the

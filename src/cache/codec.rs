@@ -82,18 +82,26 @@ impl<'a> Reader<'a> {
     fn str(&mut self) -> Option<&'a str> {
         std::str::from_utf8(self.bytes()?).ok()
     }
-    fn span(&mut self) -> Option<Span> {
-        Some(Span {
-            start: self.u32()?,
-            end: self.u32()?,
-        })
-    }
     /// A count of items of at least `min` bytes each, refused when the rest
     /// of the buffer cannot hold them (no huge allocation from a bad count).
     fn count(&mut self, min: usize) -> Option<usize> {
         let n = self.u32()? as usize;
         (n.checked_mul(min)? <= self.buf.len() - self.pos).then_some(n)
     }
+    /// A counted array of items of `N` bytes each, decoded in one pass over
+    /// its bytes into a vector allocated once.
+    fn array<T, const N: usize>(&mut self, item: impl Fn(&[u8; N]) -> T) -> Option<Vec<T>> {
+        let n = self.count(N)?;
+        let bytes = self.take(n * N)?;
+        let (items, rest) = bytes.as_chunks::<N>();
+        debug_assert!(rest.is_empty());
+        Some(items.iter().map(item).collect())
+    }
+}
+
+/// The little-endian `u32` at word `i` of an item.
+fn word<const N: usize>(b: &[u8; N], i: usize) -> u32 {
+    u32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
 }
 
 /// Appends the entry of a parsed file (one that is text: see `cacheable`).
@@ -175,33 +183,26 @@ pub fn head<'a>(r: &mut Reader<'a>) -> Option<Head<'a>> {
 /// damaged.
 pub fn body(r: &mut Reader, path: &str) -> Option<SourceFile> {
     let text: Arc<str> = r.str()?.into();
-    let n = r.count(12)?;
-    let mut nodes = Vec::with_capacity(n);
-    for _ in 0..n {
-        nodes.push(Node::from_parts(r.span()?, r.u32()?));
-    }
-    let n = r.count(4)?;
-    let mut children = Vec::with_capacity(n);
-    for _ in 0..n {
-        children.push(r.u32()?);
-    }
-    let n = r.count(8)?;
-    let mut scalars = Vec::with_capacity(n);
-    for _ in 0..n {
-        scalars.push(Value {
-            at: r.u32()?,
-            len: r.u32()?,
-        });
-    }
+    let nodes = r.array(|b: &[u8; 12]| {
+        let span = Span {
+            start: word(b, 0),
+            end: word(b, 1),
+        };
+        Node::from_parts(span, word(b, 2))
+    })?;
+    let children = r.array(|b: &[u8; 4]| word(b, 0))?;
+    let scalars = r.array(|b: &[u8; 8]| Value {
+        at: word(b, 0),
+        len: word(b, 1),
+    })?;
     let strings = r.str()?.to_string();
-    let n = r.count(12)?;
-    let mut docs = Vec::with_capacity(n);
-    for _ in 0..n {
-        docs.push(Document {
-            root: r.u32()?,
-            span: r.span()?,
-        });
-    }
+    let docs = r.array(|b: &[u8; 12]| Document {
+        root: word(b, 0),
+        span: Span {
+            start: word(b, 1),
+            end: word(b, 2),
+        },
+    })?;
     let n = r.count(8)?;
     let mut errors = Vec::with_capacity(n);
     for _ in 0..n {
@@ -210,14 +211,16 @@ pub fn body(r: &mut Reader, path: &str) -> Option<SourceFile> {
             message: r.str()?.to_string(),
         });
     }
-    let n = r.count(16)?;
-    let mut duplicate_keys = Vec::with_capacity(n);
-    for _ in 0..n {
-        duplicate_keys.push(DuplicateKey {
-            first: r.span()?,
-            repeat: r.span()?,
-        });
-    }
+    let duplicate_keys = r.array(|b: &[u8; 16]| DuplicateKey {
+        first: Span {
+            start: word(b, 0),
+            end: word(b, 1),
+        },
+        repeat: Span {
+            start: word(b, 2),
+            end: word(b, 3),
+        },
+    })?;
     if !r.at_end() {
         return None;
     }

@@ -19,6 +19,7 @@
 //! Only the shards where something changed are written.
 
 mod codec;
+mod keys;
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -76,6 +77,9 @@ pub struct Stats {
     pub written: usize,
 }
 
+/// A file of a shard and the hash of its content; `None` until resolved.
+type Resolved = Option<(SourceFile, u64)>;
+
 pub struct Cache {
     /// The directory of this root's shards.
     dir: PathBuf,
@@ -111,44 +115,55 @@ impl Cache {
     /// content), each from its entry where the file is unchanged.
     pub fn walk(&self, root: &Path, opts: &WalkOptions) -> (Vec<SourceFile>, Stats) {
         let started = now_ns();
-        let mut walked = walk::list(root, opts);
-        // The listed files of each shard, by their index in `walked`.
-        let mut shards: Vec<Vec<usize>> = vec![Vec::new(); SHARDS];
-        for (i, w) in walked.iter().enumerate() {
-            if let Walked::Listed(l) = w {
-                shards[shard_of(&l.rel)].push(i);
-            }
+        let walked = walk::list(root, opts);
+        let (indices, listed): (Vec<usize>, Vec<&Listed>) = walked
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| match w {
+                Walked::Listed(l) => Some((i, l)),
+                Walked::File(_) => None,
+            })
+            .unzip();
+        let mut keys = keys::keys(root, &listed).into_iter();
+        // The listed files of each shard with their keys, by their index in
+        // `walked`, in its order.
+        let mut shards: Vec<Vec<(usize, Option<Key>)>> = vec![Vec::new(); SHARDS];
+        for (i, l) in indices.into_iter().zip(&listed) {
+            shards[shard_of(&l.rel)].push((i, keys.next().flatten()));
         }
-        let done: Vec<(Vec<(usize, SourceFile)>, Stats)> = shards
+        drop(listed);
+        let done: Vec<(Vec<Resolved>, Stats)> = shards
             .par_iter()
             .enumerate()
             .map(|(s, members)| {
-                let listed: Vec<&Listed> = members
+                let (listed, keys): (Vec<&Listed>, Vec<Option<Key>>) = members
                     .iter()
-                    .map(|&i| match &walked[i] {
-                        Walked::Listed(l) => l,
+                    .map(|&(i, key)| match &walked[i] {
+                        Walked::Listed(l) => (l, key),
                         Walked::File(_) => unreachable!("only listed files are in a shard"),
                     })
-                    .collect();
-                let (files, stats) = self.shard(s, &listed, opts, started);
-                (members.iter().copied().zip(files).collect(), stats)
+                    .unzip();
+                self.shard(s, &listed, keys, opts, started)
             })
             .collect();
         let mut stats = Stats::default();
+        let mut resolved = Vec::with_capacity(SHARDS);
         for (files, s) in done {
             stats.reused += s.reused;
             stats.verified += s.verified;
             stats.parsed += s.parsed;
             stats.written += s.written;
-            for (i, file) in files {
-                walked[i] = Walked::File(Box::new(file));
-            }
+            resolved.push(files.into_iter());
         }
+        // Each shard gives its files in the order of the walk.
         let files = walked
             .into_iter()
             .map(|w| match w {
                 Walked::File(f) => *f,
-                Walked::Listed(_) => unreachable!("every listed file was resolved"),
+                Walked::Listed(l) => {
+                    let resolved = resolved[shard_of(&l.rel)].next().flatten();
+                    resolved.expect("every listed file was resolved").0
+                }
             })
             .collect();
         (files, stats)
@@ -158,23 +173,24 @@ impl Cache {
         self.dir.join(format!("files-{s:02x}.bin"))
     }
 
-    /// The files of one shard, in the order of `listed`; writes the shard
-    /// again when anything in it changed.
+    /// The files of one shard with their content hashes, in the order of
+    /// `listed`, every one `Some`; writes the shard again when anything in it
+    /// changed.
     fn shard(
         &self,
         s: usize,
         listed: &[&Listed],
+        keys: Vec<Option<Key>>,
         opts: &WalkOptions,
         started: i64,
-    ) -> (Vec<SourceFile>, Stats) {
+    ) -> (Vec<Resolved>, Stats) {
         let mut stats = Stats::default();
-        let keys: Vec<Option<Key>> = listed.iter().map(|l| key_of(&l.path)).collect();
         let wanted: FxHashMap<&str, usize> = listed
             .iter()
             .enumerate()
             .map(|(i, l)| (l.rel.as_str(), i))
             .collect();
-        let mut found: Vec<Option<(SourceFile, u64)>> = (0..listed.len()).map(|_| None).collect();
+        let mut found: Vec<Resolved> = (0..listed.len()).map(|_| None).collect();
         // Entries of buffers an editor replaces are kept as they are.
         let mut kept: Vec<Vec<u8>> = Vec::new();
         let old = std::fs::read(self.shard_path(s)).ok();
@@ -245,25 +261,19 @@ impl Cache {
                 }
             }
         }
-        let files: Vec<(SourceFile, u64)> = found
-            .into_iter()
-            .enumerate()
-            .map(|(i, f)| {
-                f.unwrap_or_else(|| {
-                    dirty = true;
-                    stats.parsed += 1;
-                    let l = listed[i];
-                    let file =
-                        walk::read_one(&l.path, l.rel.clone(), opts.overrides, l.listed_regular);
-                    let hash = codec::hash(file.text.as_bytes());
-                    (file, hash)
-                })
-            })
-            .collect();
-        if dirty && self.write(s, &files, &keys, &kept, started) {
+        for (f, l) in found.iter_mut().zip(listed) {
+            if f.is_none() {
+                dirty = true;
+                stats.parsed += 1;
+                let file = walk::read_one(&l.path, l.rel.clone(), opts.overrides, l.listed_regular);
+                let hash = codec::hash(file.text.as_bytes());
+                *f = Some((file, hash));
+            }
+        }
+        if dirty && self.write(s, &found, &keys, &kept, started) {
             stats.written += 1;
         }
-        (files.into_iter().map(|(f, _)| f).collect(), stats)
+        (found, stats)
     }
 
     /// The time the shard's run began and its entries (`None` for a damaged
@@ -301,7 +311,7 @@ impl Cache {
     fn write(
         &self,
         s: usize,
-        files: &[(SourceFile, u64)],
+        files: &[Resolved],
         keys: &[Option<Key>],
         kept: &[Vec<u8>],
         started: i64,
@@ -310,6 +320,7 @@ impl Cache {
         w.buf.reserve(
             64 + files
                 .iter()
+                .flatten()
                 .map(|(f, _)| codec::size(f) + 12)
                 .sum::<usize>()
                 + kept.iter().map(|k| k.len() + 12).sum::<usize>(),
@@ -325,7 +336,10 @@ impl Cache {
             w.buf.extend_from_slice(bytes);
             w.u64(codec::hash(bytes));
         };
-        for ((file, hash), key) in files.iter().zip(keys) {
+        for (file, key) in files.iter().zip(keys) {
+            let Some((file, hash)) = file else {
+                continue;
+            };
             let Some(key) = key.filter(|k| k.size == file.text.len() as u64) else {
                 continue;
             };
@@ -361,35 +375,6 @@ fn now_ns() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64)
-}
-
-/// The key of a regular file within the size limit (links followed, as the
-/// walk reads them); `None` for anything else, which is then read as usual.
-fn key_of(path: &Path) -> Option<Key> {
-    let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() || meta.len() > walk::MAX_FILE_BYTES {
-        return None;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        Some(Key {
-            size: meta.len(),
-            mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
-            ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
-            ino: meta.ino(),
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        let mtime = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
-        Some(Key {
-            size: meta.len(),
-            mtime_ns: mtime.as_nanos() as i64,
-            ctime_ns: mtime.as_nanos() as i64,
-            ino: 0,
-        })
-    }
 }
 
 /// The running binary's size and modification time: a cache written by
