@@ -180,8 +180,8 @@ pub struct Repository {
     /// Flux Kustomizations of this repository are applied: what they do not
     /// build is not deployed (see `live`).
     deploys_known: bool,
-    /// The scope the repository's CRDs give their kinds (see `scope`).
-    crd_scopes: FxHashMap<(String, String), bool>,
+    /// The scope the repository's CRDs give their kinds, by kind and group (see `scope`).
+    crd_scopes: FxHashMap<String, Vec<(String, bool)>>,
     /// The repository installs the kustomize-mutating-webhook (see `vars`).
     webhook_named: bool,
     /// What the repository says Flux itself syncs (see `live`).
