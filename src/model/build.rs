@@ -229,16 +229,31 @@ fn embedded(file_id: FileId, set: crate::yaml::NodeRef, out: &mut Vec<Object>) {
 }
 
 fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
+    // Each document's apiVersion and kind, read once for every question below.
+    let docs: Vec<talos::Doc> = file
+        .yaml
+        .documents()
+        .map(|doc| talos::Doc {
+            node: doc,
+            api_version: doc.str_at(&["apiVersion"]),
+            kind: doc.str_at(&["kind"]),
+        })
+        .collect();
     let mut facts = FileFacts {
-        talos: talos::classify(file_id, file),
+        talos: talos::classify_docs(file_id, file, &docs),
         ..Default::default()
     };
     let dir = kustomize::parent_dir(&file.path);
     let file_name = file.path.rsplit('/').next().unwrap_or("");
-    for doc in file.yaml.documents() {
-        live::sync_of(doc, &mut facts.sync);
-        facts.webhook |= vars::installs_webhook(doc);
-        if kustomize::is_kustomize_config(file_name, doc) {
+    for &talos::Doc {
+        node: doc,
+        api_version,
+        kind,
+    } in &docs
+    {
+        live::sync_of(doc, kind, &mut facts.sync);
+        facts.webhook |= vars::installs_webhook(doc, kind);
+        if kustomize::is_kustomize_config(file_name, doc, api_version) {
             if !kustomize::FILE_NAMES.contains(&file_name) || facts.kustomize.is_some() {
                 continue;
             }
@@ -246,7 +261,7 @@ fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
                 file: file_id,
                 root: doc.id(),
                 dir: dir.to_string(),
-                component: doc.str_at(&["kind"]) == Some("Component"),
+                component: kind == Some("Component"),
                 namespace: doc.str_at(&["namespace"]).map(str::to_string),
                 resources: kustomize::path_entries(doc.get("resources"), dir)
                     .into_iter()
@@ -256,11 +271,10 @@ fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
             });
             continue;
         }
-        if talos::is_talos_document(doc) {
+        if talos::is_talos_kind(api_version, kind) {
             continue;
         }
-        let (Some(api_version), Some(kind)) = (doc.str_at(&["apiVersion"]), doc.str_at(&["kind"]))
-        else {
+        let (Some(api_version), Some(kind)) = (api_version, kind) else {
             continue;
         };
         let meta = doc.get("metadata");

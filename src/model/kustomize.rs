@@ -36,9 +36,10 @@ pub enum Includer {
 
 pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-/// Whether a document is kustomize's own configuration (not a manifest).
-pub fn is_kustomize_config(file_name: &str, doc: NodeRef) -> bool {
-    match doc.str_at(&["apiVersion"]) {
+/// Whether a document is kustomize's own configuration (not a manifest),
+/// given its `apiVersion`.
+pub(super) fn is_kustomize_config(file_name: &str, doc: NodeRef, api: Option<&str>) -> bool {
+    match api {
         Some(api) => api.starts_with("kustomize.config.k8s.io/"),
         None => FILE_NAMES.contains(&file_name) && doc.is_map(),
     }

@@ -404,9 +404,9 @@ pub(super) const WEBHOOK: &str = "kustomize-mutating-webhook";
 /// (xunholy's kustomize-mutating-webhook, which adds the keys of a ConfigMap
 /// and a Secret it is configured with; what a Kustomization defines is then
 /// more than the repository shows): an OCIRepository of its chart, a
-/// HelmRelease of it, or its Deployment.
-pub(super) fn installs_webhook(doc: NodeRef) -> bool {
-    let path: &[&str] = match doc.str_at(&["kind"]) {
+/// HelmRelease of it, or its Deployment (`kind`: the document's).
+pub(super) fn installs_webhook(doc: NodeRef, kind: Option<&str>) -> bool {
+    let path: &[&str] = match kind {
         Some("OCIRepository") => &["spec", "url"],
         Some("HelmRelease") => &["spec", "chart", "spec", "chart"],
         Some("Deployment") => &["metadata", "name"],
