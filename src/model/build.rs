@@ -795,18 +795,18 @@ impl<'r> Builds<'r> {
             let namespace = if self.repo.cluster_scoped(o) {
                 None
             } else {
-                ns.map(str::to_string).or_else(|| o.namespace.clone())
+                ns.or(o.namespace.as_deref())
             }
-            .and_then(|n| self.render(&n, ctx));
+            .and_then(|n| self.render(n, ctx));
             // kustomize's namespace transformer renames Namespace objects too.
             let name = match (o.kind.as_str(), ns) {
-                ("Namespace", Some(ns)) if o.group().is_empty() => Some(ns.to_string()),
-                _ => o.name.clone(),
+                ("Namespace", Some(ns)) if o.group().is_empty() => Some(ns),
+                _ => o.name.as_deref(),
             };
             out.push(Instance {
                 object: id,
                 namespace,
-                name: name.and_then(|n| self.render(&n, ctx)),
+                name: name.and_then(|n| self.render(n, ctx)),
                 flux: ctx.flux,
                 component: ctx.component,
                 component_entry: ctx.component_entry,
