@@ -51,9 +51,9 @@ pub(super) fn build<T: Send>(
         instance_start: Vec::new(),
         instance_ids: Vec::new(),
         kustomize_by_dir: HashMap::default(),
-        file_by_path: HashMap::default(),
+        file_by_path: Default::default(),
         object_start: Vec::new(),
-        dirs: HashSet::default(),
+        dirs: Default::default(),
         focus: None,
         suggest: Default::default(),
     };
@@ -316,22 +316,23 @@ fn classify(repo: &mut Repository) {
         webhook_named,
         ..
     } = repo;
+    let files: &[SourceFile] = files;
     let ((), ()) = rayon::join(
         || {
-            file_by_path.reserve(files.len());
+            *file_by_path = super::index::PathMap::with_capacity(files.len());
             for (file_id, file) in files.iter().enumerate() {
-                file_by_path.insert(file.path.clone(), file_id);
+                file_by_path.insert(files, file_id, file.path.len(), file_id);
             }
         },
         || {
             object_start.reserve(files.len() + 1);
             objects.reserve(facts.iter().map(|f| f.objects.len()).sum::<usize>());
-            for (file, facts) in files.iter().zip(facts) {
+            for (file_id, (file, facts)) in files.iter().zip(facts).enumerate() {
                 object_start.push(objects.len());
                 let dir = kustomize::parent_dir(&file.path);
                 let mut d = dir;
-                while !dirs.contains(d) {
-                    dirs.insert(d.to_string());
+                while !dirs.contains(files, d) {
+                    dirs.insert(files, file_id, d.len(), 0);
                     if d.is_empty() {
                         break;
                     }
