@@ -244,7 +244,7 @@ fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
         ..Default::default()
     };
     let dir = kustomize::parent_dir(&file.path);
-    let file_name = file.path.rsplit('/').next().unwrap_or("");
+    let file_name = kustomize::file_name(&file.path);
     for &talos::Doc {
         node: doc,
         api_version,

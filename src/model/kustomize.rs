@@ -110,7 +110,12 @@ pub fn path_entries(list: Option<NodeRef>, dir: &str) -> Vec<PathEntry> {
 }
 
 pub fn parent_dir(path: &str) -> &str {
-    path.rsplit_once('/').map_or("", |(d, _)| d)
+    memchr::memrchr(b'/', path.as_bytes()).map_or("", |i| &path[..i])
+}
+
+/// The last segment of a path.
+pub(super) fn file_name(path: &str) -> &str {
+    memchr::memrchr(b'/', path.as_bytes()).map_or(path, |i| &path[i + 1..])
 }
 
 // ---------------------------------------------------------------------------
@@ -179,7 +184,18 @@ impl super::Repository {
 
 #[cfg(test)]
 mod tests {
-    use super::join;
+    use super::{file_name, join, parent_dir};
+
+    #[test]
+    fn parent_dirs_and_file_names() {
+        assert_eq!(
+            (parent_dir("a/b/c.yaml"), file_name("a/b/c.yaml")),
+            ("a/b", "c.yaml")
+        );
+        assert_eq!((parent_dir("c.yaml"), file_name("c.yaml")), ("", "c.yaml"));
+        assert_eq!((parent_dir("a/"), file_name("a/")), ("a", ""));
+        assert_eq!((parent_dir(""), file_name("")), ("", ""));
+    }
 
     #[test]
     fn joins_and_stays_inside_the_root() {

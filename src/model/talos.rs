@@ -62,7 +62,7 @@ fn is_machine_section(doc: NodeRef) -> bool {
 /// talhelper's variables (`talenv.yaml`, `talenv.sops.yaml`) and secrets
 /// (`talsecret.yaml`) files: never a talconfig, whatever keys they hold.
 fn talhelper_data(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
+    let name = super::kustomize::file_name(path);
     name.starts_with("talenv.") || name.starts_with("talsecret.")
 }
 
