@@ -51,9 +51,9 @@ pub(super) fn build<T: Send>(
         instance_start: Vec::new(),
         instance_ids: Vec::new(),
         kustomize_by_dir: HashMap::default(),
-        file_by_path: HashMap::default(),
+        file_by_path: Default::default(),
         object_start: Vec::new(),
-        dirs: HashSet::default(),
+        dirs: Default::default(),
         focus: None,
         suggest: Default::default(),
     };
@@ -229,16 +229,31 @@ fn embedded(file_id: FileId, set: crate::yaml::NodeRef, out: &mut Vec<Object>) {
 }
 
 fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
+    // Each document's apiVersion and kind, read once for every question below.
+    let docs: Vec<talos::Doc> = file
+        .yaml
+        .documents()
+        .map(|doc| talos::Doc {
+            node: doc,
+            api_version: doc.str_at(&["apiVersion"]),
+            kind: doc.str_at(&["kind"]),
+        })
+        .collect();
     let mut facts = FileFacts {
-        talos: talos::classify(file_id, file),
+        talos: talos::classify_docs(file_id, file, &docs),
         ..Default::default()
     };
     let dir = kustomize::parent_dir(&file.path);
-    let file_name = file.path.rsplit('/').next().unwrap_or("");
-    for doc in file.yaml.documents() {
-        live::sync_of(doc, &mut facts.sync);
-        facts.webhook |= vars::installs_webhook(doc);
-        if kustomize::is_kustomize_config(file_name, doc) {
+    let file_name = kustomize::file_name(&file.path);
+    for &talos::Doc {
+        node: doc,
+        api_version,
+        kind,
+    } in &docs
+    {
+        live::sync_of(doc, kind, &mut facts.sync);
+        facts.webhook |= vars::installs_webhook(doc, kind);
+        if kustomize::is_kustomize_config(file_name, doc, api_version) {
             if !kustomize::FILE_NAMES.contains(&file_name) || facts.kustomize.is_some() {
                 continue;
             }
@@ -246,7 +261,7 @@ fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
                 file: file_id,
                 root: doc.id(),
                 dir: dir.to_string(),
-                component: doc.str_at(&["kind"]) == Some("Component"),
+                component: kind == Some("Component"),
                 namespace: doc.str_at(&["namespace"]).map(str::to_string),
                 resources: kustomize::path_entries(doc.get("resources"), dir)
                     .into_iter()
@@ -256,11 +271,10 @@ fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
             });
             continue;
         }
-        if talos::is_talos_document(doc) {
+        if talos::is_talos_kind(api_version, kind) {
             continue;
         }
-        let (Some(api_version), Some(kind)) = (doc.str_at(&["apiVersion"]), doc.str_at(&["kind"]))
-        else {
+        let (Some(api_version), Some(kind)) = (api_version, kind) else {
             continue;
         };
         let meta = doc.get("metadata");
@@ -302,22 +316,23 @@ fn classify(repo: &mut Repository) {
         webhook_named,
         ..
     } = repo;
+    let files: &[SourceFile] = files;
     let ((), ()) = rayon::join(
         || {
-            file_by_path.reserve(files.len());
+            *file_by_path = super::index::PathMap::with_capacity(files.len());
             for (file_id, file) in files.iter().enumerate() {
-                file_by_path.insert(file.path.clone(), file_id);
+                file_by_path.insert(files, file_id, file.path.len(), file_id);
             }
         },
         || {
             object_start.reserve(files.len() + 1);
             objects.reserve(facts.iter().map(|f| f.objects.len()).sum::<usize>());
-            for (file, facts) in files.iter().zip(facts) {
+            for (file_id, (file, facts)) in files.iter().zip(facts).enumerate() {
                 object_start.push(objects.len());
                 let dir = kustomize::parent_dir(&file.path);
                 let mut d = dir;
-                while !dirs.contains(d) {
-                    dirs.insert(d.to_string());
+                while !dirs.contains(files, d) {
+                    dirs.insert(files, file_id, d.len(), 0);
                     if d.is_empty() {
                         break;
                     }
@@ -781,18 +796,18 @@ impl<'r> Builds<'r> {
             let namespace = if self.repo.cluster_scoped(o) {
                 None
             } else {
-                ns.map(str::to_string).or_else(|| o.namespace.clone())
+                ns.or(o.namespace.as_deref())
             }
-            .and_then(|n| self.render(&n, ctx));
+            .and_then(|n| self.render(n, ctx));
             // kustomize's namespace transformer renames Namespace objects too.
             let name = match (o.kind.as_str(), ns) {
-                ("Namespace", Some(ns)) if o.group().is_empty() => Some(ns.to_string()),
-                _ => o.name.clone(),
+                ("Namespace", Some(ns)) if o.group().is_empty() => Some(ns),
+                _ => o.name.as_deref(),
             };
             out.push(Instance {
                 object: id,
                 namespace,
-                name: name.and_then(|n| self.render(&n, ctx)),
+                name: name.and_then(|n| self.render(n, ctx)),
                 flux: ctx.flux,
                 component: ctx.component,
                 component_entry: ctx.component_entry,

@@ -36,16 +36,19 @@ pub enum Includer {
 
 pub const FILE_NAMES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-/// Whether a document is kustomize's own configuration (not a manifest).
-pub fn is_kustomize_config(file_name: &str, doc: NodeRef) -> bool {
-    match doc.str_at(&["apiVersion"]) {
+/// Whether a document is kustomize's own configuration (not a manifest),
+/// given its `apiVersion`.
+pub(super) fn is_kustomize_config(file_name: &str, doc: NodeRef, api: Option<&str>) -> bool {
+    match api {
         Some(api) => api.starts_with("kustomize.config.k8s.io/"),
         None => FILE_NAMES.contains(&file_name) && doc.is_map(),
     }
 }
 
 fn is_remote(p: &str) -> bool {
-    p.contains("://") || p.starts_with("github.com/") || p.starts_with("git@")
+    p.as_bytes().windows(3).any(|w| w == b"://")
+        || p.starts_with("github.com/")
+        || p.starts_with("git@")
 }
 
 /// Joins `rel` onto the directory `dir` (both relative to the root) and
@@ -55,17 +58,39 @@ pub fn join(dir: &str, rel: &str) -> Option<String> {
     if is_remote(rel) || rel.starts_with('/') {
         return None;
     }
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    // Segments are never empty: the path is empty, or segments joined by '/'.
+    let mut out = String::with_capacity(dir.len() + rel.len() + 1);
+    let push = |out: &mut String, part: &str| {
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(part);
+    };
+    let clean = |p: &str| {
+        let b = p.as_bytes();
+        b.first() != Some(&b'/') && b.last() != Some(&b'/') && !b.windows(2).any(|w| w == b"//")
+    };
+    // A directory without empty segments (the common case) is taken whole.
+    if clean(dir) {
+        out.push_str(dir);
+    } else {
+        for part in dir.split('/').filter(|p| !p.is_empty()) {
+            push(&mut out, part);
+        }
+    }
     for part in rel.split('/') {
         match part {
             "" | "." => {}
             ".." => {
-                parts.pop()?;
+                if out.is_empty() {
+                    return None;
+                }
+                out.truncate(out.rfind('/').unwrap_or(0));
             }
-            p => parts.push(p),
+            p => push(&mut out, p),
         }
     }
-    Some(parts.join("/"))
+    Some(out)
 }
 
 pub fn path_entries(list: Option<NodeRef>, dir: &str) -> Vec<PathEntry> {
@@ -85,7 +110,12 @@ pub fn path_entries(list: Option<NodeRef>, dir: &str) -> Vec<PathEntry> {
 }
 
 pub fn parent_dir(path: &str) -> &str {
-    path.rsplit_once('/').map_or("", |(d, _)| d)
+    memchr::memrchr(b'/', path.as_bytes()).map_or("", |i| &path[..i])
+}
+
+/// The last segment of a path.
+pub(super) fn file_name(path: &str) -> &str {
+    memchr::memrchr(b'/', path.as_bytes()).map_or(path, |i| &path[i + 1..])
 }
 
 // ---------------------------------------------------------------------------
@@ -154,7 +184,18 @@ impl super::Repository {
 
 #[cfg(test)]
 mod tests {
-    use super::join;
+    use super::{file_name, join, parent_dir};
+
+    #[test]
+    fn parent_dirs_and_file_names() {
+        assert_eq!(
+            (parent_dir("a/b/c.yaml"), file_name("a/b/c.yaml")),
+            ("a/b", "c.yaml")
+        );
+        assert_eq!((parent_dir("c.yaml"), file_name("c.yaml")), ("", "c.yaml"));
+        assert_eq!((parent_dir("a/"), file_name("a/")), ("a", ""));
+        assert_eq!((parent_dir(""), file_name("")), ("", ""));
+    }
 
     #[test]
     fn joins_and_stays_inside_the_root() {
@@ -167,5 +208,9 @@ mod tests {
         assert_eq!(join("a", "../../etc/passwd"), None);
         assert_eq!(join("a", "/etc/passwd"), None);
         assert_eq!(join("a", "https://github.com/x/y"), None);
+        assert_eq!(join("a//b/", "c/./d//e/..").as_deref(), Some("a/b/c/d"));
+        assert_eq!(join("a", "..").as_deref(), Some(""));
+        assert_eq!(join("", "x/../../y"), None);
+        assert_eq!(join("a/b", "../../c").as_deref(), Some("c"));
     }
 }

@@ -21,9 +21,9 @@ pub struct SyncRoots {
     pub url: Option<String>,
 }
 
-/// The sync a document declares, added to `roots`.
-pub(super) fn sync_of(doc: crate::yaml::NodeRef, roots: &mut SyncRoots) {
-    let found = match doc.str_at(&["kind"]) {
+/// The sync a document of kind `kind` declares, added to `roots`.
+pub(super) fn sync_of(doc: crate::yaml::NodeRef, kind: Option<&str>, roots: &mut SyncRoots) {
+    let found = match kind {
         Some("FluxInstance") => doc.path(&["spec", "sync"]),
         Some("HelmRelease") => doc.path(&["spec", "values", "instance", "sync"]),
         // A values file of the flux-instance chart.

@@ -6,6 +6,7 @@ mod build;
 mod cluster;
 pub mod flux;
 mod helm;
+mod index;
 mod kustomize;
 mod live;
 pub mod names;
@@ -23,7 +24,7 @@ pub mod versions;
 
 use std::path::PathBuf;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use crate::diagnostic::FileId;
 use crate::source::SourceFile;
@@ -180,8 +181,8 @@ pub struct Repository {
     /// Flux Kustomizations of this repository are applied: what they do not
     /// build is not deployed (see `live`).
     deploys_known: bool,
-    /// The scope the repository's CRDs give their kinds (see `scope`).
-    crd_scopes: FxHashMap<(String, String), bool>,
+    /// The scope the repository's CRDs give their kinds, by kind and group (see `scope`).
+    crd_scopes: FxHashMap<String, Vec<(String, bool)>>,
     /// The repository installs the kustomize-mutating-webhook (see `vars`).
     webhook_named: bool,
     /// What the repository says Flux itself syncs (see `live`).
@@ -191,11 +192,11 @@ pub struct Repository {
     instance_start: Vec<usize>,
     instance_ids: Vec<usize>,
     kustomize_by_dir: FxHashMap<String, KustomizeId>,
-    file_by_path: FxHashMap<String, FileId>,
+    file_by_path: index::PathMap,
     /// The objects of file `f` are `object_start[f]..object_start[f + 1]`.
     object_start: Vec<ObjectId>,
     /// Every directory that holds a file (relative, "" is the root).
-    dirs: FxHashSet<String>,
+    dirs: index::PathMap,
     /// The files whose findings are wanted, by file id (`None`: all of them).
     focus: Option<Vec<bool>>,
     /// The paths a missing path may have meant (see `paths`), built on first use.
@@ -295,7 +296,7 @@ impl Repository {
 
     /// The file at a relative path.
     pub fn file_id(&self, path: &str) -> Option<FileId> {
-        self.file_by_path.get(path).copied()
+        self.file_by_path.get(&self.files, path)
     }
 
     /// The objects of a file, in document order.
@@ -307,7 +308,7 @@ impl Repository {
     }
 
     pub fn is_dir(&self, dir: &str) -> bool {
-        self.dirs.contains(dir)
+        self.dirs.contains(&self.files, dir)
     }
 
     /// The cluster an instance is applied to (see `FluxKustomization::cluster`);

@@ -250,8 +250,7 @@ impl Suggest {
         }
         let mut dirs: Vec<&str> = repo
             .dirs
-            .iter()
-            .map(String::as_str)
+            .paths(&repo.files)
             .filter(|d| !d.is_empty())
             .collect();
         dirs.sort_unstable();

@@ -60,12 +60,15 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
         || kind
             .strip_prefix("Cluster")
             .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
-        || kind.contains("Clusterwide")
+        || kind
+            .match_indices('C')
+            .any(|(i, _)| kind[i..].starts_with("Clusterwide"))
 }
 
-/// (group, kind) -> cluster-scoped, from the repository's CRDs.
-pub(super) fn crd_scopes(repo: &Repository) -> HashMap<(String, String), bool> {
-    let mut out = HashMap::default();
+/// kind -> (group, cluster-scoped) for each group, from the repository's
+/// CRDs (the first CRD of a group and kind says).
+pub(super) fn crd_scopes(repo: &Repository) -> HashMap<String, Vec<(String, bool)>> {
+    let mut out: HashMap<String, Vec<(String, bool)>> = HashMap::default();
     for (id, obj) in repo.of_kind("CustomResourceDefinition") {
         if obj.group() != "apiextensions.k8s.io" {
             continue;
@@ -78,8 +81,10 @@ pub(super) fn crd_scopes(repo: &Repository) -> HashMap<(String, String), bool> {
         ) else {
             continue;
         };
-        out.entry((group.to_string(), kind.to_string()))
-            .or_insert(scope == "Cluster");
+        let groups = out.entry(kind.to_string()).or_default();
+        if !groups.iter().any(|(g, _)| g == group) {
+            groups.push((group.to_string(), scope == "Cluster"));
+        }
     }
     out
 }
@@ -88,9 +93,10 @@ impl Repository {
     /// Whether an object's kind is cluster-scoped.
     pub fn cluster_scoped(&self, obj: &Object) -> bool {
         if !self.crd_scopes.is_empty()
-            && let Some(&c) = self
+            && let Some(&(_, c)) = self
                 .crd_scopes
-                .get(&(obj.group().to_string(), obj.kind.clone()))
+                .get(obj.kind.as_str())
+                .and_then(|groups| groups.iter().find(|(g, _)| g == obj.group()))
         {
             return c;
         }

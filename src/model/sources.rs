@@ -110,7 +110,7 @@ fn infer(repo: &Repository, paths: &[&str]) -> Option<String> {
     let suffix = format!("/{first}");
     let mut found: Vec<&str> = repo
         .dirs
-        .iter()
+        .paths(&repo.files)
         .filter_map(|d| d.strip_suffix(suffix.as_str()))
         .filter(|root| fits(root))
         .collect();

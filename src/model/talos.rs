@@ -31,6 +31,19 @@ pub fn is_talos_document(doc: NodeRef) -> bool {
     doc.str_at(&["apiVersion"]) == Some("v1alpha1") && doc.str_at(&["kind"]).is_some()
 }
 
+/// `is_talos_document`, given the document's `apiVersion` and `kind`.
+pub(super) fn is_talos_kind(api_version: Option<&str>, kind: Option<&str>) -> bool {
+    api_version == Some("v1alpha1") && kind.is_some()
+}
+
+/// A document with its `apiVersion` and `kind`, read once.
+#[derive(Clone, Copy)]
+pub(super) struct Doc<'a> {
+    pub node: NodeRef<'a>,
+    pub api_version: Option<&'a str>,
+    pub kind: Option<&'a str>,
+}
+
 /// talhelper requires `clusterName`, `endpoint` and `nodes` (other tools'
 /// node lists, such as topf's, use other keys).
 fn is_talconfig(doc: NodeRef) -> bool {
@@ -49,25 +62,35 @@ fn is_machine_section(doc: NodeRef) -> bool {
 /// talhelper's variables (`talenv.yaml`, `talenv.sops.yaml`) and secrets
 /// (`talsecret.yaml`) files: never a talconfig, whatever keys they hold.
 fn talhelper_data(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
+    let name = super::kustomize::file_name(path);
     name.starts_with("talenv.") || name.starts_with("talsecret.")
 }
 
-pub(super) fn classify(file: FileId, source: &SourceFile) -> Option<TalosConfig> {
+/// The Talos configuration a file holds, given its documents.
+pub(super) fn classify_docs(
+    file: FileId,
+    source: &SourceFile,
+    docs: &[Doc],
+) -> Option<TalosConfig> {
     if talhelper_data(&source.path) {
         return None;
     }
-    let yaml = &source.yaml;
     let mut root = None;
     let mut kind = None;
     let mut documents = Vec::new();
-    for doc in yaml.documents() {
-        if is_talos_document(doc) {
+    for d in docs {
+        let doc = d.node;
+        if is_talos_kind(d.api_version, d.kind) {
             documents.push(doc.id());
         } else if root.is_none() && is_talconfig(doc) {
             root = Some(doc.id());
             kind = Some(TalosSource::Talconfig);
-        } else if root.is_none() && is_machine_section(doc) {
+        } else if root.is_none()
+            // A string apiVersion or kind is there: no machine section.
+            && d.api_version.is_none()
+            && d.kind.is_none()
+            && is_machine_section(doc)
+        {
             root = Some(doc.id());
             kind = Some(
                 if doc.str_at(&["version"]) == Some("v1alpha1") && doc.get("machine").is_some() {

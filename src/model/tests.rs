@@ -70,6 +70,42 @@ fn a_strategic_merge_patch_of_the_parent_writes_fields_of_the_children_it_select
     ));
 }
 
+/// A strategic merge patch of `cluster-apps` that writes a variable, for
+/// the children `target` selects.
+fn var_patch(name: &str, value: &str, target: &str) -> String {
+    format!(
+        "    - patch: |-\n        apiVersion: kustomize.toolkit.fluxcd.io/v1\n        kind: Kustomization\n        metadata:\n          name: _\n        spec:\n          postBuild:\n            substitute:\n              {name}: {value}\n      target:\n        kind: Kustomization\n{target}"
+    )
+}
+
+#[test]
+fn children_a_patch_gives_the_same_variables_share_them_until_a_patch_changes_one() {
+    use super::vars::VarOrigin;
+    let all = var_patch("CLUSTER", "lab", "");
+    let r = two_apps(&format!("  patches:\n{all}"), "");
+    let (a, b) = (flux_named(&r, "app-a"), flux_named(&r, "app-b"));
+    let parent = flux_named(&r, "cluster-apps");
+    let (va, vb) = (&r.flux[a].vars, &r.flux[b].vars);
+    assert!(va.shares_substitute(vb));
+    assert_eq!(vb.get("CLUSTER"), Some(&Value::Known("lab".into())));
+    assert_eq!(
+        vb.origin("CLUSTER"),
+        Some(&VarOrigin::Patch {
+            flux: parent,
+            patch: 0
+        })
+    );
+    // A second patch for one child: that child alone gets its variable.
+    let one = var_patch("ONLY_A", "yes", "        name: app-a\n");
+    let r = two_apps(&format!("  patches:\n{all}{one}"), "");
+    let (va, vb) = (&r.flux[a].vars, &r.flux[b].vars);
+    assert!(!va.shares_substitute(vb));
+    assert_eq!(va.get("ONLY_A"), Some(&Value::Known("yes".into())));
+    assert_eq!(vb.get("ONLY_A"), None);
+    assert_eq!(va.get("CLUSTER"), vb.get("CLUSTER"));
+    assert!(va.defines("CLUSTER") && !vb.defines("ONLY_A"));
+}
+
 #[test]
 fn json_6902_operations_and_regular_expressions() {
     let parent = "  patches:\n    - patch: |-\n        - op: add\n          path: /spec/postBuild/substitute/APP\n          value: web\n        - op: remove\n          path: /spec/interval\n      target:\n        kind: Kustomization\n        name: app-.*\n";

@@ -61,31 +61,66 @@ pub struct VarSet {
     /// Some variables may come from a source whose keys cannot be read here:
     /// a name defined nowhere may still have a value.
     pub open: bool,
-    /// `postBuild.substitute`, as written and as patches write it.
-    pub substitute: BTreeMap<String, Value>,
+    /// `postBuild.substitute`, as written and as patches write it, with
+    /// where each variable comes from; shared by the copies of the set.
+    substitute: Arc<VarMap>,
     /// What the `substituteFrom` sources hold, shared by the Flux
     /// Kustomizations that read the same sources.
     pub from: Arc<FromSources>,
-    /// Where each variable of `substitute` comes from.
-    pub origins: BTreeMap<String, VarOrigin>,
     /// The `substituteFrom` entries, as patches leave them.
     pub from_refs: Vec<FromRef>,
     /// The names of `postBuild.substitute` that Flux rejects.
     invalid: Vec<(String, FileId, Span)>,
 }
 
+/// Variables by name: a map held in a vector sorted by name (the maps are
+/// small, and a vector holds no room to spare).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct VarMap(Vec<(String, Var)>);
+
+impl VarMap {
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(name))
+    }
+
+    fn get(&self, name: &str) -> Option<&Var> {
+        self.find(name).ok().map(|i| &self.0[i].1)
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut Var> {
+        self.find(name).ok().map(|i| &mut self.0[i].1)
+    }
+
+    fn insert(&mut self, name: &str, var: Var) {
+        match self.find(name) {
+            Ok(i) => self.0[i].1 = var,
+            Err(i) => self.0.insert(i, (name.to_string(), var)),
+        }
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+}
+
+/// A variable: its value, and where it comes from when that is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Var {
+    value: Value,
+    origin: Option<VarOrigin>,
+}
+
 /// The variables a list of `substituteFrom` sources gives.
 #[derive(Debug, Default, PartialEq)]
 pub struct FromSources {
-    pub values: BTreeMap<String, Value>,
+    /// Each variable's value and where it comes from.
+    values: BTreeMap<String, Var>,
     /// A source's keys cannot be read here.
     pub open: bool,
     /// Its keys that Flux rejects as variable names.
     invalid: Vec<(String, FileId, Span)>,
     /// The ConfigMaps and Secrets of the repository read.
     pub sources: Vec<ObjectId>,
-    /// Where each variable comes from.
-    pub origins: BTreeMap<String, VarOrigin>,
 }
 
 impl VarSet {
@@ -94,14 +129,20 @@ impl VarSet {
         let mut set = VarSet::default();
         // Origins are the second pass's (see `compute`).
         if let Some(m) = spec.and_then(|s| s.path(&["postBuild", "substitute"])) {
+            let substitute = Arc::make_mut(&mut set.substitute);
             for (k, v) in m.entries() {
                 if let Some(k) = k.as_str() {
-                    let v = v.as_str().unwrap_or("").to_string();
-                    set.substitute.insert(k.to_string(), Value::Known(v));
+                    let value = Value::Known(v.as_str().unwrap_or("").to_string());
+                    let var = Var {
+                        value,
+                        origin: None,
+                    };
+                    substitute.insert(k, var);
                 }
             }
+            substitute.0.shrink_to_fit();
         }
-        set.active = !set.substitute.is_empty();
+        set.active = !set.substitute.0.is_empty();
         set
     }
 
@@ -110,6 +151,7 @@ impl VarSet {
         self.substitute
             .get(name)
             .or_else(|| self.from.values.get(name))
+            .map(|v| &v.value)
     }
 
     pub fn lookup(&self, name: &str) -> Lookup<'_> {
@@ -123,10 +165,9 @@ impl VarSet {
 
     /// Where a variable's value comes from (`substitute` wins over `substituteFrom`).
     pub fn origin(&self, name: &str) -> Option<&VarOrigin> {
-        if self.substitute.contains_key(name) {
-            self.origins.get(name)
-        } else {
-            self.from.origins.get(name)
+        match self.substitute.get(name) {
+            Some(v) => v.origin.as_ref(),
+            None => self.from.values.get(name)?.origin.as_ref(),
         }
     }
 
@@ -167,8 +208,21 @@ impl VarSet {
     /// The same variables with the same values.
     pub(super) fn same(&self, other: &VarSet) -> bool {
         self.open == other.open
-            && self.substitute == other.substitute
+            && (Arc::ptr_eq(&self.substitute, &other.substitute)
+                || (self.substitute.0.len() == other.substitute.0.len()
+                    && self
+                        .substitute
+                        .0
+                        .iter()
+                        .zip(&other.substitute.0)
+                        .all(|((a, x), (b, y))| a == b && x.value == y.value)))
             && (Arc::ptr_eq(&self.from, &other.from) || self.from == other.from)
+    }
+
+    /// Whether both sets hold the one shared map of `postBuild.substitute`.
+    #[cfg(test)]
+    pub(super) fn shares_substitute(&self, other: &VarSet) -> bool {
+        Arc::ptr_eq(&self.substitute, &other.substitute)
     }
 
     /// A string rendered with these variables (`None`: it holds a variable
@@ -194,12 +248,15 @@ struct Sources {
     by_name: HashMap<(&'static str, String), Vec<usize>>,
 }
 
+/// A source's keys, each with its value and where it is written.
+type Keys = Arc<[(String, Value, FileId, Span)]>;
+
 #[derive(Clone)]
 struct Source {
     /// The cluster it is applied in, when a Flux Kustomization applies it.
     cluster: Option<FluxId>,
     /// Its keys and values; `None` when they cannot be read here.
-    keys: Option<Vec<(String, Value, FileId, Span)>>,
+    keys: Option<Keys>,
     /// The object, when the repository holds it.
     object: Option<ObjectId>,
 }
@@ -246,13 +303,14 @@ impl Sources {
                         }
                     }
                 }
+                let keys: Keys = keys.into();
                 for inst in repo.instances(id) {
                     let Some(name) = &inst.name else { continue };
                     add(
                         (kind, name.clone()),
                         Source {
                             cluster: repo.cluster_of(inst),
-                            keys: Some(keys.clone()),
+                            keys: Some(Arc::clone(&keys)),
                             object: Some(id),
                         },
                     );
@@ -302,7 +360,7 @@ impl Sources {
                     let readable = g.get("files").is_none()
                         && g.get("envs").is_none()
                         && g.get("env").is_none();
-                    let keys = readable.then(|| {
+                    let keys: Option<Keys> = readable.then(|| {
                         g.get("literals")
                             .into_iter()
                             .flat_map(|l| l.items())
@@ -364,17 +422,18 @@ impl Sources {
             out.sources.extend(s.object);
             match &s.keys {
                 Some(keys) => {
-                    for (k, v, file, span) in keys {
-                        out.values.insert(k.clone(), v.clone());
+                    for (k, v, file, span) in keys.iter() {
                         let (kind, name) = &self.labels[i];
-                        out.origins.insert(
-                            k.clone(),
-                            VarOrigin::From {
-                                kind,
-                                name: name.clone(),
-                                at: Some((*file, *span)),
-                            },
-                        );
+                        let origin = VarOrigin::From {
+                            kind,
+                            name: name.clone(),
+                            at: Some((*file, *span)),
+                        };
+                        let var = Var {
+                            value: v.clone(),
+                            origin: Some(origin),
+                        };
+                        out.values.insert(k.clone(), var);
                         if !super::subst::valid_name(k) {
                             out.invalid.push((k.clone(), *file, *span));
                         }
@@ -404,9 +463,9 @@ pub(super) const WEBHOOK: &str = "kustomize-mutating-webhook";
 /// (xunholy's kustomize-mutating-webhook, which adds the keys of a ConfigMap
 /// and a Secret it is configured with; what a Kustomization defines is then
 /// more than the repository shows): an OCIRepository of its chart, a
-/// HelmRelease of it, or its Deployment.
-pub(super) fn installs_webhook(doc: NodeRef) -> bool {
-    let path: &[&str] = match doc.str_at(&["kind"]) {
+/// HelmRelease of it, or its Deployment (`kind`: the document's).
+pub(super) fn installs_webhook(doc: NodeRef, kind: Option<&str>) -> bool {
+    let path: &[&str] = match kind {
         Some("OCIRepository") => &["spec", "url"],
         Some("HelmRelease") => &["spec", "chart", "spec", "chart"],
         Some("Deployment") => &["metadata", "name"],
@@ -436,8 +495,24 @@ pub(super) fn compute(repo: &Repository) -> Vec<VarSet> {
         .collect();
     // Flux Kustomizations that read the same sources share what they give.
     let mut cache: HashMap<Vec<usize>, Arc<FromSources>> = HashMap::default();
+    // Children a parent's patches give the same variables share them: the
+    // last few maps of each parent are compared with the next child's.
+    let mut by_parent: HashMap<Option<FluxId>, Vec<Arc<VarMap>>> = HashMap::default();
     read.into_iter()
-        .map(|(mut set, found)| {
+        .enumerate()
+        .map(|(f, (mut set, found))| {
+            if !set.substitute.0.is_empty() {
+                let seen = by_parent.entry(repo.flux[f].parent).or_default();
+                match seen.iter().find(|m| **m == set.substitute) {
+                    Some(m) => set.substitute = Arc::clone(m),
+                    None => {
+                        if seen.len() == SHARED_PER_PARENT {
+                            seen.remove(0);
+                        }
+                        seen.push(Arc::clone(&set.substitute));
+                    }
+                }
+            }
             if !found.is_empty() {
                 set.from = Arc::clone(
                     cache
@@ -451,6 +526,9 @@ pub(super) fn compute(repo: &Repository) -> Vec<VarSet> {
         })
         .collect()
 }
+
+/// How many maps of variables of a parent's children are kept to share.
+const SHARED_PER_PARENT: usize = 4;
 
 /// The variables of Flux Kustomization `f` but those of its sources, and the
 /// sources it reads (indices in `sources`).
@@ -487,11 +565,11 @@ fn one(repo: &Repository, sources: &Sources, f: FluxId) -> (VarSet, Vec<usize>) 
             flux: inst.flux.unwrap_or(f),
             patch,
         };
+        let substitute = Arc::make_mut(&mut set.substitute);
         match w {
             Write::Node(m) => {
                 for (k, v) in m.entries() {
                     let Some(key) = k.as_str() else { continue };
-                    set.substitute.insert(key.to_string(), value_of(v, true));
                     let origin = match patch {
                         Some(p) if !own => by_patch(p),
                         _ => VarOrigin::Substitute {
@@ -499,22 +577,34 @@ fn one(repo: &Repository, sources: &Sources, f: FluxId) -> (VarSet, Vec<usize>) 
                             span: k.span(),
                         },
                     };
-                    set.origins.insert(key.to_string(), origin);
+                    let var = Var {
+                        value: value_of(v, true),
+                        origin: Some(origin),
+                    };
+                    substitute.insert(key, var);
                     if own && !super::subst::valid_name(key) {
                         set.invalid.push((key.to_string(), obj.file, k.span()));
                     }
                 }
             }
             Write::Key(k, v) => {
-                set.substitute.insert(k.to_string(), value_of(v, true));
-                if let Some(p) = patch {
-                    set.origins.insert(k.to_string(), by_patch(p));
+                let value = value_of(v, true);
+                match patch {
+                    Some(p) => {
+                        let origin = Some(by_patch(p));
+                        substitute.insert(k, Var { value, origin });
+                    }
+                    // A write without a patch keeps the origin the name had.
+                    None => match substitute.get_mut(k) {
+                        Some(var) => var.value = value,
+                        None => {
+                            let origin = None;
+                            substitute.insert(k, Var { value, origin });
+                        }
+                    },
                 }
             }
-            Write::Remove => {
-                set.substitute.clear();
-                set.origins.clear();
-            }
+            Write::Remove => substitute.0.clear(),
             Write::Item(_) | Write::Unknown => set.open = true,
         }
         own = false;
@@ -561,7 +651,8 @@ fn one(repo: &Repository, sources: &Sources, f: FluxId) -> (VarSet, Vec<usize>) 
         set.from_refs.push(entry);
         found.extend(these);
     }
-    set.active = !set.substitute.is_empty() || always;
+    Arc::make_mut(&mut set.substitute).0.shrink_to_fit();
+    set.active = !set.substitute.0.is_empty() || always;
     (set, found)
 }
 
