@@ -62,6 +62,11 @@ impl Bundle {
         self.kinds.contains_key(key)
     }
 
+    /// Whether `root_for` gives a schema for `key`.
+    pub fn has_root(&self, key: &str) -> bool {
+        matches!(self.kinds.get(key), Some(Value::Object(_)))
+    }
+
     /// A self-contained schema for `key` (draft 2020-12): its schema plus the
     /// definitions it reaches.
     pub fn root_for(&self, key: &str) -> Option<Value> {

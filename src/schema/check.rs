@@ -9,7 +9,7 @@ use jsonschema::{ValidationError, Validator};
 use rayon::prelude::*;
 use serde_json::Value;
 
-use super::bundle::TALOS;
+use super::bundle::{Bundle, TALOS};
 use super::instance::{Instance, Opaque, Placeholder, instance, instance_within};
 use super::{SchemaSettings, catalog, crd, dirs, flux, kubernetes, talos};
 use crate::diagnostic::FileId;
@@ -171,11 +171,13 @@ fn compiled(
     Ok(Some(schema))
 }
 
-/// A schema found for a key: ready, or in the built-in catalog, read only
-/// when its validator is not cached yet (patched for flux-operator or not).
-enum Root {
+/// A schema found for a key: ready, or in the built-in catalog or a bundle,
+/// read only when its validator is not cached yet, by the keys' parallel
+/// loop (a catalog schema patched for flux-operator or not).
+enum Root<'a> {
     Ready(Value),
     Catalog { patch: bool },
+    Bundle(&'a Bundle),
 }
 
 /// A document (or part of one) to validate.
@@ -254,6 +256,9 @@ pub fn validate_files(
         .map(|(key, origin, root)| {
             let load = || match root {
                 Root::Ready(v) => Ok(v),
+                Root::Bundle(bundle) => bundle
+                    .root_for(key)
+                    .ok_or_else(|| format!("no bundled schema for {key}")),
                 Root::Catalog { patch } => {
                     let (api_version, kind) = key.split_once(' ').unwrap_or((key, ""));
                     let mut v = catalog::schema(api_version, kind, &frames)
@@ -347,9 +352,15 @@ fn validate_one(
     }
 }
 
+/// Compiled `pattern`s, shared by every validator the process builds: many
+/// schemas hold the same patterns (a CRD embedding a pod spec holds the
+/// Kubernetes quantity pattern in every `resources`).
+static PATTERNS: OnceLock<jsonschema::PatternCache> = OnceLock::new();
+
 fn compile(root: &Value) -> Option<Validator> {
     jsonschema::options()
         .should_validate_formats(false)
+        .with_pattern_cache(PATTERNS.get_or_init(Default::default).clone())
         .build(root)
         .ok()
 }
@@ -372,13 +383,13 @@ fn unknown_kind(t: &Target, node: NodeRef) -> Finding {
 
 /// The schema for a key: the repository's CRDs, then the configured
 /// directories, then the built-in CRDs catalog, then the built-in bundles.
-fn find(
-    settings: &SchemaSettings,
+fn find<'a>(
+    settings: &'a SchemaSettings,
     crds: &BTreeMap<String, (String, Value)>,
     k8s_version: &'static str,
     flux_operator: bool,
     key: &str,
-) -> Result<Option<(Origin, Root)>, String> {
+) -> Result<Option<(Origin, Root<'a>)>, String> {
     let patched = |mut root: Value| {
         if flux_operator {
             patch_for_flux_operator(key, &mut root);
@@ -392,16 +403,16 @@ fn find(
         // The official schema leaves out the deprecated legacy interface
         // type: the built-in one covers what it lacks.
         if let Some(t) = &settings.talos
-            && let Some(r) = t.bundle.root_for(key)
+            && t.bundle.has_root(key)
         {
             return Ok(Some((
                 Origin::TalosFile(t.path.display().to_string()),
-                Root::Ready(r),
+                Root::Bundle(&t.bundle),
             )));
         }
         return Ok(talos()
-            .root_for(key)
-            .map(|r| (Origin::Talos, Root::Ready(r))));
+            .has_root(key)
+            .then_some((Origin::Talos, Root::Bundle(talos()))));
     }
     let (api_version, kind) = key.split_once(' ').unwrap_or((key, ""));
     if let Some(path) = settings.dirs.find(api_version, kind) {
@@ -422,13 +433,13 @@ fn find(
         };
         return Ok(Some((origin, root)));
     }
-    if let Some(r) = flux().root_for(key) {
-        return Ok(Some((Origin::Flux, Root::Ready(r))));
+    if flux().has_root(key) {
+        return Ok(Some((Origin::Flux, Root::Bundle(flux()))));
     }
     let (_, k8s) = kubernetes(Some(k8s_version));
     Ok(k8s
-        .root_for(key)
-        .map(|r| (Origin::Kubernetes(k8s_version), Root::Ready(r))))
+        .has_root(key)
+        .then_some((Origin::Kubernetes(k8s_version), Root::Bundle(k8s))))
 }
 
 /// The kinds flux-operator adds to the event sources of Flux's `Alert` and
