@@ -3,32 +3,83 @@
 //! take this shape; a kind's validator is compiled from its schema and only the
 //! definitions it reaches.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 pub struct Bundle {
     kinds: Map<String, Value>,
-    defs: Map<String, Value>,
+    defs: Defs,
+}
+
+/// A bundle's `$defs`, each read from its JSON text when a kind first
+/// reaches it: a run reads the few definitions its kinds need, not the
+/// whole bundle (the Kubernetes one holds hundreds).
+struct Defs {
+    index: HashMap<String, usize>,
+    text: Vec<Option<Box<RawValue>>>,
+    read: Vec<OnceLock<Option<Value>>>,
+}
+
+impl Defs {
+    fn from_text(defs: BTreeMap<String, Box<RawValue>>) -> Defs {
+        let mut index = HashMap::with_capacity(defs.len());
+        let mut text = Vec::with_capacity(defs.len());
+        for (i, (name, raw)) in defs.into_iter().enumerate() {
+            index.insert(name, i);
+            text.push(Some(raw));
+        }
+        let read = text.iter().map(|_| OnceLock::new()).collect();
+        Defs { index, text, read }
+    }
+
+    fn from_values(defs: Map<String, Value>) -> Defs {
+        let mut index = HashMap::with_capacity(defs.len());
+        let mut read = Vec::with_capacity(defs.len());
+        for (i, (name, value)) in defs.into_iter().enumerate() {
+            index.insert(name, i);
+            read.push(OnceLock::from(Some(value)));
+        }
+        let text = read.iter().map(|_| None).collect();
+        Defs { index, text, read }
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.index.contains_key(name)
+    }
+
+    fn get(&self, name: &str) -> Option<&Value> {
+        let &i = self.index.get(name)?;
+        self.read[i]
+            .get_or_init(|| {
+                // The text was read as JSON already, as part of the bundle.
+                let text = self.text[i].as_ref()?;
+                serde_json::from_str(text.get()).ok()
+            })
+            .as_ref()
+    }
 }
 
 impl Bundle {
     /// Reads `{"kinds": {...}, "$defs": {...}}`.
     pub fn parse(text: &str) -> Result<Bundle, String> {
-        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let Value::Object(mut top) = value else {
-            return Err("a schema bundle is a JSON object".into());
-        };
-        let kinds = match top.remove("kinds") {
-            Some(Value::Object(k)) => k,
-            _ => return Err("a schema bundle has a `kinds` object".into()),
-        };
+        let mut top: BTreeMap<String, Box<RawValue>> = serde_json::from_str(text)
+            .map_err(|e| format!("a schema bundle is a JSON object: {e}"))?;
+        let kinds = top
+            .remove("kinds")
+            .and_then(|k| serde_json::from_str::<Map<String, Value>>(k.get()).ok())
+            .ok_or("a schema bundle has a `kinds` object")?;
         let defs = match top.remove("$defs") {
-            Some(Value::Object(d)) => d,
-            None => Map::new(),
-            _ => return Err("`$defs` must be an object".into()),
+            Some(d) => serde_json::from_str::<BTreeMap<String, Box<RawValue>>>(d.get())
+                .map_err(|_| "`$defs` must be an object")?,
+            None => BTreeMap::new(),
         };
-        Ok(Bundle { kinds, defs })
+        Ok(Bundle {
+            kinds,
+            defs: Defs::from_text(defs),
+        })
     }
 
     /// The official Talos `config.schema.json`: one `$defs` entry per document
@@ -55,7 +106,10 @@ impl Bundle {
         if kinds.is_empty() {
             return Err("no Talos document types found in the schema".into());
         }
-        Ok(Bundle { kinds, defs })
+        Ok(Bundle {
+            kinds,
+            defs: Defs::from_values(defs),
+        })
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -75,7 +129,7 @@ impl Bundle {
 
     /// A self-contained schema for one definition.
     pub fn root_for_def(&self, name: &str) -> Option<Value> {
-        self.defs.contains_key(name).then_some(())?;
+        self.defs.contains(name).then_some(())?;
         self.root_of(reference(name))
     }
 
@@ -153,5 +207,38 @@ mod tests {
         assert_eq!(defs.keys().collect::<Vec<_>>(), ["A", "B"]);
         assert!(b.root_for("v1 C").is_none());
         assert!(Bundle::parse("[]").is_err());
+    }
+
+    /// Definitions are read when first reached: every kind's schema must be
+    /// the one reading the whole bundle at once gives.
+    #[test]
+    fn definitions_read_on_first_use_give_the_schemas_of_a_whole_read() {
+        for text in [
+            include_str!("../../schemas/flux.json"),
+            include_str!("../../schemas/talos.json"),
+            include_str!("../../schemas/kubernetes/v1.37.json"),
+        ] {
+            let lazy = Bundle::parse(text).unwrap();
+            let mut top: Map<String, Value> = serde_json::from_str(text).unwrap();
+            let Some(Value::Object(kinds)) = top.remove("kinds") else {
+                panic!("no kinds");
+            };
+            let Some(Value::Object(defs)) = top.remove("$defs") else {
+                panic!("no $defs");
+            };
+            let names: Vec<String> = defs.keys().cloned().collect();
+            let whole = Bundle {
+                kinds: kinds.clone(),
+                defs: Defs::from_values(defs),
+            };
+            assert!(!kinds.is_empty());
+            for key in kinds.keys() {
+                assert!(lazy.has_root(key), "{key}");
+                assert_eq!(lazy.root_for(key), whole.root_for(key), "{key}");
+            }
+            for name in &names {
+                assert_eq!(lazy.root_for_def(name), whole.root_for_def(name), "{name}");
+            }
+        }
     }
 }

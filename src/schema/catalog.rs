@@ -25,43 +25,51 @@ struct Entry {
     text: (usize, usize),
 }
 
-/// `(group, lower-case kind, version)` -> entry, and each frame's size.
-struct Index {
-    entries: HashMap<(&'static str, &'static str, &'static str), Entry>,
-    frame_sizes: HashMap<usize, usize>,
+/// The index's schema lines, as offsets into `INDEX`. The file is sorted by
+/// `(group, kind, version)` (a test holds it to that), so a lookup is a
+/// binary search: nothing is parsed but the lines it compares.
+fn index() -> &'static [(u32, u32)] {
+    static CELL: OnceLock<Vec<(u32, u32)>> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut lines = Vec::with_capacity(4096);
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', INDEX.as_bytes()).chain([INDEX.len()]) {
+            let line = &INDEX[start..end];
+            if !line.is_empty() && !line.starts_with('#') {
+                lines.push((start as u32, end as u32));
+            }
+            start = end + 1;
+        }
+        lines
+    })
 }
 
-fn index() -> &'static Index {
-    static CELL: OnceLock<Index> = OnceLock::new();
-    CELL.get_or_init(|| parse_index(INDEX))
+fn line(i: usize) -> &'static str {
+    let (start, end) = index()[i];
+    &INDEX[start as usize..end as usize]
 }
 
-fn parse_index(text: &'static str) -> Index {
-    let mut entries = HashMap::new();
-    let mut frame_sizes: HashMap<usize, usize> = HashMap::new();
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let f: Vec<&str> = line.split('\t').collect();
-        let [group, kind, version, rest @ ..] = &f[..] else {
-            continue;
-        };
-        let n: Vec<usize> = rest.iter().filter_map(|x| x.parse().ok()).collect();
-        let [offset, len, start, size] = n[..] else {
-            continue;
-        };
-        let end = frame_sizes.entry(offset).or_default();
-        *end = (*end).max(start + size);
-        entries.insert(
-            (*group, *kind, *version),
-            Entry {
-                frame: (offset, len),
-                text: (start, size),
-            },
-        );
-    }
-    Index {
-        entries,
-        frame_sizes,
-    }
+/// A line's `(group, kind, version)`.
+fn key(line: &str) -> (&str, &str, &str) {
+    let mut f = line.split('\t');
+    let mut next = || f.next().unwrap_or("");
+    (next(), next(), next())
+}
+
+/// A line's entry; `None` when its numbers do not read.
+fn entry(line: &str) -> Option<Entry> {
+    let n: Vec<usize> = line
+        .split('\t')
+        .skip(3)
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    let [offset, len, start, size] = n[..] else {
+        return None;
+    };
+    Some(Entry {
+        frame: (offset, len),
+        text: (start, size),
+    })
 }
 
 /// Whether the catalog holds `apiVersion kind` (no decompression).
@@ -69,13 +77,34 @@ pub fn has(api_version: &str, kind: &str) -> bool {
     lookup(api_version, kind).is_some()
 }
 
-fn lookup(api_version: &str, kind: &str) -> Option<Entry> {
+fn position(api_version: &str, kind: &str) -> Option<usize> {
     let (group, version) = api_version.rsplit_once('/')?;
     let kind = kind.to_ascii_lowercase();
+    let wanted = (group, kind.as_str(), version);
     index()
-        .entries
-        .get(&(group, kind.as_str(), version))
-        .copied()
+        .binary_search_by(|&(start, end)| key(&INDEX[start as usize..end as usize]).cmp(&wanted))
+        .ok()
+}
+
+fn lookup(api_version: &str, kind: &str) -> Option<Entry> {
+    entry(line(position(api_version, kind)?))
+}
+
+/// The size of the frame that holds the schema at `position`, decompressed:
+/// the end of the furthest schema in it. The versions of a kind share a
+/// frame, and their lines lie next to each other.
+fn frame_size(position: usize) -> usize {
+    let Some(at) = entry(line(position)) else {
+        return 0;
+    };
+    let same = |i: usize| entry(line(i)).filter(|e| e.frame == at.frame);
+    let before = (0..position).rev().map_while(same);
+    let after = (position..index().len()).map_while(same);
+    before
+        .chain(after)
+        .map(|e| e.text.0 + e.text.1)
+        .max()
+        .unwrap_or(0)
 }
 
 /// The file name the catalog gives the schema: `external-secrets.io/externalsecret_v1`.
@@ -89,12 +118,14 @@ pub fn name(api_version: &str, kind: &str) -> String {
 #[derive(Default)]
 pub struct Frames(Mutex<HashMap<usize, Arc<Vec<u8>>>>);
 
-fn frame(frames: &Frames, offset: usize, len: usize) -> Result<Arc<Vec<u8>>, String> {
+/// The frame that holds the schema at `position`, decompressed.
+fn frame(frames: &Frames, position: usize, entry: Entry) -> Result<Arc<Vec<u8>>, String> {
     let frames = &frames.0;
+    let (offset, len) = entry.frame;
     if let Some(hit) = frames.lock().ok().and_then(|f| f.get(&offset).cloned()) {
         return Ok(hit);
     }
-    let size = index().frame_sizes.get(&offset).copied().unwrap_or(0);
+    let size = frame_size(position);
     let input = BLOB
         .get(offset..offset + len)
         .ok_or("the built-in CRDs catalog is truncated")?;
@@ -113,9 +144,10 @@ fn frame(frames: &Frames, offset: usize, len: usize) -> Result<Arc<Vec<u8>>, Str
 /// does not hold that exact version (another version's schema is not used:
 /// which versions a controller serves is the API-version rules' business).
 pub fn schema(api_version: &str, kind: &str, frames: &Frames) -> Option<Result<Value, String>> {
-    let entry = lookup(api_version, kind)?;
+    let position = position(api_version, kind)?;
+    let entry = entry(line(position))?;
     Some((|| {
-        let frame = frame(frames, entry.frame.0, entry.frame.1)?;
+        let frame = frame(frames, position, entry)?;
         let text = frame
             .get(entry.text.0..entry.text.0 + entry.text.1)
             .ok_or("the built-in CRDs catalog is truncated")?;
@@ -214,16 +246,51 @@ mod tests {
 
     #[test]
     fn every_entry_of_the_index_decompresses_to_a_schema() {
-        let index = index();
-        assert!(index.entries.len() > 3900, "{}", index.entries.len());
-        let mut keys: Vec<_> = index.entries.keys().copied().collect();
-        keys.sort();
+        let lines = index();
+        assert!(lines.len() > 3900, "{}", lines.len());
         let frames = Frames::default();
-        for (group, kind, version) in keys {
+        for i in 0..lines.len() {
+            let (group, kind, version) = key(line(i));
             let schema = schema(&format!("{group}/{version}"), kind, &frames)
                 .expect("indexed")
                 .unwrap_or_else(|e| panic!("{group}/{kind}_{version}: {e}"));
             assert!(schema.is_object(), "{group}/{kind}_{version}");
+        }
+    }
+
+    /// Lookups are binary searches: the lines must be sorted and unique by
+    /// key, each must read, and the schemas of a frame must lie together.
+    #[test]
+    fn the_index_is_sorted_and_a_frames_schemas_lie_together() {
+        let lines = index();
+        for i in 1..lines.len() {
+            assert!(
+                key(line(i - 1)) < key(line(i)),
+                "{} / {}",
+                line(i - 1),
+                line(i)
+            );
+        }
+        let mut sizes: HashMap<usize, usize> = HashMap::new();
+        let mut last = None;
+        let mut seen = std::collections::HashSet::new();
+        for i in 0..lines.len() {
+            let e = entry(line(i)).unwrap_or_else(|| panic!("{}", line(i)));
+            let end = sizes.entry(e.frame.0).or_default();
+            *end = (*end).max(e.text.0 + e.text.1);
+            if last != Some(e.frame.0) {
+                assert!(
+                    seen.insert(e.frame.0),
+                    "frame {} is split: {}",
+                    e.frame.0,
+                    line(i)
+                );
+            }
+            last = Some(e.frame.0);
+        }
+        for i in 0..lines.len() {
+            let e = entry(line(i)).unwrap();
+            assert_eq!(frame_size(i), sizes[&e.frame.0], "{}", line(i));
         }
     }
 

@@ -224,19 +224,27 @@ pub fn validate_files(
             Err(e) => report.errors.push(e),
         }
     }
-    let meta_origin = Origin::Kubernetes(k8s_version);
-    let meta = k8s
-        .root_for_def(OBJECT_META)
-        .and_then(|root| {
-            compiled(&meta_origin, OBJECT_META, || Ok(root), true)
+    // `metadata` against ObjectMeta, where a kind's schema does not check
+    // it: compiled by the first key that needs it, in the parallel loop.
+    let meta: OnceLock<Option<Compiled>> = OnceLock::new();
+    let meta = || {
+        meta.get_or_init(|| {
+            let origin = Origin::Kubernetes(k8s_version);
+            let root = || {
+                k8s.root_for_def(OBJECT_META)
+                    .ok_or_else(|| format!("no {OBJECT_META} schema"))
+            };
+            compiled(&origin, OBJECT_META, root, true)
                 .ok()
                 .flatten()
+                .map(|schema| Compiled {
+                    origin,
+                    schema,
+                    opaque: Opaque::default(),
+                })
         })
-        .map(|schema| Compiled {
-            origin: meta_origin.clone(),
-            schema,
-            opaque: Opaque::default(),
-        });
+        .as_ref()
+    };
 
     // Kind by kind: a schema is decompressed, read and compiled, its
     // documents validated, and (in a one-shot run) its validator dropped
@@ -288,11 +296,16 @@ pub fn validate_files(
                 schema,
                 opaque,
             };
+            let meta = if c.origin.checks_metadata() {
+                None
+            } else {
+                meta()
+            };
             let findings = of_key
                 .par_iter()
                 .flat_map_iter(|t| {
                     let mut out = Vec::new();
-                    validate_one(repo, t, &c, meta.as_ref(), &mut out);
+                    validate_one(repo, t, &c, meta, &mut out);
                     out
                 })
                 .collect();
