@@ -34,6 +34,13 @@ impl Repo {
     /// The sample repository, its files older than the racy window, so that
     /// unchanged files are reused without being read.
     fn new() -> Repo {
+        let repo = Repo::fresh();
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        repo
+    }
+
+    /// The sample repository, just written (as after a checkout).
+    fn fresh() -> Repo {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("repo");
         copy_dir(
@@ -42,7 +49,6 @@ impl Repo {
         );
         std::fs::write(root.join(".gitops-lint.yaml"), "rules: {}\n").unwrap();
         let cache = tmp.path().join("cache");
-        std::thread::sleep(std::time::Duration::from_millis(2100));
         Repo {
             _tmp: tmp,
             root,
@@ -231,6 +237,21 @@ fn a_file_changed_within_the_clocks_resolution_is_read_again() {
     repo.same(&[], None);
     let [_, verified, _, _] = repo.same(&[], None);
     assert_eq!(verified, 1, "a racy entry is verified by its content");
+}
+
+#[test]
+fn entries_written_right_after_a_checkout_are_trusted_once_verified() {
+    let repo = Repo::fresh();
+    // Written within two seconds of the files' times, every entry is racy.
+    let [_, _, parsed, _] = repo.same(&[], None);
+    assert!(parsed > 10, "{parsed}");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    // Verified by content once, and written again with a later time...
+    let [reused, verified, parsed_again, _] = repo.same(&[], None);
+    assert_eq!((reused, verified, parsed_again), (0, parsed, 0));
+    // ... they are then taken without reading the files.
+    let [reused, verified, _, written] = repo.same(&[], None);
+    assert_eq!((reused, verified, written), (parsed, 0, 0));
 }
 
 #[test]

@@ -236,6 +236,12 @@ impl Cache {
                                 Some(cached) => {
                                     stats.verified += 1;
                                     found[i] = Some((cached, head.hash));
+                                    // Written again with this run's time, the
+                                    // entry is no longer racy: without that, a
+                                    // shard written right after a checkout
+                                    // would have every run read its files.
+                                    dirty |= head.key.mtime_ns < started - RACY_NS
+                                        && head.key.ctime_ns < started - RACY_NS;
                                 }
                                 None => {
                                     dirty = true;
