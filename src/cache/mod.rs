@@ -7,7 +7,9 @@
 //! and inode are those its entry records is taken from the entry. When either
 //! time falls within two seconds of the run that wrote the entry, the file
 //! could have changed again within the clock's resolution, so it is read and
-//! its content hash compared (as git does for "racily clean" files).
+//! its content hash compared (as git does for "racily clean" files). An entry
+//! so verified whose file's times are by then older than that window is written
+//! again with the new run's time, and later runs take it without reading.
 //!
 //! Layout: `<dir>/v<FORMAT>-<version>/<root hash>/files-<NN>.bin`, one shard
 //! per slice of the paths, each written whole to a temporary file and then
