@@ -210,11 +210,16 @@ impl Cache {
                         dirty = true;
                         break;
                     };
+                    let racy = head.key.mtime_ns >= written_at - RACY_NS
+                        || head.key.ctime_ns >= written_at - RACY_NS;
                     let Some(&i) = wanted.get(head.path) else {
-                        if opts.overrides.contains_key(head.path) {
+                        // A racy entry is not kept: the shard written again
+                        // would carry it under this run's time, trusted
+                        // without its file ever being compared.
+                        if opts.overrides.contains_key(head.path) && !racy {
                             kept.push(entry.to_vec());
                         } else {
-                            dirty = true; // removed, renamed or now excluded
+                            dirty = true; // removed, renamed, now excluded, or racy
                         }
                         continue;
                     };
@@ -222,8 +227,6 @@ impl Cache {
                         dirty = true;
                         continue;
                     }
-                    let racy = head.key.mtime_ns >= written_at - RACY_NS
-                        || head.key.ctime_ns >= written_at - RACY_NS;
                     if racy {
                         // Read again; the entry stands if the content is the same.
                         let file = walk::read_one(

@@ -30,18 +30,23 @@ struct Entry {
 /// binary search: nothing is parsed but the lines it compares.
 fn index() -> &'static [(u32, u32)] {
     static CELL: OnceLock<Vec<(u32, u32)>> = OnceLock::new();
-    CELL.get_or_init(|| {
-        let mut lines = Vec::with_capacity(4096);
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', INDEX.as_bytes()).chain([INDEX.len()]) {
-            let line = &INDEX[start..end];
-            if !line.is_empty() && !line.starts_with('#') {
-                lines.push((start as u32, end as u32));
-            }
-            start = end + 1;
+    CELL.get_or_init(|| schema_lines(INDEX))
+}
+
+/// Where each line of `text` that is neither empty nor a comment lies,
+/// without its line end (a checkout may have made them CRLF).
+fn schema_lines(text: &str) -> Vec<(u32, u32)> {
+    let mut lines = Vec::with_capacity(4096);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]) {
+        let line = &text[start..end];
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if !line.is_empty() && !line.starts_with('#') {
+            lines.push((start as u32, (start + line.len()) as u32));
         }
-        lines
-    })
+        start = end + 1;
+    }
+    lines
 }
 
 fn line(i: usize) -> &'static str {
@@ -292,6 +297,18 @@ mod tests {
             let e = entry(line(i)).unwrap();
             assert_eq!(frame_size(i), sizes[&e.frame.0], "{}", line(i));
         }
+    }
+
+    #[test]
+    fn index_lines_are_read_without_their_line_ends() {
+        let text = "# a comment\r\ng\tk\tv1\t0\t10\t0\t5\r\n\r\ng\tk\tv2\t0\t10\t5\t5";
+        let lines: Vec<&str> = schema_lines(text)
+            .into_iter()
+            .map(|(s, e)| &text[s as usize..e as usize])
+            .collect();
+        assert_eq!(lines, ["g\tk\tv1\t0\t10\t0\t5", "g\tk\tv2\t0\t10\t5\t5"]);
+        let e = entry(lines[0]).expect("its numbers read");
+        assert_eq!((e.frame, e.text), ((0, 10), (0, 5)));
     }
 
     #[test]
