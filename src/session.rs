@@ -201,8 +201,15 @@ impl Session {
             .and_then(|base| crate::cache::Cache::open(&base, &root));
         let mut files = match &cache {
             Some(cache) => {
-                let (files, stats) = pool.install(|| cache.walk(&root, &walk_options));
+                let (files, stats) =
+                    pool.install(|| cache.walk(&root, &walk_options, &config.exclude));
                 if phase.on {
+                    match stats.listing {
+                        Some(dirs) => eprintln!(
+                            "timing:   listing: taken again ({dirs} directories unchanged)"
+                        ),
+                        None => eprintln!("timing:   listing: walked"),
+                    }
                     eprintln!(
                         "timing:   cache: {} reused, {} verified by content, {} read and parsed, {} shards written",
                         stats.reused, stats.verified, stats.parsed, stats.written

@@ -94,12 +94,28 @@ const MAX_IGNORE_BYTES: u64 = 1024 * 1024;
 /// ends, `/dev/stdin` blocks), a pipe, or a huge file. Git stores symbolic
 /// links, so a pull request can bring one; the walker would read it as it
 /// enters the directory. The finding says what it is.
-fn unsafe_ignore_file(root: &Path, at: &RootDir, dir: &Path) -> Option<SourceFile> {
+///
+/// A listing walk (`seen`) also notes the ignore files and the `.git` that
+/// `dir` holds: what a later run checks before it takes the listing again.
+fn unsafe_ignore_file(
+    root: &Path,
+    at: &RootDir,
+    dir: &Path,
+    seen: Option<&Seeing>,
+) -> Option<SourceFile> {
+    if let Some(seen) = seen
+        && !at.absent(root, dir, ".git")
+    {
+        seen.note_git(dir.join(".git"));
+    }
     for name in IGNORE_FILES {
         if at.absent(root, dir, name) {
             continue;
         }
         let path = dir.join(name);
+        if let Some(seen) = seen {
+            seen.note_input(path.clone());
+        }
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
         };
@@ -252,20 +268,123 @@ pub fn list(root: &Path, opts: &WalkOptions) -> Vec<Walked> {
     walk_with(root, opts, true)
 }
 
+/// Walks `root` as `list` does, without editor buffers: every YAML file on
+/// disk is `Listed`, and `File` holds only findings (a link out of the
+/// repository, an unreadable directory, an unsafe ignore file). With it,
+/// what the walk looked at besides the files ([`Seen`]), when a later run
+/// could take the listing again on its strength: `None` after a finding or
+/// a symbolic link. Sorted by path.
+pub fn list_seen(root: &Path, opts: &WalkOptions) -> (Vec<Walked>, Option<Seen>) {
+    let seeing = Arc::new(Seeing::default());
+    let listed = walk_seeing(root, opts, true, Some(&seeing));
+    let seeing = Arc::try_unwrap(seeing).ok();
+    let seen = seeing
+        .map(Seeing::into_seen)
+        .filter(|s| !s.links && listed.iter().all(|w| matches!(w, Walked::Listed(_))));
+    (listed, seen)
+}
+
+/// A listing as `list_seen` gives it (or one taken again from the cache)
+/// with the editor buffers in place: a listed file a buffer stands for, and
+/// a buffer for a file not on disk, are `File`s.
+pub fn with_buffers(mut listed: Vec<Walked>, overrides: &HashMap<String, String>) -> Vec<Walked> {
+    if overrides.is_empty() {
+        return listed;
+    }
+    for w in &mut listed {
+        if let Walked::Listed(l) = w
+            && let Some(text) = overrides.get(&l.rel)
+        {
+            *w = Walked::File(Box::new(SourceFile::from_bytes(
+                l.rel.clone(),
+                text.clone().into_bytes(),
+            )));
+        }
+    }
+    for (rel, text) in overrides {
+        if !listed.iter().any(|f| f.path() == rel) {
+            listed.push(Walked::File(Box::new(SourceFile::from_bytes(
+                rel.clone(),
+                text.clone().into_bytes(),
+            ))));
+        }
+    }
+    sort_by_path(&mut listed);
+    listed
+}
+
+/// What a listing walk looked at besides the files it lists: what, when it
+/// is unchanged, makes the same walk list the same files again.
+#[derive(Debug, Default)]
+pub struct Seen {
+    /// Every directory the walk entered (the root among them), as walked.
+    pub dirs: Vec<PathBuf>,
+    /// Files whose presence or content decided what was listed: the ignore
+    /// files of those directories, a `Chart.yaml` beside `templates`.
+    pub inputs: Vec<PathBuf>,
+    /// The `.git` entries of those directories (whose `info/exclude` the
+    /// walker reads).
+    pub git: Vec<PathBuf>,
+    /// A symbolic link was met: what it leads to can change while every
+    /// directory on the way stays as it was.
+    links: bool,
+}
+
+/// `Seen` while the walk's threads add to it.
+#[derive(Default)]
+struct Seeing {
+    dirs: Mutex<Vec<PathBuf>>,
+    inputs: Mutex<Vec<PathBuf>>,
+    git: Mutex<Vec<PathBuf>>,
+    links: std::sync::atomic::AtomicBool,
+}
+
+impl Seeing {
+    fn note_input(&self, path: PathBuf) {
+        self.inputs.lock().unwrap().push(path);
+    }
+    fn note_git(&self, path: PathBuf) {
+        self.git.lock().unwrap().push(path);
+    }
+    fn into_seen(self) -> Seen {
+        let sorted = |m: Mutex<Vec<PathBuf>>| {
+            let mut v = m.into_inner().unwrap();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        Seen {
+            dirs: sorted(self.dirs),
+            inputs: sorted(self.inputs),
+            git: sorted(self.git),
+            links: self.links.into_inner(),
+        }
+    }
+}
+
 fn walk_with(root: &Path, opts: &WalkOptions, list_only: bool) -> Vec<Walked> {
+    walk_seeing(root, opts, list_only, None)
+}
+
+fn walk_seeing(
+    root: &Path,
+    opts: &WalkOptions,
+    list_only: bool,
+    seen: Option<&Arc<Seeing>>,
+) -> Vec<Walked> {
     let unsafe_ignore: Arc<Mutex<Option<SourceFile>>> = Arc::default();
     let at = Arc::new(RootDir::open(root));
-    let finding = match unsafe_ignore_file(root, &at, root) {
+    let finding = match unsafe_ignore_file(root, &at, root, seen.map(|s| &**s)) {
         Some(finding) => finding,
         None => {
-            let files = walk_once(root, &at, opts, true, list_only, &unsafe_ignore);
+            let files = walk_once(root, &at, opts, true, list_only, &unsafe_ignore, seen);
             match unsafe_ignore.lock().unwrap().take() {
                 Some(finding) => finding,
                 None => return files,
             }
         }
     };
-    let mut files = walk_once(root, &at, opts, false, list_only, &unsafe_ignore);
+    let mut files = walk_once(root, &at, opts, false, list_only, &unsafe_ignore, None);
     files.push(Walked::File(Box::new(finding)));
     sort_by_path(&mut files);
     files
@@ -278,8 +397,18 @@ fn walk_once(
     honour_ignore_files: bool,
     list_only: bool,
     unsafe_ignore: &Arc<Mutex<Option<SourceFile>>>,
+    seen: Option<&Arc<Seeing>>,
 ) -> Vec<Walked> {
     let found: Mutex<Vec<Walked>> = Mutex::new(Vec::new());
+    let filter_seen = seen.cloned();
+    // A listing for the cache lists every YAML file on disk: the buffers are
+    // put in place afterwards (`with_buffers`).
+    let none = HashMap::new();
+    let buffers = if seen.is_some() {
+        &none
+    } else {
+        opts.overrides
+    };
     let skipped: Arc<Mutex<Vec<SourceFile>>> = Arc::default();
     let filter_root = root.to_path_buf();
     let filter_skipped = Arc::clone(&skipped);
@@ -308,7 +437,9 @@ fn walk_once(
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
             // The walker reads a directory's ignore files as it enters it: look first.
             if honour_ignore_files && is_dir {
-                if let Some(finding) = unsafe_ignore_file(&filter_root, &filter_at, path) {
+                if let Some(finding) =
+                    unsafe_ignore_file(&filter_root, &filter_at, path, filter_seen.as_deref())
+                {
                     filter_unsafe.lock().unwrap().get_or_insert(finding);
                 }
                 if filter_unsafe.lock().unwrap().is_some() {
@@ -323,10 +454,20 @@ fn walk_once(
                 }
             }
             // Helm chart templates are Go templates, not YAML.
-            if is_dir && name == "templates" && path.parent().is_some_and(|p| p.join("Chart.yaml").exists()) {
-                return false;
+            if is_dir && name == "templates" && let Some(parent) = path.parent() {
+                let chart = parent.join("Chart.yaml");
+                let skip = chart.exists();
+                if let Some(seen) = &filter_seen {
+                    seen.note_input(chart);
+                }
+                if skip {
+                    return false;
+                }
             }
             if entry.path_is_symlink() {
+                if let Some(seen) = &filter_seen {
+                    seen.links.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
                 match path.canonicalize() {
                     Ok(target) if target.starts_with(&filter_root) => {}
                     Ok(_) => {
@@ -354,6 +495,8 @@ fn walk_once(
         let mut found = Found {
             local: Vec::new(),
             all: &found,
+            dirs: Vec::new(),
+            seen,
         };
         let skipped = &skipped;
         Box::new(move |entry| {
@@ -372,24 +515,22 @@ fn walk_once(
             // devices: it looks at the path again itself, so a file swapped for
             // one after the walk listed it is never opened either.
             if entry.file_type().is_none_or(|t| t.is_dir()) || !is_yaml(path) {
+                if found.seen.is_some() && entry.file_type().is_some_and(|t| t.is_dir()) {
+                    found.dirs.push(path.to_path_buf());
+                }
                 return WalkState::Continue;
             }
             let rel = relative(root, path);
             let listed_regular =
                 entry.file_type().is_some_and(|t| t.is_file()) && !entry.path_is_symlink();
-            let walked = if list_only && !opts.overrides.contains_key(&rel) {
+            let walked = if list_only && !buffers.contains_key(&rel) {
                 Walked::Listed(Listed {
                     rel,
                     path: path.to_path_buf(),
                     listed_regular,
                 })
             } else {
-                Walked::File(Box::new(read_one(
-                    path,
-                    rel,
-                    opts.overrides,
-                    listed_regular,
-                )))
+                Walked::File(Box::new(read_one(path, rel, buffers, listed_regular)))
             };
             found.local.push(walked);
             WalkState::Continue
@@ -403,7 +544,7 @@ fn walk_once(
             .map(|f| Walked::File(Box::new(f))),
     );
     // Editor buffers for files not yet on disk.
-    for (rel, text) in opts.overrides {
+    for (rel, text) in buffers {
         if !files.iter().any(|f| f.path() == rel) {
             files.push(Walked::File(Box::new(SourceFile::from_bytes(
                 rel.clone(),
@@ -420,10 +561,20 @@ fn walk_once(
 struct Found<'a> {
     local: Vec<Walked>,
     all: &'a Mutex<Vec<Walked>>,
+    /// The directories entered, for a listing walk.
+    dirs: Vec<PathBuf>,
+    seen: Option<&'a Arc<Seeing>>,
 }
 
 impl Drop for Found<'_> {
     fn drop(&mut self) {
+        if let Some(seen) = self.seen {
+            let dirs = std::mem::take(&mut self.dirs);
+            seen.dirs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(dirs);
+        }
         let local = std::mem::take(&mut self.local);
         let mut all = self.all.lock().unwrap_or_else(|e| e.into_inner());
         if all.is_empty() {

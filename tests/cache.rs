@@ -86,6 +86,17 @@ impl Repo {
     /// Runs with and without the cache and asserts the same output; returns
     /// the cache's counts (reused, verified, parsed, written).
     fn same(&self, args: &[&str], stdin: Option<&str>) -> [usize; 4] {
+        counts(&self.compared(args, stdin))
+    }
+
+    /// Runs the whole repository with and without the cache, asserts the same
+    /// output, and says whether the cached run took the kept listing again.
+    fn listing_taken(&self) -> bool {
+        listing_taken(&self.compared(&[], None))
+    }
+
+    /// The cached run, once compared with a `--no-cache` run.
+    fn compared(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let fresh = self.run(args, false, stdin);
         let cached = self.run(args, true, stdin);
         assert_eq!(cached.status.code(), fresh.status.code());
@@ -96,7 +107,11 @@ impl Repo {
         );
         let err = String::from_utf8_lossy(&fresh.stderr);
         assert!(!err.contains("cache:"), "--no-cache used the cache: {err}");
-        counts(&cached)
+        assert!(
+            !err.contains("listing:"),
+            "--no-cache used the cache: {err}"
+        );
+        cached
     }
 
     fn write(&self, rel: &str, text: &str) {
@@ -127,6 +142,19 @@ fn counts(o: &Output) -> [usize; 4] {
         .collect();
     [n[0], n[1], n[2], n[3]]
 }
+
+/// Whether a cached run took the listing an earlier run kept, or walked.
+fn listing_taken(o: &Output) -> bool {
+    let err = String::from_utf8_lossy(&o.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.contains("listing:"))
+        .unwrap_or_else(|| panic!("no listing line in {err}"));
+    line.contains("taken again")
+}
+
+/// Longer than the window within which a change could go unseen.
+const RACY: std::time::Duration = std::time::Duration::from_millis(2100);
 
 const JELLYFIN: &str = "kubernetes/apps/media/jellyfin/app/deployment.yaml";
 const JELLYFIN_KUSTOMIZATION: &str = "kubernetes/apps/media/jellyfin/app/kustomization.yaml";
@@ -273,7 +301,13 @@ fn sharing_a_shard(repo: &Repo) -> Vec<String> {
         })
         .collect();
     let mut out = Vec::new();
-    for shard in walk_files(&repo.cache) {
+    let shards = walk_files(&repo.cache).into_iter().filter(|p| {
+        p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("files-")
+    });
+    for shard in shards {
         let bytes = std::fs::read(&shard).unwrap();
         let has = |rel: &String| bytes.windows(rel.len()).any(|w| w == rel.as_bytes());
         let inside: Vec<&String> = rels.iter().filter(|r| has(r)).collect();
@@ -310,6 +344,98 @@ fn a_buffers_racy_entry_is_not_trusted_when_its_shard_is_written_again() {
     // under the later time: the next run reads the file.
     let [_, verified, parsed, _] = repo.same(&[], None);
     assert_eq!(verified + parsed, 1, "{rel} was taken without being read");
+}
+
+/// A change to the repository.
+type Change<'a> = dyn Fn(&Repo) + 'a;
+
+#[test]
+fn a_kept_listing_is_taken_again_only_while_what_decides_it_is_unchanged() {
+    let repo = Repo::new();
+    // An ignore file in a directory, and a nested repository whose exclude
+    // file the walker reads.
+    repo.write("kubernetes/apps/media/.gitignore", "# nothing yet\n");
+    repo.write(
+        "kubernetes/apps/media/plex/.git/info/exclude",
+        "# nothing yet\n",
+    );
+    std::thread::sleep(RACY);
+    assert!(!repo.listing_taken(), "no listing was kept yet");
+    assert!(repo.listing_taken());
+    // A file edited in place leaves its directory as it was.
+    let text = std::fs::read_to_string(repo.root.join(JELLYFIN)).unwrap();
+    repo.write(JELLYFIN, &text.replacen("replicas: 1", "replicas: 3", 1));
+    assert!(repo.listing_taken());
+    assert_eq!(repo.same(&[], None)[2], 0);
+
+    let parent = repo.root.parent().unwrap().to_path_buf();
+    let changes: [(&str, &Change<'_>); 7] = [
+        ("an ignore file edited in place", &|r| {
+            r.write("kubernetes/apps/media/.gitignore", "sonarr/\n")
+        }),
+        ("a nested repository's exclude file edited", &|r| {
+            r.write("kubernetes/apps/media/plex/.git/info/exclude", "app/\n")
+        }),
+        ("an ignore file added above the root", &|_| {
+            std::fs::write(
+                parent.join(".gitignore"),
+                "repo/kubernetes/apps/media/jellyfin/app/pvc.yaml\n",
+            )
+            .unwrap()
+        }),
+        ("a file added", &|r| {
+            r.write("kubernetes/apps/media/jellyfin/app/extra.yaml", "a: 1\n")
+        }),
+        ("a file removed", &|r| {
+            std::fs::remove_file(r.root.join("kubernetes/apps/media/jellyfin/app/extra.yaml"))
+                .unwrap()
+        }),
+        ("a directory renamed", &|r| {
+            std::fs::rename(
+                r.root.join("kubernetes/apps/media/plex"),
+                r.root.join("kubernetes/apps/media/plex2"),
+            )
+            .unwrap()
+        }),
+        ("the configuration's excludes", &|r| {
+            r.write(
+                ".gitops-lint.yaml",
+                "exclude: [\"kubernetes/apps/media/plex2/**\"]\n",
+            )
+        }),
+    ];
+    for (what, change) in changes {
+        change(&repo);
+        // Past the window: only what the listing records can tell.
+        std::thread::sleep(RACY);
+        assert!(!repo.listing_taken(), "{what}: the kept listing was taken");
+        assert!(repo.listing_taken(), "{what}: the new listing was not kept");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn no_listing_is_kept_past_a_symbolic_link_or_a_git_file() {
+    let repo = Repo::new();
+    std::os::unix::fs::symlink("media/plex", repo.root.join("kubernetes/apps/plex-link")).unwrap();
+    std::thread::sleep(RACY);
+    // What a link leads to can change while every directory on the way to
+    // it stays as it was.
+    for _ in 0..2 {
+        assert!(!repo.listing_taken());
+    }
+    std::fs::remove_file(repo.root.join("kubernetes/apps/plex-link")).unwrap();
+    // A `.git` file (a worktree, a submodule) points to an exclude file
+    // elsewhere.
+    repo.write("kubernetes/apps/media/sonarr/.git", "gitdir: /elsewhere\n");
+    std::thread::sleep(RACY);
+    for _ in 0..2 {
+        assert!(!repo.listing_taken());
+    }
+    std::fs::remove_file(repo.root.join("kubernetes/apps/media/sonarr/.git")).unwrap();
+    std::thread::sleep(RACY);
+    assert!(!repo.listing_taken());
+    assert!(repo.listing_taken());
 }
 
 #[test]

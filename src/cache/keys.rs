@@ -29,38 +29,50 @@ pub fn key_of(path: &Path) -> Option<Key> {
     if !meta.is_file() || meta.len() > walk::MAX_FILE_BYTES {
         return None;
     }
+    Some(key_of_meta(&meta))
+}
+
+/// The key of what `meta` describes (a file or a directory).
+pub fn key_of_meta(meta: &std::fs::Metadata) -> Key {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        Some(Key {
+        Key {
             size: meta.len(),
             mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
             ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
             ino: meta.ino(),
-        })
+        }
     }
     #[cfg(not(unix))]
     {
+        // Without a modification time, a key that matches nothing later.
         let mtime = meta
             .modified()
-            .ok()?
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?;
-        Some(Key {
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(i64::MAX, |d| d.as_nanos() as i64);
+        Key {
             size: meta.len(),
-            mtime_ns: mtime.as_nanos() as i64,
-            ctime_ns: mtime.as_nanos() as i64,
+            mtime_ns: mtime,
+            ctime_ns: mtime,
             ino: 0,
-        })
+        }
     }
 }
 
+/// The key of the directory `path` (links followed), as a listing records it.
+fn dir_key_of(path: &Path) -> Option<Key> {
+    let meta = std::fs::metadata(path).ok()?;
+    meta.is_dir().then(|| key_of_meta(&meta))
+}
+
 #[cfg(target_os = "linux")]
-struct RootDir(Option<rustix::fd::OwnedFd>);
+pub struct RootDir(Option<rustix::fd::OwnedFd>);
 
 #[cfg(target_os = "linux")]
 impl RootDir {
-    fn open(root: &Path) -> RootDir {
+    pub fn open(root: &Path) -> RootDir {
         use rustix::fs::OFlags;
         RootDir(
             rustix::fs::open(
@@ -79,6 +91,24 @@ impl RootDir {
         };
         let kind = rustix::fs::FileType::from_raw_mode(st.stx_mode.into());
         if kind != rustix::fs::FileType::RegularFile || st.stx_size > walk::MAX_FILE_BYTES {
+            return None;
+        }
+        let ns = |t: rustix::fs::StatxTimestamp| t.tv_sec * 1_000_000_000 + i64::from(t.tv_nsec);
+        Some(Key {
+            size: st.stx_size,
+            mtime_ns: ns(st.stx_mtime),
+            ctime_ns: ns(st.stx_ctime),
+            ino: st.stx_ino,
+        })
+    }
+
+    /// The key of the directory `path` under `root`, as `dir_key_of` gives it.
+    pub fn dir_key(&self, root: &Path, path: &Path) -> Option<Key> {
+        let Some(st) = self.statx(root, path) else {
+            return dir_key_of(path);
+        };
+        let kind = rustix::fs::FileType::from_raw_mode(st.stx_mode.into());
+        if kind != rustix::fs::FileType::Directory {
             return None;
         }
         let ns = |t: rustix::fs::StatxTimestamp| t.tv_sec * 1_000_000_000 + i64::from(t.tv_nsec);
@@ -112,14 +142,17 @@ impl RootDir {
 }
 
 #[cfg(not(target_os = "linux"))]
-struct RootDir;
+pub struct RootDir;
 
 #[cfg(not(target_os = "linux"))]
 impl RootDir {
-    fn open(_: &Path) -> RootDir {
+    pub fn open(_: &Path) -> RootDir {
         RootDir
     }
     fn key(&self, _: &Path, path: &Path) -> Option<Key> {
         key_of(path)
+    }
+    pub fn dir_key(&self, _: &Path, path: &Path) -> Option<Key> {
+        dir_key_of(path)
     }
 }

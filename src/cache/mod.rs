@@ -1,10 +1,12 @@
 //! The persistent cache: the text and parsed tree of every YAML file, kept
 //! between runs so that a run reads and parses only the files that changed.
 //!
-//! Every file is still listed and looked at (`stat`) on every run: the
-//! cross-file rules need the whole repository, and a file added, removed or
-//! renamed must be seen. A file whose size, modification time, change time
-//! and inode are those its entry records is taken from the entry. When either
+//! Every file is looked at (`stat`) on every run: the cross-file rules need
+//! the whole repository. The listing itself is kept too, and taken again
+//! while no directory or ignore file it depends on changed (see `listing`);
+//! otherwise the root is walked. A file whose size, modification time,
+//! change time and inode are those its entry records is taken from the
+//! entry. When either
 //! time falls within two seconds of the run that wrote the entry, the file
 //! could have changed again within the clock's resolution, so it is read and
 //! its content hash compared (as git does for "racily clean" files). An entry
@@ -12,8 +14,9 @@
 //! again with the new run's time, and later runs take it without reading.
 //!
 //! Layout: `<dir>/v<FORMAT>-<version>/<root hash>/files-<NN>.bin`, one shard
-//! per slice of the paths, each written whole to a temporary file and then
-//! renamed, so that a run never reads a half-written shard and concurrent
+//! per slice of the paths, and `listing.bin` beside them, each written whole
+//! to a temporary file and then renamed, so that a run never reads a
+//! half-written shard and concurrent
 //! runs each leave a complete one. A shard records the binary that wrote it
 //! (its size and modification time): another build reads nothing from it.
 //! Every entry carries a checksum; a shard that fails to read, a bad
@@ -22,6 +25,7 @@
 
 mod codec;
 mod keys;
+mod listing;
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -77,6 +81,9 @@ pub struct Stats {
     pub parsed: usize,
     /// Shards written.
     pub written: usize,
+    /// The listing kept by an earlier run was taken again: the number of
+    /// directories found unchanged (`None`: the root was walked).
+    pub listing: Option<usize>,
 }
 
 /// A file of a shard and the hash of its content; `None` until resolved.
@@ -115,9 +122,36 @@ impl Cache {
 
     /// The files of `root`, as `walk::walk` gives them (same order, same
     /// content), each from its entry where the file is unchanged.
-    pub fn walk(&self, root: &Path, opts: &WalkOptions) -> (Vec<SourceFile>, Stats) {
+    ///
+    /// `excludes` are the configuration's exclude patterns (already in
+    /// `opts`), which decide the listing.
+    pub fn walk(
+        &self,
+        root: &Path,
+        opts: &WalkOptions,
+        excludes: &[String],
+    ) -> (Vec<SourceFile>, Stats) {
         let started = now_ns();
-        let walked = walk::list(root, opts);
+        let excludes = listing::excludes_hash(excludes);
+        let (listed, taken) = match listing::take(&self.dir, root, self.binary, excludes) {
+            Some((listed, dirs)) => (listed, Some(dirs)),
+            None => {
+                let (listed, seen) = walk::list_seen(root, opts);
+                if let Some(seen) = seen {
+                    listing::keep(
+                        &self.dir,
+                        root,
+                        self.binary,
+                        excludes,
+                        started,
+                        &listed,
+                        &seen,
+                    );
+                }
+                (listed, None)
+            }
+        };
+        let walked = walk::with_buffers(listed, opts.overrides);
         let (indices, listed): (Vec<usize>, Vec<&Listed>) = walked
             .iter()
             .enumerate()
@@ -148,7 +182,10 @@ impl Cache {
                 self.shard(s, &listed, keys, opts, started)
             })
             .collect();
-        let mut stats = Stats::default();
+        let mut stats = Stats {
+            listing: taken,
+            ..Stats::default()
+        };
         let mut resolved = Vec::with_capacity(SHARDS);
         for (files, s) in done {
             stats.reused += s.reused;
@@ -364,18 +401,20 @@ impl Cache {
         for bytes in kept {
             put(&mut w, bytes);
         }
-        let tmp = self.dir.join(format!(
-            ".files-{s:02x}.{}.{}.tmp",
-            std::process::id(),
-            now_ns()
-        ));
-        let ok = std::fs::write(&tmp, &w.buf).is_ok()
-            && std::fs::rename(&tmp, self.shard_path(s)).is_ok();
-        if !ok {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        ok
+        write_whole(&self.dir, &format!("files-{s:02x}.bin"), &w.buf)
     }
+}
+
+/// Writes `dir/name` whole to a temporary file, then renames it into place:
+/// a run never reads half of it, and of concurrent runs the last rename
+/// wins. Whether it was written.
+fn write_whole(dir: &Path, name: &str, bytes: &[u8]) -> bool {
+    let tmp = dir.join(format!(".{name}.{}.{}.tmp", std::process::id(), now_ns()));
+    let ok = std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, dir.join(name)).is_ok();
+    if !ok {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    ok
 }
 
 fn shard_of(rel: &str) -> usize {
