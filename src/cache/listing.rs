@@ -145,6 +145,9 @@ pub fn take(
         return None;
     }
     let n = r.u32()? as usize;
+    if n < outer.len() {
+        return None;
+    }
     let mut inputs = Vec::with_capacity(n.min(body.len()));
     for i in 0..n {
         let path = os_path(r.bytes()?)?;
