@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use globset::GlobSet;
@@ -106,7 +107,8 @@ fn unsafe_ignore_file(
     if let Some(seen) = seen
         && !at.absent(root, dir, ".git")
     {
-        seen.note_git(dir.join(".git"));
+        seen.input(dir.join(".git"));
+        seen.input(dir.join(".git/info/exclude"));
     }
     for name in IGNORE_FILES {
         if at.absent(root, dir, name) {
@@ -114,7 +116,7 @@ fn unsafe_ignore_file(
         }
         let path = dir.join(name);
         if let Some(seen) = seen {
-            seen.note_input(path.clone());
+            seen.input(path.clone());
         }
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
@@ -271,16 +273,21 @@ pub fn list(root: &Path, opts: &WalkOptions) -> Vec<Walked> {
 /// Walks `root` as `list` does, without editor buffers: every YAML file on
 /// disk is `Listed`, and `File` holds only findings (a link out of the
 /// repository, an unreadable directory, an unsafe ignore file). With it,
-/// what the walk looked at besides the files ([`Seen`]), when a later run
-/// could take the listing again on its strength: `None` after a finding or
-/// a symbolic link. Sorted by path.
-pub fn list_seen(root: &Path, opts: &WalkOptions) -> (Vec<Walked>, Option<Seen>) {
-    let seeing = Arc::new(Seeing::default());
+/// what the walk looked at besides the files ([`Seen`]), each stamped by
+/// `stamper` before the walker read it, when a later run could take the
+/// listing again on its strength: `None` after a finding, a symbolic link or
+/// something `stamper` could not stamp. Sorted by path.
+pub fn list_seen(root: &Path, opts: &WalkOptions, stamper: Stamper) -> (Vec<Walked>, Option<Seen>) {
+    let seeing = Arc::new(Seeing {
+        stamper,
+        dirs: Mutex::default(),
+        inputs: Mutex::default(),
+        unsure: AtomicBool::new(false),
+    });
+    seeing.dir(root);
     let listed = walk_seeing(root, opts, true, Some(&seeing));
-    let seeing = Arc::try_unwrap(seeing).ok();
-    let seen = seeing
-        .map(Seeing::into_seen)
-        .filter(|s| !s.links && listed.iter().all(|w| matches!(w, Walked::Listed(_))));
+    let seen = Arc::try_unwrap(seeing).ok().and_then(Seeing::into_seen);
+    let seen = seen.filter(|_| listed.iter().all(|w| matches!(w, Walked::Listed(_))));
     (listed, seen)
 }
 
@@ -313,52 +320,69 @@ pub fn with_buffers(mut listed: Vec<Walked>, overrides: &HashMap<String, String>
     listed
 }
 
-/// What a listing walk looked at besides the files it lists: what, when it
-/// is unchanged, makes the same walk list the same files again.
+/// What a listing walk asks of a directory before the walker reads it, and
+/// of a file whose presence or content decides what is listed before the
+/// walker reads that: a stamp to compare on a later run (`None`: it cannot
+/// be told, and the listing is not kept).
+pub type Stamper = Arc<dyn Fn(&Path, Look) -> Option<[u64; 5]> + Send + Sync>;
+
+/// What is stamped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    Dir,
+    File,
+}
+
+/// What a listing walk looked at besides the files it lists, stamped before
+/// the walker read it: what, when its stamps are unchanged, makes the same
+/// walk list the same files again.
 #[derive(Debug, Default)]
 pub struct Seen {
-    /// Every directory the walk entered (the root among them), as walked.
-    pub dirs: Vec<PathBuf>,
+    /// Every directory the walk entered, the root first, sorted.
+    pub dirs: Vec<(PathBuf, [u64; 5])>,
     /// Files whose presence or content decided what was listed: the ignore
-    /// files of those directories, a `Chart.yaml` beside `templates`.
-    pub inputs: Vec<PathBuf>,
-    /// The `.git` entries of those directories (whose `info/exclude` the
-    /// walker reads).
-    pub git: Vec<PathBuf>,
-    /// A symbolic link was met: what it leads to can change while every
-    /// directory on the way stays as it was.
-    links: bool,
+    /// files of those directories, their `.git` and its `info/exclude`, a
+    /// `Chart.yaml` beside `templates`. Sorted.
+    pub inputs: Vec<(PathBuf, [u64; 5])>,
 }
 
 /// `Seen` while the walk's threads add to it.
-#[derive(Default)]
 struct Seeing {
-    dirs: Mutex<Vec<PathBuf>>,
-    inputs: Mutex<Vec<PathBuf>>,
-    git: Mutex<Vec<PathBuf>>,
-    links: std::sync::atomic::AtomicBool,
+    stamper: Stamper,
+    dirs: Mutex<Vec<(PathBuf, [u64; 5])>>,
+    inputs: Mutex<Vec<(PathBuf, [u64; 5])>>,
+    /// A symbolic link was met (what it leads to can change while every
+    /// directory on the way stays as it was), or a stamp could not be taken.
+    unsure: AtomicBool,
 }
 
 impl Seeing {
-    fn note_input(&self, path: PathBuf) {
-        self.inputs.lock().unwrap().push(path);
+    fn dir(&self, path: &Path) {
+        match (self.stamper)(path, Look::Dir) {
+            Some(stamp) => self.dirs.lock().unwrap().push((path.to_path_buf(), stamp)),
+            None => self.unsure.store(true, Ordering::Relaxed),
+        }
     }
-    fn note_git(&self, path: PathBuf) {
-        self.git.lock().unwrap().push(path);
+    fn input(&self, path: PathBuf) {
+        match (self.stamper)(&path, Look::File) {
+            Some(stamp) => self.inputs.lock().unwrap().push((path, stamp)),
+            None => self.unsure.store(true, Ordering::Relaxed),
+        }
     }
-    fn into_seen(self) -> Seen {
-        let sorted = |m: Mutex<Vec<PathBuf>>| {
+    fn into_seen(self) -> Option<Seen> {
+        if self.unsure.into_inner() {
+            return None;
+        }
+        let sorted = |m: Mutex<Vec<(PathBuf, [u64; 5])>>| {
             let mut v = m.into_inner().unwrap();
-            v.sort_unstable();
-            v.dedup();
+            v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            v.dedup_by(|a, b| a.0 == b.0);
             v
         };
-        Seen {
+        Some(Seen {
             dirs: sorted(self.dirs),
             inputs: sorted(self.inputs),
-            git: sorted(self.git),
-            links: self.links.into_inner(),
-        }
+        })
     }
 }
 
@@ -416,6 +440,9 @@ fn walk_once(
     let filter_at = Arc::clone(at);
     let filter_exclude = opts.exclude.clone();
     let walker = WalkBuilder::new(root)
+        // Global ignore patterns are relative to the repository's top, as
+        // git reads them, not to wherever the run was started.
+        .current_dir(root)
         .hidden(false)
         .follow_links(true)
         .require_git(false)
@@ -435,17 +462,6 @@ fn walk_once(
                 return false;
             }
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            // The walker reads a directory's ignore files as it enters it: look first.
-            if honour_ignore_files && is_dir {
-                if let Some(finding) =
-                    unsafe_ignore_file(&filter_root, &filter_at, path, filter_seen.as_deref())
-                {
-                    filter_unsafe.lock().unwrap().get_or_insert(finding);
-                }
-                if filter_unsafe.lock().unwrap().is_some() {
-                    return false; // the walk starts again without ignore files
-                }
-            }
             // An excluded directory is not entered, and an excluded link not reported.
             if !filter_exclude.is_empty() {
                 let rel = relative(&filter_root, path);
@@ -456,17 +472,16 @@ fn walk_once(
             // Helm chart templates are Go templates, not YAML.
             if is_dir && name == "templates" && let Some(parent) = path.parent() {
                 let chart = parent.join("Chart.yaml");
-                let skip = chart.exists();
                 if let Some(seen) = &filter_seen {
-                    seen.note_input(chart);
+                    seen.input(chart.clone());
                 }
-                if skip {
+                if chart.exists() {
                     return false;
                 }
             }
             if entry.path_is_symlink() {
                 if let Some(seen) = &filter_seen {
-                    seen.links.store(true, std::sync::atomic::Ordering::Relaxed);
+                    seen.unsure.store(true, Ordering::Relaxed);
                 }
                 match path.canonicalize() {
                     Ok(target) if target.starts_with(&filter_root) => {}
@@ -487,6 +502,23 @@ fn walk_once(
                     }
                 }
             }
+            // The walker reads a directory's ignore files as it enters it: look
+            // first (and, for a listing, stamp the directory and them).
+            if is_dir {
+                if let Some(seen) = &filter_seen {
+                    seen.dir(path);
+                }
+                if honour_ignore_files {
+                    if let Some(finding) =
+                        unsafe_ignore_file(&filter_root, &filter_at, path, filter_seen.as_deref())
+                    {
+                        filter_unsafe.lock().unwrap().get_or_insert(finding);
+                    }
+                    if filter_unsafe.lock().unwrap().is_some() {
+                        return false; // the walk starts again without ignore files
+                    }
+                }
+            }
             true
         })
         .build_parallel();
@@ -495,8 +527,6 @@ fn walk_once(
         let mut found = Found {
             local: Vec::new(),
             all: &found,
-            dirs: Vec::new(),
-            seen,
         };
         let skipped = &skipped;
         Box::new(move |entry| {
@@ -515,9 +545,6 @@ fn walk_once(
             // devices: it looks at the path again itself, so a file swapped for
             // one after the walk listed it is never opened either.
             if entry.file_type().is_none_or(|t| t.is_dir()) || !is_yaml(path) {
-                if found.seen.is_some() && entry.file_type().is_some_and(|t| t.is_dir()) {
-                    found.dirs.push(path.to_path_buf());
-                }
                 return WalkState::Continue;
             }
             let rel = relative(root, path);
@@ -561,20 +588,10 @@ fn walk_once(
 struct Found<'a> {
     local: Vec<Walked>,
     all: &'a Mutex<Vec<Walked>>,
-    /// The directories entered, for a listing walk.
-    dirs: Vec<PathBuf>,
-    seen: Option<&'a Arc<Seeing>>,
 }
 
 impl Drop for Found<'_> {
     fn drop(&mut self) {
-        if let Some(seen) = self.seen {
-            let dirs = std::mem::take(&mut self.dirs);
-            seen.dirs
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .extend(dirs);
-        }
         let local = std::mem::take(&mut self.local);
         let mut all = self.all.lock().unwrap_or_else(|e| e.into_inner());
         if all.is_empty() {

@@ -56,9 +56,23 @@ impl Repo {
         }
     }
 
+    /// Where the runs' git configuration and global ignore file are (not
+    /// the user's).
+    fn home(&self) -> PathBuf {
+        self.root.parent().unwrap().join("home")
+    }
+
     fn run(&self, args: &[&str], cached: bool, stdin: Option<&str>) -> Output {
+        self.run_in(&self.root, args, cached, stdin)
+    }
+
+    fn run_in(&self, cwd: &Path, args: &[&str], cached: bool, stdin: Option<&str>) -> Output {
         let mut cmd = Command::new(BIN);
-        cmd.current_dir(&self.root)
+        cmd.current_dir(cwd)
+            .env("HOME", self.home())
+            .env("XDG_CONFIG_HOME", self.home().join(".config"))
+            .env_remove("GIT_CONFIG_GLOBAL")
+            .env("GIT_CONFIG_SYSTEM", "/dev/null")
             .arg("check")
             .args(["--format", "json"])
             .args(args)
@@ -97,8 +111,12 @@ impl Repo {
 
     /// The cached run, once compared with a `--no-cache` run.
     fn compared(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let fresh = self.run(args, false, stdin);
-        let cached = self.run(args, true, stdin);
+        self.compared_in(&self.root, args, stdin)
+    }
+
+    fn compared_in(&self, cwd: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+        let fresh = self.run_in(cwd, args, false, stdin);
+        let cached = self.run_in(cwd, args, true, stdin);
         assert_eq!(cached.status.code(), fresh.status.code());
         assert_eq!(
             findings(&cached),
@@ -352,13 +370,19 @@ type Change<'a> = dyn Fn(&Repo) + 'a;
 #[test]
 fn a_kept_listing_is_taken_again_only_while_what_decides_it_is_unchanged() {
     let repo = Repo::new();
-    // An ignore file in a directory, and a nested repository whose exclude
-    // file the walker reads.
+    // Ignore files in a directory, the root's and a nested repository's
+    // exclude files, the global ignore file, and a Helm chart's templates.
     repo.write("kubernetes/apps/media/.gitignore", "# nothing yet\n");
+    repo.write("kubernetes/apps/.ignore", "# nothing yet\n");
+    repo.write(".git/info/exclude", "# nothing yet\n");
     repo.write(
         "kubernetes/apps/media/plex/.git/info/exclude",
         "# nothing yet\n",
     );
+    let global = repo.home().join(".config/git/ignore");
+    std::fs::create_dir_all(global.parent().unwrap()).unwrap();
+    std::fs::write(&global, "# nothing yet\n").unwrap();
+    repo.write("charts/app/templates/deployment.yaml", "a: [\n");
     std::thread::sleep(RACY);
     assert!(!repo.listing_taken(), "no listing was kept yet");
     assert!(repo.listing_taken());
@@ -369,9 +393,27 @@ fn a_kept_listing_is_taken_again_only_while_what_decides_it_is_unchanged() {
     assert_eq!(repo.same(&[], None)[2], 0);
 
     let parent = repo.root.parent().unwrap().to_path_buf();
-    let changes: [(&str, &Change<'_>); 7] = [
+    let changes: [(&str, &Change<'_>); 11] = [
         ("an ignore file edited in place", &|r| {
             r.write("kubernetes/apps/media/.gitignore", "sonarr/\n")
+        }),
+        ("an .ignore file edited in place", &|r| {
+            r.write(
+                "kubernetes/apps/.ignore",
+                "media/jellyfin/app/service.yaml\n",
+            )
+        }),
+        ("the root's exclude file edited", &|r| {
+            r.write(
+                ".git/info/exclude",
+                "kubernetes/apps/media/kustomization.yaml\n",
+            )
+        }),
+        ("the global ignore file edited", &|_| {
+            std::fs::write(&global, "/kubernetes/apps/media/namespace.yaml\n").unwrap()
+        }),
+        ("a Helm chart's Chart.yaml added", &|r| {
+            r.write("charts/app/Chart.yaml", "apiVersion: v2\nname: app\n")
         }),
         ("a nested repository's exclude file edited", &|r| {
             r.write("kubernetes/apps/media/plex/.git/info/exclude", "app/\n")
@@ -411,6 +453,28 @@ fn a_kept_listing_is_taken_again_only_while_what_decides_it_is_unchanged() {
         assert!(!repo.listing_taken(), "{what}: the kept listing was taken");
         assert!(repo.listing_taken(), "{what}: the new listing was not kept");
     }
+    // A run from elsewhere (the global ignore file's patterns are relative
+    // to the root, wherever the run starts).
+    std::fs::write(&global, "/kubernetes/apps/media/jellyfin/\n").unwrap();
+    std::thread::sleep(RACY);
+    assert!(!repo.listing_taken());
+    let below = repo.root.join("kubernetes/apps");
+    assert!(listing_taken(&repo.compared_in(&below, &["../.."], None)));
+}
+
+#[test]
+fn a_listing_kept_right_after_a_change_is_not_taken_until_the_window_passes() {
+    let repo = Repo::new();
+    assert!(!repo.listing_taken());
+    assert!(repo.listing_taken());
+    // The directory changes, and the listing is kept again at once: within
+    // the window, a second change could leave the same times.
+    repo.write("kubernetes/apps/media/jellyfin/app/extra.yaml", "a: 1\n");
+    assert!(!repo.listing_taken());
+    assert!(!repo.listing_taken(), "taken within the window");
+    std::thread::sleep(RACY);
+    assert!(!repo.listing_taken());
+    assert!(repo.listing_taken());
 }
 
 #[cfg(unix)]
@@ -442,10 +506,11 @@ fn no_listing_is_kept_past_a_symbolic_link_or_a_git_file() {
 fn damaged_caches_are_read_as_misses() {
     let repo = Repo::new();
     let [_, _, total, _] = repo.same(&[], None);
-    let shards: Vec<PathBuf> = walk_files(&repo.cache)
+    let mut shards: Vec<PathBuf> = walk_files(&repo.cache)
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "bin"))
         .collect();
+    shards.sort();
     assert!(!shards.is_empty());
     for (i, shard) in shards.iter().enumerate() {
         let mut bytes = std::fs::read(shard).unwrap();

@@ -84,7 +84,7 @@ impl<'a> Reader<'a> {
     }
     /// A count of items of at least `min` bytes each, refused when the rest
     /// of the buffer cannot hold them (no huge allocation from a bad count).
-    fn count(&mut self, min: usize) -> Option<usize> {
+    pub fn count(&mut self, min: usize) -> Option<usize> {
         let n = self.u32()? as usize;
         (n.checked_mul(min)? <= self.buf.len() - self.pos).then_some(n)
     }

@@ -5,35 +5,40 @@
 //! A run takes the listing again, instead of walking, when all of that is as
 //! the listing records it: a file added, removed or renamed changes its
 //! directory's modification time, and an ignore file edited in place changes
-//! its own. As for files, a directory or ignore file whose times fall within
-//! two seconds of the run that wrote the listing could have changed again
-//! unseen, so the root is walked again. Anything the record cannot vouch for
-//! (a symbolic link, which can lead elsewhere while every directory on the
-//! way stays as it was; a `.git` that is a file, as in a worktree; a finding
-//! of the walk) means no listing is kept, and every run walks.
+//! its own. Each was stamped before the walker read it, so that a change
+//! made while the walk ran shows as a difference. As for files, a directory
+//! or ignore file whose times fall within two seconds of the run that kept
+//! the listing could have changed again within the clock's resolution, so
+//! the root is walked again. Anything the record cannot vouch for (a
+//! symbolic link, which can lead elsewhere while every directory on the way
+//! stays as it was; a `.git` that is a file, as in a worktree; a finding of
+//! the walk) means no listing is kept, and every run walks. Off Unix, where a
+//! directory's modification time is all a key holds, no listing is kept.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::codec::{self, Key, Reader, Writer};
 use super::keys::{self, RootDir};
-use crate::walk::{Listed, Seen, Walked};
+use crate::walk::{Listed, Look, Seen, Stamper, Walked};
 
 const MAGIC: &[u8; 8] = b"GLLIST\0\0";
 /// Bumped whenever the bytes of a listing change meaning.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const FILE_NAME: &str = "listing.bin";
 
-/// What decides a listing besides the directories: the state of a file the
-/// walker reads or looks for.
+/// The state of a directory, or of a file the walker reads or looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stamp {
+pub enum Stamp {
     Absent,
-    /// A directory: only that it is one matters (`.git`, whose own times
-    /// change with every commit).
+    /// A directory where a file is looked for: only that it is one matters
+    /// (`.git`, whose own times change with every commit).
     Dir,
     File(Key),
+    /// A directory the walk entered: its entries are what its times vouch for.
+    Entered(Key),
 }
 
 impl Stamp {
@@ -49,27 +54,87 @@ impl Stamp {
     }
 
     fn racy(&self, written_at: i64) -> bool {
-        matches!(self, Stamp::File(k) if racy(k, written_at))
+        match self {
+            Stamp::File(k) | Stamp::Entered(k) => racy(k, written_at),
+            Stamp::Absent | Stamp::Dir => false,
+        }
+    }
+
+    fn words(&self) -> [u64; 5] {
+        let key = |tag, k: &Key| [tag, k.size, k.mtime_ns as u64, k.ctime_ns as u64, k.ino];
+        match self {
+            Stamp::Absent => [0; 5],
+            Stamp::Dir => [1, 0, 0, 0, 0],
+            Stamp::File(k) => key(2, k),
+            Stamp::Entered(k) => key(3, k),
+        }
+    }
+
+    fn from_words(w: [u64; 5]) -> Option<Stamp> {
+        let key = Key {
+            size: w[1],
+            mtime_ns: w[2] as i64,
+            ctime_ns: w[3] as i64,
+            ino: w[4],
+        };
+        match w[0] {
+            0 => Some(Stamp::Absent),
+            1 => Some(Stamp::Dir),
+            2 => Some(Stamp::File(key)),
+            3 => Some(Stamp::Entered(key)),
+            _ => None,
+        }
+    }
+
+    fn write(&self, w: &mut Writer) {
+        for word in self.words() {
+            w.u64(word);
+        }
+    }
+
+    fn read(r: &mut Reader) -> Option<Stamp> {
+        Stamp::from_words([r.u64()?, r.u64()?, r.u64()?, r.u64()?, r.u64()?])
     }
 }
 
 fn racy(key: &Key, written_at: i64) -> bool {
-    key.mtime_ns >= written_at - super::RACY_NS || key.ctime_ns >= written_at - super::RACY_NS
+    let since = written_at.saturating_sub(super::RACY_NS);
+    key.mtime_ns >= since || key.ctime_ns >= since
 }
 
-/// The files outside the walk that decide what it lists: the ignore files of
-/// the root's parents (read by the walker too), the `.git` there (whose
-/// `info/exclude` it reads), and the global git excludes file.
-fn outer_inputs(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
+/// How a listing walk of `root` stamps what it looks at.
+pub fn stamper(root: &Path) -> Stamper {
+    let at = RootDir::open(root);
+    let root = root.to_path_buf();
+    Arc::new(move |path: &Path, look: Look| {
+        let stamp = match look {
+            Look::Dir => Stamp::Entered(at.dir_key(&root, path)?),
+            Look::File => Stamp::of(path)?,
+        };
+        Some(stamp.words())
+    })
+}
+
+/// The files outside the walk that decide what it lists, stamped: the ignore
+/// files of the root's parents (read by the walker too), the `.git` there
+/// (whose `info/exclude` it reads), and the global git excludes file. Taken
+/// before the walk; `None` when one cannot be stamped.
+pub fn outer(root: &Path) -> Option<Outer> {
+    let mut paths = Vec::new();
     for dir in root.ancestors().skip(1) {
         for name in [".gitignore", ".ignore", ".git", ".git/info/exclude"] {
-            out.push(dir.join(name));
+            paths.push(dir.join(name));
         }
     }
-    out.extend(ignore::gitignore::gitconfig_excludes_path());
-    out
+    paths.extend(ignore::gitignore::gitconfig_excludes_path());
+    paths
+        .into_par_iter()
+        .map(|p| Stamp::of(&p).map(|s| (p, s)))
+        .collect()
 }
+
+/// The stamped inputs outside the root, as `outer` gives them.
+pub type Outer = Vec<(PathBuf, Stamp)>;
 
 /// The raw bytes of `path` below `root` (`""` for the root itself).
 fn below<'p>(root: &Path, path: &'p Path) -> Option<&'p [u8]> {
@@ -98,9 +163,18 @@ fn os_path(bytes: &[u8]) -> Option<&Path> {
     }
 }
 
-fn path_from(root: &Path, rel: &[u8]) -> Option<PathBuf> {
+/// `rel` (the root itself when empty) under `root`; `None` unless `rel` is
+/// a plain relative path (no `.`, `..` or empty component): a listing never
+/// names anything outside its root.
+fn under(root: &Path, rel: &[u8]) -> Option<PathBuf> {
     if rel.is_empty() {
         return Some(root.to_path_buf());
+    }
+    let plain = rel
+        .split(|&b| b == b'/')
+        .all(|c| !c.is_empty() && c != b"." && c != b"..");
+    if !plain {
+        return None;
     }
     Some(root.join(os_path(rel)?))
 }
@@ -109,20 +183,23 @@ fn path_from(root: &Path, rel: &[u8]) -> Option<PathBuf> {
 pub fn excludes_hash(patterns: &[String]) -> u64 {
     let mut w = Writer::default();
     for p in patterns {
-        w.u32(p.len() as u32);
-        w.buf.extend_from_slice(p.as_bytes());
+        w.bytes(p.as_bytes());
     }
     codec::hash(&w.buf)
 }
 
+/// Whether listings are kept at all here.
+pub const KEPT: bool = cfg!(unix);
+
 /// The listing of `root` kept in `dir`, if every input is unchanged: the
 /// files as the walk would list them (`Walked::Listed` only, sorted), and the
-/// number of directories found unchanged.
+/// number of directories found unchanged. `outer` is `outer(root)`, taken now.
 pub fn take(
     dir: &Path,
     root: &Path,
     binary: (u64, u64),
     excludes: u64,
+    outer: &Outer,
 ) -> Option<(Vec<Walked>, usize)> {
     let bytes = std::fs::read(dir.join(FILE_NAME)).ok()?;
     let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
@@ -137,49 +214,48 @@ pub fn take(
     if r.u64()? != excludes {
         return None;
     }
-    // The inputs: outside the root, the same files as now (the same
-    // parents, the same global excludes file); each as it was, and none
-    // changed within the racy window.
-    let outer = outer_inputs(root);
-    if r.u32()? as usize != outer.len() {
+    // Outside the root: the same files as now, each as it was.
+    let n = r.count(48)?;
+    if n != outer.len() {
         return None;
     }
-    let n = r.u32()? as usize;
-    if n < outer.len() {
-        return None;
-    }
-    let mut inputs = Vec::with_capacity(n.min(body.len()));
-    for i in 0..n {
-        let path = os_path(r.bytes()?)?;
-        if outer.get(i).is_some_and(|o| o != path) {
+    for (path, now) in outer {
+        let (p, s) = (os_path(r.bytes()?)?, Stamp::read(&mut r)?);
+        if p != path || s != *now || s.racy(written_at) {
             return None;
         }
-        inputs.push((path, read_stamp(&mut r)?));
     }
-    let inputs_hold = inputs
-        .par_iter()
-        .all(|(p, s)| !s.racy(written_at) && Stamp::of(p) == Some(*s));
-    if !inputs_hold {
-        return None;
-    }
-    // The directories, each as it was.
-    let n = r.u32()? as usize;
-    let mut dirs = Vec::with_capacity(n.min(body.len() / 36));
+    // Inside it: the inputs, then the directories, the root first.
+    let n = r.count(48)?;
+    let mut inputs = Vec::with_capacity(n);
     for _ in 0..n {
         let rel = r.bytes()?;
-        dirs.push((path_from(root, rel)?, read_key(&mut r)?));
+        inputs.push((under(root, rel)?, Stamp::read(&mut r)?));
     }
-    let at = RootDir::open(root);
-    let dirs_hold = dirs
-        .par_iter()
-        .with_min_len(64)
-        .all(|(path, key)| !racy(key, written_at) && at.dir_key(root, path) == Some(*key));
-    if !dirs_hold {
+    let n = r.count(44)?;
+    let mut dirs = Vec::with_capacity(n);
+    for i in 0..n {
+        let rel = r.bytes()?;
+        if (i == 0) != rel.is_empty() {
+            return None;
+        }
+        dirs.push((under(root, rel)?, Stamp::read(&mut r)?));
+    }
+    if dirs.is_empty() {
+        return None;
+    }
+    let stamp = stamper(root);
+    let hold = |(path, then): &(PathBuf, Stamp), look| {
+        !then.racy(written_at) && stamp(path, look).and_then(Stamp::from_words) == Some(*then)
+    };
+    if !inputs.par_iter().all(|i| hold(i, Look::File))
+        || !dirs.par_iter().with_min_len(64).all(|d| hold(d, Look::Dir))
+    {
         return None;
     }
     // The files.
-    let n = r.u32()? as usize;
-    let mut files = Vec::with_capacity(n.min(body.len() / 6));
+    let n = r.count(5)?;
+    let mut files = Vec::with_capacity(n);
     for _ in 0..n {
         let rel = std::str::from_utf8(r.bytes()?).ok()?;
         let flags = r.take(1)?[0];
@@ -188,124 +264,270 @@ pub fn take(
         } else {
             rel.as_bytes()
         };
+        if raw.is_empty() {
+            return None;
+        }
         files.push(Walked::Listed(Listed {
             rel: rel.to_string(),
-            path: path_from(root, raw)?,
+            path: under(root, raw)?,
             listed_regular: flags & 1 != 0,
         }));
     }
     r.at_end().then_some((files, dirs.len()))
 }
 
-fn read_key(r: &mut Reader) -> Option<Key> {
-    Some(Key {
-        size: r.u64()?,
-        mtime_ns: r.u64()? as i64,
-        ctime_ns: r.u64()? as i64,
-        ino: r.u64()?,
-    })
-}
-
-fn write_key(w: &mut Writer, k: &Key) {
-    w.u64(k.size);
-    w.u64(k.mtime_ns as u64);
-    w.u64(k.ctime_ns as u64);
-    w.u64(k.ino);
-}
-
-fn read_stamp(r: &mut Reader) -> Option<Stamp> {
-    match r.take(1)?[0] {
-        0 => Some(Stamp::Absent),
-        1 => Some(Stamp::Dir),
-        2 => Some(Stamp::File(read_key(r)?)),
-        _ => None,
-    }
-}
-
 /// Keeps the listing a walk of `root` begun at `started` gave (`Listed`
-/// files only, sorted) with what it saw; nothing when something it saw
-/// cannot be vouched for. Whether it was written.
+/// files only, sorted) with what it saw, stamped as it went, and `outer`
+/// as it was before the walk; nothing when something cannot be vouched for.
+/// Whether it was written.
+#[allow(clippy::too_many_arguments)]
 pub fn keep(
     dir: &Path,
     root: &Path,
     binary: (u64, u64),
     excludes: u64,
     started: i64,
+    outer: &Outer,
     listed: &[Walked],
     seen: &Seen,
 ) -> bool {
-    let mut inputs = outer_inputs(root);
-    let outer = inputs.len();
-    inputs.extend(seen.inputs.iter().cloned());
-    for git in &seen.git {
-        inputs.push(git.clone());
-        inputs.push(git.join("info/exclude"));
-    }
-    let stamps: Option<Vec<Stamp>> = inputs.par_iter().map(|p| Stamp::of(p)).collect();
-    let Some(stamps) = stamps else {
+    let inputs: Option<Vec<(&[u8], Stamp)>> = seen
+        .inputs
+        .iter()
+        .map(|(p, s)| Some((below(root, p)?, Stamp::from_words(*s)?)))
+        .collect();
+    let dirs: Option<Vec<(&[u8], Stamp)>> = seen
+        .dirs
+        .iter()
+        .map(|(p, s)| Some((below(root, p)?, Stamp::from_words(*s)?)))
+        .collect();
+    let (Some(inputs), Some(dirs)) = (inputs, dirs) else {
         return false;
     };
+    if dirs.first().is_none_or(|(rel, _)| !rel.is_empty()) {
+        return false;
+    }
     // A `.git` file points elsewhere (a worktree, a submodule): what it
     // leads to is not followed here.
-    let points_elsewhere = inputs
+    let is_git = |p: &Path| p.file_name().is_some_and(|n| n == ".git");
+    let points_elsewhere = outer
         .iter()
-        .zip(&stamps)
-        .any(|(p, s)| p.file_name().is_some_and(|n| n == ".git") && matches!(s, Stamp::File(_)));
+        .map(|(p, s)| (p.as_path(), *s))
+        .chain(
+            seen.inputs
+                .iter()
+                .zip(&inputs)
+                .map(|((p, _), (_, s))| (p.as_path(), *s)),
+        )
+        .any(|(p, s)| is_git(p) && matches!(s, Stamp::File(_)));
     if points_elsewhere {
         return false;
     }
-    let at = RootDir::open(root);
-    let dirs: Option<Vec<(&[u8], Key)>> = seen
-        .dirs
-        .par_iter()
-        .with_min_len(64)
-        .map(|d| Some((below(root, d)?, at.dir_key(root, d)?)))
+    let files: Option<Vec<(&str, &[u8], bool)>> = listed
+        .iter()
+        .map(|l| match l {
+            Walked::Listed(l) => Some((
+                l.rel.as_str(),
+                below(root, &l.path).filter(|r| !r.is_empty())?,
+                l.listed_regular,
+            )),
+            Walked::File(_) => None,
+        })
         .collect();
-    let Some(dirs) = dirs else {
+    let Some(files) = files else {
         return false;
     };
-    let mut w = Writer::default();
-    w.buf.extend_from_slice(MAGIC);
-    w.u32(FORMAT);
-    w.u64(binary.0);
-    w.u64(binary.1);
-    w.u64(started as u64);
-    w.u64(excludes);
-    w.u32(outer as u32);
-    w.u32(inputs.len() as u32);
-    for (p, s) in inputs.iter().zip(&stamps) {
-        w.bytes(p.as_os_str().as_encoded_bytes());
-        match s {
-            Stamp::Absent => w.buf.push(0),
-            Stamp::Dir => w.buf.push(1),
-            Stamp::File(k) => {
-                w.buf.push(2);
-                write_key(&mut w, k);
+    let record = Record {
+        binary,
+        excludes,
+        started,
+        outer,
+        inputs,
+        dirs,
+        files,
+    };
+    super::write_whole(dir, FILE_NAME, &record.encode())
+}
+
+/// What a listing file holds.
+struct Record<'a> {
+    binary: (u64, u64),
+    excludes: u64,
+    started: i64,
+    outer: &'a [(PathBuf, Stamp)],
+    /// Below the root: the inputs and the directories (the root first).
+    inputs: Vec<(&'a [u8], Stamp)>,
+    dirs: Vec<(&'a [u8], Stamp)>,
+    /// The relative path, the raw one, and whether the listing said a
+    /// regular file.
+    files: Vec<(&'a str, &'a [u8], bool)>,
+}
+
+impl Record<'_> {
+    fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.buf.extend_from_slice(MAGIC);
+        w.u32(FORMAT);
+        w.u64(self.binary.0);
+        w.u64(self.binary.1);
+        w.u64(self.started as u64);
+        w.u64(self.excludes);
+        w.u32(self.outer.len() as u32);
+        for (p, s) in self.outer {
+            w.bytes(p.as_os_str().as_encoded_bytes());
+            s.write(&mut w);
+        }
+        for part in [&self.inputs, &self.dirs] {
+            w.u32(part.len() as u32);
+            for (rel, s) in part.iter() {
+                w.bytes(rel);
+                s.write(&mut w);
             }
         }
-    }
-    w.u32(dirs.len() as u32);
-    for (rel, key) in &dirs {
-        w.bytes(rel);
-        write_key(&mut w, key);
-    }
-    w.u32(listed.len() as u32);
-    for l in listed {
-        let Walked::Listed(l) = l else {
-            return false;
-        };
-        let Some(raw) = below(root, &l.path) else {
-            return false;
-        };
-        w.bytes(l.rel.as_bytes());
-        let same = raw == l.rel.as_bytes();
+        w.u32(self.files.len() as u32);
+        for &(rel, raw, regular) in &self.files {
+            w.bytes(rel.as_bytes());
+            let same = raw == rel.as_bytes();
+            w.buf.push(u8::from(regular) | if same { 0 } else { 2 });
+            if !same {
+                w.bytes(raw);
+            }
+        }
+        let sum = codec::hash(&w.buf);
+        w.u64(sum);
         w.buf
-            .push(u8::from(l.listed_regular) | if same { 0 } else { 2 });
-        if !same {
-            w.bytes(raw);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A root holding `a/x.yaml`, and its listing as a walk would keep it,
+    /// as if kept long after every time it records.
+    struct Fixture {
+        _tmp: tempfile::TempDir,
+        root: PathBuf,
+        cache: PathBuf,
+        outer: Outer,
+        dirs: Vec<(Vec<u8>, Stamp)>,
+        inputs: Vec<(Vec<u8>, Stamp)>,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            let tmp = tempfile::tempdir().unwrap();
+            std::fs::create_dir_all(tmp.path().join("root/a")).unwrap();
+            let root = tmp.path().join("root").canonicalize().unwrap();
+            std::fs::write(root.join("a/x.yaml"), "a: 1\n").unwrap();
+            let cache = tmp.path().join("cache");
+            std::fs::create_dir_all(&cache).unwrap();
+            let stamp = stamper(&root);
+            let st = |p: &Path, look| Stamp::from_words(stamp(p, look).unwrap()).unwrap();
+            let dirs = vec![
+                (Vec::new(), st(&root, Look::Dir)),
+                (b"a".to_vec(), st(&root.join("a"), Look::Dir)),
+            ];
+            let inputs = vec![(
+                b"a/.gitignore".to_vec(),
+                st(&root.join("a/.gitignore"), Look::File),
+            )];
+            let outer = super::outer(&root).unwrap();
+            let fixture = Fixture {
+                _tmp: tmp,
+                root,
+                cache,
+                outer,
+                dirs,
+                inputs,
+            };
+            fixture.write(|_| {});
+            fixture
+        }
+
+        /// Writes the listing, changed by `edit`, its checksum holding.
+        fn write(&self, edit: impl Fn(&mut Record)) {
+            let mut record = Record {
+                binary: (1, 2),
+                excludes: 3,
+                started: i64::MAX / 2,
+                outer: &self.outer,
+                inputs: self.inputs.iter().map(|(p, s)| (&p[..], *s)).collect(),
+                dirs: self.dirs.iter().map(|(p, s)| (&p[..], *s)).collect(),
+                files: vec![("a/x.yaml", b"a/x.yaml", true)],
+            };
+            edit(&mut record);
+            std::fs::write(self.cache.join(FILE_NAME), record.encode()).unwrap();
+        }
+
+        fn take(&self) -> Option<(Vec<Walked>, usize)> {
+            take(&self.cache, &self.root, (1, 2), 3, &self.outer)
         }
     }
-    let sum = codec::hash(&w.buf);
-    w.u64(sum);
-    super::write_whole(dir, FILE_NAME, &w.buf)
+
+    #[test]
+    fn a_listing_is_taken_again_while_its_inputs_hold() {
+        let f = Fixture::new();
+        let (files, dirs) = f.take().unwrap();
+        assert_eq!(dirs, 2);
+        assert!(
+            matches!(&files[..], [Walked::Listed(l)] if l.rel == "a/x.yaml" && l.path == f.root.join("a/x.yaml"))
+        );
+        // Another binary, other excludes, other inputs outside the root.
+        assert!(take(&f.cache, &f.root, (1, 3), 3, &f.outer).is_none());
+        assert!(take(&f.cache, &f.root, (1, 2), 4, &f.outer).is_none());
+        assert!(take(&f.cache, &f.root, (1, 2), 3, &f.outer[1..].to_vec()).is_none());
+        // An ignore file that appears, a directory that changes.
+        std::fs::write(f.root.join("a/.gitignore"), "x.yaml\n").unwrap();
+        assert!(f.take().is_none());
+        let f = Fixture::new();
+        std::fs::write(f.root.join("a/y.yaml"), "a: 1\n").unwrap();
+        assert!(f.take().is_none());
+    }
+
+    #[test]
+    fn a_listing_kept_within_the_racy_window_of_its_inputs_is_not_taken() {
+        let f = Fixture::new();
+        f.write(|r| r.started = super::super::now_ns());
+        assert!(f.take().is_none());
+        // A time that would overflow the window's arithmetic is a miss too.
+        f.write(|r| r.started = i64::MIN);
+        assert!(f.take().is_none());
+    }
+
+    #[test]
+    fn a_crafted_listing_never_names_a_path_outside_its_root_nor_lacks_the_root() {
+        let f = Fixture::new();
+        for bad in ["../x.yaml", "/etc/x.yaml", "a//x.yaml", "./a/x.yaml", ""] {
+            f.write(|r| r.files = vec![("a/x.yaml", bad.as_bytes(), true)]);
+            assert!(f.take().is_none(), "{bad:?}");
+            f.write(|r| r.files = vec![(bad, bad.as_bytes(), true)]);
+            assert!(f.take().is_none(), "{bad:?}");
+            f.write(|r| r.dirs[1].0 = bad.as_bytes());
+            assert!(f.take().is_none(), "{bad:?}");
+            f.write(|r| r.inputs[0].0 = bad.as_bytes());
+            assert!(f.take().is_none(), "{bad:?}");
+        }
+        f.write(|r| r.dirs.clear());
+        assert!(f.take().is_none(), "no directory");
+        f.write(|r| {
+            r.dirs.remove(0);
+        });
+        assert!(f.take().is_none(), "the root missing");
+        f.write(|r| r.dirs.swap(0, 1));
+        assert!(f.take().is_none(), "the root not first");
+        // Every damaged byte is a miss (the checksum), never a panic; so is
+        // every cut.
+        f.write(|_| {});
+        let good = std::fs::read(f.cache.join(FILE_NAME)).unwrap();
+        assert!(f.take().is_some());
+        for i in 0..good.len() {
+            let mut bad = good.clone();
+            bad[i] ^= 0x5a;
+            std::fs::write(f.cache.join(FILE_NAME), &bad).unwrap();
+            assert!(f.take().is_none(), "byte {i}");
+            std::fs::write(f.cache.join(FILE_NAME), &good[..i]).unwrap();
+            assert!(f.take().is_none(), "cut at {i}");
+        }
+    }
 }

@@ -133,10 +133,15 @@ impl Cache {
     ) -> (Vec<SourceFile>, Stats) {
         let started = now_ns();
         let excludes = listing::excludes_hash(excludes);
-        let (listed, taken) = match listing::take(&self.dir, root, self.binary, excludes) {
-            Some((listed, dirs)) => (listed, Some(dirs)),
-            None => {
-                let (listed, seen) = walk::list_seen(root, opts);
+        // What lies outside the root is stamped before anything is read.
+        let outer = listing::outer(root).filter(|_| listing::KEPT);
+        let taken = outer
+            .as_ref()
+            .and_then(|outer| listing::take(&self.dir, root, self.binary, excludes, outer));
+        let (listed, taken) = match (taken, &outer) {
+            (Some((listed, dirs)), _) => (listed, Some(dirs)),
+            (None, Some(outer)) => {
+                let (listed, seen) = walk::list_seen(root, opts, listing::stamper(root));
                 if let Some(seen) = seen {
                     listing::keep(
                         &self.dir,
@@ -144,12 +149,15 @@ impl Cache {
                         self.binary,
                         excludes,
                         started,
+                        outer,
                         &listed,
                         &seen,
                     );
                 }
                 (listed, None)
             }
+            // With the buffers in place already, which `with_buffers` leaves.
+            (None, None) => (walk::list(root, opts), None),
         };
         let walked = walk::with_buffers(listed, opts.overrides);
         let (indices, listed): (Vec<usize>, Vec<&Listed>) = walked
@@ -247,8 +255,8 @@ impl Cache {
                         dirty = true;
                         break;
                     };
-                    let racy = head.key.mtime_ns >= written_at - RACY_NS
-                        || head.key.ctime_ns >= written_at - RACY_NS;
+                    let since = written_at.saturating_sub(RACY_NS);
+                    let racy = head.key.mtime_ns >= since || head.key.ctime_ns >= since;
                     let Some(&i) = wanted.get(head.path) else {
                         // A racy entry is not kept: the shard written again
                         // would carry it under this run's time, trusted
@@ -282,8 +290,8 @@ impl Cache {
                                     // entry is no longer racy: without that, a
                                     // shard written right after a checkout
                                     // would have every run read its files.
-                                    dirty |= head.key.mtime_ns < started - RACY_NS
-                                        && head.key.ctime_ns < started - RACY_NS;
+                                    let since = started.saturating_sub(RACY_NS);
+                                    dirty |= head.key.mtime_ns < since && head.key.ctime_ns < since;
                                 }
                                 None => {
                                     dirty = true;
