@@ -308,16 +308,21 @@ pub fn with_buffers(mut listed: Vec<Walked>, overrides: &HashMap<String, String>
             )));
         }
     }
+    add_new_buffers(&mut listed, overrides);
+    sort_by_path(&mut listed);
+    listed
+}
+
+/// The editor buffers for files not on disk (not among `files`).
+fn add_new_buffers(files: &mut Vec<Walked>, overrides: &HashMap<String, String>) {
     for (rel, text) in overrides {
-        if !listed.iter().any(|f| f.path() == rel) {
-            listed.push(Walked::File(Box::new(SourceFile::from_bytes(
+        if !files.iter().any(|f| f.path() == rel) {
+            files.push(Walked::File(Box::new(SourceFile::from_bytes(
                 rel.clone(),
                 text.clone().into_bytes(),
             ))));
         }
     }
-    sort_by_path(&mut listed);
-    listed
 }
 
 /// What a listing walk asks of a directory before the walker reads it, and
@@ -570,15 +575,7 @@ fn walk_once(
             .into_iter()
             .map(|f| Walked::File(Box::new(f))),
     );
-    // Editor buffers for files not yet on disk.
-    for (rel, text) in buffers {
-        if !files.iter().any(|f| f.path() == rel) {
-            files.push(Walked::File(Box::new(SourceFile::from_bytes(
-                rel.clone(),
-                text.clone().into_bytes(),
-            ))));
-        }
-    }
+    add_new_buffers(&mut files, buffers);
     sort_by_path(&mut files);
     files
 }

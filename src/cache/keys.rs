@@ -39,8 +39,14 @@ pub fn key_of_meta(meta: &std::fs::Metadata) -> Key {
         use std::os::unix::fs::MetadataExt;
         Key {
             size: meta.len(),
-            mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
-            ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
+            mtime_ns: meta
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.mtime_nsec()),
+            ctime_ns: meta
+                .ctime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(meta.ctime_nsec()),
             ino: meta.ino(),
         }
     }
@@ -93,13 +99,7 @@ impl RootDir {
         if kind != rustix::fs::FileType::RegularFile || st.stx_size > walk::MAX_FILE_BYTES {
             return None;
         }
-        let ns = |t: rustix::fs::StatxTimestamp| t.tv_sec * 1_000_000_000 + i64::from(t.tv_nsec);
-        Some(Key {
-            size: st.stx_size,
-            mtime_ns: ns(st.stx_mtime),
-            ctime_ns: ns(st.stx_ctime),
-            ino: st.stx_ino,
-        })
+        Some(key_of_statx(&st))
     }
 
     /// The key of the directory `path` under `root`, as `dir_key_of` gives it.
@@ -111,13 +111,7 @@ impl RootDir {
         if kind != rustix::fs::FileType::Directory {
             return None;
         }
-        let ns = |t: rustix::fs::StatxTimestamp| t.tv_sec * 1_000_000_000 + i64::from(t.tv_nsec);
-        Some(Key {
-            size: st.stx_size,
-            mtime_ns: ns(st.stx_mtime),
-            ctime_ns: ns(st.stx_ctime),
-            ino: st.stx_ino,
-        })
+        Some(key_of_statx(&st))
     }
 
     /// `statx` of `path` (links followed) relative to the root; `None` when
@@ -138,6 +132,21 @@ impl RootDir {
             rustix::fs::StatxFlags::BASIC_STATS,
         )
         .ok()
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn key_of_statx(st: &rustix::fs::Statx) -> Key {
+    let ns = |t: rustix::fs::StatxTimestamp| {
+        t.tv_sec
+            .saturating_mul(1_000_000_000)
+            .saturating_add(i64::from(t.tv_nsec))
+    };
+    Key {
+        size: st.stx_size,
+        mtime_ns: ns(st.stx_mtime),
+        ctime_ns: ns(st.stx_ctime),
+        ino: st.stx_ino,
     }
 }
 
