@@ -362,10 +362,24 @@ struct Seeing {
 }
 
 impl Seeing {
+    /// Stamps a directory the walk is about to read, and looks at its
+    /// entries: the walker follows every symbolic link it lists, ignored or
+    /// excluded ones too (it needs to know whether each leads to a
+    /// directory), so a link anywhere makes the listing unsure.
     fn dir(&self, path: &Path) {
         match (self.stamper)(path, Look::Dir) {
             Some(stamp) => self.dirs.lock().unwrap().push((path.to_path_buf(), stamp)),
             None => self.unsure.store(true, Ordering::Relaxed),
+        }
+        let links = std::fs::read_dir(path).map(|entries| {
+            entries.into_iter().any(|e| {
+                e.and_then(|e| e.file_type())
+                    .ok()
+                    .is_none_or(|t| t.is_symlink())
+            })
+        });
+        if links.unwrap_or(true) {
+            self.unsure.store(true, Ordering::Relaxed);
         }
     }
     fn input(&self, path: PathBuf) {

@@ -489,6 +489,28 @@ fn no_listing_is_kept_past_a_symbolic_link_or_a_git_file() {
         assert!(!repo.listing_taken());
     }
     std::fs::remove_file(repo.root.join("kubernetes/apps/plex-link")).unwrap();
+    // The walker follows a link an ignore file or the configuration leaves
+    // out too (whether it leads to a directory decides a pattern like
+    // `out/`; one that leads nowhere is reported).
+    let target = repo.root.parent().unwrap().join("elsewhere");
+    std::fs::create_dir_all(&target).unwrap();
+    repo.write("kubernetes/.gitignore", "result\n");
+    std::os::unix::fs::symlink(&target, repo.root.join("kubernetes/result")).unwrap();
+    std::thread::sleep(RACY);
+    for _ in 0..2 {
+        assert!(!repo.listing_taken());
+    }
+    std::fs::remove_dir(&target).unwrap();
+    assert!(!repo.listing_taken());
+    std::fs::remove_file(repo.root.join("kubernetes/result")).unwrap();
+    repo.write(".gitops-lint.yaml", "exclude: [\"linked.yaml\"]\n");
+    std::os::unix::fs::symlink("kubernetes", repo.root.join("linked.yaml")).unwrap();
+    std::thread::sleep(RACY);
+    for _ in 0..2 {
+        assert!(!repo.listing_taken());
+    }
+    std::fs::remove_file(repo.root.join("linked.yaml")).unwrap();
+    repo.write(".gitops-lint.yaml", "rules: {}\n");
     // A `.git` file (a worktree, a submodule) points to an exclude file
     // elsewhere.
     repo.write("kubernetes/apps/media/sonarr/.git", "gitdir: /elsewhere\n");

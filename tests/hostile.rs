@@ -245,6 +245,24 @@ fn unsafe_ignore_files_are_reported_and_not_read() {
     }
 }
 
+/// An unsafe ignore file in a directory the walk never enters (excluded by
+/// the configuration) is never read: no finding, and the other ignore files
+/// are honoured.
+#[test]
+fn an_unsafe_ignore_file_in_an_excluded_directory_is_left_alone() {
+    let bad = "a: [1\n";
+    let dir = repo(&[
+        (".gitignore", "hidden.yaml\n"),
+        ("hidden.yaml", bad),
+        ("vendor/x.yaml", bad),
+        (".gitops-lint.yaml", "exclude: [\"vendor/**\"]\n"),
+    ]);
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("vendor/.gitignore")).unwrap();
+    let o = run_with_deadline(check(dir.path(), &[]));
+    no_panic(&o);
+    assert_eq!((code(&o), stdout(&o)), (0, String::new()));
+}
+
 /// Ordinary ignore files, including a link to one inside the repository, are honoured.
 #[test]
 fn regular_ignore_files_are_honoured() {

@@ -10,9 +10,10 @@
 //! or ignore file whose times fall within two seconds of the run that kept
 //! the listing could have changed again within the clock's resolution, so
 //! the root is walked again. Anything the record cannot vouch for (a
-//! symbolic link, which can lead elsewhere while every directory on the way
-//! stays as it was; a `.git` that is a file, as in a worktree; a finding of
-//! the walk) means no listing is kept, and every run walks. Off Unix, where a
+//! symbolic link in a directory the walk enters, ignored or not, which can
+//! lead elsewhere while every directory on the way stays as it was; a `.git`
+//! that is a file, as in a worktree; a finding of the walk) means no listing
+//! is kept, and every run walks. Off Unix, where a
 //! directory's modification time is all a key holds, no listing is kept.
 
 use std::path::{Path, PathBuf};
