@@ -103,15 +103,21 @@ fn unsafe_ignore_file(
     at: &RootDir,
     dir: &Path,
     seen: Option<&Seeing>,
+    present: Option<&Present>,
 ) -> Option<SourceFile> {
+    // What the directory's entries showed, or else a look for each name.
+    let absent = |name: &str| match present {
+        Some(p) => !p.names.contains(&name),
+        None => at.absent(root, dir, name),
+    };
     if let Some(seen) = seen
-        && !at.absent(root, dir, ".git")
+        && !absent(".git")
     {
         seen.input(dir.join(".git"));
         seen.input(dir.join(".git/info/exclude"));
     }
     for name in IGNORE_FILES {
-        if at.absent(root, dir, name) {
+        if absent(name) {
             continue;
         }
         let path = dir.join(name);
@@ -222,6 +228,99 @@ impl RootDir {
     }
 }
 
+/// What a listing walk saw of a directory before the walker read it.
+struct Present {
+    /// Its times, size and inode, taken before its entries were read:
+    /// (size, modification and change times in nanoseconds, inode).
+    stat: Option<[u64; 4]>,
+    /// Which of `.gitignore`, `.ignore` and `.git` it holds.
+    names: Vec<&'static str>,
+    /// It holds a symbolic link, or an entry whose type could not be told.
+    links: bool,
+}
+
+impl RootDir {
+    /// Opens `dir` (the root or under it), takes its stat, then reads its
+    /// entries: one path lookup, where a `stat` and a look for each name
+    /// would each walk the path. `None` when that cannot be done.
+    #[cfg(target_os = "linux")]
+    fn look(&self, root: &Path, dir: &Path) -> Option<Present> {
+        use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+        let fd = self.fd.as_ref()?;
+        let rel = dir
+            .as_os_str()
+            .as_encoded_bytes()
+            .strip_prefix(root.as_os_str().as_encoded_bytes())?;
+        let rel: &[u8] = match rel {
+            [] => b".",
+            [b'/', rest @ ..] if !rest.is_empty() => rest,
+            _ => return None,
+        };
+        let opened = rustix::fs::openat(
+            fd,
+            rel,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ok()?;
+        let st = rustix::fs::fstat(&opened).ok()?;
+        let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n) as u64;
+        let mut present = Present {
+            stat: Some([
+                st.st_size as u64,
+                ns(st.st_mtime as i64, st.st_mtime_nsec as i64),
+                ns(st.st_ctime as i64, st.st_ctime_nsec as i64),
+                st.st_ino as u64,
+            ]),
+            names: Vec::new(),
+            links: false,
+        };
+        let mut entries = rustix::fs::Dir::new(opened).ok()?;
+        while let Some(entry) = entries.read() {
+            let entry = entry.ok()?;
+            let name = entry.file_name();
+            match name.to_bytes() {
+                b"." | b".." => continue,
+                b".gitignore" => present.names.push(".gitignore"),
+                b".ignore" => present.names.push(".ignore"),
+                b".git" => present.names.push(".git"),
+                _ => {}
+            }
+            present.links |= match entry.file_type() {
+                FileType::Symlink => true,
+                FileType::Unknown => entries.fd().ok().is_none_or(|fd| {
+                    rustix::fs::statat(fd, name, AtFlags::SYMLINK_NOFOLLOW).map_or(true, |s| {
+                        FileType::from_raw_mode(s.st_mode) == FileType::Symlink
+                    })
+                }),
+                _ => false,
+            };
+        }
+        Some(present)
+    }
+
+    /// Reads the entries of `dir` by its path: its names and links, without
+    /// its stat.
+    #[cfg(not(target_os = "linux"))]
+    fn look(&self, _: &Path, dir: &Path) -> Option<Present> {
+        let mut present = Present {
+            stat: None,
+            names: Vec::new(),
+            links: false,
+        };
+        for entry in std::fs::read_dir(dir).ok()? {
+            let entry = entry.ok()?;
+            for name in [".gitignore", ".ignore", ".git"] {
+                if entry.file_name() == name {
+                    present.names.push(name);
+                }
+            }
+            present.links |= entry.file_type().ok().is_none_or(|t| t.is_symlink());
+        }
+        Some(present)
+    }
+}
+
 /// A YAML file the walk found and did not read: what the persistent cache
 /// looks up before reading it.
 #[derive(Debug)]
@@ -284,7 +383,6 @@ pub fn list_seen(root: &Path, opts: &WalkOptions, stamper: Stamper) -> (Vec<Walk
         inputs: Mutex::default(),
         unsure: AtomicBool::new(false),
     });
-    seeing.dir(root);
     let listed = walk_seeing(root, opts, true, Some(&seeing));
     let seen = Arc::try_unwrap(seeing).ok().and_then(Seeing::into_seen);
     let seen = seen.filter(|_| listed.iter().all(|w| matches!(w, Walked::Listed(_))));
@@ -334,7 +432,9 @@ pub type Stamper = Arc<dyn Fn(&Path, Look) -> Option<[u64; 5]> + Send + Sync>;
 /// What is stamped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Look {
-    Dir,
+    /// A directory, with its (size, modification and change times in
+    /// nanoseconds, inode) when the walk took them before reading it.
+    Dir(Option<[u64; 4]>),
     File,
 }
 
@@ -365,22 +465,21 @@ impl Seeing {
     /// Stamps a directory the walk is about to read, and looks at its
     /// entries: the walker follows every symbolic link it lists, ignored or
     /// excluded ones too (it needs to know whether each leads to a
-    /// directory), so a link anywhere makes the listing unsure.
-    fn dir(&self, path: &Path) {
-        match (self.stamper)(path, Look::Dir) {
+    /// directory), so a link anywhere makes the listing unsure. What the
+    /// entries show spares the looks for ignore files.
+    fn dir(&self, root: &Path, at: &RootDir, path: &Path) -> Option<Present> {
+        let present = at.look(root, path);
+        let stamp = present
+            .as_ref()
+            .and_then(|p| (self.stamper)(path, Look::Dir(p.stat)));
+        match stamp {
             Some(stamp) => self.dirs.lock().unwrap().push((path.to_path_buf(), stamp)),
             None => self.unsure.store(true, Ordering::Relaxed),
         }
-        let links = std::fs::read_dir(path).map(|entries| {
-            entries.into_iter().any(|e| {
-                e.and_then(|e| e.file_type())
-                    .ok()
-                    .is_none_or(|t| t.is_symlink())
-            })
-        });
-        if links.unwrap_or(true) {
+        if present.as_ref().is_none_or(|p| p.links) {
             self.unsure.store(true, Ordering::Relaxed);
         }
+        present
     }
     fn input(&self, path: PathBuf) {
         match (self.stamper)(&path, Look::File) {
@@ -394,7 +493,13 @@ impl Seeing {
         }
         let sorted = |m: Mutex<Vec<(PathBuf, [u64; 5])>>| {
             let mut v = m.into_inner().unwrap();
-            v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            // By bytes (a path's components need not be compared one by
+            // one here): the root, a prefix of every other, still comes first.
+            v.sort_unstable_by(|a, b| {
+                a.0.as_os_str()
+                    .as_encoded_bytes()
+                    .cmp(b.0.as_os_str().as_encoded_bytes())
+            });
             v.dedup_by(|a, b| a.0 == b.0);
             v
         };
@@ -417,7 +522,8 @@ fn walk_seeing(
 ) -> Vec<Walked> {
     let unsafe_ignore: Arc<Mutex<Option<SourceFile>>> = Arc::default();
     let at = Arc::new(RootDir::open(root));
-    let finding = match unsafe_ignore_file(root, &at, root, seen.map(|s| &**s)) {
+    let present = seen.and_then(|s| s.dir(root, &at, root));
+    let finding = match unsafe_ignore_file(root, &at, root, seen.map(|s| &**s), present.as_ref()) {
         Some(finding) => finding,
         None => {
             let files = walk_once(root, &at, opts, true, list_only, &unsafe_ignore, seen);
@@ -524,13 +630,15 @@ fn walk_once(
             // The walker reads a directory's ignore files as it enters it: look
             // first (and, for a listing, stamp the directory and them).
             if is_dir {
-                if let Some(seen) = &filter_seen {
-                    seen.dir(path);
-                }
+                let present = filter_seen.as_ref().and_then(|seen| seen.dir(&filter_root, &filter_at, path));
                 if honour_ignore_files {
-                    if let Some(finding) =
-                        unsafe_ignore_file(&filter_root, &filter_at, path, filter_seen.as_deref())
-                    {
+                    if let Some(finding) = unsafe_ignore_file(
+                        &filter_root,
+                        &filter_at,
+                        path,
+                        filter_seen.as_deref(),
+                        present.as_ref(),
+                    ) {
                         filter_unsafe.lock().unwrap().get_or_insert(finding);
                     }
                     if filter_unsafe.lock().unwrap().is_some() {

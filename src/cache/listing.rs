@@ -109,7 +109,13 @@ pub fn stamper(root: &Path) -> Stamper {
     let root = root.to_path_buf();
     Arc::new(move |path: &Path, look: Look| {
         let stamp = match look {
-            Look::Dir => Stamp::Entered(at.dir_key(&root, path)?),
+            Look::Dir(Some([size, mtime, ctime, ino])) => Stamp::Entered(Key {
+                size,
+                mtime_ns: mtime as i64,
+                ctime_ns: ctime as i64,
+                ino,
+            }),
+            Look::Dir(None) => Stamp::Entered(at.dir_key(&root, path)?),
             Look::File => Stamp::of(path)?,
         };
         Some(stamp.words())
@@ -250,7 +256,10 @@ pub fn take(
         !then.racy(written_at) && stamp(path, look).and_then(Stamp::from_words) == Some(*then)
     };
     if !inputs.par_iter().all(|i| hold(i, Look::File))
-        || !dirs.par_iter().with_min_len(64).all(|d| hold(d, Look::Dir))
+        || !dirs
+            .par_iter()
+            .with_min_len(64)
+            .all(|d| hold(d, Look::Dir(None)))
     {
         return None;
     }
@@ -426,8 +435,8 @@ mod tests {
             let stamp = stamper(&root);
             let st = |p: &Path, look| Stamp::from_words(stamp(p, look).unwrap()).unwrap();
             let dirs = vec![
-                (Vec::new(), st(&root, Look::Dir)),
-                (b"a".to_vec(), st(&root.join("a"), Look::Dir)),
+                (Vec::new(), st(&root, Look::Dir(None))),
+                (b"a".to_vec(), st(&root.join("a"), Look::Dir(None))),
             ];
             let inputs = vec![(
                 b"a/.gitignore".to_vec(),
