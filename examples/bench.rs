@@ -45,6 +45,20 @@ fn walk_read(root: &Path) -> (usize, usize) {
     (files.into_inner(), bytes.into_inner())
 }
 
+/// CPU time (user and system) the process has used so far, on every thread.
+#[cfg(unix)]
+fn cpu() -> Duration {
+    // SAFETY: `getrusage` fills the zeroed struct it is given and reads nothing else.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+#[cfg(not(unix))]
+fn cpu() -> Duration {
+    Duration::ZERO
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -62,13 +76,15 @@ fn main() {
     let overrides = HashMap::new();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (mut t_read, mut t_parse, mut t_full) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut c_read, mut c_parse, mut c_full) = (Vec::new(), Vec::new(), Vec::new());
     let (mut files, mut bytes, mut documents, mut findings) = (0, 0, 0, 0);
     for _ in 0..rounds {
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu());
         (files, bytes) = walk_read(&root);
         t_read.push(t.elapsed());
+        c_read.push(cpu() - c);
 
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu());
         let parsed = walk::walk(
             &root,
             &WalkOptions {
@@ -78,19 +94,22 @@ fn main() {
             },
         );
         t_parse.push(t.elapsed());
+        c_parse.push(cpu() - c);
         documents = parsed.iter().map(|f| f.yaml.docs.len()).sum();
         drop(parsed);
 
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu());
         let report = run(&Options {
             paths: vec![root.clone()],
             ..Options::default()
         })
         .unwrap();
         t_full.push(t.elapsed());
+        c_full.push(cpu() - c);
         findings = report.diagnostics.len();
     }
     let (read, parse, full) = (median(t_read), median(t_parse), median(t_full));
+    let (cread, cparse, cfull) = (median(c_read), median(c_parse), median(c_full));
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "repository: {} ({files} YAML files, {documents} documents, {:.1} MB, {findings} findings)",
@@ -98,17 +117,23 @@ fn main() {
         bytes as f64 / 1e6
     );
     println!("threads: {threads}, rounds: {rounds} (medians)");
-    println!("walk+read (floor)       {:8.1} ms  1.00x", ms(read));
     println!(
-        "walk+read+parse         {:8.1} ms  {:.2}x",
-        ms(parse),
-        ms(parse) / ms(read)
+        "walk+read (floor)       {:8.1} ms  1.00x  (CPU {:.0} ms)",
+        ms(read),
+        ms(cread)
     );
     println!(
-        "full check              {:8.1} ms  {:.2}x  ({:.2}x of walk+read+parse)",
+        "walk+read+parse         {:8.1} ms  {:.2}x  (CPU {:.0} ms)",
+        ms(parse),
+        ms(parse) / ms(read),
+        ms(cparse)
+    );
+    println!(
+        "full check              {:8.1} ms  {:.2}x  ({:.2}x of walk+read+parse; CPU {:.0} ms)",
         ms(full),
         ms(full) / ms(read),
-        ms(full) / ms(parse)
+        ms(full) / ms(parse),
+        ms(cfull)
     );
     println!(
         "throughput (full check) {:8.0} files/s, {:.0} documents/s, {:.1} MB/s",

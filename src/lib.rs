@@ -15,6 +15,7 @@ pub mod rules;
 pub mod run;
 pub mod schema;
 pub mod session;
+pub mod shared;
 pub mod source;
 pub mod suppress;
 pub mod timing;

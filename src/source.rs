@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::shared::Text;
 use crate::yaml::{self, Span, Yaml};
 
 /// What kept a file from being parsed (reported as a finding, never a crash).
@@ -19,7 +20,7 @@ pub struct SourceFile {
     /// Relative to the root, with `/` separators.
     pub path: String,
     /// Shared with `yaml`, which reads the values written as is from it.
-    pub text: Arc<str>,
+    pub text: Text,
     pub yaml: Yaml,
     pub unreadable: Option<Unreadable>,
     /// Where each line starts: found on first use (rendering a finding,
@@ -45,24 +46,24 @@ impl SourceFile {
         } else {
             Yaml::default()
         };
-        Self::new(path, text, yaml, problem)
+        Self::new(path, text.into(), yaml, problem)
     }
 
     /// A file whose text was parsed before (the persistent cache keeps both).
-    pub fn parsed(path: String, text: Arc<str>, yaml: Yaml) -> Self {
+    pub fn parsed(path: String, text: Text, yaml: Yaml) -> Self {
         Self::new(path, text, yaml, None)
     }
 
     pub fn skipped(path: String, why: String) -> Self {
         Self::new(
             path,
-            Arc::default(),
+            Text::default(),
             Yaml::default(),
             Some(Unreadable::Skipped(why)),
         )
     }
 
-    fn new(path: String, text: Arc<str>, yaml: Yaml, unreadable: Option<Unreadable>) -> Self {
+    fn new(path: String, text: Text, yaml: Yaml, unreadable: Option<Unreadable>) -> Self {
         SourceFile {
             path,
             text,

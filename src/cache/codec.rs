@@ -4,6 +4,7 @@
 //! an alias to a later node, a range out of bounds, a cut character) is
 //! refused: a damaged or crafted entry is read as a miss, never a panic.
 
+use crate::shared::{Buffer, Plain, Slab, Text};
 use crate::source::SourceFile;
 use std::sync::Arc;
 
@@ -45,6 +46,12 @@ impl Writer {
         self.u32(b.len() as u32);
         self.buf.extend_from_slice(b);
     }
+    /// Zeros up to the next multiple of 4 bytes from `start`.
+    pub fn align(&mut self, start: usize) {
+        while !(self.buf.len() - start).is_multiple_of(4) {
+            self.buf.push(0);
+        }
+    }
     fn span(&mut self, s: Span) {
         self.u32(s.start);
         self.u32(s.end);
@@ -59,6 +66,11 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
         Reader { buf, pos: 0 }
+    }
+    /// Skips to the next multiple of 4 bytes from the start (see `encode`).
+    fn align(&mut self) -> Option<()> {
+        self.take(self.pos.next_multiple_of(4) - self.pos)
+            .map(|_| ())
     }
     pub fn at_end(&self) -> bool {
         self.pos == self.buf.len()
@@ -88,14 +100,19 @@ impl<'a> Reader<'a> {
         let n = self.u32()? as usize;
         (n.checked_mul(min)? <= self.buf.len() - self.pos).then_some(n)
     }
-    /// A counted array of items of `N` bytes each, decoded in one pass over
-    /// its bytes into a vector allocated once.
-    fn array<T, const N: usize>(&mut self, item: impl Fn(&[u8; N]) -> T) -> Option<Vec<T>> {
+    /// A counted array of records of `N` bytes each, shared with `buf` (which
+    /// holds the reader's bytes) where it can be, else decoded into a vector
+    /// allocated once.
+    fn slab<T: Plain, const N: usize>(
+        &mut self,
+        buf: &Arc<Buffer>,
+        item: impl Fn(&[u8; N]) -> T,
+    ) -> Option<Slab<T>> {
         let n = self.count(N)?;
         let bytes = self.take(n * N)?;
-        let (items, rest) = bytes.as_chunks::<N>();
-        debug_assert!(rest.is_empty());
-        Some(items.iter().map(item).collect())
+        Slab::of(buf, bytes, |b| {
+            item(b.try_into().expect("a record's bytes"))
+        })
     }
 }
 
@@ -105,33 +122,40 @@ fn word<const N: usize>(b: &[u8; N], i: usize) -> u32 {
 }
 
 /// Appends the entry of a parsed file (one that is text: see `cacheable`).
+/// The tree's arrays start at multiples of 4 bytes from the entry's start,
+/// and the entry is a multiple of 4 bytes long, so that a shard read into an
+/// aligned buffer lends them to the tree as they are (see `shared`).
 pub fn encode(w: &mut Writer, key: &Key, hash: u64, file: &SourceFile) {
     w.buf.reserve(size(file));
+    let start = w.buf.len();
     w.bytes(file.path.as_bytes());
+    w.align(start);
     w.u64(key.size);
     w.u64(key.mtime_ns as u64);
     w.u64(key.ctime_ns as u64);
     w.u64(key.ino);
     w.u64(hash);
     w.bytes(file.text.as_bytes());
+    w.align(start);
     let y = &file.yaml;
     w.u32(y.nodes.len() as u32);
-    for n in &y.nodes {
+    for n in y.nodes.iter() {
         w.span(n.span);
         w.u32(n.word());
     }
     w.u32(y.children.len() as u32);
-    for c in &y.children {
+    for c in y.children.iter() {
         w.u32(*c);
     }
     w.u32(y.scalars.len() as u32);
-    for v in &y.scalars {
+    for v in y.scalars.iter() {
         w.u32(v.at);
         w.u32(v.len);
     }
     w.bytes(y.strings.as_bytes());
+    w.align(start);
     w.u32(y.docs.len() as u32);
-    for d in &y.docs {
+    for d in y.docs.iter() {
         w.u32(d.root);
         w.span(d.span);
     }
@@ -139,9 +163,10 @@ pub fn encode(w: &mut Writer, key: &Key, hash: u64, file: &SourceFile) {
     for e in &y.errors {
         w.u32(e.offset);
         w.bytes(e.message.as_bytes());
+        w.align(start);
     }
     w.u32(y.duplicate_keys.len() as u32);
-    for d in &y.duplicate_keys {
+    for d in y.duplicate_keys.iter() {
         w.span(d.first);
         w.span(d.repeat);
     }
@@ -167,8 +192,10 @@ pub fn cacheable(file: &SourceFile) -> bool {
 }
 
 pub fn head<'a>(r: &mut Reader<'a>) -> Option<Head<'a>> {
+    let path = r.str()?;
+    r.align()?;
     Some(Head {
-        path: r.str()?,
+        path,
         key: Key {
             size: r.u64()?,
             mtime_ns: r.u64()? as i64,
@@ -180,23 +207,26 @@ pub fn head<'a>(r: &mut Reader<'a>) -> Option<Head<'a>> {
 }
 
 /// The file of an entry whose head has been read; `None` when the entry is
-/// damaged.
-pub fn body(r: &mut Reader, path: &str) -> Option<SourceFile> {
-    let text: Arc<str> = r.str()?.into();
-    let nodes = r.array(|b: &[u8; 12]| {
+/// damaged. The reader reads bytes of `buf`, which the text and the tree's
+/// arrays point into rather than copy (see `shared`).
+pub fn body(r: &mut Reader, buf: &Arc<Buffer>, path: &str) -> Option<SourceFile> {
+    let text = Text::of(buf, r.bytes()?)?;
+    r.align()?;
+    let nodes = r.slab(buf, |b: &[u8; 12]| {
         let span = Span {
             start: word(b, 0),
             end: word(b, 1),
         };
         Node::from_parts(span, word(b, 2))
     })?;
-    let children = r.array(|b: &[u8; 4]| word(b, 0))?;
-    let scalars = r.array(|b: &[u8; 8]| Value {
+    let children = r.slab(buf, |b: &[u8; 4]| word(b, 0))?;
+    let scalars = r.slab(buf, |b: &[u8; 8]| Value {
         at: word(b, 0),
         len: word(b, 1),
     })?;
-    let strings = r.str()?.to_string();
-    let docs = r.array(|b: &[u8; 12]| Document {
+    let strings = Text::of(buf, r.bytes()?)?;
+    r.align()?;
+    let docs = r.slab(buf, |b: &[u8; 12]| Document {
         root: word(b, 0),
         span: Span {
             start: word(b, 1),
@@ -210,8 +240,9 @@ pub fn body(r: &mut Reader, path: &str) -> Option<SourceFile> {
             offset: r.u32()?,
             message: r.str()?.to_string(),
         });
+        r.align()?;
     }
-    let duplicate_keys = r.array(|b: &[u8; 16]| DuplicateKey {
+    let duplicate_keys = r.slab(buf, |b: &[u8; 16]| DuplicateKey {
         first: Span {
             start: word(b, 0),
             end: word(b, 1),
@@ -225,7 +256,7 @@ pub fn body(r: &mut Reader, path: &str) -> Option<SourceFile> {
         return None;
     }
     let yaml = Yaml {
-        text: Arc::clone(&text),
+        text: text.clone(),
         nodes,
         children,
         scalars,
@@ -252,13 +283,30 @@ mod tests {
         };
         let mut w = Writer::default();
         encode(&mut w, &key, hash(text.as_bytes()), &file);
-        let mut r = Reader::new(&w.buf);
+        assert!(w.buf.len().is_multiple_of(4));
+        let buf = Arc::new(Buffer::from(&w.buf[..]));
+        let mut r = Reader::new(buf.bytes());
         let h = head(&mut r).unwrap();
         assert_eq!(
             (h.path, h.key, h.hash),
             ("a.yaml", key, hash(text.as_bytes()))
         );
-        let back = body(&mut r, h.path).unwrap();
+        let back = body(&mut r, &buf, h.path).unwrap();
+        // The text and the tree's arrays point into the buffer.
+        let lent = cfg!(target_endian = "little");
+        assert!(back.text.is_shared() && back.yaml.text.is_shared());
+        assert_eq!(back.yaml.nodes.is_shared(), lent);
+        assert_eq!(back.yaml.children.is_shared(), lent);
+        assert_eq!(back.yaml.docs.is_shared(), lent);
+        // The same entry one byte off its alignment: read by copying, alike.
+        let mut off = vec![0u8];
+        off.extend_from_slice(&w.buf);
+        let buf = Arc::new(Buffer::from(&off[..]));
+        let mut r = Reader::new(&buf.bytes()[1..]);
+        let h = head(&mut r).unwrap();
+        let copied = body(&mut r, &buf, h.path).unwrap();
+        assert!(!copied.yaml.nodes.is_shared());
+        assert_eq!(copied.yaml, back.yaml);
         (file, back)
     }
 
@@ -295,18 +343,20 @@ mod tests {
         // Every truncation, and every single-byte change, is either refused
         // or decodes to a tree that keeps the invariants.
         for cut in 0..good.len() {
-            let mut r = Reader::new(&good[..cut]);
+            let buf = Arc::new(Buffer::from(&good[..cut]));
+            let mut r = Reader::new(buf.bytes());
             if let Some(h) = head(&mut r) {
-                assert!(body(&mut r, h.path).is_none(), "cut at {cut}");
+                assert!(body(&mut r, &buf, h.path).is_none(), "cut at {cut}");
             }
         }
         for i in 0..good.len() {
             for v in [0u8, 1, 0x7f, 0xff] {
                 let mut bad = good.clone();
                 bad[i] = v;
-                let mut r = Reader::new(&bad);
+                let buf = Arc::new(Buffer::from(&bad[..]));
+                let mut r = Reader::new(buf.bytes());
                 if let Some(h) = head(&mut r)
-                    && let Some(f) = body(&mut r, h.path)
+                    && let Some(f) = body(&mut r, &buf, h.path)
                 {
                     assert!(f.yaml.well_formed());
                     // Reading every node through the accessors does not panic.
@@ -372,9 +422,10 @@ mod tests {
             };
             let mut w = Writer::default();
             encode(&mut w, &key, 0, &file);
-            let mut r = Reader::new(&w.buf);
+            let buf = Arc::new(Buffer::from(&w.buf[..]));
+            let mut r = Reader::new(buf.bytes());
             let h = head(&mut r).unwrap();
-            let back = body(&mut r, h.path);
+            let back = body(&mut r, &buf, h.path);
             assert!(back.is_some(), "{} is refused", path.display());
             assert_eq!(back.unwrap().yaml, file.yaml, "{}", path.display());
         }

@@ -32,7 +32,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use std::sync::Arc;
 
+use crate::shared::Buffer;
 use crate::source::SourceFile;
 use crate::walk::{self, Listed, WalkOptions, Walked};
 use codec::{Key, Reader, Writer};
@@ -64,7 +66,7 @@ impl Location {
 }
 
 /// Bumped whenever the bytes of an entry change meaning.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const MAGIC: &[u8; 8] = b"GLCACHE\0";
 const SHARDS: usize = 64;
 /// Files changed this close to the run that read them are verified by content.
@@ -240,11 +242,15 @@ impl Cache {
         let mut found: Vec<Resolved> = (0..listed.len()).map(|_| None).collect();
         // Entries of buffers an editor replaces are kept as they are.
         let mut kept: Vec<Vec<u8>> = Vec::new();
-        let old = std::fs::read(self.shard_path(s)).ok();
+        // Mapped (or read) once; the files taken from it share its bytes.
+        let old = Buffer::open(&self.shard_path(s)).ok().map(Arc::new);
         let mut dirty = old.is_none() && !listed.is_empty();
-        match old.as_deref().and_then(|b| self.entries(b)) {
+        match old
+            .as_ref()
+            .and_then(|b| self.entries(b.bytes()).map(|e| (b, e)))
+        {
             None => dirty |= old.is_some(),
-            Some((written_at, entries)) => {
+            Some((buf, (written_at, entries))) => {
                 for next in entries {
                     let Some(entry) = next else {
                         dirty = true; // a damaged entry ends the shard
@@ -282,7 +288,7 @@ impl Cache {
                         );
                         if codec::cacheable(&file) && codec::hash(file.text.as_bytes()) == head.hash
                         {
-                            match codec::body(&mut r, head.path) {
+                            match codec::body(&mut r, buf, head.path) {
                                 Some(cached) => {
                                     stats.verified += 1;
                                     found[i] = Some((cached, head.hash));
@@ -307,7 +313,7 @@ impl Cache {
                         }
                         continue;
                     }
-                    match codec::body(&mut r, head.path) {
+                    match codec::body(&mut r, buf, head.path) {
                         Some(cached) => {
                             stats.reused += 1;
                             found[i] = Some((cached, head.hash));

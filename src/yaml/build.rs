@@ -23,7 +23,7 @@ const MAX_TEXT: usize = 1 << 30;
 pub fn parse_shared(text: Arc<str>) -> Yaml {
     if text.len() > MAX_TEXT {
         return Yaml {
-            text,
+            text: text.into(),
             errors: vec![SyntaxError {
                 offset: 0,
                 message: format!("the text is too large to parse (over {MAX_TEXT} bytes)"),
@@ -32,7 +32,7 @@ pub fn parse_shared(text: Arc<str>) -> Yaml {
         };
     }
     let mut yaml = parse_with(&text, true);
-    yaml.text = text;
+    yaml.text = text.into();
     yaml
 }
 
@@ -82,8 +82,8 @@ fn finish(mut tree: Tree, text: &str) -> Yaml {
         .filter(|n| matches!(n.kind, Kind::Seq { .. } | Kind::Map { .. }))
         .count();
     let mut yaml = Yaml {
-        nodes: Vec::with_capacity(tree.nodes.len()),
-        children: Vec::with_capacity(tree.children.len() + collections),
+        nodes: Vec::with_capacity(tree.nodes.len()).into(),
+        children: Vec::with_capacity(tree.children.len() + collections).into(),
         ..Yaml::default()
     };
     for n in &tree.nodes {
@@ -100,13 +100,12 @@ fn finish(mut tree: Tree, text: &str) -> Yaml {
             };
         }
     }
-    yaml.scalars.shrink_to_fit();
-    tree.strings.shrink_to_fit();
+    yaml.scalars.to_mut().shrink_to_fit();
     tree.docs.shrink_to_fit();
-    yaml.strings = tree.strings;
-    yaml.docs = tree.docs;
+    yaml.strings = tree.strings.into();
+    yaml.docs = tree.docs.into();
     yaml.errors = tree.errors;
-    yaml.duplicate_keys = tree.duplicate_keys;
+    yaml.duplicate_keys = tree.duplicate_keys.into();
     for (root, decoded) in super::aliasing::excessive(&yaml) {
         let offset = yaml.nodes[root as usize].span.start;
         yaml.errors.push(SyntaxError {
@@ -125,7 +124,7 @@ fn finish(mut tree: Tree, text: &str) -> Yaml {
 fn verbatim_reads_as_copied(text: &str) -> Result<(), String> {
     let shared = parse(text);
     let mut copied = parse_with(text, false);
-    copied.text = Arc::clone(&shared.text);
+    copied.text = shared.text.clone();
     // Every tree the parser builds is one the cache would read back.
     if !shared.well_formed() || !copied.well_formed() {
         return Err("the tree breaks an invariant `Yaml::well_formed` checks".into());
@@ -212,7 +211,7 @@ pub fn differential(text: &str) -> Result<bool, String> {
     let mut fast = finish(fast, text);
     let mut general = finish(parse_spaced(text, true), text);
     fast.text = text.into();
-    general.text = Arc::clone(&fast.text);
+    general.text = fast.text.clone();
     if fast == general {
         return Ok(true);
     }

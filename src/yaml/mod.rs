@@ -12,10 +12,13 @@ mod fast;
 mod node;
 
 pub use build::{differential, parse, parse_shared};
+
+use crate::shared::{Slab, Text};
 pub use node::{NodeRef, Scalar};
 
 /// A byte range in a file's text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(C)]
 pub struct Span {
     pub start: u32,
     pub end: u32,
@@ -61,6 +64,7 @@ pub enum Kind {
 /// payload is where its entry count sits in `Yaml::children`, its children
 /// right after it. Plain old data, so an arena of nodes is one flat buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
 pub struct Node {
     pub span: Span,
     word: u32,
@@ -107,6 +111,7 @@ impl Node {
 
 /// Where the value of a scalar that is not its span is (see `Node`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
 pub struct Value {
     pub at: u32,
     pub len: u32,
@@ -114,6 +119,7 @@ pub struct Value {
 
 /// One YAML document of a file.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
 pub struct Document {
     pub root: NodeId,
     pub span: Span,
@@ -128,6 +134,7 @@ pub struct SyntaxError {
 
 /// A key that a mapping repeats: the first and the repeated key.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
 pub struct DuplicateKey {
     pub first: Span,
     pub repeat: Span,
@@ -138,19 +145,19 @@ pub struct DuplicateKey {
 pub struct Yaml {
     /// The file's text, which spans point into and verbatim scalars are read
     /// from (shared with the `SourceFile` that holds the tree).
-    pub text: std::sync::Arc<str>,
-    pub nodes: Vec<Node>,
+    pub text: Text,
+    pub nodes: Slab<Node>,
     /// For each collection, its number of entries, then its items, or the
     /// keys and values of its entries (see `Kind`).
-    pub children: Vec<u32>,
+    pub children: Slab<u32>,
     /// Where the values of scalars that are not their span are (see `Node`).
-    pub scalars: Vec<Value>,
+    pub scalars: Slab<Value>,
     /// The value of every scalar not written verbatim (escaped, folded or
     /// spread over lines), one after the other (see `Kind::Scalar`).
-    pub strings: String,
-    pub docs: Vec<Document>,
+    pub strings: Text,
+    pub docs: Slab<Document>,
     pub errors: Vec<SyntaxError>,
-    pub duplicate_keys: Vec<DuplicateKey>,
+    pub duplicate_keys: Slab<DuplicateKey>,
 }
 
 impl Yaml {
@@ -346,8 +353,9 @@ impl Yaml {
         let (tag, payload) = match kind {
             Kind::Seq { len, .. } | Kind::Map { len, .. } => {
                 let at = self.children.len() as u32;
-                self.children.push(len);
-                self.children.extend_from_slice(children);
+                let all = self.children.to_mut();
+                all.push(len);
+                all.extend_from_slice(children);
                 (
                     if matches!(kind, Kind::Seq { .. }) {
                         SEQ

@@ -1,0 +1,470 @@
+//! Storage that trees read from the persistent cache share with the buffer
+//! they were read in, instead of copies of it.
+//!
+//! A cache shard is mapped into memory (or read into an aligned buffer); each of its entries
+//! holds a file's text and the flat arrays of its tree. A `Text` or a
+//! `Slab` of that entry points into the buffer (and keeps it alive), so
+//! taking a file from the cache allocates and copies nothing of its text or
+//! tree. A file parsed in this run owns its storage, as before.
+//!
+//! This module holds the crate's only `unsafe` code: viewing checked bytes of
+//! a buffer as `str` or as a slice of plain `u32` records. Each view is
+//! checked once, when it is made (UTF-8; bounds, alignment, a little-endian
+//! target), and the buffer it points into is never written after it is read.
+
+use std::fmt;
+use std::io::Read;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// A file's bytes, mapped into memory read-only where the system can (Unix),
+/// else read into memory aligned for `u32` records.
+///
+/// A mapped file must not be cut short while it is mapped (reading past its
+/// new end stops the process, as it would git reading its packs): the cache
+/// never writes a shard in place, it writes a new one and renames it.
+pub struct Buffer {
+    repr: BufferRepr,
+}
+
+enum BufferRepr {
+    Heap {
+        words: Box<[u64]>,
+        len: usize,
+    },
+    #[cfg(unix)]
+    Mapped {
+        ptr: *const u8,
+        len: usize,
+    },
+}
+
+// SAFETY: the bytes are only read (a mapping is read-only, private, and
+// unmapped only when the last handle goes).
+unsafe impl Send for Buffer {}
+// SAFETY: as above.
+unsafe impl Sync for Buffer {}
+
+impl Buffer {
+    /// The file at `path`, mapped (Unix) or read whole.
+    pub fn open(path: &std::path::Path) -> std::io::Result<Buffer> {
+        let mut file = std::fs::File::open(path)?;
+        let len = usize::try_from(file.metadata()?.len())
+            .map_err(|_| std::io::Error::other("the file is too large"))?;
+        #[cfg(unix)]
+        if len > 0
+            && let Some(b) = Buffer::map(&file, len)
+        {
+            return Ok(b);
+        }
+        Buffer::read(&mut file, len)
+    }
+
+    /// Maps `len` bytes of `file`, its pages brought in at once where the
+    /// system offers it (they are all read: checksums, then the trees).
+    #[cfg(unix)]
+    fn map(file: &std::fs::File, len: usize) -> Option<Buffer> {
+        use std::os::fd::AsRawFd;
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let flags = libc::MAP_PRIVATE | libc::MAP_POPULATE;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let flags = libc::MAP_PRIVATE;
+        // SAFETY: a new read-only private mapping of an open file, at an
+        // address the system picks; nothing else is touched.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                flags,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        (ptr != libc::MAP_FAILED).then(|| Buffer {
+            repr: BufferRepr::Mapped {
+                ptr: ptr.cast::<u8>(),
+                len,
+            },
+        })
+    }
+
+    /// Reads `len` bytes of `file` (its length when it was opened).
+    fn read(file: &mut std::fs::File, len: usize) -> std::io::Result<Buffer> {
+        let mut words = vec![0u64; len.div_ceil(8)].into_boxed_slice();
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut words[..]);
+        // A file that grew since is read as the length it had; the shard's
+        // checksums refuse what that cut.
+        file.read_exact(&mut bytes[..len])?;
+        Ok(Buffer {
+            repr: BufferRepr::Heap { words, len },
+        })
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match &self.repr {
+            BufferRepr::Heap { words, len } => &bytemuck::cast_slice(&words[..])[..*len],
+            // SAFETY: the mapping of `len` bytes at `ptr` lives until `drop`.
+            #[cfg(unix)]
+            BufferRepr::Mapped { ptr, len } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
+        }
+    }
+
+    /// Whether the bytes are the file mapped into memory.
+    pub fn is_mapped(&self) -> bool {
+        !matches!(self.repr, BufferRepr::Heap { .. })
+    }
+}
+
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let BufferRepr::Mapped { ptr, len } = self.repr {
+            // SAFETY: the mapping `map` made; no view of it outlives the
+            // buffer (each holds an `Arc` of it).
+            unsafe { libc::munmap(ptr.cast_mut().cast::<libc::c_void>(), len) };
+        }
+    }
+}
+
+impl From<&[u8]> for Buffer {
+    fn from(b: &[u8]) -> Buffer {
+        let mut words = vec![0u64; b.len().div_ceil(8)].into_boxed_slice();
+        bytemuck::cast_slice_mut::<u64, u8>(&mut words[..])[..b.len()].copy_from_slice(b);
+        Buffer {
+            repr: BufferRepr::Heap {
+                words,
+                len: b.len(),
+            },
+        }
+    }
+}
+
+/// Where a view lies in its buffer: `bytes` is a subslice of `buf.bytes()`.
+fn offset_in(buf: &Buffer, bytes: &[u8]) -> Option<usize> {
+    let all = buf.bytes();
+    let at = (bytes.as_ptr() as usize).checked_sub(all.as_ptr() as usize)?;
+    (at.checked_add(bytes.len())? <= all.len()).then_some(at)
+}
+
+/// A record made only of `u32` fields, `#[repr(C)]`: no padding, every bit
+/// pattern valid, and its bytes in a little-endian file are its fields in
+/// order.
+///
+/// # Safety
+/// Implement only for such types.
+pub unsafe trait Plain: Copy + 'static {}
+
+// SAFETY: a `u32` is its own only field.
+unsafe impl Plain for u32 {}
+// SAFETY: each is `#[repr(C)]` of `u32` fields only (spans are two), as the
+// sizes below confirm: no padding, any bits valid.
+unsafe impl Plain for crate::yaml::Node {}
+// SAFETY: as above.
+unsafe impl Plain for crate::yaml::Value {}
+// SAFETY: as above.
+unsafe impl Plain for crate::yaml::Document {}
+// SAFETY: as above.
+unsafe impl Plain for crate::yaml::DuplicateKey {}
+const _: () = {
+    use std::mem::{align_of, size_of};
+    assert!(size_of::<crate::yaml::Span>() == 8 && align_of::<crate::yaml::Span>() == 4);
+    assert!(size_of::<crate::yaml::Node>() == 12 && align_of::<crate::yaml::Node>() == 4);
+    assert!(size_of::<crate::yaml::Value>() == 8 && align_of::<crate::yaml::Value>() == 4);
+    assert!(size_of::<crate::yaml::Document>() == 12 && align_of::<crate::yaml::Document>() == 4);
+    assert!(
+        size_of::<crate::yaml::DuplicateKey>() == 16
+            && align_of::<crate::yaml::DuplicateKey>() == 4
+    );
+};
+
+/// A slice of records owned (`Vec`) or shared with a `Buffer`.
+pub struct Slab<T: Plain> {
+    repr: Repr<T>,
+}
+
+enum Repr<T> {
+    Owned(Vec<T>),
+    Shared {
+        _buf: Arc<Buffer>,
+        ptr: *const T,
+        len: usize,
+    },
+}
+
+// SAFETY: a shared slab only reads its buffer, which no one writes once it
+// is read, and the `Arc` keeps it alive; an owned one is a `Vec`.
+unsafe impl<T: Plain + Send> Send for Slab<T> {}
+// SAFETY: as above.
+unsafe impl<T: Plain + Sync> Sync for Slab<T> {}
+
+impl<T: Plain> Slab<T> {
+    /// `bytes` (part of `buf`) read as records, shared with `buf` when the
+    /// target is little-endian and the bytes are aligned, else copied;
+    /// `None` when the length is not a whole number of records.
+    pub fn of(buf: &Arc<Buffer>, bytes: &[u8], decode: impl Fn(&[u8]) -> T) -> Option<Slab<T>> {
+        let size = std::mem::size_of::<T>();
+        if !bytes.len().is_multiple_of(size) {
+            return None;
+        }
+        let len = bytes.len() / size;
+        let aligned = (bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>());
+        if cfg!(target_endian = "little") && aligned && offset_in(buf, bytes).is_some() {
+            return Some(Slab {
+                repr: Repr::Shared {
+                    _buf: Arc::clone(buf),
+                    ptr: bytes.as_ptr().cast::<T>(),
+                    len,
+                },
+            });
+        }
+        Some(Slab::from(
+            bytes.chunks_exact(size).map(decode).collect::<Vec<T>>(),
+        ))
+    }
+
+    /// The records, copied out of the buffer if they were shared, to change.
+    pub fn to_mut(&mut self) -> &mut Vec<T> {
+        if let Repr::Shared { .. } = self.repr {
+            self.repr = Repr::Owned(self.to_vec());
+        }
+        match &mut self.repr {
+            Repr::Owned(v) => v,
+            Repr::Shared { .. } => unreachable!("made owned above"),
+        }
+    }
+
+    pub fn push(&mut self, item: T) {
+        self.to_mut().push(item);
+    }
+
+    /// Whether the records point into a shared buffer.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.repr, Repr::Shared { .. })
+    }
+}
+
+impl<T: Plain> Deref for Slab<T> {
+    type Target = [T];
+    #[inline(always)]
+    fn deref(&self) -> &[T] {
+        match &self.repr {
+            Repr::Owned(v) => v,
+            // SAFETY: `of` checked that the `len` records at `ptr` lie in the
+            // buffer, aligned, and `T: Plain` reads any bytes; `_buf` keeps
+            // them alive and unchanged.
+            Repr::Shared { ptr, len, .. } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
+        }
+    }
+}
+
+impl<'a, T: Plain> IntoIterator for &'a Slab<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<T: Plain> From<Vec<T>> for Slab<T> {
+    fn from(v: Vec<T>) -> Slab<T> {
+        Slab {
+            repr: Repr::Owned(v),
+        }
+    }
+}
+
+impl<T: Plain> Default for Slab<T> {
+    fn default() -> Slab<T> {
+        Slab::from(Vec::new())
+    }
+}
+
+impl<T: Plain + fmt::Debug> fmt::Debug for Slab<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: Plain + PartialEq> PartialEq for Slab<T> {
+    fn eq(&self, other: &Slab<T>) -> bool {
+        **self == **other
+    }
+}
+
+/// Text owned or shared with a `Buffer`; cheap to clone.
+#[derive(Clone)]
+pub struct Text {
+    repr: TextRepr,
+}
+
+#[derive(Clone)]
+enum TextRepr {
+    Owned(Arc<str>),
+    Shared {
+        _buf: Arc<Buffer>,
+        ptr: *const u8,
+        len: usize,
+    },
+}
+
+// SAFETY: as for `Slab`: shared text only reads a buffer no one writes.
+unsafe impl Send for Text {}
+// SAFETY: as above.
+unsafe impl Sync for Text {}
+
+impl Text {
+    /// `bytes` (part of `buf`) as text shared with `buf`; `None` when they
+    /// are not UTF-8 or not in `buf`.
+    pub fn of(buf: &Arc<Buffer>, bytes: &[u8]) -> Option<Text> {
+        std::str::from_utf8(bytes).ok()?;
+        offset_in(buf, bytes)?;
+        Some(Text {
+            repr: TextRepr::Shared {
+                _buf: Arc::clone(buf),
+                ptr: bytes.as_ptr(),
+                len: bytes.len(),
+            },
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        self
+    }
+
+    /// Whether the text points into a shared buffer.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.repr, TextRepr::Shared { .. })
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+    #[inline(always)]
+    fn deref(&self) -> &str {
+        match &self.repr {
+            TextRepr::Owned(s) => s,
+            // SAFETY: `of` checked that the `len` bytes at `ptr` lie in the
+            // buffer and are UTF-8; `buf` keeps them alive and unchanged.
+            TextRepr::Shared { ptr, len, .. } => unsafe {
+                std::str::from_utf8_unchecked(std::slice::from_raw_parts(*ptr, *len))
+            },
+        }
+    }
+}
+
+impl From<Arc<str>> for Text {
+    fn from(s: Arc<str>) -> Text {
+        Text {
+            repr: TextRepr::Owned(s),
+        }
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text::from(Arc::<str>::from(s))
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text::from(Arc::<str>::from(s))
+    }
+}
+
+impl Default for Text {
+    fn default() -> Text {
+        Text::from("")
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Text {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_share_the_buffer_only_where_they_may() {
+        let mut bytes = Vec::new();
+        for w in [1u32, 2, 3, 4] {
+            bytes.extend_from_slice(&w.to_le_bytes());
+        }
+        bytes.extend_from_slice("é!".as_bytes());
+        let buf = Arc::new(Buffer::from(&bytes[..]));
+        let b = buf.bytes();
+        let le = |c: &[u8]| u32::from_le_bytes(c.try_into().unwrap());
+        let words = Slab::<u32>::of(&buf, &b[..16], le).unwrap();
+        assert_eq!(&*words, &[1, 2, 3, 4]);
+        assert_eq!(words.is_shared(), cfg!(target_endian = "little"));
+        // Misaligned: copied, same values.
+        let odd = Slab::<u32>::of(&buf, &b[1..9], le).unwrap();
+        assert!(!odd.is_shared());
+        assert_eq!(&*odd, &[le(&b[1..5]), le(&b[5..9])]);
+        // Not a whole number of records.
+        assert!(Slab::<u32>::of(&buf, &b[..6], le).is_none());
+        // Bytes that are not the buffer's are copied.
+        let elsewhere = bytes[..8].to_vec();
+        assert!(!Slab::<u32>::of(&buf, &elsewhere, le).unwrap().is_shared());
+        let text = Text::of(&buf, &b[16..19]).unwrap();
+        assert_eq!(&*text, "é!");
+        assert!(text.is_shared());
+        // Cut inside a character, or not the buffer's.
+        assert!(Text::of(&buf, &b[16..17]).is_none());
+        assert!(Text::of(&buf, "x".as_bytes()).is_none());
+        // A shared slab made owned to change it.
+        let mut w = words;
+        w.push(5);
+        assert!(!w.is_shared());
+        assert_eq!(&*w, &[1, 2, 3, 4, 5]);
+        // The views outlive every other handle on the buffer.
+        drop(buf);
+        assert_eq!(&*text, "é!");
+    }
+
+    #[test]
+    fn a_file_is_mapped_where_the_system_can_and_read_alike() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.bin");
+        let content: Vec<u8> = (0..10_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        std::fs::write(&path, &content).unwrap();
+        let buf = Arc::new(Buffer::open(&path).unwrap());
+        assert_eq!(buf.bytes(), &content[..]);
+        assert_eq!(buf.is_mapped(), cfg!(unix));
+        let le = |c: &[u8]| u32::from_le_bytes(c.try_into().unwrap());
+        let words = Slab::<u32>::of(&buf, &buf.bytes()[4..], le).unwrap();
+        assert_eq!(words.is_shared(), cfg!(target_endian = "little"));
+        assert_eq!(words[0], 1);
+        // Replaced by a rename, as the cache replaces a shard: the mapping
+        // still reads the old file.
+        let next = dir.path().join("g.bin");
+        std::fs::write(&next, b"new").unwrap();
+        std::fs::rename(&next, &path).unwrap();
+        drop(buf);
+        assert_eq!(words[9_998], 9_999);
+        // An empty file is read, not mapped.
+        std::fs::write(&path, b"").unwrap();
+        let empty = Buffer::open(&path).unwrap();
+        assert!(empty.bytes().is_empty() && !empty.is_mapped());
+        assert!(Buffer::open(&dir.path().join("missing")).is_err());
+    }
+}
