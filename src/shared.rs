@@ -300,6 +300,8 @@ pub struct Text {
 
 #[derive(Clone)]
 enum TextRepr {
+    /// No text (most trees' `strings`), without an allocation.
+    Empty,
     Owned(Arc<str>),
     Shared {
         _buf: Arc<Buffer>,
@@ -343,6 +345,7 @@ impl Deref for Text {
     #[inline(always)]
     fn deref(&self) -> &str {
         match &self.repr {
+            TextRepr::Empty => "",
             TextRepr::Owned(s) => s,
             // SAFETY: `of` checked that the `len` bytes at `ptr` lie in the
             // buffer and are UTF-8; `buf` keeps them alive and unchanged.
@@ -363,19 +366,27 @@ impl From<Arc<str>> for Text {
 
 impl From<String> for Text {
     fn from(s: String) -> Text {
+        if s.is_empty() {
+            return Text::default();
+        }
         Text::from(Arc::<str>::from(s))
     }
 }
 
 impl From<&str> for Text {
     fn from(s: &str) -> Text {
+        if s.is_empty() {
+            return Text::default();
+        }
         Text::from(Arc::<str>::from(s))
     }
 }
 
 impl Default for Text {
     fn default() -> Text {
-        Text::from("")
+        Text {
+            repr: TextRepr::Empty,
+        }
     }
 }
 

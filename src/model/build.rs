@@ -70,9 +70,9 @@ pub(super) fn build<T: Send>(
         || beside(&repo),
         || {
             let mut flux = flux_kustomizations(&repo, false);
-            let builds = Builds::new(&repo, flux.len());
+            let builds = Builds::new(&repo);
             let instances = builds.run(&mut flux);
-            let used = builds.used.borrow().clone();
+            let used = builds.used(flux.len());
             (flux, instances, used, builds.into_reach())
         },
     );
@@ -108,7 +108,7 @@ pub(super) fn build<T: Send>(
                 || (used[f] && !new.vars.same(&built_with[f]))
         });
     if changed {
-        let builds = Builds::new(&repo, flux.len());
+        let builds = Builds::new(&repo);
         let instances = builds.run(&mut flux);
         let reach = builds.into_reach();
         install(&mut repo, flux, instances);
@@ -386,13 +386,14 @@ fn flux_kustomizations(repo: &Repository, effective: bool) -> Vec<FluxKustomizat
         }
     };
     let uses: Vec<SourceUse> = (0..ids.len())
+        .into_par_iter()
         .map(|f| {
             let path = read(f, &["spec", "path"]).and_then(|p| p.as_str());
             SourceUse::read(read(f, &["spec", "sourceRef"]), path)
         })
         .collect();
     let roots = sources::roots(repo, &uses);
-    ids.iter()
+    ids.par_iter()
         .enumerate()
         .map(|(f, &id)| {
             let source_root = roots[f].clone();
@@ -458,12 +459,29 @@ fn clusters(repo: &Repository, flux: &mut [FluxKustomization]) {
 /// Walks kustomize trees the way `kustomize build` (and Flux) would.
 struct Builds<'r> {
     repo: &'r Repository,
-    /// Directories some build has entered: not built again as roots.
-    reached: std::cell::RefCell<HashSet<String>>,
+    sink: std::cell::RefCell<Sink>,
+}
+
+/// What builds note besides their instances. Each part is a set in effect
+/// (read once every build is done), so builds made apart, each with a sink of
+/// its own, add up to the same whatever the order their sinks are joined in.
+#[derive(Default)]
+struct Sink {
+    /// Kustomizations some build entered as a directory: not built again as
+    /// roots.
+    reached: Vec<KustomizeId>,
     /// Flux Kustomizations whose variables a name, namespace or path read.
-    used: std::cell::RefCell<Vec<bool>>,
-    /// The builds (Flux Kustomization, root kustomization) that reach each kustomization.
-    reach: std::cell::RefCell<Vec<Vec<Reach>>>,
+    used: Vec<FluxId>,
+    /// Each kustomization some build reaches, with the build.
+    reach: Vec<(KustomizeId, Reach)>,
+}
+
+impl Sink {
+    fn join(&mut self, other: Sink) {
+        self.reached.extend(other.reached);
+        self.used.extend(other.used);
+        self.reach.extend(other.reach);
+    }
 }
 
 /// A build that reaches a kustomization: the Flux Kustomization that applies
@@ -482,28 +500,53 @@ struct Ctx<'a> {
     root: Option<KustomizeId>,
 }
 
+impl Ctx<'_> {
+    /// The context of a kustomization built as a root.
+    fn root(kid: KustomizeId) -> Self {
+        Ctx {
+            flux: None,
+            vars: None,
+            component: None,
+            component_entry: 0,
+            lister: None,
+            root: Some(kid),
+        }
+    }
+}
+
 impl<'r> Builds<'r> {
-    fn new(repo: &'r Repository, flux: usize) -> Self {
+    fn new(repo: &'r Repository) -> Self {
         Builds {
             repo,
-            reached: Default::default(),
-            used: std::cell::RefCell::new(vec![false; flux]),
-            reach: std::cell::RefCell::new(vec![Vec::new(); repo.kustomizations.len()]),
+            sink: Default::default(),
         }
     }
 
     fn reached_kustomization(&self, k: KustomizeId, ctx: Ctx) {
-        let mut reach = self.reach.borrow_mut();
-        let by = (ctx.flux, ctx.root);
-        // Builds come one after the other: a repeat is mostly the last one.
-        if reach[k].last() != Some(&by) {
-            reach[k].push(by);
+        let reach = &mut self.sink.borrow_mut().reach;
+        let by = (k, (ctx.flux, ctx.root));
+        // A build enters a kustomization's entries one after the other: a
+        // repeat is mostly the last one.
+        if reach.last() != Some(&by) {
+            reach.push(by);
         }
     }
 
-    /// The builds that reach each kustomization, each once.
+    /// Which of `n` Flux Kustomizations had their variables read.
+    fn used(&self, n: usize) -> Vec<bool> {
+        let mut used = vec![false; n];
+        for &f in &self.sink.borrow().used {
+            used[f] = true;
+        }
+        used
+    }
+
+    /// The builds that reach each kustomization, each once, in order.
     fn into_reach(self) -> Vec<Vec<Reach>> {
-        let mut reach = self.reach.into_inner();
+        let mut reach = vec![Vec::new(); self.repo.kustomizations.len()];
+        for (k, by) in self.sink.into_inner().reach {
+            reach[k].push(by);
+        }
         for r in &mut reach {
             r.sort_unstable();
             r.dedup();
@@ -517,7 +560,7 @@ impl<'r> Builds<'r> {
             return Some(text.to_string());
         }
         if let Some(f) = ctx.flux {
-            self.used.borrow_mut()[f] = true;
+            self.sink.borrow_mut().used.push(f);
         }
         match ctx.vars {
             Some(vars) => vars.render(text),
@@ -535,6 +578,22 @@ impl<'r> Builds<'r> {
                 }
             }
         }
+        // A build depends on nothing another build notes: those of the Flux
+        // Kustomizations whose path is known already are made in parallel,
+        // each with a sink of its own, and taken below in the order the
+        // builds are made one by one.
+        let mut ready: Vec<Option<(Vec<Instance>, Sink)>> = flux
+            .par_iter()
+            .enumerate()
+            .map(|(f, fk)| {
+                (fk.local_source && fk.path.is_some()).then(|| {
+                    let apart = Builds::new(self.repo);
+                    let mut out = Vec::new();
+                    apart.build_flux(f, fk, &mut out);
+                    (out, apart.sink.into_inner())
+                })
+            })
+            .collect();
         // Flux Kustomizations with literal paths first; then those whose path
         // holds variables that the Kustomization building them defines.
         let mut done = vec![false; flux.len()];
@@ -556,30 +615,52 @@ impl<'r> Builds<'r> {
                 }
                 done[f] = true;
                 progress = true;
-                self.build_flux(f, &flux[f], &mut out);
+                match ready[f].take() {
+                    Some((built, sink)) => {
+                        out.extend(built);
+                        self.sink.borrow_mut().join(sink);
+                    }
+                    None => self.build_flux(f, &flux[f], &mut out),
+                }
             }
             if !progress {
                 break;
             }
         }
         let flux_paths: HashSet<&str> = flux.iter().filter_map(|f| f.path.as_deref()).collect();
-        for (kid, k) in self.repo.kustomizations.iter().enumerate() {
-            if k.component
-                || referenced.contains(k.dir.as_str())
-                || flux_paths.contains(k.dir.as_str())
-                || self.reached.borrow().contains(&k.dir)
-            {
-                continue;
+        // Kustomizations nothing lists and no Flux Kustomization reaches are
+        // built as roots, unless a root built before reaches them. As above,
+        // their builds are made in parallel and taken in order.
+        let mut reached = vec![false; self.repo.kustomizations.len()];
+        for &k in &self.sink.borrow().reached {
+            reached[k] = true;
+        }
+        let roots: Vec<(KustomizeId, Vec<Instance>, Sink)> = self
+            .repo
+            .kustomizations
+            .par_iter()
+            .enumerate()
+            .filter(|&(kid, k)| {
+                !(k.component
+                    || referenced.contains(k.dir.as_str())
+                    || flux_paths.contains(k.dir.as_str())
+                    || reached[kid])
+            })
+            .map(|(kid, k)| {
+                let apart = Builds::new(self.repo);
+                let mut out = Vec::new();
+                apart.build_dir(&k.dir, None, Ctx::root(kid), &mut out, &mut Vec::new());
+                (kid, out, apart.sink.into_inner())
+            })
+            .collect();
+        for (kid, built, sink) in roots {
+            if !reached[kid] {
+                for &k in &sink.reached {
+                    reached[k] = true;
+                }
+                out.extend(built);
+                self.sink.borrow_mut().join(sink);
             }
-            let ctx = Ctx {
-                flux: None,
-                vars: None,
-                component: None,
-                component_entry: 0,
-                lister: None,
-                root: Some(kid),
-            };
-            self.build_dir(&k.dir, None, ctx, &mut out, &mut Vec::new());
         }
         // Objects no build reaches stand as written.
         let mut reached = vec![false; self.repo.objects.len()];
@@ -730,8 +811,8 @@ impl<'r> Builds<'r> {
             return;
         }
         stack.push(dir.to_string());
-        self.reached.borrow_mut().insert(dir.to_string());
         if let Some(&kid) = self.repo.kustomize_by_dir.get(dir) {
+            self.sink.borrow_mut().reached.push(kid);
             let k = &self.repo.kustomizations[kid];
             self.reached_kustomization(kid, ctx);
             if !k.component {

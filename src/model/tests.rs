@@ -442,3 +442,61 @@ fn a_quoted_default_is_found_as_written() {
     assert_eq!(quoted_default("${A:='${B}'}"), None);
     assert_eq!(quoted_default("${A:='}"), None);
 }
+
+#[test]
+fn a_kustomization_an_earlier_root_build_reaches_is_not_built_as_a_root_again() {
+    const K: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
+    let cm = |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+    let files = [
+        // Nothing lists `base`, `other` or `base/sub/inner`: each could be a
+        // root. `base` lists `sub`, which has no kustomization: its
+        // subdirectory `inner`, which has one, is built whole by `base`'s
+        // build, so `inner` is not built as a root of its own.
+        (
+            "base/kustomization.yaml",
+            format!("{K}resources:\n  - ./sub\n"),
+        ),
+        (
+            "other/kustomization.yaml",
+            format!("{K}resources:\n  - cm.yaml\n"),
+        ),
+        ("other/cm.yaml", cm("other")),
+        (
+            "base/sub/inner/kustomization.yaml",
+            format!("{K}resources:\n  - cm.yaml\n"),
+        ),
+        ("base/sub/inner/cm.yaml", cm("inner")),
+    ];
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let r = repo(&files);
+    let root_of = |dir: &str| r.kustomize_id(dir).unwrap();
+    let roots = |name: &str| -> Vec<Option<usize>> {
+        let (id, _) = r
+            .objects
+            .iter()
+            .enumerate()
+            .find(|(_, o)| o.name.as_deref() == Some(name))
+            .unwrap();
+        r.instances(id).map(|i| i.root).collect()
+    };
+    assert_eq!(roots("inner"), [Some(root_of("base"))]);
+    assert_eq!(roots("other"), [Some(root_of("other"))]);
+    // Only `base`'s build reaches `inner`.
+    let inner = root_of("base/sub/inner");
+    assert_eq!(r.kustomize_reach[inner], [(None, Some(root_of("base")))]);
+    // The same, whatever the number of threads the builds run on.
+    for threads in [1, 2, 4] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let again = pool.install(|| repo(&files));
+        let roots: Vec<_> = again.instances.iter().map(|i| (i.object, i.root)).collect();
+        let first: Vec<_> = r.instances.iter().map(|i| (i.object, i.root)).collect();
+        assert_eq!(roots, first, "{threads} threads");
+        assert_eq!(
+            again.kustomize_reach, r.kustomize_reach,
+            "{threads} threads"
+        );
+    }
+}

@@ -236,18 +236,29 @@ impl Yaml {
         self.collection(id).filter(|c| c.0 == SEQ).map(|c| c.1)
     }
 
-    /// The bytes of a scalar node's value and whether it is plain (`scalar_of`
-    /// without the checks of character boundaries, for comparisons).
+    /// Whether a key node is the scalar `wanted`, and whether it is the
+    /// plain merge key `<<` (an alias as a key read as the node it names):
+    /// `scalar_bytes` compared, with lengths taken from the node first so
+    /// that most keys that differ are told apart without reading their text.
     #[inline(always)]
-    pub(super) fn scalar_bytes(&self, id: NodeId) -> Option<(&[u8], bool)> {
+    pub(super) fn key_is(&self, id: NodeId, wanted: &[u8]) -> (bool, bool) {
         let node = self.nodes[id as usize];
         let (start, end) = (node.span.start as usize, node.span.end as usize);
         let text = self.text.as_bytes();
-        match node.tag() {
-            SPAN_PLAIN => Some((&text[start..end], true)),
-            SPAN => Some((&text[start..end], false)),
-            QUOTED => Some((&text[start + 1..end - 1], false)),
-            SEQ | MAP | ALIAS => None,
+        let (at, len, plain, arena) = match node.tag() {
+            SPAN_PLAIN => (start, end - start, true, text),
+            SPAN => (start, end - start, false, text),
+            QUOTED => (start + 1, end - start - 2, false, text),
+            SEQ | MAP => return (false, false),
+            ALIAS => {
+                return match self.alias_target(id) {
+                    // An alias names an earlier node, never another alias.
+                    Some(target) if self.alias_target(target).is_none() => {
+                        self.key_is(target, wanted)
+                    }
+                    _ => (false, false),
+                };
+            }
             tag => {
                 let Value { at, len } = self.scalars[node.payload() as usize];
                 let arena = if tag & VERBATIM != 0 {
@@ -255,9 +266,12 @@ impl Yaml {
                 } else {
                     self.strings.as_bytes()
                 };
-                Some((&arena[at as usize..(at + len) as usize], tag & PLAIN != 0))
+                (at as usize, len as usize, tag & PLAIN != 0, arena)
             }
-        }
+        };
+        let is = len == wanted.len() && &arena[at..at + len] == wanted;
+        let merge = plain && len == 2 && &arena[at..at + 2] == b"<<";
+        (is, merge)
     }
 
     /// The value of a scalar node and whether it is plain.

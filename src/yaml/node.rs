@@ -114,22 +114,12 @@ impl<'a> NodeRef<'a> {
         let wanted = key.as_bytes();
         for e in children.chunks_exact(2).rev() {
             let (k, v) = (e[0], e[1]);
-            // Keys are read as written (an alias as a key is resolved below);
-            // length and first byte settle most comparisons.
-            let Some((text, plain)) = self
-                .yaml
-                .scalar_bytes(k)
-                .or_else(|| self.yaml.scalar_bytes(self.yaml.alias_target(k)?))
-            else {
-                continue;
-            };
-            if text.len() == wanted.len()
-                && (text.is_empty() || text[0] == wanted[0])
-                && text == wanted
-            {
+            // Keys are read as written (an alias as a key is resolved).
+            let (is, merge) = self.yaml.key_is(k, wanted);
+            if is {
                 return Some((NodeRef::new(self.yaml, k), NodeRef::new(self.yaml, v)));
             }
-            if plain && text == b"<<" && merged.is_none() {
+            if merge && merged.is_none() {
                 merged = Some(v);
             }
         }

@@ -277,3 +277,50 @@ fn the_tree_shares_the_text() {
     assert!(std::ptr::eq(y.text.as_ptr(), text.as_ptr()));
     assert_eq!(y.documents().next().unwrap().str_at(&["k"]), Some("v"));
 }
+
+/// `entry` finds keys however they are written (plain, quoted, escaped,
+/// through an alias), the last of duplicates, and only a plain `<<` merges:
+/// the same answer as reading every key's value, on every key and on keys of
+/// the same length and first letter that are absent.
+#[test]
+fn keys_are_found_however_they_are_written() {
+    let text = "k: &name kind\nm:\n  plain: 1\n  \"quoted\": 2\n  'it''s': 3\n  \"tab\\there\": 4\n  *name : 5\n  plain: 6\n  ? |\n    block\n  : 8\n  <<: {merged: 9, plain: 10}\n  \"<<\": {notmerged: 7}\n";
+    let y = parse(text);
+    assert!(y.errors.is_empty(), "{:?}", y.errors);
+    let m = y.documents().next().unwrap().get("m").unwrap();
+    let expected = |key: &str| {
+        m.entries()
+            .filter(|(k, _)| k.scalar().is_some_and(|s| s.text == key))
+            .last()
+            .map(|(_, v)| v.span())
+    };
+    for key in [
+        "plain",
+        "quoted",
+        "it's",
+        "tab\there",
+        "kind",
+        "<<",
+        "block\n",
+    ] {
+        assert!(expected(key).is_some(), "{key:?}");
+        assert_eq!(m.get(key).map(|v| v.span()), expected(key), "{key:?}");
+    }
+    assert_eq!(m.str_at(&["plain"]), Some("6"));
+    assert_eq!(m.str_at(&["it's"]), Some("3"));
+    assert_eq!(m.str_at(&["kind"]), Some("5"));
+    // Only in the mapping merged in with the plain `<<`.
+    assert_eq!(m.str_at(&["merged"]), Some("9"));
+    for absent in [
+        "plaim",
+        "pla",
+        "quote",
+        "it'",
+        "kinds",
+        "<",
+        "block",
+        "notmerged",
+    ] {
+        assert_eq!(m.get(absent).map(|v| v.span()), None, "{absent:?}");
+    }
+}
