@@ -24,19 +24,12 @@ use std::sync::Arc;
 /// new end stops the process, as it would git reading its packs): the cache
 /// never writes a shard in place, it writes a new one and renames it.
 pub struct Buffer {
-    repr: BufferRepr,
-}
-
-enum BufferRepr {
-    Heap {
-        words: Box<[u64]>,
-        len: usize,
-    },
-    #[cfg(unix)]
-    Mapped {
-        ptr: *const u8,
-        len: usize,
-    },
+    /// The bytes: in `heap`, or a mapping of `len` bytes (Unix).
+    ptr: *const u8,
+    len: usize,
+    /// The memory `ptr` points into when the bytes were read; `None` for a
+    /// mapping, unmapped on drop.
+    heap: Option<Box<[u64]>>,
 }
 
 // SAFETY: the bytes are only read (a mapping is read-only, private, and
@@ -82,10 +75,9 @@ impl Buffer {
             )
         };
         (ptr != libc::MAP_FAILED).then(|| Buffer {
-            repr: BufferRepr::Mapped {
-                ptr: ptr.cast::<u8>(),
-                len,
-            },
+            ptr: ptr.cast::<u8>(),
+            len,
+            heap: None,
         })
     }
 
@@ -96,33 +88,39 @@ impl Buffer {
         // A file that grew since is read as the length it had; the shard's
         // checksums refuse what that cut.
         file.read_exact(&mut bytes[..len])?;
-        Ok(Buffer {
-            repr: BufferRepr::Heap { words, len },
-        })
+        Ok(Buffer::heap(words, len))
     }
 
-    pub fn bytes(&self) -> &[u8] {
-        match &self.repr {
-            BufferRepr::Heap { words, len } => &bytemuck::cast_slice(&words[..])[..*len],
-            // SAFETY: the mapping of `len` bytes at `ptr` lives until `drop`.
-            #[cfg(unix)]
-            BufferRepr::Mapped { ptr, len } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
+    fn heap(words: Box<[u64]>, len: usize) -> Buffer {
+        debug_assert!(len <= words.len() * 8);
+        Buffer {
+            ptr: words.as_ptr().cast::<u8>(),
+            len,
+            heap: Some(words),
         }
+    }
+
+    #[inline(always)]
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: `ptr` points to `len` bytes that live as long as `self`:
+        // in `heap` (a box's contents do not move with it), or the mapping
+        // that `drop` unmaps.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 
     /// Whether the bytes are the file mapped into memory.
     pub fn is_mapped(&self) -> bool {
-        !matches!(self.repr, BufferRepr::Heap { .. })
+        self.heap.is_none()
     }
 }
 
 impl Drop for Buffer {
     fn drop(&mut self) {
         #[cfg(unix)]
-        if let BufferRepr::Mapped { ptr, len } = self.repr {
-            // SAFETY: the mapping `map` made; no view of it outlives the
-            // buffer (each holds an `Arc` of it).
-            unsafe { libc::munmap(ptr.cast_mut().cast::<libc::c_void>(), len) };
+        if self.heap.is_none() {
+            // SAFETY: the mapping `map` made, unmapped once; no view of it
+            // outlives the buffer (each holds an `Arc` of it).
+            unsafe { libc::munmap(self.ptr.cast_mut().cast::<libc::c_void>(), self.len) };
         }
     }
 }
@@ -131,20 +129,18 @@ impl From<&[u8]> for Buffer {
     fn from(b: &[u8]) -> Buffer {
         let mut words = vec![0u64; b.len().div_ceil(8)].into_boxed_slice();
         bytemuck::cast_slice_mut::<u64, u8>(&mut words[..])[..b.len()].copy_from_slice(b);
-        Buffer {
-            repr: BufferRepr::Heap {
-                words,
-                len: b.len(),
-            },
-        }
+        Buffer::heap(words, b.len())
     }
 }
 
-/// Where a view lies in its buffer: `bytes` is a subslice of `buf.bytes()`.
-fn offset_in(buf: &Buffer, bytes: &[u8]) -> Option<usize> {
+/// Where a view lies in its buffer, when `bytes` is a subslice of
+/// `buf.bytes()` whose offset and length fit 32 bits.
+fn offset_in(buf: &Buffer, bytes: &[u8]) -> Option<(u32, u32)> {
     let all = buf.bytes();
     let at = (bytes.as_ptr() as usize).checked_sub(all.as_ptr() as usize)?;
-    (at.checked_add(bytes.len())? <= all.len()).then_some(at)
+    (at.checked_add(bytes.len())? <= all.len())
+        .then(|| Some((u32::try_from(at).ok()?, u32::try_from(bytes.len()).ok()?)))
+        .flatten()
 }
 
 /// A record made only of `u32` fields, `#[repr(C)]`: no padding, every bit
@@ -185,18 +181,13 @@ pub struct Slab<T: Plain> {
 
 enum Repr<T> {
     Owned(Vec<T>),
+    /// `len` records at byte `at` of `buf` (in 24 bytes, as a `Vec`).
     Shared {
-        _buf: Arc<Buffer>,
-        ptr: *const T,
-        len: usize,
+        buf: Arc<Buffer>,
+        at: u32,
+        len: u32,
     },
 }
-
-// SAFETY: a shared slab only reads its buffer, which no one writes once it
-// is read, and the `Arc` keeps it alive; an owned one is a `Vec`.
-unsafe impl<T: Plain + Send> Send for Slab<T> {}
-// SAFETY: as above.
-unsafe impl<T: Plain + Sync> Sync for Slab<T> {}
 
 impl<T: Plain> Slab<T> {
     /// `bytes` (part of `buf`) read as records, shared with `buf` when the
@@ -207,14 +198,16 @@ impl<T: Plain> Slab<T> {
         if !bytes.len().is_multiple_of(size) {
             return None;
         }
-        let len = bytes.len() / size;
         let aligned = (bytes.as_ptr() as usize).is_multiple_of(std::mem::align_of::<T>());
-        if cfg!(target_endian = "little") && aligned && offset_in(buf, bytes).is_some() {
+        if cfg!(target_endian = "little")
+            && aligned
+            && let Some((at, _)) = offset_in(buf, bytes)
+        {
             return Some(Slab {
                 repr: Repr::Shared {
-                    _buf: Arc::clone(buf),
-                    ptr: bytes.as_ptr().cast::<T>(),
-                    len,
+                    buf: Arc::clone(buf),
+                    at,
+                    len: (bytes.len() / size) as u32,
                 },
             });
         }
@@ -250,10 +243,12 @@ impl<T: Plain> Deref for Slab<T> {
     fn deref(&self) -> &[T] {
         match &self.repr {
             Repr::Owned(v) => v,
-            // SAFETY: `of` checked that the `len` records at `ptr` lie in the
-            // buffer, aligned, and `T: Plain` reads any bytes; `_buf` keeps
-            // them alive and unchanged.
-            Repr::Shared { ptr, len, .. } => unsafe { std::slice::from_raw_parts(*ptr, *len) },
+            // SAFETY: `of` checked that the `len` records at byte `at` lie in
+            // the buffer, aligned, and `T: Plain` reads any bytes; `buf`
+            // keeps them alive and unchanged.
+            Repr::Shared { buf, at, len } => unsafe {
+                std::slice::from_raw_parts(buf.ptr.add(*at as usize).cast::<T>(), *len as usize)
+            },
         }
     }
 }
@@ -303,29 +298,25 @@ enum TextRepr {
     /// No text (most trees' `strings`), without an allocation.
     Empty,
     Owned(Arc<str>),
+    /// `len` bytes at byte `at` of `buf` (in 24 bytes).
     Shared {
-        _buf: Arc<Buffer>,
-        ptr: *const u8,
-        len: usize,
+        buf: Arc<Buffer>,
+        at: u32,
+        len: u32,
     },
 }
-
-// SAFETY: as for `Slab`: shared text only reads a buffer no one writes.
-unsafe impl Send for Text {}
-// SAFETY: as above.
-unsafe impl Sync for Text {}
 
 impl Text {
     /// `bytes` (part of `buf`) as text shared with `buf`; `None` when they
     /// are not UTF-8 or not in `buf`.
     pub fn of(buf: &Arc<Buffer>, bytes: &[u8]) -> Option<Text> {
         std::str::from_utf8(bytes).ok()?;
-        offset_in(buf, bytes)?;
+        let (at, len) = offset_in(buf, bytes)?;
         Some(Text {
             repr: TextRepr::Shared {
-                _buf: Arc::clone(buf),
-                ptr: bytes.as_ptr(),
-                len: bytes.len(),
+                buf: Arc::clone(buf),
+                at,
+                len,
             },
         })
     }
@@ -347,10 +338,13 @@ impl Deref for Text {
         match &self.repr {
             TextRepr::Empty => "",
             TextRepr::Owned(s) => s,
-            // SAFETY: `of` checked that the `len` bytes at `ptr` lie in the
-            // buffer and are UTF-8; `buf` keeps them alive and unchanged.
-            TextRepr::Shared { ptr, len, .. } => unsafe {
-                std::str::from_utf8_unchecked(std::slice::from_raw_parts(*ptr, *len))
+            // SAFETY: `of` checked that the `len` bytes at byte `at` lie in
+            // the buffer and are UTF-8; `buf` keeps them alive and unchanged.
+            TextRepr::Shared { buf, at, len } => unsafe {
+                std::str::from_utf8_unchecked(std::slice::from_raw_parts(
+                    buf.ptr.add(*at as usize),
+                    *len as usize,
+                ))
             },
         }
     }
@@ -477,5 +471,12 @@ mod tests {
         let empty = Buffer::open(&path).unwrap();
         assert!(empty.bytes().is_empty() && !empty.is_mapped());
         assert!(Buffer::open(&dir.path().join("missing")).is_err());
+    }
+
+    /// A shared slab or text takes no more room than what it replaces.
+    #[test]
+    fn views_are_as_small_as_a_vec() {
+        assert_eq!(size_of::<Slab<u32>>(), size_of::<Vec<u32>>());
+        assert_eq!(size_of::<Text>(), 24);
     }
 }
