@@ -10,7 +10,10 @@
 //! This module holds the crate's only `unsafe` code: viewing checked bytes of
 //! a buffer as `str` or as a slice of plain `u32` records. Each view is
 //! checked once, when it is made (UTF-8; bounds, alignment, a little-endian
-//! target), and the buffer it points into is never written after it is read.
+//! target). That holds only while the bytes do not change: a heap buffer is
+//! never written once read, and a mapped file must not be written in place
+//! while it is mapped, which is the contract of `Buffer::open` (the cache
+//! writes a shard only as a new file renamed over the old one).
 
 use std::fmt;
 use std::io::Read;
@@ -19,10 +22,6 @@ use std::sync::Arc;
 
 /// A file's bytes, mapped into memory read-only where the system can (Unix),
 /// else read into memory aligned for `u32` records.
-///
-/// A mapped file must not be cut short while it is mapped (reading past its
-/// new end stops the process, as it would git reading its packs): the cache
-/// never writes a shard in place, it writes a new one and renames it.
 pub struct Buffer {
     /// The bytes: in `heap`, or a mapping of `len` bytes (Unix).
     ptr: *const u8,
@@ -40,7 +39,16 @@ unsafe impl Sync for Buffer {}
 
 impl Buffer {
     /// The file at `path`, mapped (Unix) or read whole.
-    pub fn open(path: &std::path::Path) -> std::io::Result<Buffer> {
+    ///
+    /// # Safety
+    /// While the buffer (or any view of it) lives, the file must not be
+    /// written in place or cut short: a private mapping still shows another
+    /// process's writes to pages it has not copied, so a view checked once
+    /// (UTF-8 text, a tree `Yaml::well_formed` accepted) could change under
+    /// it, and reading past a new end stops the process (SIGBUS), as it would
+    /// git reading its packs. Replacing the file by a rename, or removing it,
+    /// is safe: the mapping keeps the old file.
+    pub unsafe fn open(path: &std::path::Path) -> std::io::Result<Buffer> {
         let mut file = std::fs::File::open(path)?;
         let len = usize::try_from(file.metadata()?.len())
             .map_err(|_| std::io::Error::other("the file is too large"))?;
@@ -452,7 +460,8 @@ mod tests {
         let path = dir.path().join("f.bin");
         let content: Vec<u8> = (0..10_000u32).flat_map(|i| i.to_le_bytes()).collect();
         std::fs::write(&path, &content).unwrap();
-        let buf = Arc::new(Buffer::open(&path).unwrap());
+        // SAFETY: the test's own file, replaced below only by a rename.
+        let buf = Arc::new(unsafe { Buffer::open(&path) }.unwrap());
         assert_eq!(buf.bytes(), &content[..]);
         assert_eq!(buf.is_mapped(), cfg!(unix));
         let le = |c: &[u8]| u32::from_le_bytes(c.try_into().unwrap());
@@ -468,9 +477,11 @@ mod tests {
         assert_eq!(words[9_998], 9_999);
         // An empty file is read, not mapped.
         std::fs::write(&path, b"").unwrap();
-        let empty = Buffer::open(&path).unwrap();
+        // SAFETY: as above; an empty file is not mapped.
+        let empty = unsafe { Buffer::open(&path) }.unwrap();
         assert!(empty.bytes().is_empty() && !empty.is_mapped());
-        assert!(Buffer::open(&dir.path().join("missing")).is_err());
+        // SAFETY: no file to map.
+        assert!(unsafe { Buffer::open(&dir.path().join("missing")) }.is_err());
     }
 
     /// A shared slab or text takes no more room than what it replaces.

@@ -108,10 +108,12 @@ impl<'a> Reader<'a> {
         buf: &Arc<Buffer>,
         item: impl Fn(&[u8; N]) -> T,
     ) -> Option<Slab<T>> {
+        const { assert!(N == size_of::<T>()) };
         let n = self.count(N)?;
         let bytes = self.take(n * N)?;
+        // `Slab::of` hands out chunks of `size_of::<T>()` bytes: N, as above.
         Slab::of(buf, bytes, |b| {
-            item(b.try_into().expect("a record's bytes"))
+            item(b.try_into().expect("records of N bytes"))
         })
     }
 }

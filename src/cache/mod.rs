@@ -243,7 +243,13 @@ impl Cache {
         // Entries of buffers an editor replaces are kept as they are.
         let mut kept: Vec<Vec<u8>> = Vec::new();
         // Mapped (or read) once; the files taken from it share its bytes.
-        let old = Buffer::open(&self.shard_path(s)).ok().map(Arc::new);
+        // SAFETY: shards are written only whole, to a new file renamed over
+        // the old one (`write_whole`), never in place; the directory is this
+        // cache's own, which the README asks not to edit in place while a run
+        // reads it.
+        let old = unsafe { Buffer::open(&self.shard_path(s)) }
+            .ok()
+            .map(Arc::new);
         let mut dirty = old.is_none() && !listed.is_empty();
         match old
             .as_ref()
