@@ -456,6 +456,11 @@ fn clusters(repo: &Repository, flux: &mut [FluxKustomization]) {
     }
 }
 
+/// How many builds are made apart at a time (see `Builds::run`): enough to
+/// keep every thread busy, few enough that their instances, held until they
+/// are taken, stay a small part of all of them.
+const APART: usize = 256;
+
 /// Walks kustomize trees the way `kustomize build` (and Flux) would.
 struct Builds<'r> {
     repo: &'r Repository,
@@ -532,6 +537,20 @@ impl<'r> Builds<'r> {
         }
     }
 
+    /// A build made apart, with a sink of its own (see `run`).
+    fn apart(
+        repo: &Repository,
+        build: impl FnOnce(&Builds, &mut Vec<Instance>),
+    ) -> (Vec<Instance>, Sink) {
+        let apart = Builds::new(repo);
+        let mut out = Vec::new();
+        build(&apart, &mut out);
+        let mut sink = apart.sink.into_inner();
+        sink.reach.sort_unstable();
+        sink.reach.dedup();
+        (out, sink)
+    }
+
     /// Which of `n` Flux Kustomizations had their variables read.
     fn used(&self, n: usize) -> Vec<bool> {
         let mut used = vec![false; n];
@@ -560,7 +579,10 @@ impl<'r> Builds<'r> {
             return Some(text.to_string());
         }
         if let Some(f) = ctx.flux {
-            self.sink.borrow_mut().used.push(f);
+            let used = &mut self.sink.borrow_mut().used;
+            if used.last() != Some(&f) {
+                used.push(f);
+            }
         }
         match ctx.vars {
             Some(vars) => vars.render(text),
@@ -578,51 +600,58 @@ impl<'r> Builds<'r> {
                 }
             }
         }
-        // A build depends on nothing another build notes: those of the Flux
-        // Kustomizations whose path is known already are made in parallel,
-        // each with a sink of its own, and taken below in the order the
-        // builds are made one by one.
-        let mut ready: Vec<Option<(Vec<Instance>, Sink)>> = flux
-            .par_iter()
-            .enumerate()
-            .map(|(f, fk)| {
-                (fk.local_source && fk.path.is_some()).then(|| {
-                    let apart = Builds::new(self.repo);
-                    let mut out = Vec::new();
-                    apart.build_flux(f, fk, &mut out);
-                    (out, apart.sink.into_inner())
-                })
-            })
-            .collect();
+        // A build depends on nothing another build notes: in the first pass,
+        // those of the Flux Kustomizations whose path is known already are
+        // made in parallel, a slice at a time, each with a sink of its own,
+        // and taken in the order the builds are made one by one.
         // Flux Kustomizations with literal paths first; then those whose path
         // holds variables that the Kustomization building them defines.
+        let repo = self.repo;
         let mut done = vec![false; flux.len()];
+        let mut first = true;
         loop {
             let mut progress = false;
-            for f in 0..flux.len() {
-                // Another repository's paths mean nothing here: never built.
-                if done[f] || !flux[f].local_source {
-                    continue;
-                }
-                if flux[f].path.is_none() {
-                    let Some(p) = self.resolve_flux_path(f, flux, &out) else {
+            for start in (0..flux.len()).step_by(APART) {
+                let end = flux.len().min(start + APART);
+                let mut ready: Vec<Option<(Vec<Instance>, Sink)>> = if first {
+                    flux[start..end]
+                        .par_iter()
+                        .enumerate()
+                        .map(|(i, fk)| {
+                            (fk.local_source && fk.path.is_some()).then(|| {
+                                Builds::apart(repo, |b, out| b.build_flux(start + i, fk, out))
+                            })
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                for f in start..end {
+                    // Another repository's paths mean nothing here: never built.
+                    if done[f] || !flux[f].local_source {
                         continue;
-                    };
-                    flux[f].path = Some(p.clone());
-                    let spec = self.repo.object_node(flux[f].object).get("spec");
-                    flux[f].components =
-                        kustomize::path_entries(spec.and_then(|s| s.get("components")), &p);
-                }
-                done[f] = true;
-                progress = true;
-                match ready[f].take() {
-                    Some((built, sink)) => {
-                        out.extend(built);
-                        self.sink.borrow_mut().join(sink);
                     }
-                    None => self.build_flux(f, &flux[f], &mut out),
+                    if flux[f].path.is_none() {
+                        let Some(p) = self.resolve_flux_path(f, flux, &out) else {
+                            continue;
+                        };
+                        flux[f].path = Some(p.clone());
+                        let spec = self.repo.object_node(flux[f].object).get("spec");
+                        flux[f].components =
+                            kustomize::path_entries(spec.and_then(|s| s.get("components")), &p);
+                    }
+                    done[f] = true;
+                    progress = true;
+                    match ready.get_mut(f - start).and_then(Option::take) {
+                        Some((built, sink)) => {
+                            out.extend(built);
+                            self.sink.borrow_mut().join(sink);
+                        }
+                        None => self.build_flux(f, &flux[f], &mut out),
+                    }
                 }
             }
+            first = false;
             if !progress {
                 break;
             }
@@ -635,31 +664,37 @@ impl<'r> Builds<'r> {
         for &k in &self.sink.borrow().reached {
             reached[k] = true;
         }
-        let roots: Vec<(KustomizeId, Vec<Instance>, Sink)> = self
-            .repo
-            .kustomizations
-            .par_iter()
-            .enumerate()
-            .filter(|&(kid, k)| {
+        let roots: Vec<KustomizeId> = (0..self.repo.kustomizations.len())
+            .filter(|&kid| {
+                let k = &self.repo.kustomizations[kid];
                 !(k.component
                     || referenced.contains(k.dir.as_str())
                     || flux_paths.contains(k.dir.as_str())
                     || reached[kid])
             })
-            .map(|(kid, k)| {
-                let apart = Builds::new(self.repo);
-                let mut out = Vec::new();
-                apart.build_dir(&k.dir, None, Ctx::root(kid), &mut out, &mut Vec::new());
-                (kid, out, apart.sink.into_inner())
-            })
             .collect();
-        for (kid, built, sink) in roots {
-            if !reached[kid] {
-                for &k in &sink.reached {
-                    reached[k] = true;
+        for slice in roots.chunks(APART) {
+            let built: Vec<Option<(Vec<Instance>, Sink)>> = slice
+                .par_iter()
+                .map(|&kid| {
+                    (!reached[kid]).then(|| {
+                        let dir = &self.repo.kustomizations[kid].dir;
+                        Builds::apart(repo, |b, out| {
+                            b.build_dir(dir, None, Ctx::root(kid), out, &mut Vec::new())
+                        })
+                    })
+                })
+                .collect();
+            for (&kid, built) in slice.iter().zip(built) {
+                if let Some((built, sink)) = built
+                    && !reached[kid]
+                {
+                    for &k in &sink.reached {
+                        reached[k] = true;
+                    }
+                    out.extend(built);
+                    self.sink.borrow_mut().join(sink);
                 }
-                out.extend(built);
-                self.sink.borrow_mut().join(sink);
             }
         }
         // Objects no build reaches stand as written.

@@ -257,10 +257,12 @@ impl Repository {
         }
     }
 
+    #[inline]
     pub fn node(&self, file: FileId, id: NodeId) -> NodeRef<'_> {
         self.files[file].yaml.node(id)
     }
 
+    #[inline]
     pub fn object_node(&self, id: ObjectId) -> NodeRef<'_> {
         let o = &self.objects[id];
         self.node(o.file, o.root)

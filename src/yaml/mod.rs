@@ -212,7 +212,7 @@ impl Yaml {
     }
 
     /// A node's collection tag and children (for a mapping: key, value, key...).
-    #[inline]
+    #[inline(always)]
     fn collection(&self, id: NodeId) -> Option<(u32, &[NodeId])> {
         let node = self.nodes[id as usize];
         let tag = node.tag();
@@ -269,7 +269,11 @@ impl Yaml {
                 (at as usize, len as usize, tag & PLAIN != 0, arena)
             }
         };
-        let is = len == wanted.len() && &arena[at..at + len] == wanted;
+        // Length, then first byte: most keys that differ are told apart
+        // without a call to compare them whole.
+        let is = len == wanted.len()
+            && (len == 0 || arena[at] == wanted[0])
+            && &arena[at..at + len] == wanted;
         let merge = plain && len == 2 && &arena[at..at + 2] == b"<<";
         (is, merge)
     }
