@@ -246,6 +246,7 @@ pub fn lint_model(
     let on = phase.on;
     let diagnostics: Vec<Diagnostic> = active
         .par_iter()
+        .with_max_len(1)
         .flat_map_iter(|(rule, level)| {
             let mut out = Vec::new();
             if let Some(check) = rule.check {
