@@ -301,7 +301,8 @@ fn classify(repo: &mut Repository) {
         .enumerate()
         .map(|(id, file)| file_facts(id, file))
         .collect();
-    // The path index is built beside the rest, which is sequential too.
+    // The indexes of paths (files, directories) are built beside the rest,
+    // which is sequential too.
     let Repository {
         files,
         file_by_path,
@@ -323,14 +324,8 @@ fn classify(repo: &mut Repository) {
             for (file_id, file) in files.iter().enumerate() {
                 file_by_path.insert(files, file_id, file.path.len(), file_id);
             }
-        },
-        || {
-            object_start.reserve(files.len() + 1);
-            objects.reserve(facts.iter().map(|f| f.objects.len()).sum::<usize>());
-            for (file_id, (file, facts)) in files.iter().zip(facts).enumerate() {
-                object_start.push(objects.len());
-                let dir = kustomize::parent_dir(&file.path);
-                let mut d = dir;
+            for (file_id, file) in files.iter().enumerate() {
+                let mut d = kustomize::parent_dir(&file.path);
                 while !dirs.contains(files, d) {
                     dirs.insert(files, file_id, d.len(), 0);
                     if d.is_empty() {
@@ -338,6 +333,14 @@ fn classify(repo: &mut Repository) {
                     }
                     d = kustomize::parent_dir(d);
                 }
+            }
+        },
+        || {
+            object_start.reserve(files.len() + 1);
+            objects.reserve(facts.iter().map(|f| f.objects.len()).sum::<usize>());
+            for (file, facts) in files.iter().zip(facts) {
+                object_start.push(objects.len());
+                let dir = kustomize::parent_dir(&file.path);
                 talos.extend(facts.talos);
                 sync.paths.extend(facts.sync.paths);
                 if sync.url.is_none() {

@@ -179,6 +179,76 @@ fn variables_come_from_substitute_from_and_unreadable_values_are_unknown() {
 }
 
 #[test]
+fn sources_are_read_only_as_far_as_they_can_be() {
+    // Generators: `literals` are read, `files` and `envs` are not. A Secret's
+    // `data` is base64 (unknown), its `stringData` is read.
+    let child = "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: generated\n      - kind: Secret\n        name: from-env\n      - kind: Secret\n        name: plain\n";
+    let r = repo(&[
+        ("flux/cluster/ks.yaml", &ks("cluster-apps", "./apps", "")),
+        (
+            "apps/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./a/ks.yaml\n",
+        ),
+        ("apps/a/ks.yaml", &ks("app-a", "./apps/a/app", child)),
+        (
+            "flux/vars/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nconfigMapGenerator:\n  - name: generated\n    literals:\n      - ZONE=example.org\n      - EMPTY\nsecretGenerator:\n  - name: from-env\n    envs:\n      - ./secret.env\n    literals:\n      - IGNORED=x\n",
+        ),
+        (
+            "flux/vars/plain.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: plain\n  namespace: flux-system\ndata:\n  ENCODED: eA==\nstringData:\n  CLEAR: visible\n",
+        ),
+    ]);
+    let vars = &r.flux[flux_named(&r, "app-a")].vars;
+    assert_eq!(vars.lookup("ZONE"), Lookup::Known("example.org"));
+    assert_eq!(vars.lookup("EMPTY"), Lookup::Known(""));
+    assert_eq!(vars.lookup("ENCODED"), Lookup::Unknown);
+    assert_eq!(vars.lookup("CLEAR"), Lookup::Known("visible"));
+    // The generator with an env file cannot be read: a name defined nowhere
+    // may still have a value, and its literals are not taken alone.
+    assert!(vars.open);
+    assert_eq!(vars.lookup("IGNORED"), Lookup::Unknown);
+    let readable: Vec<Vec<bool>> = vars
+        .from_refs
+        .iter()
+        .map(|f| f.found.iter().map(|&(_, readable)| readable).collect())
+        .collect();
+    assert_eq!(readable, vec![vec![true], vec![false], vec![true]]);
+    // Where each value is written.
+    let at = |name: &str| match vars.origin(name) {
+        Some(super::vars::VarOrigin::From { kind, name, at }) => {
+            let (file, span) = at.expect("a source of the repository says where");
+            let text = &r.files[file].text;
+            (
+                *kind,
+                name.clone(),
+                r.files[file].path.clone(),
+                text[span.start as usize..span.end as usize].to_string(),
+            )
+        }
+        other => panic!("{name}: {other:?}"),
+    };
+    assert_eq!(
+        at("ZONE"),
+        (
+            "ConfigMap",
+            "generated".to_string(),
+            "flux/vars/kustomization.yaml".to_string(),
+            "ZONE=example.org".to_string()
+        )
+    );
+    assert_eq!(
+        at("CLEAR"),
+        (
+            "Secret",
+            "plain".to_string(),
+            "flux/vars/plain.yaml".to_string(),
+            "CLEAR".to_string()
+        )
+    );
+}
+
+#[test]
 fn what_nothing_applies_is_not_deployed() {
     let r = repo(&[
         ("flux/cluster/ks.yaml", &ks("cluster-apps", "./apps", "")),

@@ -248,17 +248,59 @@ struct Sources {
     by_name: HashMap<(&'static str, String), Vec<usize>>,
 }
 
-/// A source's keys, each with its value and where it is written.
-type Keys = Arc<[(String, Value, FileId, Span)]>;
+/// Where a source's keys are, read when a `substituteFrom` names the source
+/// (most ConfigMaps, dashboards among them, are never named).
+#[derive(Clone, Copy)]
+enum Keys {
+    /// They cannot be read here (a controller writes them, or a file does).
+    Unknown,
+    /// The entries of a ConfigMap's or Secret's fields: (field, whether its
+    /// values can be read).
+    Object(ObjectId, &'static [(&'static str, bool)]),
+    /// A kustomize generator's `literals` (its node, in a kustomization's file).
+    Literals(FileId, crate::yaml::NodeId),
+}
 
 #[derive(Clone)]
 struct Source {
     /// The cluster it is applied in, when a Flux Kustomization applies it.
     cluster: Option<FluxId>,
-    /// Its keys and values; `None` when they cannot be read here.
-    keys: Option<Keys>,
+    keys: Keys,
     /// The object, when the repository holds it.
     object: Option<ObjectId>,
+}
+
+impl Keys {
+    fn readable(self) -> bool {
+        !matches!(self, Keys::Unknown)
+    }
+
+    /// Each key, with its value and where it is written, in order.
+    fn each(self, repo: &Repository, mut f: impl FnMut(&str, Value, FileId, Span)) {
+        match self {
+            Keys::Unknown => {}
+            Keys::Object(id, fields) => {
+                let node = repo.object_node(id);
+                let file = repo.objects[id].file;
+                for &(field, readable) in fields {
+                    for (k, v) in node.get(field).into_iter().flat_map(|m| m.entries()) {
+                        if let Some(key) = k.as_str() {
+                            f(key, value_of(v, readable), file, k.span());
+                        }
+                    }
+                }
+            }
+            Keys::Literals(file, generator) => {
+                let g = repo.node(file, generator);
+                for l in g.get("literals").into_iter().flat_map(|l| l.items()) {
+                    if let Some(text) = l.as_str() {
+                        let (key, value) = text.split_once('=').unwrap_or((text, ""));
+                        f(key, Value::Known(value.to_string()), file, l.span());
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn value_of(node: NodeRef, readable: bool) -> Value {
@@ -287,30 +329,14 @@ impl Sources {
                 if !obj.group().is_empty() {
                     continue;
                 }
-                let node = repo.object_node(id);
-                let mut keys = Vec::new();
-                for &(field, readable) in fields {
-                    if let Some(m) = node.get(field) {
-                        for (k, v) in m.entries() {
-                            if let Some(key) = k.as_str() {
-                                keys.push((
-                                    key.to_string(),
-                                    value_of(v, readable),
-                                    obj.file,
-                                    k.span(),
-                                ));
-                            }
-                        }
-                    }
-                }
-                let keys: Keys = keys.into();
+                let keys = Keys::Object(id, fields);
                 for inst in repo.instances(id) {
                     let Some(name) = &inst.name else { continue };
                     add(
                         (kind, name.clone()),
                         Source {
                             cluster: repo.cluster_of(inst),
-                            keys: Some(Arc::clone(&keys)),
+                            keys,
                             object: Some(id),
                         },
                     );
@@ -336,7 +362,7 @@ impl Sources {
                         ("Secret", name),
                         Source {
                             cluster: repo.cluster_of(inst),
-                            keys: None,
+                            keys: Keys::Unknown,
                             object: Some(id),
                         },
                     );
@@ -360,18 +386,11 @@ impl Sources {
                     let readable = g.get("files").is_none()
                         && g.get("envs").is_none()
                         && g.get("env").is_none();
-                    let keys: Option<Keys> = readable.then(|| {
-                        g.get("literals")
-                            .into_iter()
-                            .flat_map(|l| l.items())
-                            .filter_map(|l| {
-                                let text = l.as_str()?;
-                                let (key, value) = text.split_once('=').unwrap_or((text, ""));
-                                let value = Value::Known(value.to_string());
-                                Some((key.to_string(), value, k.file, l.span()))
-                            })
-                            .collect()
-                    });
+                    let keys = if readable {
+                        Keys::Literals(k.file, g.id())
+                    } else {
+                        Keys::Unknown
+                    };
                     add(
                         (kind, name.to_string()),
                         Source {
@@ -415,32 +434,31 @@ impl Sources {
     }
 
     /// What a list of sources gives, in order (a later source wins).
-    fn merge(&self, found: &[usize]) -> FromSources {
+    fn merge(&self, repo: &Repository, found: &[usize]) -> FromSources {
         let mut out = FromSources::default();
         for &i in found {
             let s = &self.all[i];
             out.sources.extend(s.object);
-            match &s.keys {
-                Some(keys) => {
-                    for (k, v, file, span) in keys.iter() {
-                        let (kind, name) = &self.labels[i];
-                        let origin = VarOrigin::From {
-                            kind,
-                            name: name.clone(),
-                            at: Some((*file, *span)),
-                        };
-                        let var = Var {
-                            value: v.clone(),
-                            origin: Some(origin),
-                        };
-                        out.values.insert(k.clone(), var);
-                        if !super::subst::valid_name(k) {
-                            out.invalid.push((k.clone(), *file, *span));
-                        }
-                    }
-                }
-                None => out.open = true,
+            if !s.keys.readable() {
+                out.open = true;
+                continue;
             }
+            let (kind, name) = &self.labels[i];
+            s.keys.each(repo, |k, value, file, span| {
+                let origin = VarOrigin::From {
+                    kind,
+                    name: name.clone(),
+                    at: Some((file, span)),
+                };
+                let var = Var {
+                    value,
+                    origin: Some(origin),
+                };
+                out.values.insert(k.to_string(), var);
+                if !super::subst::valid_name(k) {
+                    out.invalid.push((k.to_string(), file, span));
+                }
+            });
         }
         out
     }
@@ -517,7 +535,7 @@ pub(super) fn compute(repo: &Repository) -> Vec<VarSet> {
                 set.from = Arc::clone(
                     cache
                         .entry(found)
-                        .or_insert_with_key(|found| Arc::new(sources.merge(found))),
+                        .or_insert_with_key(|found| Arc::new(sources.merge(repo, found))),
                 );
                 set.open |= set.from.open;
                 set.active |= !set.from.values.is_empty();
@@ -646,7 +664,7 @@ fn one(repo: &Repository, sources: &Sources, f: FluxId) -> (VarSet, Vec<usize>) 
         }
         entry.found = these
             .iter()
-            .map(|&s| (sources.all[s].object, sources.all[s].keys.is_some()))
+            .map(|&s| (sources.all[s].object, sources.all[s].keys.readable()))
             .collect();
         set.from_refs.push(entry);
         found.extend(these);
