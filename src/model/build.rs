@@ -940,17 +940,29 @@ impl<'r> Builds<'r> {
 
 /// One instance per (object, Flux Kustomization, namespace, component source):
 /// a tree reached twice by the same build is one object, not two.
-fn dedup(out: Vec<Instance>) -> Vec<Instance> {
-    let mut seen = HashSet::with_capacity_and_hasher(out.len(), Default::default());
+fn dedup(mut out: Vec<Instance>) -> Vec<Instance> {
+    // Most objects have one instance, which has no copy to compare with:
+    // only the instances of objects with more are hashed.
+    let objects = out.iter().map(|i| i.object + 1).max().unwrap_or(0);
+    let mut count = vec![0u8; objects];
+    for i in &out {
+        count[i.object] = count[i.object].saturating_add(1);
+    }
+    let mut seen = HashSet::default();
     let keep: Vec<bool> = out
         .iter()
-        .map(|i| seen.insert((i.object, i.flux, i.namespace.as_deref(), i.component)))
+        .map(|i| {
+            count[i.object] < 2
+                || seen.insert((i.object, i.flux, i.namespace.as_deref(), i.component))
+        })
         .collect();
     drop(seen);
-    out.into_iter()
-        .zip(keep)
-        .filter_map(|(i, keep)| keep.then_some(i))
-        .collect()
+    if keep.iter().all(|&k| k) {
+        return out;
+    }
+    let mut keep = keep.into_iter();
+    out.retain(|_| keep.next().unwrap_or(true));
+    out
 }
 
 /// Groups whose objects the builds read beyond their identity: Flux

@@ -249,6 +249,56 @@ fn sources_are_read_only_as_far_as_they_can_be() {
 }
 
 #[test]
+fn an_object_a_build_reaches_twice_is_one_instance() {
+    let kustomization = |extra: &str, resources: &str| {
+        format!(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n{extra}resources:\n{resources}"
+        )
+    };
+    let namespaces = |b_extra: &str| {
+        let r = repo(&[
+            ("flux/cluster/ks.yaml", &ks("cluster-apps", "./apps", "")),
+            (
+                "apps/kustomization.yaml",
+                &kustomization("", "  - ./a\n  - ./b\n"),
+            ),
+            (
+                "apps/a/kustomization.yaml",
+                &kustomization("", "  - ../base\n"),
+            ),
+            (
+                "apps/b/kustomization.yaml",
+                &kustomization(b_extra, "  - ../base\n"),
+            ),
+            (
+                "apps/base/kustomization.yaml",
+                &kustomization("", "  - cm.yaml\n  - other.yaml\n"),
+            ),
+            ("apps/base/cm.yaml", CM),
+            ("apps/base/other.yaml", &CM.replace("settings", "other")),
+        ]);
+        let named = |name: &str| {
+            let id = r
+                .objects
+                .iter()
+                .position(|o| o.name.as_deref() == Some(name))
+                .unwrap();
+            r.instances(id)
+                .map(|i| i.namespace.clone())
+                .collect::<Vec<_>>()
+        };
+        (named("settings"), named("other"))
+    };
+    // Reached through `a` and through `b` alike: one instance each.
+    assert_eq!(namespaces(""), (vec![None], vec![None]));
+    // `b` puts them in a namespace of its own: two instances each.
+    let (settings, other) = namespaces("namespace: apps\n");
+    assert_eq!(settings.len(), 2, "{settings:?}");
+    assert!(settings.contains(&None) && settings.contains(&Some("apps".to_string())));
+    assert_eq!(other, settings);
+}
+
+#[test]
 fn what_nothing_applies_is_not_deployed() {
     let r = repo(&[
         ("flux/cluster/ks.yaml", &ks("cluster-apps", "./apps", "")),
