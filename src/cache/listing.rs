@@ -255,15 +255,27 @@ pub fn take(
     let hold = |(path, then): &(PathBuf, Stamp), look| {
         !then.racy(written_at) && stamp(path, look).and_then(Stamp::from_words) == Some(*then)
     };
-    if !inputs.par_iter().all(|i| hold(i, Look::File))
-        || !dirs
-            .par_iter()
-            .with_min_len(64)
-            .all(|d| hold(d, Look::Dir(None)))
-    {
+    // The files are decoded (one after the other) while the stamps are
+    // compared (system calls, in parallel).
+    let (held, files) = rayon::join(
+        || {
+            inputs.par_iter().all(|i| hold(i, Look::File))
+                && dirs
+                    .par_iter()
+                    .with_min_len(64)
+                    .all(|d| hold(d, Look::Dir(None)))
+        },
+        || listed_files(&mut r, root),
+    );
+    if !held {
         return None;
     }
-    // The files.
+    let files = files?;
+    r.at_end().then_some((files, dirs.len()))
+}
+
+/// The listed files, the last part of a listing.
+fn listed_files(r: &mut Reader, root: &Path) -> Option<Vec<Walked>> {
     let n = r.count(5)?;
     let mut files = Vec::with_capacity(n);
     for _ in 0..n {
@@ -283,7 +295,7 @@ pub fn take(
             listed_regular: flags & 1 != 0,
         }));
     }
-    r.at_end().then_some((files, dirs.len()))
+    Some(files)
 }
 
 /// Keeps the listing a walk of `root` begun at `started` gave (`Listed`
