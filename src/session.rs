@@ -242,6 +242,9 @@ impl Session {
             files.sort_by(|a, b| a.path.cmp(&b.path));
         }
         phase.mark("walk+read+parse");
+        if phase.on {
+            eprintln!("timing:   {}", crate::timing::Held::of(&files).line());
+        }
 
         let base = config_path
             .as_deref()
