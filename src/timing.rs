@@ -53,7 +53,7 @@ fn memory() -> Option<(u64, u64)> {
 }
 
 /// What the files read hold, in bytes: their text and their trees (the parts
-/// of `Yaml`), and how much of it is a view of the mapped cache.
+/// of `Yaml`), and how much of it is borrowed from the cache.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Held {
     pub files: usize,
@@ -64,22 +64,26 @@ pub struct Held {
     pub strings: usize,
     /// Documents and duplicate keys.
     pub other: usize,
-    /// Of all the above, the bytes that are views of mapped cache shards.
-    pub mapped: usize,
+    /// Of all the above, the bytes borrowed from the cache's shards (mapped
+    /// on Unix, else read into one buffer per shard).
+    pub borrowed: usize,
 }
 
 impl Held {
     pub fn of(files: &[crate::source::SourceFile]) -> Held {
-        fn slab<T: crate::shared::Plain>(s: &crate::shared::Slab<T>, mapped: &mut usize) -> usize {
+        fn slab<T: crate::shared::Plain>(
+            s: &crate::shared::Slab<T>,
+            borrowed: &mut usize,
+        ) -> usize {
             let bytes = std::mem::size_of_val::<[T]>(s);
             if s.is_shared() {
-                *mapped += bytes;
+                *borrowed += bytes;
             }
             bytes
         }
-        fn text(t: &crate::shared::Text, mapped: &mut usize) -> usize {
+        fn text(t: &crate::shared::Text, borrowed: &mut usize) -> usize {
             if t.is_shared() {
-                *mapped += t.len();
+                *borrowed += t.len();
             }
             t.len()
         }
@@ -89,12 +93,12 @@ impl Held {
         };
         for f in files {
             let y = &f.yaml;
-            h.text += text(&f.text, &mut h.mapped);
-            h.nodes += slab(&y.nodes, &mut h.mapped);
-            h.children += slab(&y.children, &mut h.mapped);
-            h.scalars += slab(&y.scalars, &mut h.mapped);
-            h.strings += text(&y.strings, &mut h.mapped);
-            h.other += slab(&y.docs, &mut h.mapped) + slab(&y.duplicate_keys, &mut h.mapped);
+            h.text += text(&f.text, &mut h.borrowed);
+            h.nodes += slab(&y.nodes, &mut h.borrowed);
+            h.children += slab(&y.children, &mut h.borrowed);
+            h.scalars += slab(&y.scalars, &mut h.borrowed);
+            h.strings += text(&y.strings, &mut h.borrowed);
+            h.other += slab(&y.docs, &mut h.borrowed) + slab(&y.duplicate_keys, &mut h.borrowed);
         }
         h
     }
@@ -104,7 +108,7 @@ impl Held {
         let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
         let trees = self.nodes + self.children + self.scalars + self.strings + self.other;
         format!(
-            "{} files hold text {:.1} MiB and trees {:.1} MiB (nodes {:.1}, children {:.1}, scalars {:.1}, strings {:.1}, documents and duplicate keys {:.1}); {:.1} MiB of it mapped from the cache",
+            "{} files hold text {:.1} MiB and trees {:.1} MiB (nodes {:.1}, children {:.1}, scalars {:.1}, strings {:.1}, documents and duplicate keys {:.1}); {:.1} MiB of it borrowed from the cache's shards",
             self.files,
             mib(self.text),
             mib(trees),
@@ -113,7 +117,7 @@ impl Held {
             mib(self.scalars),
             mib(self.strings),
             mib(self.other),
-            mib(self.mapped),
+            mib(self.borrowed),
         )
     }
 }
@@ -137,7 +141,7 @@ mod tests {
         assert!(held.children > 0 && held.scalars > 0);
         // The escaped scalar's value is held apart from the text.
         assert_eq!(held.strings, "esc\taped".len());
-        assert_eq!(held.mapped, 0, "parsed files own their storage");
+        assert_eq!(held.borrowed, 0, "parsed files own their storage");
         assert!(held.line().starts_with("2 files hold text 0.0 MiB"));
     }
 }

@@ -196,7 +196,7 @@ fn sources_are_read_only_as_far_as_they_can_be() {
         ),
         (
             "flux/vars/plain.yaml",
-            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: plain\n  namespace: flux-system\ndata:\n  ENCODED: eA==\nstringData:\n  CLEAR: visible\n",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: plain\n  namespace: flux-system\ndata:\n  ENCODED: eA==\nstringData:\n  CLEAR: visible\n  bad-name: x\n",
         ),
     ]);
     let vars = &r.flux[flux_named(&r, "app-a")].vars;
@@ -214,6 +214,12 @@ fn sources_are_read_only_as_far_as_they_can_be() {
         .map(|f| f.found.iter().map(|&(_, readable)| readable).collect())
         .collect();
     assert_eq!(readable, vec![vec![true], vec![false], vec![true]]);
+    // A key Flux rejects as a variable name, with where it is written.
+    let invalid: Vec<(&str, &str)> = vars
+        .invalid()
+        .map(|(name, file, _)| (name.as_str(), r.files[*file].path.as_str()))
+        .collect();
+    assert_eq!(invalid, vec![("bad-name", "flux/vars/plain.yaml")]);
     // Where each value is written.
     let at = |name: &str| match vars.origin(name) {
         Some(super::vars::VarOrigin::From { kind, name, at }) => {
@@ -296,6 +302,52 @@ fn an_object_a_build_reaches_twice_is_one_instance() {
     assert_eq!(settings.len(), 2, "{settings:?}");
     assert!(settings.contains(&None) && settings.contains(&Some("apps".to_string())));
     assert_eq!(other, settings);
+}
+
+#[test]
+fn an_object_reached_hundreds_of_times_keeps_one_instance_per_namespace() {
+    // 257 directories put the same base in 256 namespaces: the last one in
+    // the first's again. More reaches of one object than a byte counts,
+    // which the count of reaches must not lose track of.
+    let mut files: Vec<(String, String)> = vec![
+        ("flux/cluster/ks.yaml".into(), ks("cluster-apps", "./apps", "")),
+        (
+            "apps/base/kustomization.yaml".into(),
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - cm.yaml\n".into(),
+        ),
+        ("apps/base/cm.yaml".into(), CM.to_string()),
+    ];
+    let mut top = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+        .to_string();
+    for i in 0..257 {
+        top.push_str(&format!("  - ./d{i:03}\n"));
+        files.push((
+            format!("apps/d{i:03}/kustomization.yaml"),
+            format!("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: n{}\nresources:\n  - ../base\n", i % 256),
+        ));
+    }
+    files.push(("apps/kustomization.yaml".into(), top));
+    files.sort();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let r = repo(&refs);
+    let cm = r
+        .objects
+        .iter()
+        .position(|o| o.name.as_deref() == Some("settings"))
+        .unwrap();
+    let namespaces: Vec<String> = r
+        .instances(cm)
+        .filter_map(|i| i.namespace.clone())
+        .collect();
+    let expected: Vec<String> = (0..256).map(|i| format!("n{i}")).collect();
+    let mut sorted = namespaces.clone();
+    sorted.sort();
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort();
+    assert_eq!(sorted, expected_sorted);
 }
 
 #[test]
