@@ -17,6 +17,15 @@ pub(super) fn repo(files: &[(&str, &str)]) -> Repository {
     Repository::new(PathBuf::from("/repo"), files, &settings)
 }
 
+/// `repo` of files whose paths and texts are made at run time.
+fn repo_owned(files: &[(String, String)]) -> Repository {
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    repo(&refs)
+}
+
 pub(super) fn flux_named(repo: &Repository, name: &str) -> usize {
     repo.flux
         .iter()
@@ -128,7 +137,7 @@ fn json_6902_operations_and_regular_expressions() {
 #[test]
 fn variables_come_from_substitute_from_and_unreadable_values_are_unknown() {
     let child = "  postBuild:\n    substitute:\n      OWN: x\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-settings\n      - kind: Secret\n        name: cluster-secrets\n";
-    let mut files: Vec<(String, String)> = vec![
+    let files: Vec<(String, String)> = vec![
         ("flux/cluster/ks.yaml".into(), ks("cluster-apps", "./apps", "")),
         (
             "apps/kustomization.yaml".into(),
@@ -145,12 +154,7 @@ fn variables_come_from_substitute_from_and_unreadable_values_are_unknown() {
             "apiVersion: v1\nkind: Secret\nmetadata:\n  name: cluster-secrets\n  namespace: flux-system\nstringData:\n  TOKEN: ENC[AES256_GCM,data:x,type:str]\nsops:\n  version: 3.9.0\n".into(),
         ),
     ];
-    files.sort();
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let r = repo(&refs);
+    let r = repo_owned(&files);
     let a = flux_named(&r, "app-a");
     let vars = &r.flux[a].vars;
     assert!(vars.active && !vars.open);
@@ -327,12 +331,7 @@ fn an_object_reached_hundreds_of_times_keeps_one_instance_per_namespace() {
         ));
     }
     files.push(("apps/kustomization.yaml".into(), top));
-    files.sort();
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let r = repo(&refs);
+    let r = repo_owned(&files);
     let cm = r
         .objects
         .iter()
