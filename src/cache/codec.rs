@@ -172,6 +172,8 @@ pub fn encode(w: &mut Writer, key: &Key, hash: u64, file: &SourceFile) {
         w.span(d.first);
         w.span(d.repeat);
     }
+    w.u32(y.nesting);
+    w.u32(y.aliased as u32);
 }
 
 /// About the bytes of a file's entry.
@@ -185,6 +187,7 @@ pub fn size(file: &SourceFile) -> usize {
         + y.strings.len()
         + 12 * y.docs.len()
         + 16 * y.duplicate_keys.len()
+        + 8
         + y.errors.iter().map(|e| 8 + e.message.len()).sum::<usize>()
 }
 
@@ -254,6 +257,12 @@ pub fn body(r: &mut Reader, buf: &Arc<Buffer>, path: &str) -> Option<SourceFile>
             end: word(b, 3),
         },
     })?;
+    let nesting = r.u32()?;
+    let aliased = match r.u32()? {
+        0 => false,
+        1 => true,
+        _ => return None,
+    };
     if !r.at_end() {
         return None;
     }
@@ -266,6 +275,8 @@ pub fn body(r: &mut Reader, buf: &Arc<Buffer>, path: &str) -> Option<SourceFile>
         docs,
         errors,
         duplicate_keys,
+        nesting,
+        aliased,
     };
     yaml.well_formed()
         .then(|| SourceFile::parsed(path.to_string(), text, yaml))

@@ -112,6 +112,12 @@ impl Bundle {
         })
     }
 
+    /// The `apiVersion kind` keys of the bundle's kinds.
+    #[cfg(test)]
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.kinds.keys().map(String::as_str)
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.kinds.contains_key(key)
     }

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::bundle::{Bundle, TALOS};
 use super::instance::{Instance, Opaque, Placeholder, instance, instance_within};
+use super::quick::{Quick, Verdict};
 use super::{SchemaSettings, catalog, crd, dirs, flux, kubernetes, talos};
 use crate::diagnostic::FileId;
 use crate::model::{Repository, TalosSource, closest, join, subst};
@@ -77,6 +78,8 @@ enum Origin {
         /// The kind's field list is also verified by a built-in bundle, so
         /// every unknown field is reported (see `is_snapshot`).
         vetted: bool,
+        /// It compiles (see `catalog::compiles`).
+        compiles: bool,
     },
     Kubernetes(&'static str),
     Flux,
@@ -107,6 +110,16 @@ impl Origin {
         matches!(self, Origin::Talos | Origin::TalosFile(_))
     }
 
+    /// The schema is one of the built-in ones that compile (tests hold them
+    /// to it), so its validator can wait until a document needs it.
+    fn compiles(&self) -> bool {
+        match self {
+            Origin::Kubernetes(_) | Origin::Flux | Origin::Talos => true,
+            Origin::Catalog { compiles, .. } => *compiles,
+            Origin::Crd(_) | Origin::File(_) | Origin::TalosFile(_) => false,
+        }
+    }
+
     /// Kubernetes' own schemas check `metadata` themselves.
     fn checks_metadata(&self) -> bool {
         matches!(self, Origin::Kubernetes(_))
@@ -115,9 +128,24 @@ impl Origin {
 
 struct Compiled {
     origin: Origin,
-    schema: Arc<(Value, Validator)>,
-    /// Where the schema accepts any mapping.
-    opaque: Opaque,
+    schema: Arc<Schema>,
+    /// Where the schema accepts any mapping (found when a document is
+    /// converted).
+    opaque: OnceLock<Opaque>,
+}
+
+impl Compiled {
+    fn new(origin: Origin, schema: Arc<Schema>) -> Compiled {
+        Compiled {
+            origin,
+            schema,
+            opaque: OnceLock::new(),
+        }
+    }
+
+    fn opaque(&self) -> &Opaque {
+        self.opaque.get_or_init(|| Opaque::of(&self.schema.root))
+    }
 }
 
 impl Origin {
@@ -133,7 +161,48 @@ impl Origin {
     }
 }
 
-type Cache = Mutex<HashMap<String, Arc<(Value, Validator)>>>;
+/// A schema with its quick reader and its validator, which is compiled when
+/// a document is not found valid by the quick reader.
+struct Schema {
+    root: Value,
+    quick: Quick,
+    validator: OnceLock<Option<Validator>>,
+}
+
+impl Schema {
+    /// `None`: the schema does not compile.
+    fn validator(&self) -> Option<&Validator> {
+        self.validator.get_or_init(|| compile(&self.root)).as_ref()
+    }
+
+    /// The quick verdict on `node`, held to the validator's in debug builds.
+    fn checked_verdict(&self, node: NodeRef) -> Verdict {
+        let verdict = self.quick.verdict(node);
+        #[cfg(debug_assertions)]
+        self.agrees(node, verdict);
+        verdict
+    }
+
+    /// A debug build holds every exact quick verdict to the validator's.
+    #[cfg(debug_assertions)]
+    fn agrees(&self, node: NodeRef, verdict: Verdict) {
+        if verdict == Verdict::Unsure {
+            return;
+        }
+        let Some(validator) = self.validator() else {
+            return;
+        };
+        let valid = instance(node).map(|i| validator.is_valid(&i.value));
+        assert_eq!(
+            valid,
+            Some(verdict == Verdict::Valid),
+            "the quick verdict on the node at {:?} is {verdict:?}",
+            node.span()
+        );
+    }
+}
+
+type Cache = Mutex<HashMap<String, Arc<Schema>>>;
 
 /// The compiled built-in schemas kept for later runs (see `Origin::cache_key`).
 static COMPILED: OnceLock<Cache> = OnceLock::new();
@@ -146,7 +215,7 @@ fn compiled(
     key: &str,
     root: impl FnOnce() -> Result<Value, String>,
     keep: bool,
-) -> Result<Option<Arc<(Value, Validator)>>, String> {
+) -> Result<Option<Arc<Schema>>, String> {
     let cache_key = origin.cache_key(key);
     if let Some(k) = &cache_key
         && let Some(hit) = COMPILED
@@ -158,10 +227,16 @@ fn compiled(
         return Ok(Some(hit));
     }
     let root = root()?;
-    let Some(validator) = compile(&root) else {
+    let schema = Arc::new(Schema {
+        quick: Quick::compile(&root),
+        root,
+        validator: OnceLock::new(),
+    });
+    // Whether a schema compiles decides what is reported for its documents:
+    // one not known to compile is compiled now.
+    if !origin.compiles() && schema.validator().is_none() {
         return Ok(None);
-    };
-    let schema = Arc::new((root, validator));
+    }
     if keep
         && let Some(k) = cache_key
         && let Ok(mut cache) = COMPILED.get_or_init(Default::default).lock()
@@ -237,11 +312,7 @@ pub fn validate_files(
             compiled(&origin, OBJECT_META, root, true)
                 .ok()
                 .flatten()
-                .map(|schema| Compiled {
-                    origin,
-                    schema,
-                    opaque: Opaque::default(),
-                })
+                .map(|schema| Compiled::new(origin, schema))
         })
         .as_ref()
     };
@@ -290,12 +361,7 @@ pub fn validate_files(
                 Ok(None) => return (unknown(), None),
                 Err(e) => return (unknown(), Some(e)),
             };
-            let opaque = Opaque::of(&schema.0);
-            let c = Compiled {
-                origin,
-                schema,
-                opaque,
-            };
+            let c = Compiled::new(origin, schema);
             let meta = if c.origin.checks_metadata() {
                 None
             } else {
@@ -343,22 +409,31 @@ fn validate_one(
     out: &mut Vec<Finding>,
 ) {
     let node = repo.node(t.file, t.node);
-    // Most documents are valid: an instance without what the schema accepts
-    // anyway says so, and only an invalid one is converted in full for its
-    // errors.
-    let Some((inst, emptied)) = instance_within(node, Some(&c.opaque)) else {
-        return;
-    };
-    if !emptied {
-        check_one(t, node, &inst, c, out);
-    } else if !c.schema.1.is_valid(&inst.value) {
-        drop(inst);
-        if let Some(full) = instance(node) {
-            check_one(t, node, &full, c, out);
+    // Most documents are valid, and the quick reader says so without
+    // converting them (a valid document is one `instance` converts). For the
+    // others, an instance without what the schema accepts anyway tells
+    // whether it is valid, and only an invalid one is converted in full for
+    // its errors.
+    if c.schema.checked_verdict(node) != Verdict::Valid {
+        let Some((inst, emptied)) = instance_within(node, Some(c.opaque())) else {
+            return;
+        };
+        if !emptied {
+            check_one(t, node, &inst, c, out);
+        } else if c
+            .schema
+            .validator()
+            .is_some_and(|v| !v.is_valid(&inst.value))
+        {
+            drop(inst);
+            if let Some(full) = instance(node) {
+                check_one(t, node, &full, c, out);
+            }
         }
     }
     if !c.origin.checks_metadata()
         && let (Some(meta), Some(m)) = (meta, node.get("metadata"))
+        && meta.schema.checked_verdict(m) != Verdict::Valid
         && let Some(mi) = instance(m)
     {
         check_prefixed(t, m, &mi, meta, "/metadata", out);
@@ -370,7 +445,7 @@ fn validate_one(
 /// Kubernetes quantity pattern in every `resources`).
 static PATTERNS: OnceLock<jsonschema::PatternCache> = OnceLock::new();
 
-fn compile(root: &Value) -> Option<Validator> {
+pub(super) fn compile(root: &Value) -> Option<Validator> {
     jsonschema::options()
         .should_validate_formats(false)
         .with_pattern_cache(PATTERNS.get_or_init(Default::default).clone())
@@ -440,6 +515,7 @@ fn find<'a>(
             name: catalog::name(api_version, kind),
             patched: flux_operator,
             vetted: flux().has(key),
+            compiles: catalog::compiles(api_version, kind),
         };
         let root = Root::Catalog {
             patch: flux_operator,
@@ -635,10 +711,13 @@ fn check_prefixed(
     out: &mut Vec<Finding>,
 ) {
     // Most documents are valid, and the yes/no check allocates no errors.
-    if c.schema.1.is_valid(&inst.value) {
+    let Some(validator) = c.schema.validator() else {
+        return;
+    };
+    if validator.is_valid(&inst.value) {
         return;
     }
-    for error in c.schema.1.iter_errors(&inst.value) {
+    for error in validator.iter_errors(&inst.value) {
         let pointer = error.instance_path().as_str().to_string();
         let Some(place) = locate(node, &pointer) else {
             continue;
@@ -660,7 +739,7 @@ fn check_prefixed(
                         continue;
                     }
                     let span = place.key_span(name).unwrap_or(place.span());
-                    let allowed = allowed_fields(&c.schema.0, &error);
+                    let allowed = allowed_fields(&c.schema.root, &error);
                     let suggestion = closest(name, allowed.iter().map(String::as_str));
                     // The catalog is a snapshot of each CRD: a field it does
                     // not know may be newer than it, or come from a fork the
@@ -903,6 +982,73 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The validators of built-in schemas are compiled only when a document
+    /// needs one, which is right only if they compile: every catalog schema
+    /// does but the listed ones, patched for flux-operator or not.
+    #[test]
+    fn every_catalog_schema_compiles_but_the_listed_ones() {
+        let frames = catalog::Frames::default();
+        let wrong: Vec<String> = catalog::keys()
+            .par_iter()
+            .flat_map_iter(|(api_version, kind)| {
+                let schema = catalog::schema(api_version, kind, &frames)
+                    .expect("indexed")
+                    .expect("reads");
+                let key = format!("{api_version} {kind}");
+                let mut patched = schema.clone();
+                patch_for_flux_operator(&key, &mut patched);
+                let listed = catalog::compiles(api_version, kind);
+                let mut wrong = Vec::new();
+                if compile(&schema).is_some() != listed {
+                    wrong.push(key.clone());
+                }
+                if patched != schema && compile(&patched).is_some() != listed {
+                    wrong.push(format!("{key} (patched)"));
+                }
+                wrong
+            })
+            .collect();
+        assert!(wrong.is_empty(), "compile against the list: {wrong:?}");
+        assert!(!catalog::compiles("projectcontour.io/v1", "HTTPProxy"));
+        assert!(catalog::compiles(
+            "external-secrets.io/v1",
+            "ExternalSecret"
+        ));
+    }
+
+    /// Every kind of every built-in bundle, and `ObjectMeta`, compiles.
+    #[test]
+    fn every_builtin_bundle_schema_compiles() {
+        let mut roots: Vec<(String, Value)> = Vec::new();
+        let mut add = |name: &str, bundle: &Bundle| {
+            for key in bundle.keys().filter(|k| bundle.has_root(k)) {
+                roots.push((
+                    format!("{name} {key}"),
+                    bundle.root_for(key).expect("a root"),
+                ));
+            }
+        };
+        for v in crate::schema::KUBERNETES_VERSIONS {
+            add(v, kubernetes(Some(v)).1);
+        }
+        add("flux", flux());
+        add("talos", talos());
+        for v in crate::schema::KUBERNETES_VERSIONS {
+            let meta = kubernetes(Some(v))
+                .1
+                .root_for_def(OBJECT_META)
+                .expect("ObjectMeta");
+            roots.push((format!("{v} ObjectMeta"), meta));
+        }
+        assert!(roots.len() > 1500, "{}", roots.len());
+        let wrong: Vec<&str> = roots
+            .par_iter()
+            .filter(|(_, root)| compile(root).is_none())
+            .map(|(name, _)| name.as_str())
+            .collect();
+        assert!(wrong.is_empty(), "do not compile: {wrong:?}");
+    }
+
     #[test]
     fn a_one_shot_run_keeps_no_compiled_validator() {
         // A catalog kind no other test validates, without its required fields.
@@ -920,6 +1066,7 @@ mod tests {
             name: String::new(),
             patched: false,
             vetted: false,
+            compiles: true,
         }
         .cache_key("dapr.io/v1alpha1 Resiliency")
         .unwrap();

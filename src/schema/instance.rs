@@ -10,7 +10,7 @@ use crate::yaml::NodeRef;
 
 /// Past this depth a document is not validated (the parser accepts deeper
 /// nesting; the validator recurses).
-const MAX_DEPTH: usize = 128;
+pub(super) const MAX_DEPTH: usize = 128;
 /// Aliases are expanded here: past this many values a document (an alias
 /// bomb) is not validated.
 const MAX_VALUES: usize = 200_000;
@@ -191,7 +191,7 @@ fn applying<'v>(root: &'v Value, schema: &'v Value) -> Option<Vec<&'v Map<String
 /// The schema a local reference (`#/$defs/X`) names, read from the root;
 /// `None` for any other reference, or when the root or a schema on the way
 /// names another base for references (`$id`, draft 4's `id`).
-fn resolve<'v>(root: &'v Value, reference: &str) -> Option<&'v Value> {
+pub(super) fn resolve<'v>(root: &'v Value, reference: &str) -> Option<&'v Value> {
     let names_base = |v: &Value| {
         v.as_object().is_some_and(|m| {
             ["$id", "id"]
@@ -230,6 +230,22 @@ fn any_mapping(root: &Value, schema: &Value) -> bool {
                 }
         })
     })
+}
+
+/// Whether `instance` converts the document: it is neither too deep nor too
+/// large (what is counted is what `instance` counts).
+pub fn convertible(node: NodeRef) -> bool {
+    if node.file_within(MAX_DEPTH, MAX_VALUES) {
+        return true;
+    }
+    let mut c = Converter {
+        values: 0,
+        path: Vec::new(),
+        placeholders: HashMap::new(),
+        track: false,
+        emptied: false,
+    };
+    c.count(node, 0).is_some()
 }
 
 /// A schema written in YAML (a CRD's `openAPIV3Schema`) as JSON. Returns null
@@ -424,6 +440,29 @@ fn pointer(path: &[Seg]) -> String {
 /// A plain scalar by the YAML 1.2 core schema (what kustomize and Flux's
 /// YAML libraries read).
 pub fn plain_scalar(text: &str) -> Value {
+    match plain_kind(text) {
+        Plain::Null => Value::Null,
+        Plain::Bool(b) => Value::Bool(b),
+        Plain::Int(n) => Value::Number(n.into()),
+        // `plain_kind` gives only finite floats.
+        Plain::Float(f) => Number::from_f64(f).map_or(Value::Null, Value::Number),
+        Plain::Str => Value::String(text.to_string()),
+    }
+}
+
+/// What a plain scalar reads as, by the YAML 1.2 core schema.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Plain {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// Finite.
+    Float(f64),
+    /// The text itself.
+    Str,
+}
+
+pub(super) fn plain_kind(text: &str) -> Plain {
     // Only these can start a null, a boolean or a number.
     if let Some(first) = text.bytes().next()
         && !matches!(
@@ -431,24 +470,24 @@ pub fn plain_scalar(text: &str) -> Value {
             b'0'..=b'9' | b'+' | b'-' | b'.' | b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F'
         )
     {
-        return Value::String(text.to_string());
+        return Plain::Str;
     }
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
+        "" | "~" | "null" | "Null" | "NULL" => return Plain::Null,
+        "true" | "True" | "TRUE" => return Plain::Bool(true),
+        "false" | "False" | "FALSE" => return Plain::Bool(false),
         _ => {}
     }
     if let Some(n) = integer(text) {
-        return Value::Number(n.into());
+        return Plain::Int(n);
     }
     if is_float(text)
         && let Ok(f) = text.parse::<f64>()
-        && let Some(n) = Number::from_f64(f)
+        && f.is_finite()
     {
-        return Value::Number(n);
+        return Plain::Float(f);
     }
-    Value::String(text.to_string())
+    Plain::Str
 }
 
 fn integer(text: &str) -> Option<i64> {

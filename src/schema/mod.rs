@@ -11,6 +11,7 @@ mod check;
 mod crd;
 mod dirs;
 mod instance;
+mod quick;
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};

@@ -78,7 +78,7 @@ impl Counts {
 
 /// For each document that go-yaml would refuse: its root and how many nodes it decodes to.
 pub fn excessive(yaml: &Yaml) -> Vec<(NodeId, u64)> {
-    if !yaml.has_aliases() {
+    if !yaml.aliased {
         return Vec::new();
     }
     let mut counts = Counts {

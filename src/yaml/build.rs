@@ -53,6 +53,8 @@ pub(super) struct Tree {
     docs: Vec<Document>,
     errors: Vec<SyntaxError>,
     duplicate_keys: Vec<DuplicateKey>,
+    /// The deepest nesting of collections.
+    nesting: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -106,6 +108,8 @@ fn finish(mut tree: Tree, text: &str) -> Yaml {
     yaml.docs = tree.docs.into();
     yaml.errors = tree.errors;
     yaml.duplicate_keys = tree.duplicate_keys.into();
+    yaml.nesting = tree.nesting;
+    yaml.aliased = yaml.has_aliases();
     for (root, decoded) in super::aliasing::excessive(&yaml) {
         let offset = yaml.nodes[root as usize].span.start;
         yaml.errors.push(SyntaxError {
@@ -632,6 +636,7 @@ impl<'y> Builder<'y> {
             key: None,
             index: None,
         });
+        self.yaml.nesting = self.yaml.nesting.max(self.stack.len() as u32);
     }
 
     /// The innermost collection ends; `end` is the end of its closing event, and

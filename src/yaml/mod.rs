@@ -158,6 +158,11 @@ pub struct Yaml {
     pub docs: Slab<Document>,
     pub errors: Vec<SyntaxError>,
     pub duplicate_keys: Slab<DuplicateKey>,
+    /// The deepest nesting of collections (1 for a document that is one
+    /// mapping of scalars).
+    pub nesting: u32,
+    /// Some alias names a node (see `has_aliases`).
+    pub aliased: bool,
 }
 
 impl Yaml {
@@ -356,6 +361,7 @@ impl Yaml {
                 .duplicate_keys
                 .iter()
                 .all(|d| in_text(d.first) && in_text(d.repeat))
+            && self.aliased == self.has_aliases()
     }
 
     /// Some alias names a node.

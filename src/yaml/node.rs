@@ -85,6 +85,30 @@ impl<'a> NodeRef<'a> {
         self.yaml.seq_children(self.id).is_some()
     }
 
+    /// Entries as `entries` gives them, each with whether its key is written
+    /// as an alias (of a node the file has).
+    pub fn entries_marked(self) -> impl Iterator<Item = (bool, NodeRef<'a>, NodeRef<'a>)> + 'a {
+        let yaml = self.yaml;
+        let entries: &'a [NodeId] = yaml.map_children(self.id).unwrap_or(&[]);
+        entries.chunks_exact(2).map(move |e| {
+            let alias = yaml.alias_target(e[0]).is_some();
+            (alias, NodeRef::new(yaml, e[0]), NodeRef::new(yaml, e[1]))
+        })
+    }
+
+    /// Whether no document of the file holds more than `values` values, nor
+    /// a value within more than `depth` collections, once its aliases are
+    /// expanded (it has none, and that many nodes at most).
+    pub fn file_within(&self, depth: usize, values: usize) -> bool {
+        let y = self.yaml;
+        !y.aliased && y.nesting as usize <= depth && y.nodes.len() <= values
+    }
+
+    /// Whether the file this node is in has a mapping with a key written twice.
+    pub fn file_has_duplicate_keys(&self) -> bool {
+        !self.yaml.duplicate_keys.is_empty()
+    }
+
     /// Entries of a mapping in source order, keys and values resolved. Merge keys
     /// are returned as they are written; use `get` to read through them.
     pub fn entries(self) -> impl Iterator<Item = (NodeRef<'a>, NodeRef<'a>)> + 'a {

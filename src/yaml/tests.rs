@@ -324,3 +324,20 @@ fn keys_are_found_however_they_are_written() {
         assert_eq!(m.get(absent).map(|v| v.span()), None, "{absent:?}");
     }
 }
+
+#[test]
+fn the_deepest_nesting_and_aliases_are_recorded() {
+    let y = parse("a: {b: [1, [2]]}\n---\nc: d\n");
+    assert_eq!(y.nesting, 4);
+    assert!(!y.aliased);
+    assert_eq!(parse("just a scalar\n").nesting, 0);
+    let y = parse("a: &x {b: 1}\nc: *x\n");
+    assert_eq!(y.nesting, 2);
+    assert!(y.aliased);
+    // An alias of no anchor names no node.
+    assert!(!parse("a: *nothing\n").aliased);
+    assert!(y.well_formed());
+    let mut wrong = parse("a: &x 1\nb: *x\n");
+    wrong.aliased = false;
+    assert!(!wrong.well_formed());
+}
