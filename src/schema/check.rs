@@ -10,8 +10,8 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::bundle::{Bundle, TALOS};
-use super::instance::{Instance, Opaque, Placeholder, instance, instance_within};
-use super::quick::{Quick, Verdict};
+use super::instance::{Instance, Opaque, Placeholder, excusable, instance, instance_within};
+use super::quick::Quick;
 use super::{SchemaSettings, catalog, crd, dirs, flux, kubernetes, talos};
 use crate::diagnostic::FileId;
 use crate::model::{Repository, TalosSource, closest, join, subst};
@@ -173,32 +173,6 @@ impl Schema {
     /// `None`: the schema does not compile.
     fn validator(&self) -> Option<&Validator> {
         self.validator.get_or_init(|| compile(&self.root)).as_ref()
-    }
-
-    /// The quick verdict on `node`, held to the validator's in debug builds.
-    fn checked_verdict(&self, node: NodeRef) -> Verdict {
-        let verdict = self.quick.verdict(node);
-        #[cfg(debug_assertions)]
-        self.agrees(node, verdict);
-        verdict
-    }
-
-    /// A debug build holds every exact quick verdict to the validator's.
-    #[cfg(debug_assertions)]
-    fn agrees(&self, node: NodeRef, verdict: Verdict) {
-        if verdict == Verdict::Unsure {
-            return;
-        }
-        let Some(validator) = self.validator() else {
-            return;
-        };
-        let valid = instance(node).map(|i| validator.is_valid(&i.value));
-        assert_eq!(
-            valid,
-            Some(verdict == Verdict::Valid),
-            "the quick verdict on the node at {:?} is {verdict:?}",
-            node.span()
-        );
     }
 }
 
@@ -409,12 +383,16 @@ fn validate_one(
     out: &mut Vec<Finding>,
 ) {
     let node = repo.node(t.file, t.node);
-    // Most documents are valid, and the quick reader says so without
-    // converting them (a valid document is one `instance` converts). For the
-    // others, an instance without what the schema accepts anyway tells
-    // whether it is valid, and only an invalid one is converted in full for
-    // its errors.
-    if c.schema.checked_verdict(node) != Verdict::Valid {
+    // Most documents are valid, or invalid only where findings leave errors
+    // out (a value Flux substitutes, say), and the quick reader says so
+    // without converting them (such a document is one `instance` converts).
+    // For the others, an instance without what the schema accepts anyway
+    // tells whether it is valid, and only an invalid one is converted in
+    // full for its errors.
+    let verdict = c.schema.quick.verdict(node, t.partial, true);
+    #[cfg(debug_assertions)]
+    agrees(t, node, c, "", verdict);
+    if !verdict.clean() {
         let Some((inst, emptied)) = instance_within(node, Some(c.opaque())) else {
             return;
         };
@@ -433,10 +411,40 @@ fn validate_one(
     }
     if !c.origin.checks_metadata()
         && let (Some(meta), Some(m)) = (meta, node.get("metadata"))
-        && meta.schema.checked_verdict(m) != Verdict::Valid
-        && let Some(mi) = instance(m)
     {
-        check_prefixed(t, m, &mi, meta, "/metadata", out);
+        let verdict = meta.schema.quick.verdict(m, t.partial, false);
+        #[cfg(debug_assertions)]
+        agrees(t, m, meta, "/metadata", verdict);
+        if !verdict.clean()
+            && let Some(mi) = instance(m)
+        {
+            check_prefixed(t, m, &mi, meta, "/metadata", out);
+        }
+    }
+}
+
+/// A debug build holds every quick verdict that is not unsure to what
+/// validating in full finds.
+#[cfg(debug_assertions)]
+fn agrees(t: &Target, node: NodeRef, c: &Compiled, prefix: &str, verdict: super::quick::Verdict) {
+    use super::quick::Verdict;
+    if verdict == Verdict::Unsure {
+        return;
+    }
+    let Some(validator) = c.schema.validator() else {
+        return;
+    };
+    let inst = instance(node).expect("a document with a verdict converts");
+    let place = node.span();
+    match verdict {
+        Verdict::Valid => assert!(validator.is_valid(&inst.value), "valid at {place:?}"),
+        Verdict::Invalid => assert!(!validator.is_valid(&inst.value), "invalid at {place:?}"),
+        Verdict::Clean => {
+            let mut found = Vec::new();
+            check_prefixed(t, node, &inst, c, prefix, &mut found);
+            assert!(found.is_empty(), "clean at {place:?}: {found:?}");
+        }
+        Verdict::Unsure => {}
     }
 }
 
@@ -850,7 +858,7 @@ fn excused(inst: &Instance, pointer: &str, kind: &ValidationErrorKind, value: &V
     // A placeholder (Flux's `${VAR}`, flux-operator's `<< inputs.x >>`), or a
     // value SOPS encrypted (Flux decrypts it first).
     if let Value::String(s) = value
-        && (subst::has_vars(s) || s.contains("<<") || s.starts_with("ENC["))
+        && excusable(s)
     {
         return true;
     }

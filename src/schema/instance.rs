@@ -200,6 +200,10 @@ pub(super) fn resolve<'v>(root: &'v Value, reference: &str) -> Option<&'v Value>
         })
     };
     let pointer = reference.strip_prefix('#')?;
+    // Percent-escapes are decoded by the validator, not here.
+    if pointer.contains('%') {
+        return None;
+    }
     let mut at = root;
     if !pointer.is_empty() {
         for seg in pointer.strip_prefix('/')?.split('/') {
@@ -230,6 +234,13 @@ fn any_mapping(root: &Value, schema: &Value) -> bool {
                 }
         })
     })
+}
+
+/// A string whose errors findings leave out: it holds a placeholder Flux
+/// (`${VAR}`) or flux-operator (`<< inputs.x >>`) substitutes, or a value
+/// SOPS encrypted (Flux decrypts it first).
+pub fn excusable(s: &str) -> bool {
+    subst::has_vars(s) || s.contains("<<") || s.starts_with("ENC[")
 }
 
 /// Whether `instance` converts the document: it is neither too deep nor too

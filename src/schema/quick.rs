@@ -20,27 +20,40 @@ use jsonschema::Validator;
 use rustc_hash::FxHashMap;
 use serde_json::{Number, Value};
 
-use super::instance::{MAX_DEPTH, Plain, convertible, plain_kind, resolve};
+use super::instance::{MAX_DEPTH, Plain, convertible, excusable, plain_kind, resolve};
 use crate::model::subst;
 use crate::yaml::NodeRef;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Valid,
+    /// Valid, or invalid only by errors the findings leave out: a value
+    /// Flux substitutes or SOPS encrypted (see `excusable`), a top-level
+    /// `sops` key, a key that holds a placeholder, and in a patch a
+    /// `$`-directive or a missing required field. Said only where no
+    /// `anyOf`, `oneOf` or `not` is on the way down (they report their own
+    /// errors, at their own places).
+    Clean,
     Invalid,
     Unsure,
 }
 
-use Verdict::{Invalid, Unsure, Valid};
+use Verdict::{Clean, Invalid, Unsure, Valid};
 
 impl Verdict {
     /// Both hold.
     fn and(self, other: Verdict) -> Verdict {
         match (self, other) {
             (Invalid, _) | (_, Invalid) => Invalid,
+            (Unsure, _) | (_, Unsure) => Unsure,
+            (Clean, _) | (_, Clean) => Clean,
             (Valid, Valid) => Valid,
-            _ => Unsure,
         }
+    }
+
+    /// Whether validating in full would find nothing to report.
+    pub fn clean(self) -> bool {
+        matches!(self, Valid | Clean)
     }
 
     fn of(valid: bool) -> Verdict {
@@ -143,7 +156,6 @@ fn ignored(keyword: &str) -> bool {
                 | "writeOnly"
                 | "deprecated"
                 | "$comment"
-                | "$schema"
                 | "$defs"
                 | "definitions"
                 | "externalDocs"
@@ -152,6 +164,9 @@ fn ignored(keyword: &str) -> bool {
 
 struct Compiler<'v> {
     root: &'v Value,
+    /// The root names draft 4, where `const` and numeric exclusive bounds
+    /// are not keywords.
+    draft4: bool,
     nodes: Vec<Node>,
     seen: HashMap<*const Value, Idx>,
     patterns: HashMap<String, Arc<Pattern>>,
@@ -163,6 +178,10 @@ impl Quick {
     pub fn compile(root: &Value) -> Quick {
         let mut c = Compiler {
             root,
+            draft4: root
+                .get("$schema")
+                .and_then(Value::as_str)
+                .is_some_and(|d| d.contains("draft-04")),
             nodes: Vec::new(),
             seen: HashMap::new(),
             patterns: HashMap::new(),
@@ -174,13 +193,19 @@ impl Quick {
         }
     }
 
-    /// The document at `node` against the whole schema.
-    pub fn verdict(&self, node: NodeRef) -> Verdict {
+    /// The document at `node` against the whole schema: `partial` when it
+    /// is a patch, `top` when `node` is the document validated (not its
+    /// `metadata`).
+    pub fn verdict(&self, node: NodeRef, partial: bool, top: bool) -> Verdict {
         if node.file_has_duplicate_keys() || !convertible(node) {
             return Unsure;
         }
-        let mut w = Walk { steps: 0 };
-        w.check(self, self.root, node, 0, 0)
+        let mut w = Walk {
+            steps: 0,
+            partial,
+            top,
+        };
+        w.check(self, self.root, node, 0, 0, true)
     }
 }
 
@@ -218,6 +243,20 @@ impl Compiler<'_> {
         for (k, v) in map {
             match k.as_str() {
                 k if ignored(k) => {}
+                // The draft the validator reads: only at the root, and only
+                // one this reader knows.
+                "$schema" => {
+                    let root = self.root.as_object().is_some_and(|r| std::ptr::eq(r, map));
+                    let known = v.as_str().is_some_and(|d| {
+                        ["draft-04", "draft-06", "draft-07", "2019-09", "2020-12"]
+                            .iter()
+                            .any(|known| d.contains(known))
+                    });
+                    if !root || !known {
+                        return None;
+                    }
+                }
+                "const" | "exclusiveMinimum" | "exclusiveMaximum" if self.draft4 => return None,
                 "type" => c.types = types(v)?,
                 "enum" => c.one_of_values.push(v.as_array()?.clone()),
                 "const" => c.one_of_values.push(vec![v.clone()]),
@@ -278,7 +317,10 @@ impl Compiler<'_> {
                 "$ref" => {
                     // Beside other keywords, a reference means what the
                     // draft says: left to the validator.
-                    if map.keys().any(|k| k != "$ref" && !ignored(k)) {
+                    if map
+                        .keys()
+                        .any(|k| k != "$ref" && k != "$schema" && !ignored(k))
+                    {
                         return None;
                     }
                     let target = resolve(self.root, v.as_str()?)?;
@@ -384,11 +426,11 @@ fn compare(a: &Inst, b: &Number) -> Option<std::cmp::Ordering> {
     match a {
         Inst::Int(i) => match bound_int {
             Some(j) => Some(i.cmp(&j)),
-            None if i.abs() <= EXACT => (*i as f64).partial_cmp(&b.as_f64()?),
+            None if i.unsigned_abs() <= EXACT as u64 => (*i as f64).partial_cmp(&b.as_f64()?),
             None => None,
         },
         Inst::Float(f) => match bound_int {
-            Some(j) if j.abs() <= EXACT => f.partial_cmp(&(j as f64)),
+            Some(j) if j.unsigned_abs() <= EXACT as u64 => f.partial_cmp(&(j as f64)),
             Some(_) => None,
             None if b.is_f64() => f.partial_cmp(&b.as_f64()?),
             None => None,
@@ -431,12 +473,24 @@ fn member(value: &Inst, options: &[Value]) -> Verdict {
 
 struct Walk {
     steps: usize,
+    partial: bool,
+    top: bool,
 }
 
 impl Walk {
     /// `node`, within `depth` collections of the document, against schema
-    /// `at`, reached through `hops` schemas since the last step down.
-    fn check(&mut self, q: &Quick, at: Idx, node: NodeRef, depth: usize, hops: usize) -> Verdict {
+    /// `at`, reached through `hops` schemas since the last step down;
+    /// `lenient` when no `anyOf`, `oneOf` or `not` is on the way (a verdict
+    /// may be `Clean` only then).
+    fn check(
+        &mut self,
+        q: &Quick,
+        at: Idx,
+        node: NodeRef,
+        depth: usize,
+        hops: usize,
+        lenient: bool,
+    ) -> Verdict {
         self.steps += 1;
         if self.steps > MAX_STEPS || hops > MAX_HOPS || depth > MAX_DEPTH {
             return Unsure;
@@ -447,6 +501,13 @@ impl Walk {
             Node::Checks(c) => c,
         };
         let value = Inst::of(node);
+        // Every error about such a value is left out.
+        if lenient
+            && let Inst::Str(s) = &value
+            && excusable(s)
+        {
+            return Clean;
+        }
         let mut v = self.type_check(c.types, &value);
         for options in &c.one_of_values {
             v = v.and(member(&value, options));
@@ -457,31 +518,31 @@ impl Walk {
         v = v.and(match &value {
             Inst::Str(s) => self.string(c, s),
             Inst::Int(_) | Inst::Float(_) => numeric(c, &value),
-            Inst::Array(a) => self.array(q, c, *a, depth),
-            Inst::Object(o) => self.object(q, c, *o, depth),
+            Inst::Array(a) => self.array(q, c, *a, depth, lenient),
+            Inst::Object(o) => self.object(q, c, *o, depth, lenient),
             Inst::Null | Inst::Bool(_) => Valid,
         });
         if v == Invalid {
             return v;
         }
         if let Some(r) = c.reference {
-            v = v.and(self.check(q, r, node, depth, hops + 1));
+            v = v.and(self.check(q, r, node, depth, hops + 1, lenient));
         }
         for &s in &c.all_of {
             if v == Invalid {
                 return v;
             }
-            v = v.and(self.check(q, s, node, depth, hops + 1));
+            v = v.and(self.check(q, s, node, depth, hops + 1, lenient));
         }
         if !c.any_of.is_empty() && v != Invalid {
             let mut any = Invalid;
             for &s in &c.any_of {
-                match self.check(q, s, node, depth, hops + 1) {
+                match self.check(q, s, node, depth, hops + 1, false) {
                     Valid => {
                         any = Valid;
                         break;
                     }
-                    Unsure => any = Unsure,
+                    Unsure | Clean => any = Unsure,
                     Invalid => {}
                 }
             }
@@ -490,9 +551,9 @@ impl Walk {
         if !c.one_of.is_empty() && v != Invalid {
             let (mut valid, mut unsure) = (0, 0);
             for &s in &c.one_of {
-                match self.check(q, s, node, depth, hops + 1) {
+                match self.check(q, s, node, depth, hops + 1, false) {
                     Valid => valid += 1,
-                    Unsure => unsure += 1,
+                    Unsure | Clean => unsure += 1,
                     Invalid => {}
                 }
             }
@@ -506,10 +567,10 @@ impl Walk {
         if let Some(n) = c.not
             && v != Invalid
         {
-            v = v.and(match self.check(q, n, node, depth, hops + 1) {
+            v = v.and(match self.check(q, n, node, depth, hops + 1, false) {
                 Valid => Invalid,
                 Invalid => Valid,
-                Unsure => Unsure,
+                Unsure | Clean => Unsure,
             });
         }
         v
@@ -563,7 +624,14 @@ impl Walk {
         v
     }
 
-    fn array(&mut self, q: &Quick, c: &Checks, node: NodeRef, depth: usize) -> Verdict {
+    fn array(
+        &mut self,
+        q: &Quick,
+        c: &Checks,
+        node: NodeRef,
+        depth: usize,
+        lenient: bool,
+    ) -> Verdict {
         let mut v = Valid;
         if c.min_items.is_some() || c.max_items.is_some() {
             let n = node.items().count() as u64;
@@ -576,13 +644,20 @@ impl Walk {
                 if v == Invalid {
                     break;
                 }
-                v = v.and(self.check(q, items, item, depth + 1, 0));
+                v = v.and(self.check(q, items, item, depth + 1, 0, lenient));
             }
         }
         v
     }
 
-    fn object(&mut self, q: &Quick, c: &Checks, node: NodeRef, depth: usize) -> Verdict {
+    fn object(
+        &mut self,
+        q: &Quick,
+        c: &Checks,
+        node: NodeRef,
+        depth: usize,
+        lenient: bool,
+    ) -> Verdict {
         if c.fields.is_empty()
             && c.additional.is_none()
             && c.min_properties.is_none()
@@ -590,34 +665,51 @@ impl Walk {
         {
             return Valid;
         }
+        // Merge keys and aliases as keys are read by the conversion only
+        // (either may bring or replace any entry).
+        if node.has_merge_or_alias_key() {
+            return Unsure;
+        }
         let mut v = Valid;
         let (mut found, mut count) = (0u64, 0u64);
-        for (alias, k, value) in node.entries_marked() {
-            // Merge keys and aliases as keys are read by the conversion
-            // only; a value found invalid stays invalid whatever they add.
-            if alias {
-                return Unsure;
-            }
+        for (k, value) in node.entries() {
             let Some(key) = k.scalar() else { continue };
-            if key.plain && key.text == "<<" {
-                return Unsure;
-            }
             // Keys are distinct: a file with duplicates is not read here.
             count += 1;
             let field = c.fields.get(key.text).copied().unwrap_or_default();
             if let Some(bit) = field.required {
                 found |= 1 << bit;
             }
-            if let Some(sub) = field.schema.or(c.additional) {
-                v = v.and(self.check(q, sub, value, depth + 1, 0));
-                if v == Invalid {
-                    return v;
-                }
+            let Some(sub) = field.schema.or(c.additional) else {
+                continue;
+            };
+            // A key `additionalProperties: false` refuses, which the
+            // findings leave out.
+            if lenient
+                && field.schema.is_none()
+                && matches!(q.nodes[sub as usize], Node::Always(false))
+                && (subst::has_vars(key.text)
+                    || (self.partial && key.text.starts_with('$'))
+                    || (self.top && depth == 0 && key.text == "sops"))
+            {
+                v = v.and(Clean);
+                continue;
+            }
+            v = v.and(self.check(q, sub, value, depth + 1, 0, lenient));
+            if v == Invalid {
+                return v;
             }
         }
-        v.and(Verdict::of(
-            found.count_ones() == c.required
-                && c.min_properties.is_none_or(|m| count >= m)
+        // A patch may leave out required fields.
+        let required = if found.count_ones() == c.required {
+            Valid
+        } else if lenient && self.partial {
+            Clean
+        } else {
+            Invalid
+        };
+        v.and(required).and(Verdict::of(
+            c.min_properties.is_none_or(|m| count >= m)
                 && c.max_properties.is_none_or(|m| count <= m),
         ))
     }
@@ -645,19 +737,18 @@ fn numeric(c: &Checks, value: &Inst) -> Verdict {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests_support {
     use super::*;
     use crate::schema::instance::instance;
     use crate::yaml::parse;
-    use serde_json::json;
 
-    /// The quick verdict on the first document of `yaml`, after holding an
-    /// exact one to the validator's.
-    fn verdict(schema: &Value, yaml: &str) -> Verdict {
+    /// The quick verdict on the first document of `yaml` (a whole document,
+    /// not a patch), after holding a valid or invalid one to the validator's.
+    pub fn verdict(schema: &Value, yaml: &str) -> Verdict {
         let y = parse(yaml);
         let doc = y.documents().next().expect("a document");
-        let v = Quick::compile(schema).verdict(doc);
-        if v != Unsure {
+        let v = Quick::compile(schema).verdict(doc, false, true);
+        if matches!(v, Valid | Invalid) {
             let validator = super::super::check::compile(schema).expect("compiles");
             let inst = instance(doc).expect("converts");
             assert_eq!(
@@ -668,6 +759,15 @@ mod tests {
         }
         v
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::*;
+    use super::*;
+    use crate::schema::instance::instance;
+    use crate::yaml::parse;
+    use serde_json::json;
 
     fn object() -> Value {
         json!({
@@ -768,7 +868,7 @@ mod tests {
         let doc = y.documents().next().unwrap();
         assert!(instance(doc).is_none());
         assert_eq!(
-            Quick::compile(&json!({"type": "array"})).verdict(doc),
+            Quick::compile(&json!({"type": "array"})).verdict(doc, false, true),
             Unsure
         );
     }
@@ -816,7 +916,148 @@ mod tests {
         // A placeholder reads as its default, or as written without one.
         assert_eq!(verdict(&s, "n: ${N:=5}\n"), Valid);
         assert_eq!(verdict(&s, "n: \"${N:=5}\"\n"), Invalid);
-        assert_eq!(verdict(&s, "n: ${N}\n"), Invalid);
-        assert_eq!(verdict(&s, "s: ${S}\n"), Valid);
+        // Without a default it stays as written, and its errors are left out.
+        assert_eq!(verdict(&s, "n: ${N}\n"), Clean);
+        assert_eq!(verdict(&s, "s: ${S}\n"), Clean);
+    }
+}
+
+#[cfg(test)]
+mod edge_tests {
+    use super::tests_support::*;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn what_the_draft_decides_is_unsure() {
+        // Draft 4 has no `const`, nor numeric exclusive bounds.
+        let d4 =
+            json!({"$schema": "http://json-schema.org/draft-04/schema#", "not": {"const": "x"}});
+        assert_eq!(verdict(&d4, "y\n"), Unsure);
+        let d4 = json!({"$schema": "http://json-schema.org/draft-04/schema#", "type": "string"});
+        assert_eq!(verdict(&d4, "y\n"), Valid);
+        // A draft named below the root.
+        let nested = json!({"not": {"properties": {"a": {"$schema": "http://json-schema.org/draft-04/schema#", "const": "x"}}}});
+        assert_eq!(verdict(&nested, "a: y\n"), Unsure);
+        // The root a bundle gives: its draft beside a reference.
+        let bundled = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$ref": "#/$defs/s",
+            "$defs": {"s": {"type": "string"}}
+        });
+        assert_eq!(verdict(&bundled, "y\n"), Valid);
+        assert_eq!(verdict(&bundled, "1\n"), Invalid);
+        let unknown = json!({"$schema": "https://example.com/meta", "type": "string"});
+        assert_eq!(verdict(&unknown, "y\n"), Unsure);
+        // A reference with percent-escapes.
+        let escaped = json!({"$defs": {"a b": {"type": "integer"}, "a%20b": {"type": "string"}}, "$ref": "#/$defs/a%20b"});
+        assert_eq!(verdict(&escaped, "x\n"), Unsure);
+    }
+
+    #[test]
+    fn an_alias_key_makes_its_mapping_unsure_whatever_comes_before_it() {
+        let s = json!({"not": {"properties": {"a": {"type": "string"}}}});
+        assert_eq!(verdict(&s, "x: &k a\na: 1\n*k : s\n"), Unsure);
+        let s = json!({"properties": {"a": {"type": "string"}}});
+        assert_eq!(verdict(&s, "x: &k a\na: 1\n*k : s\n"), Unsure);
+    }
+
+    #[test]
+    fn bounds_at_the_ends_of_the_integers() {
+        let s = json!({"minimum": i64::MIN, "maximum": u64::MAX});
+        // Neither bound converts to a float exactly.
+        assert_eq!(verdict(&s, "1.5\n"), Unsure);
+        assert_eq!(verdict(&s, "-3\n"), Valid);
+        assert_eq!(
+            verdict(&json!({"maximum": 1.5}), "9007199254740993\n"),
+            Unsure
+        );
+    }
+
+    fn route() -> Value {
+        json!({
+            "type": "object",
+            "required": ["spec"],
+            "additionalProperties": false,
+            "properties": {
+                "spec": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["hostnames"],
+                    "properties": {
+                        "hostnames": {"type": "array", "items": {"type": "string", "pattern": "^[a-z.]+$"}},
+                        "port": {"type": "integer"}
+                    }
+                },
+                "choice": {"anyOf": [{"type": "object", "properties": {"h": {"pattern": "^[a-z]+$"}}}]}
+            }
+        })
+    }
+
+    fn of(schema: &Value, yaml: &str, partial: bool, top: bool) -> Verdict {
+        let y = crate::yaml::parse(yaml);
+        Quick::compile(schema).verdict(y.documents().next().unwrap(), partial, top)
+    }
+
+    #[test]
+    fn errors_the_findings_leave_out_make_a_document_clean() {
+        let s = route();
+        // A value Flux substitutes, or SOPS encrypted.
+        assert_eq!(
+            of(&s, "spec:\n  hostnames: [\"a.${DOMAIN}\"]\n", false, true),
+            Clean
+        );
+        assert_eq!(
+            of(
+                &s,
+                "spec:\n  hostnames: [x]\n  port: ENC[AES256_GCM,data:x]\n",
+                false,
+                true
+            ),
+            Clean
+        );
+        assert_eq!(
+            of(&s, "spec:\n  hostnames: [\"A\"]\n", false, true),
+            Invalid
+        );
+        // Under `anyOf` the error is the combinator's, at the mapping.
+        assert_eq!(
+            of(
+                &s,
+                "spec: {hostnames: [x]}\nchoice: {h: \"${H}\"}\n",
+                false,
+                true
+            ),
+            Invalid
+        );
+        // SOPS metadata at the top of the document only.
+        assert_eq!(
+            of(&s, "spec: {hostnames: [x]}\nsops: {mac: x}\n", false, true),
+            Clean
+        );
+        assert_eq!(
+            of(&s, "spec: {hostnames: [x]}\nsops: {mac: x}\n", false, false),
+            Invalid
+        );
+        assert_eq!(
+            of(&s, "spec: {hostnames: [x], sops: 1}\n", false, true),
+            Invalid
+        );
+        // A key that holds a placeholder.
+        assert_eq!(
+            of(&s, "spec: {hostnames: [x], \"${K}\": 1}\n", false, true),
+            Clean
+        );
+        // A patch: `$` directives and missing required fields.
+        assert_eq!(
+            of(&s, "spec: {port: 1, $patch: replace}\n", true, true),
+            Clean
+        );
+        assert_eq!(of(&s, "spec: {port: 1}\n", false, true), Invalid);
+        assert_eq!(
+            of(&s, "spec: {hostnames: [x], $patch: replace}\n", false, true),
+            Invalid
+        );
+        assert!(Clean.clean() && Valid.clean() && !Invalid.clean() && !Unsure.clean());
     }
 }

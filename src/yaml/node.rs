@@ -85,15 +85,13 @@ impl<'a> NodeRef<'a> {
         self.yaml.seq_children(self.id).is_some()
     }
 
-    /// Entries as `entries` gives them, each with whether its key is written
-    /// as an alias (of a node the file has).
-    pub fn entries_marked(self) -> impl Iterator<Item = (bool, NodeRef<'a>, NodeRef<'a>)> + 'a {
-        let yaml = self.yaml;
-        let entries: &'a [NodeId] = yaml.map_children(self.id).unwrap_or(&[]);
-        entries.chunks_exact(2).map(move |e| {
-            let alias = yaml.alias_target(e[0]).is_some();
-            (alias, NodeRef::new(yaml, e[0]), NodeRef::new(yaml, e[1]))
-        })
+    /// Whether a key of this mapping is a merge key (`<<`) or an alias (of
+    /// a node the file has).
+    pub fn has_merge_or_alias_key(&self) -> bool {
+        let children = self.yaml.map_children(self.id).unwrap_or(&[]);
+        children
+            .chunks_exact(2)
+            .any(|e| self.yaml.alias_target(e[0]).is_some() || self.yaml.key_is(e[0], b"<<").1)
     }
 
     /// Whether no document of the file holds more than `values` values, nor
