@@ -42,13 +42,7 @@ pub fn instance(node: NodeRef) -> Option<Instance> {
 /// verdict), and whether any was: such an instance only tells whether the
 /// document is valid. `None` exactly when `instance` gives `None`.
 pub fn instance_within(node: NodeRef, opaque: Option<&Opaque>) -> Option<(Instance, bool)> {
-    let mut c = Converter::<'_> {
-        values: 0,
-        path: Vec::new(),
-        placeholders: HashMap::new(),
-        track: true,
-        emptied: false,
-    };
+    let mut c = Converter::new(true);
     let value = c.convert(node, 0, opaque)?;
     Some((
         Instance {
@@ -253,26 +247,14 @@ pub fn convertible(node: NodeRef) -> bool {
     if node.file_within(MAX_DEPTH, MAX_VALUES) {
         return true;
     }
-    let mut c = Converter {
-        values: 0,
-        path: Vec::new(),
-        placeholders: HashMap::new(),
-        track: false,
-        emptied: false,
-    };
+    let mut c = Converter::new(false);
     c.count(node, 0).is_some()
 }
 
 /// A schema written in YAML (a CRD's `openAPIV3Schema`) as JSON. Returns null
 /// for a schema too deep or too large.
 pub fn plain_json(node: NodeRef) -> Value {
-    let mut c = Converter {
-        values: 0,
-        path: Vec::new(),
-        placeholders: HashMap::new(),
-        track: false,
-        emptied: false,
-    };
+    let mut c = Converter::new(false);
     c.convert(node, 0, None).unwrap_or(Value::Null)
 }
 
@@ -293,6 +275,17 @@ struct Converter<'a> {
 }
 
 impl<'a> Converter<'a> {
+    /// `track`: placeholders are noted and read with their defaults.
+    fn new(track: bool) -> Self {
+        Converter {
+            values: 0,
+            path: Vec::new(),
+            placeholders: HashMap::new(),
+            track,
+            emptied: false,
+        }
+    }
+
     fn convert(
         &mut self,
         node: NodeRef<'a>,

@@ -1002,62 +1002,58 @@ mod edge_tests {
     #[test]
     fn errors_the_findings_leave_out_make_a_document_clean() {
         let s = route();
-        // A value Flux substitutes, or SOPS encrypted.
-        assert_eq!(
-            of(&s, "spec:\n  hostnames: [\"a.${DOMAIN}\"]\n", false, true),
-            Clean
-        );
-        assert_eq!(
-            of(
-                &s,
+        // (document, a patch, the document itself rather than its metadata, verdict)
+        let cases = [
+            // A value Flux substitutes, or SOPS encrypted.
+            (
+                "spec:\n  hostnames: [\"a.${DOMAIN}\"]\n",
+                false,
+                true,
+                Clean,
+            ),
+            (
                 "spec:\n  hostnames: [x]\n  port: ENC[AES256_GCM,data:x]\n",
                 false,
-                true
+                true,
+                Clean,
             ),
-            Clean
-        );
-        assert_eq!(
-            of(&s, "spec:\n  hostnames: [\"A\"]\n", false, true),
-            Invalid
-        );
-        // Under `anyOf` the error is the combinator's, at the mapping.
-        assert_eq!(
-            of(
-                &s,
+            ("spec:\n  hostnames: [\"A\"]\n", false, true, Invalid),
+            // Under `anyOf` the error is the combinator's, at the mapping.
+            (
                 "spec: {hostnames: [x]}\nchoice: {h: \"${H}\"}\n",
                 false,
-                true
+                true,
+                Invalid,
             ),
-            Invalid
-        );
-        // SOPS metadata at the top of the document only.
-        assert_eq!(
-            of(&s, "spec: {hostnames: [x]}\nsops: {mac: x}\n", false, true),
-            Clean
-        );
-        assert_eq!(
-            of(&s, "spec: {hostnames: [x]}\nsops: {mac: x}\n", false, false),
-            Invalid
-        );
-        assert_eq!(
-            of(&s, "spec: {hostnames: [x], sops: 1}\n", false, true),
-            Invalid
-        );
-        // A key that holds a placeholder.
-        assert_eq!(
-            of(&s, "spec: {hostnames: [x], \"${K}\": 1}\n", false, true),
-            Clean
-        );
-        // A patch: `$` directives and missing required fields.
-        assert_eq!(
-            of(&s, "spec: {port: 1, $patch: replace}\n", true, true),
-            Clean
-        );
-        assert_eq!(of(&s, "spec: {port: 1}\n", false, true), Invalid);
-        assert_eq!(
-            of(&s, "spec: {hostnames: [x], $patch: replace}\n", false, true),
-            Invalid
-        );
+            // SOPS metadata at the top of the document only.
+            (
+                "spec: {hostnames: [x]}\nsops: {mac: x}\n",
+                false,
+                true,
+                Clean,
+            ),
+            (
+                "spec: {hostnames: [x]}\nsops: {mac: x}\n",
+                false,
+                false,
+                Invalid,
+            ),
+            ("spec: {hostnames: [x], sops: 1}\n", false, true, Invalid),
+            // A key that holds a placeholder.
+            ("spec: {hostnames: [x], \"${K}\": 1}\n", false, true, Clean),
+            // A patch: `$` directives and missing required fields.
+            ("spec: {port: 1, $patch: replace}\n", true, true, Clean),
+            ("spec: {port: 1}\n", false, true, Invalid),
+            (
+                "spec: {hostnames: [x], $patch: replace}\n",
+                false,
+                true,
+                Invalid,
+            ),
+        ];
+        for (yaml, partial, top, expected) in cases {
+            assert_eq!(of(&s, yaml, partial, top), expected, "{yaml}");
+        }
         assert!(Clean.clean() && Valid.clean() && !Invalid.clean() && !Unsure.clean());
     }
 }
