@@ -605,9 +605,7 @@ impl Walk {
         let mut v = Valid;
         if c.min_length.is_some() || c.max_length.is_some() {
             let len = s.chars().count() as u64;
-            v = v.and(Verdict::of(
-                c.min_length.is_none_or(|m| len >= m) && c.max_length.is_none_or(|m| len <= m),
-            ));
+            v = v.and(within(len, c.min_length, c.max_length));
         }
         if let Some(p) = &c.pattern
             && v != Invalid
@@ -635,9 +633,7 @@ impl Walk {
         let mut v = Valid;
         if c.min_items.is_some() || c.max_items.is_some() {
             let n = node.items().count() as u64;
-            v = v.and(Verdict::of(
-                c.min_items.is_none_or(|m| n >= m) && c.max_items.is_none_or(|m| n <= m),
-            ));
+            v = v.and(within(n, c.min_items, c.max_items));
         }
         if let Some(items) = c.items {
             for item in node.items() {
@@ -708,11 +704,14 @@ impl Walk {
         } else {
             Invalid
         };
-        v.and(required).and(Verdict::of(
-            c.min_properties.is_none_or(|m| count >= m)
-                && c.max_properties.is_none_or(|m| count <= m),
-        ))
+        v.and(required)
+            .and(within(count, c.min_properties, c.max_properties))
     }
+}
+
+/// Whether a count is within its bounds.
+fn within(n: u64, min: Option<u64>, max: Option<u64>) -> Verdict {
+    Verdict::of(min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m))
 }
 
 /// `minimum` and the like, for a number.
