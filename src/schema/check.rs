@@ -987,8 +987,72 @@ fn dotted(pointer: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::quick::Verdict;
     use super::*;
     use serde_json::json;
+
+    /// A quick verdict of valid or clean means the full validation finds
+    /// nothing, and the errors it leaves out are left out the same way
+    /// whatever shape the schema gives a closed mapping.
+    #[test]
+    fn clean_verdicts_are_documents_without_findings() {
+        let closed_listed =
+            json!({"type": "object", "properties": {"a": {}}, "additionalProperties": false});
+        let closed_empty =
+            json!({"type": "object", "properties": {}, "additionalProperties": false});
+        // Without `properties` the validator reports the first refused value,
+        // not the names: nothing is left out.
+        let closed_bare = json!({"type": "object", "additionalProperties": false});
+        let nested_bare =
+            json!({"properties": {"spec": {"required": ["a"], "additionalProperties": false}}});
+        let cases = [
+            (&closed_listed, "sops: {mac: x}\n", false, Verdict::Clean, 0),
+            (&closed_empty, "sops: {mac: x}\n", false, Verdict::Clean, 0),
+            (&closed_bare, "sops: {mac: x}\n", false, Verdict::Invalid, 1),
+            (&closed_listed, "${X}: 1\n", false, Verdict::Clean, 0),
+            (&closed_bare, "${X}: 1\n", false, Verdict::Invalid, 1),
+            (&closed_listed, "$patch: delete\n", true, Verdict::Clean, 0),
+            (
+                &nested_bare,
+                "spec:\n  $patch: delete\n",
+                true,
+                Verdict::Invalid,
+                1,
+            ),
+            (&closed_listed, "b: 1\n", false, Verdict::Invalid, 1),
+            (&closed_listed, "a: ${A}\n", false, Verdict::Clean, 0),
+            (&closed_listed, "a: x\n", false, Verdict::Valid, 0),
+        ];
+        for (schema, yaml, partial, verdict, count) in cases {
+            let y = crate::yaml::parse(yaml);
+            let node = y.documents().next().unwrap();
+            let t = Target {
+                file: 0,
+                node: node.id(),
+                key: "example.com/v1 Widget".into(),
+                label: "Widget".into(),
+                partial,
+                report_unknown: false,
+            };
+            let root = (*schema).clone();
+            let c = Compiled::new(
+                Origin::File("widget.json".into()),
+                Arc::new(Schema {
+                    quick: Quick::compile(&root),
+                    root,
+                    validator: OnceLock::new(),
+                }),
+            );
+            let got = c.schema.quick.verdict(node, partial, true);
+            let mut found = Vec::new();
+            check_one(&t, node, &instance(node).unwrap(), &c, &mut found);
+            assert_eq!(
+                (got, found.len()),
+                (verdict, count),
+                "{yaml} against {schema}: {found:?}"
+            );
+        }
+    }
 
     /// The validators of built-in schemas are compiled only when a document
     /// needs one, which is right only if they compile: every catalog schema

@@ -103,6 +103,10 @@ struct Checks {
     one_of_values: Vec<Vec<Value>>,
     /// The names `properties` or `required` name.
     fields: FxHashMap<String, Field>,
+    /// `properties` is given (even empty): `additionalProperties: false` then
+    /// reports the names it refuses, which findings may leave out; without
+    /// it, the validator reports the first refused value instead.
+    has_properties: bool,
     /// How many distinct names `required` lists (64 at most).
     required: u32,
     additional: Option<Idx>,
@@ -261,6 +265,7 @@ impl Compiler<'_> {
                 "enum" => c.one_of_values.push(v.as_array()?.clone()),
                 "const" => c.one_of_values.push(vec![v.clone()]),
                 "properties" => {
+                    c.has_properties = true;
                     for (name, sub) in v.as_object()? {
                         let schema = self.schema(sub);
                         c.fields.entry(name.clone()).or_default().schema = Some(schema);
@@ -680,8 +685,10 @@ impl Walk {
                 continue;
             };
             // A key `additionalProperties: false` refuses, which the
-            // findings leave out.
+            // findings leave out (they are told the names only beside
+            // `properties`).
             if lenient
+                && c.has_properties
                 && field.schema.is_none()
                 && matches!(q.nodes[sub as usize], Node::Always(false))
                 && (subst::has_vars(key.text)
