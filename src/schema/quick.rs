@@ -14,7 +14,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use jsonschema::Validator;
 use rustc_hash::FxHashMap;
@@ -143,6 +143,25 @@ struct Pattern {
     validator: OnceLock<Option<Validator>>,
 }
 
+impl Pattern {
+    /// The one `Pattern` of the process for `source`: schemas share many
+    /// (a duration, a DNS name), and each validator built costs the
+    /// validator's check of its schema.
+    fn of(source: &str) -> Arc<Pattern> {
+        static ALL: OnceLock<Mutex<HashMap<String, Arc<Pattern>>>> = OnceLock::new();
+        let make = || {
+            Arc::new(Pattern {
+                source: source.to_string(),
+                validator: OnceLock::new(),
+            })
+        };
+        match ALL.get_or_init(Default::default).lock() {
+            Ok(mut all) => Arc::clone(all.entry(source.to_string()).or_insert_with(make)),
+            Err(_) => make(),
+        }
+    }
+}
+
 /// Keywords that never make a value invalid here: annotations, containers of
 /// subschemas, and vendor extensions.
 fn ignored(keyword: &str) -> bool {
@@ -173,7 +192,6 @@ struct Compiler<'v> {
     draft4: bool,
     nodes: Vec<Node>,
     seen: HashMap<*const Value, Idx>,
-    patterns: HashMap<String, Arc<Pattern>>,
 }
 
 impl Quick {
@@ -188,7 +206,6 @@ impl Quick {
                 .is_some_and(|d| d.contains("draft-04")),
             nodes: Vec::new(),
             seen: HashMap::new(),
-            patterns: HashMap::new(),
         };
         let root = c.schema(root);
         Quick {
@@ -292,20 +309,7 @@ impl Compiler<'_> {
                 "maxLength" => c.max_length = Some(count(v)?),
                 "uniqueItems" if v == &Value::Bool(false) => {}
                 "items" if v.is_object() || v.is_boolean() => c.items = Some(self.schema(v)),
-                "pattern" => {
-                    let source = v.as_str()?;
-                    let pattern = self
-                        .patterns
-                        .entry(source.to_string())
-                        .or_insert_with(|| {
-                            Arc::new(Pattern {
-                                source: source.to_string(),
-                                validator: OnceLock::new(),
-                            })
-                        })
-                        .clone();
-                    c.pattern = Some(pattern);
-                }
+                "pattern" => c.pattern = Some(Pattern::of(v.as_str()?)),
                 "minimum" => c.minimum = Some(number(v)?),
                 "maximum" => c.maximum = Some(number(v)?),
                 "exclusiveMinimum" => c.exclusive_minimum = Some(number(v)?),
@@ -877,6 +881,24 @@ mod tests {
             Quick::compile(&json!({"type": "array"})).verdict(doc, false, true),
             Unsure
         );
+    }
+
+    #[test]
+    fn a_pattern_is_built_once_for_every_schema_that_holds_it() {
+        let a = Quick::compile(&json!({"pattern": "^q+$"}));
+        let b = Quick::compile(&json!({"properties": {"x": {"pattern": "^q+$"}}}));
+        let pattern = |q: &Quick| {
+            q.nodes
+                .iter()
+                .find_map(|n| match n {
+                    Node::Checks(c) => c.pattern.clone(),
+                    _ => None,
+                })
+                .expect("a pattern")
+        };
+        assert!(Arc::ptr_eq(&pattern(&a), &pattern(&b)));
+        assert_eq!(verdict(&json!({"pattern": "^q+$"}), "qq\n"), Valid);
+        assert_eq!(verdict(&json!({"pattern": "^q+$"}), "qx\n"), Invalid);
     }
 
     #[test]
