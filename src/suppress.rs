@@ -5,6 +5,8 @@ use crate::model::Repository;
 use crate::rules::{self, unused_rule};
 use crate::source::SourceFile;
 use crate::yaml::Span;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 
 const MARKER: &str = "gitops-lint:";
 
@@ -36,31 +38,55 @@ pub fn apply(
 ) -> Vec<Diagnostic> {
     let mut diagnostics = diagnostics;
     diagnostics.retain(|d| repo.wants(d.file));
-    let mut directives: Vec<Directive> = Vec::new();
-    for (id, file) in repo.files.iter().enumerate() {
-        if repo.wants(id) && file.text.contains(MARKER) {
-            scan(id, file, &mut directives);
-        }
-    }
+    // Files are looked through for the marker in parallel; directives come
+    // out in file order.
+    let mut directives: Vec<Directive> = repo
+        .files
+        .par_iter()
+        .enumerate()
+        .filter(|(id, file)| {
+            repo.wants(*id)
+                && memchr::memmem::find(file.text.as_bytes(), MARKER.as_bytes()).is_some()
+        })
+        .flat_map_iter(|(id, file)| {
+            let mut out = Vec::new();
+            scan(id, file, &mut out);
+            out
+        })
+        .collect();
     if directives.is_empty() {
         return diagnostics;
     }
+    // The directives of each file and rule; a finding's line is computed
+    // only when some directive could suppress it.
+    let mut by_rule: HashMap<(FileId, &str), Vec<usize>> = HashMap::default();
+    for (i, dir) in directives.iter().enumerate() {
+        by_rule
+            .entry((dir.file, dir.rule.as_str()))
+            .or_default()
+            .push(i);
+    }
+    let mut used = vec![false; directives.len()];
     let mut kept = Vec::with_capacity(diagnostics.len());
     for d in diagnostics {
-        let line = repo.files[d.file].position(d.span.start).line;
         let mut suppressed = false;
-        for dir in directives
-            .iter_mut()
-            .filter(|x| x.file == d.file && x.rule == d.rule)
-        {
-            if dir.scope == Scope::File || dir.scope == Scope::Line(line) {
-                dir.used = true;
-                suppressed = true;
+        if let Some(ids) = by_rule.get(&(d.file, d.rule)) {
+            let line = repo.files[d.file].position(d.span.start).line;
+            for &i in ids {
+                let dir = &directives[i];
+                if dir.scope == Scope::File || dir.scope == Scope::Line(line) {
+                    used[i] = true;
+                    suppressed = true;
+                }
             }
         }
         if !suppressed {
             kept.push(d);
         }
+    }
+    drop(by_rule);
+    for (dir, used) in directives.iter_mut().zip(used) {
+        dir.used = used;
     }
     let unused = unused_rule();
     if ran(unused.id) {
