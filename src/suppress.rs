@@ -163,3 +163,79 @@ fn next_content_line(file: &SourceFile, line: usize) -> usize {
         })
         .unwrap_or(line + 1)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::apply;
+    use crate::diagnostic::{Diagnostic, Severity};
+    use crate::model::Repository;
+    use crate::source::SourceFile;
+    use crate::yaml::Span;
+
+    const RETRY: &str = "flux/no-retry-interval";
+    const DUPLICATE: &str = "yaml/duplicate-key";
+
+    fn at(file: usize, offset: usize, rule: &'static str) -> Diagnostic {
+        Diagnostic::new(
+            rule,
+            Severity::Error,
+            file,
+            Span::new(offset, offset + 1),
+            rule,
+        )
+    }
+
+    #[test]
+    fn a_directive_suppresses_its_rule_on_its_line_in_its_file_only() {
+        let a = "x: 1 # gitops-lint: disable=flux/no-retry-interval\ny: 2\n";
+        let b = "x: 1\n";
+        let c = "# gitops-lint: disable-file=yaml/duplicate-key\nx: 1\n";
+        let files = [("a.yaml", a), ("b.yaml", b), ("c.yaml", c)]
+            .map(|(p, t)| SourceFile::from_bytes(p.into(), t.as_bytes().to_vec()));
+        let repo = Repository::new("/r".into(), files.into(), &Default::default());
+        let line2 = a.find("y:").unwrap();
+        let kept = apply(
+            &repo,
+            vec![
+                at(0, 0, RETRY),     // suppressed: its rule, its line, its file
+                at(0, 3, RETRY),     // suppressed: the same line
+                at(0, line2, RETRY), // kept: another line
+                at(0, 0, DUPLICATE), // kept: another rule
+                at(1, 0, RETRY),     // kept: another file, the same line
+                at(2, 0, DUPLICATE), // suppressed: the whole file
+                at(2, 47, DUPLICATE),
+            ],
+            &|_| true,
+        );
+        let kept: Vec<(usize, u32, &str)> = kept
+            .iter()
+            .map(|d| (d.file, d.span.start, d.rule))
+            .collect();
+        assert_eq!(
+            kept,
+            [(0, line2 as u32, RETRY), (0, 0, DUPLICATE), (1, 0, RETRY)]
+        );
+    }
+
+    #[test]
+    fn a_directive_that_suppresses_nothing_is_reported_once_its_rule_ran() {
+        let a = "x: 1 # gitops-lint: disable=flux/no-retry-interval,yaml/duplicate-key\n";
+        let files = vec![SourceFile::from_bytes(
+            "a.yaml".into(),
+            a.as_bytes().to_vec(),
+        )];
+        let repo = Repository::new("/r".into(), files, &Default::default());
+        let kept = apply(&repo, vec![at(0, 0, RETRY)], &|_| true);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].rule, super::unused_rule().id);
+        assert_eq!(
+            kept[0].message,
+            "this suppression of `yaml/duplicate-key` suppresses nothing"
+        );
+        let start = a.find("yaml/").unwrap();
+        assert_eq!(kept[0].span, Span::new(start, start + DUPLICATE.len()));
+        // Not when the rule did not run.
+        let kept = apply(&repo, vec![at(0, 0, RETRY)], &|id| id != DUPLICATE);
+        assert!(kept.is_empty());
+    }
+}

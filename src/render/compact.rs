@@ -35,3 +35,62 @@ pub fn render(report: &Report, columns: super::Columns) -> String {
         .collect();
     chunks.concat()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostic::{Diagnostic, Severity};
+    use crate::model::Repository;
+    use crate::run::Report;
+    use crate::source::SourceFile;
+    use crate::yaml::Span;
+
+    #[test]
+    fn findings_in_many_chunks_come_out_in_order() {
+        let text: String = (0..1500).map(|i| format!("k{i}: v\n")).collect();
+        let files = vec![
+            SourceFile::from_bytes("a.yaml".into(), text.clone().into_bytes()),
+            SourceFile::from_bytes("b.yaml".into(), "é: 1\n".as_bytes().to_vec()),
+        ];
+        let repo = Repository::new("/r".into(), files, &Default::default());
+        let mut diagnostics: Vec<Diagnostic> = (0..1500)
+            .map(|i| {
+                let at = text.find(&format!("k{i}:")).unwrap();
+                Diagnostic::new(
+                    "yaml/syntax",
+                    Severity::Error,
+                    0,
+                    Span::new(at, at + 1),
+                    format!("m{i}"),
+                )
+            })
+            .collect();
+        diagnostics.push(Diagnostic::new(
+            "yaml/syntax",
+            Severity::Warning,
+            1,
+            Span::new(3, 4),
+            "last",
+        ));
+        let report = Report {
+            repo,
+            diagnostics,
+            elapsed: Default::default(),
+        };
+        let out = super::render(&report, crate::render::Columns::Chars);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 1501);
+        for (i, line) in lines[..1500].iter().enumerate() {
+            assert_eq!(
+                *line,
+                format!("a.yaml:{}:1: error[yaml/syntax] m{i}", i + 1)
+            );
+        }
+        assert_eq!(lines[1500], "b.yaml:1:3: warning[yaml/syntax] last");
+        assert_eq!(
+            super::render(&report, crate::render::Columns::Bytes)
+                .lines()
+                .last(),
+            Some("b.yaml:1:4: warning[yaml/syntax] last")
+        );
+    }
+}
