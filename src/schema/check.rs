@@ -253,10 +253,7 @@ pub fn validate_files(
     only: Option<&HashSet<FileId>>,
 ) -> SchemaReport {
     let mut report = SchemaReport::default();
-    let mut targets = targets(repo);
-    if let Some(only) = only {
-        targets.retain(|t| only.contains(&t.file));
-    }
+    let targets = targets(repo, only);
     let needed: HashSet<&str> = targets.iter().map(|t| t.key.as_str()).collect();
     let crds = repository_crds(repo, &needed);
     let (k8s_version, k8s) = kubernetes(settings.kubernetes_version.as_deref());
@@ -621,10 +618,12 @@ fn patch_files(repo: &Repository) -> HashSet<String> {
     out
 }
 
-fn targets(repo: &Repository) -> Vec<Target> {
+/// The documents to validate, of the files of `only` (all files when `None`).
+fn targets(repo: &Repository, only: Option<&HashSet<FileId>>) -> Vec<Target> {
+    let wanted = |file: FileId| only.is_none_or(|only| only.contains(&file));
     let patches = patch_files(repo);
     let mut out = Vec::new();
-    for obj in &repo.objects {
+    for obj in repo.objects.iter().filter(|o| wanted(o.file)) {
         let partial = patches.contains(&repo.files[obj.file].path);
         out.push(Target {
             file: obj.file,
@@ -635,7 +634,7 @@ fn targets(repo: &Repository) -> Vec<Target> {
             report_unknown: !partial,
         });
     }
-    for t in &repo.talos {
+    for t in repo.talos.iter().filter(|t| wanted(t.file)) {
         let yaml = &repo.files[t.file].yaml;
         if let Some(root) = t.root {
             match t.source {
