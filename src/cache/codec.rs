@@ -342,7 +342,13 @@ mod tests {
 
     #[test]
     fn damaged_entries_are_refused_without_a_panic() {
-        let text = "a: &x {b: [1, 'two']}\nc: *x\nd: é\n";
+        // With a character of two bytes, and in ASCII, where every offset
+        // within the text is a character boundary.
+        damaged_entries_of("a: &x {b: [1, 'two']}\nc: *x\nd: é\n");
+        damaged_entries_of("a: &x {b: [1, 'two']}\nc: *x\nd: \"e\\t\"\n");
+    }
+
+    fn damaged_entries_of(text: &str) {
         let file = SourceFile::from_bytes("a.yaml".into(), text.as_bytes().to_vec());
         let key = Key {
             size: 1,

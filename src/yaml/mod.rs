@@ -308,12 +308,19 @@ impl Yaml {
     /// (so no cycle but the ones the parser makes itself).
     pub fn well_formed(&self) -> bool {
         let (text, n) = (&*self.text, self.nodes.len());
-        let cut = |s: &str, at: usize, end: Option<usize>| {
+        let strings: &str = &self.strings;
+        // In ASCII text (most files) every offset within it is a character
+        // boundary: a cut is then checked without reading the text there.
+        let (text_ascii, strings_ascii) = (text.is_ascii(), strings.is_ascii());
+        let cut = |s: &str, ascii: bool, at: usize, end: Option<usize>| {
             end.is_some_and(|end| {
-                at <= end && end <= s.len() && s.is_char_boundary(at) && s.is_char_boundary(end)
+                at <= end
+                    && end <= s.len()
+                    && (ascii || (s.is_char_boundary(at) && s.is_char_boundary(end)))
             })
         };
-        let in_text = |s: Span| cut(text, s.start as usize, Some(s.end as usize));
+        let in_text = |s: Span| cut(text, text_ascii, s.start as usize, Some(s.end as usize));
+        let mut aliased = false;
         for (id, node) in self.nodes.iter().enumerate() {
             let (start, end) = (node.span.start as usize, node.span.end as usize);
             let p = node.payload() as usize;
@@ -327,18 +334,22 @@ impl Yaml {
                             .and_then(|end| self.children.get(p + 1..end))
                             .is_some_and(|c| c.iter().all(|&c| c as usize > id && (c as usize) < n))
                     }),
-                    ALIAS => node.payload() == PAYLOAD || p < id,
+                    ALIAS => {
+                        aliased |= node.payload() != PAYLOAD;
+                        node.payload() == PAYLOAD || p < id
+                    }
                     SPAN_PLAIN | SPAN => true,
-                    QUOTED => end >= start + 2 && cut(text, start + 1, Some(end - 1)),
+                    QUOTED => end >= start + 2 && cut(text, text_ascii, start + 1, Some(end - 1)),
                     tag if tag & !(PLAIN | VERBATIM) == LISTED => {
                         self.scalars.get(p).is_some_and(|v| {
-                            let arena: &str = if tag & VERBATIM != 0 {
-                                text
+                            let (arena, ascii) = if tag & VERBATIM != 0 {
+                                (text, text_ascii)
                             } else {
-                                &self.strings
+                                (strings, strings_ascii)
                             };
                             cut(
                                 arena,
+                                ascii,
                                 v.at as usize,
                                 (v.at as usize).checked_add(v.len as usize),
                             )
@@ -361,7 +372,7 @@ impl Yaml {
                 .duplicate_keys
                 .iter()
                 .all(|d| in_text(d.first) && in_text(d.repeat))
-            && self.aliased == self.has_aliases()
+            && self.aliased == aliased
     }
 
     /// Some alias names a node.

@@ -341,3 +341,34 @@ fn the_deepest_nesting_and_aliases_are_recorded() {
     wrong.aliased = false;
     assert!(!wrong.well_formed());
 }
+
+#[test]
+fn a_span_out_of_the_text_or_inside_a_character_is_not_well_formed() {
+    use super::{Node, Span};
+    // Every node's span moved by `f`; whether the tree is still well formed.
+    let moved = |text: &str, f: &dyn Fn(Span) -> Span| {
+        let mut y = parse(text);
+        assert!(y.well_formed(), "{text:?}");
+        let nodes: Vec<Node> = y
+            .nodes
+            .iter()
+            .map(|n| Node::from_parts(f(n.span), n.word()))
+            .collect();
+        y.nodes = nodes.into();
+        y.well_formed()
+    };
+    let past_the_end = |s: Span| Span {
+        start: s.start,
+        end: s.end + 100,
+    };
+    // The key's span starting one byte in: inside `é` (two bytes), and
+    // after `a`, which in ASCII is a boundary like any offset.
+    let one_in = |s: Span| match (s.start, s.end) {
+        (0, end @ (1 | 2)) => Span { start: 1, end },
+        _ => s,
+    };
+    assert!(!moved("a: b\n", &past_the_end), "ASCII");
+    assert!(!moved("a: é\n", &past_the_end));
+    assert!(!moved("é: b\n", &one_in));
+    assert!(moved("a: b\n", &one_in));
+}
