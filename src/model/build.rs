@@ -233,10 +233,13 @@ fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
     let docs: Vec<talos::Doc> = file
         .yaml
         .documents()
-        .map(|doc| talos::Doc {
-            node: doc,
-            api_version: doc.str_at(&["apiVersion"]),
-            kind: doc.str_at(&["kind"]),
+        .map(|doc| {
+            let [api_version, kind] = doc.get_all(["apiVersion", "kind"]);
+            talos::Doc {
+                node: doc,
+                api_version: api_version.and_then(|n| n.as_str()),
+                kind: kind.and_then(|n| n.as_str()),
+            }
         })
         .collect();
     let mut facts = FileFacts {
@@ -277,15 +280,17 @@ fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
         let (Some(api_version), Some(kind)) = (api_version, kind) else {
             continue;
         };
-        let meta = doc.get("metadata");
+        let [name, namespace] = doc
+            .get("metadata")
+            .map_or([None, None], |m| m.get_all(["name", "namespace"]));
+        let text = |n: Option<crate::yaml::NodeRef>| n.and_then(|n| n.as_str()).map(str::to_string);
         facts.objects.push(Object::new(
             file_id,
             doc.id(),
             api_version.to_string(),
             kind.to_string(),
-            meta.and_then(|m| m.str_at(&["name"])).map(str::to_string),
-            meta.and_then(|m| m.str_at(&["namespace"]))
-                .map(str::to_string),
+            text(name),
+            text(namespace),
         ));
         if kind == "ResourceSet" && api_version.starts_with("fluxcd.controlplane.io/") {
             embedded(file_id, doc, &mut facts.objects);

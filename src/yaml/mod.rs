@@ -243,10 +243,26 @@ impl Yaml {
 
     /// Whether a key node is the scalar `wanted`, and whether it is the
     /// plain merge key `<<` (an alias as a key read as the node it names):
-    /// `scalar_bytes` compared, with lengths taken from the node first so
-    /// that most keys that differ are told apart without reading their text.
+    /// lengths are compared first, taken from the node, so that most keys
+    /// that differ are told apart without reading their text.
     #[inline(always)]
     pub(super) fn key_is(&self, id: NodeId, wanted: &[u8]) -> (bool, bool) {
+        let Some((key, plain)) = self.key_bytes(id) else {
+            return (false, false);
+        };
+        // Length, then first byte: most keys that differ are told apart
+        // without a call to compare them whole.
+        let is =
+            key.len() == wanted.len() && (key.is_empty() || key[0] == wanted[0]) && key == wanted;
+        let merge = plain && key.len() == 2 && key == b"<<";
+        (is, merge)
+    }
+
+    /// The value of a key node as bytes, and whether it is plain; an alias
+    /// is read as the node it names. `None` for a collection. The slice is
+    /// made from the node alone: its bytes are read only when compared.
+    #[inline(always)]
+    pub(super) fn key_bytes(&self, id: NodeId) -> Option<(&[u8], bool)> {
         let node = self.nodes[id as usize];
         let (start, end) = (node.span.start as usize, node.span.end as usize);
         let text = self.text.as_bytes();
@@ -254,14 +270,12 @@ impl Yaml {
             SPAN_PLAIN => (start, end - start, true, text),
             SPAN => (start, end - start, false, text),
             QUOTED => (start + 1, end - start - 2, false, text),
-            SEQ | MAP => return (false, false),
+            SEQ | MAP => return None,
             ALIAS => {
                 return match self.alias_target(id) {
                     // An alias names an earlier node, never another alias.
-                    Some(target) if self.alias_target(target).is_none() => {
-                        self.key_is(target, wanted)
-                    }
-                    _ => (false, false),
+                    Some(target) if self.alias_target(target).is_none() => self.key_bytes(target),
+                    _ => None,
                 };
             }
             tag => {
@@ -274,13 +288,7 @@ impl Yaml {
                 (at as usize, len as usize, tag & PLAIN != 0, arena)
             }
         };
-        // Length, then first byte: most keys that differ are told apart
-        // without a call to compare them whole.
-        let is = len == wanted.len()
-            && (len == 0 || arena[at] == wanted[0])
-            && &arena[at..at + len] == wanted;
-        let merge = plain && len == 2 && &arena[at..at + 2] == b"<<";
-        (is, merge)
+        Some((&arena[at..at + len], plain))
     }
 
     /// The value of a scalar node and whether it is plain.

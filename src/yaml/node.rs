@@ -160,6 +160,43 @@ impl<'a> NodeRef<'a> {
         self.entry(key).map(|(_, v)| v)
     }
 
+    /// The values of several keys, as `get` gives each, with one pass over
+    /// the mapping's keys (each key node read once, whatever the number of
+    /// keys asked for). A key not written in the mapping is looked for in
+    /// what merge keys bring, as `get` does.
+    pub fn get_all<const N: usize>(&self, keys: [&str; N]) -> [Option<NodeRef<'a>>; N] {
+        let mut out = [None; N];
+        let Some(children) = self.yaml.map_children(self.id) else {
+            return out;
+        };
+        let mut merge = false;
+        let mut left = N;
+        // From the last entry: the last of a repeated key wins, as in `get`.
+        for e in children.chunks_exact(2).rev() {
+            let Some((written, plain)) = self.yaml.key_bytes(e[0]) else {
+                continue;
+            };
+            merge |= plain && written == b"<<";
+            for (slot, key) in out.iter_mut().zip(keys) {
+                if slot.is_none() && written.len() == key.len() && written == key.as_bytes() {
+                    *slot = Some(NodeRef::new(self.yaml, e[1]));
+                    left -= 1;
+                }
+            }
+            if left == 0 {
+                return out;
+            }
+        }
+        if merge {
+            for (slot, key) in out.iter_mut().zip(keys) {
+                if slot.is_none() {
+                    *slot = self.get(key);
+                }
+            }
+        }
+        out
+    }
+
     /// Follows a path of keys.
     pub fn path(&self, keys: &[&str]) -> Option<NodeRef<'a>> {
         keys.iter().try_fold(*self, |node, key| node.get(key))

@@ -372,3 +372,42 @@ fn a_span_out_of_the_text_or_inside_a_character_is_not_well_formed() {
     assert!(!moved("é: b\n", &one_in));
     assert!(moved("a: b\n", &one_in));
 }
+
+#[test]
+fn several_keys_at_once_read_as_one_at_a_time() {
+    let texts = [
+        "apiVersion: v1\nkind: A\nmetadata: {name: n}\n",
+        "kind: A\nkind: B\napiVersion: v1\n",
+        "base: &b {kind: M, name: m}\nx:\n  <<: *b\n  apiVersion: v2\n",
+        "x:\n  <<: [{kind: First}, {kind: Second}]\n  <<: {name: last}\n",
+        "k: &k kind\nx:\n  *k : aliased\n",
+        "x: [1, 2]\n",
+        "x: {\"kind\": quoted, 'name': single}\n",
+    ];
+    for text in texts {
+        let y = parse(text);
+        for doc in y.documents() {
+            let nodes = std::iter::once(doc).chain(doc.get("x"));
+            for node in nodes {
+                let keys = ["apiVersion", "kind", "name", "absent"];
+                let all = node.get_all(keys);
+                for (key, got) in keys.iter().zip(all) {
+                    assert_eq!(
+                        got.map(|n| n.span()),
+                        node.get(key).map(|n| n.span()),
+                        "{key} in {text:?}"
+                    );
+                }
+            }
+        }
+    }
+    // One of them at least is found in each of these.
+    let y = parse("kind: A\nkind: B\n");
+    let [kind] = y.documents().next().unwrap().get_all(["kind"]);
+    assert_eq!(kind.and_then(|k| k.as_str()), Some("B"), "the last of a repeated key");
+    let y = parse("x:\n  <<: {name: merged}\n  kind: K\n");
+    let x = y.documents().next().unwrap().get("x").unwrap();
+    let [name, kind] = x.get_all(["name", "kind"]);
+    assert_eq!(name.and_then(|n| n.as_str()), Some("merged"));
+    assert_eq!(kind.and_then(|n| n.as_str()), Some("K"));
+}
