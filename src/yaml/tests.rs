@@ -404,7 +404,11 @@ fn several_keys_at_once_read_as_one_at_a_time() {
     // One of them at least is found in each of these.
     let y = parse("kind: A\nkind: B\n");
     let [kind] = y.documents().next().unwrap().get_all(["kind"]);
-    assert_eq!(kind.and_then(|k| k.as_str()), Some("B"), "the last of a repeated key");
+    assert_eq!(
+        kind.and_then(|k| k.as_str()),
+        Some("B"),
+        "the last of a repeated key"
+    );
     let y = parse("x:\n  <<: {name: merged}\n  kind: K\n");
     let x = y.documents().next().unwrap().get("x").unwrap();
     let [name, kind] = x.get_all(["name", "kind"]);
