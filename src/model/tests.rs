@@ -183,6 +183,42 @@ fn variables_come_from_substitute_from_and_unreadable_values_are_unknown() {
 }
 
 #[test]
+fn references_to_the_same_sources_share_what_they_found() {
+    // Two ConfigMaps of one name that no cluster applies: every reference to
+    // the name finds both, and the list is held once.
+    let child =
+        "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: settings\n";
+    let r = repo(&[
+        ("flux/cluster/ks.yaml", &ks("cluster-apps", "./apps", "")),
+        (
+            "apps/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./a/ks.yaml\n  - ./b/ks.yaml\n",
+        ),
+        ("apps/a/ks.yaml", &ks("app-a", "./apps/a/app", child)),
+        ("apps/b/ks.yaml", &ks("app-b", "./apps/b/app", child)),
+        ("archive/one.yaml", CM),
+        ("archive/two.yaml", CM),
+    ]);
+    let found = |name: &str| {
+        let vars = &r.flux[flux_named(&r, name)].vars;
+        assert_eq!(vars.from_refs.len(), 1);
+        std::sync::Arc::clone(&vars.from_refs[0].found)
+    };
+    let (a, b) = (found("app-a"), found("app-b"));
+    let paths: Vec<&str> = a
+        .iter()
+        .map(|&(object, readable)| {
+            assert!(readable);
+            r.files[r.objects[object.expect("held here")].file]
+                .path
+                .as_str()
+        })
+        .collect();
+    assert_eq!(paths, ["archive/one.yaml", "archive/two.yaml"]);
+    assert!(std::sync::Arc::ptr_eq(&a, &b));
+}
+
+#[test]
 fn sources_are_read_only_as_far_as_they_can_be() {
     // Generators: `literals` are read, `files` and `envs` are not. A Secret's
     // `data` is base64 (unknown), its `stringData` is read.

@@ -48,9 +48,13 @@ pub struct FromRef {
     pub name: Option<String>,
     pub optional: bool,
     /// The sources found: the object when the repository holds it (`None`
-    /// for a generator), and whether its keys can be read here.
-    pub found: Vec<(Option<ObjectId>, bool)>,
+    /// for a generator), and whether its keys can be read here. Shared by
+    /// the references that find the same sources.
+    pub found: Found,
 }
+
+/// Sources a `substituteFrom` entry finds (see `FromRef::found`).
+pub type Found = Arc<[(Option<ObjectId>, bool)]>;
 
 /// The variables of one Flux Kustomization.
 #[derive(Debug, Clone, Default)]
@@ -245,7 +249,17 @@ struct Sources {
     all: Vec<Source>,
     /// The kind and name of each source.
     labels: Vec<(&'static str, String)>,
-    by_name: HashMap<(&'static str, String), Vec<usize>>,
+    by_name: HashMap<(&'static str, String), Named>,
+}
+
+/// The sources of one kind and name: their indices in `Sources::all`, and
+/// what a reference that finds them all records (built once: in a
+/// repository that holds many clusters, every reference to a common name
+/// such as `cluster-settings` outside a cluster finds them all).
+#[derive(Default)]
+struct Named {
+    ids: Vec<usize>,
+    found: Found,
 }
 
 /// Where a source's keys are, read when a `substituteFrom` names the source
@@ -303,6 +317,13 @@ impl Keys {
     }
 }
 
+/// What a reference that finds `ids` records of them.
+fn found_of(all: &[Source], ids: &[usize]) -> Found {
+    ids.iter()
+        .map(|&s| (all[s].object, all[s].keys.readable()))
+        .collect()
+}
+
 fn value_of(node: NodeRef, readable: bool) -> Value {
     match node.as_str() {
         Some(s) if readable && !s.starts_with("ENC[") => Value::Known(s.to_string()),
@@ -314,10 +335,10 @@ impl Sources {
     fn new(repo: &Repository) -> Self {
         let mut all: Vec<Source> = Vec::new();
         let mut labels: Vec<(&'static str, String)> = Vec::new();
-        let mut by_name: HashMap<(&'static str, String), Vec<usize>> = HashMap::default();
+        let mut by_name: HashMap<(&'static str, String), Named> = HashMap::default();
         let mut add = |key: (&'static str, String), source: Source| {
             labels.push(key.clone());
-            by_name.entry(key).or_default().push(all.len());
+            by_name.entry(key).or_default().ids.push(all.len());
             all.push(source);
         };
         // `data` of a Secret is base64: its values are not read.
@@ -402,6 +423,9 @@ impl Sources {
                 }
             }
         }
+        for named in by_name.values_mut() {
+            named.found = found_of(&all, &named.ids);
+        }
         Sources {
             all,
             labels,
@@ -411,25 +435,26 @@ impl Sources {
 
     /// The sources a Flux Kustomization of `cluster` reads for a reference:
     /// those of its own cluster when there are, else all of that name.
-    fn find(&self, kind: &str, name: &str, cluster: FluxId) -> Vec<usize> {
+    fn find(&self, kind: &str, name: &str, cluster: FluxId) -> (Vec<usize>, Found) {
         let kind = match kind {
             "ConfigMap" => "ConfigMap",
             "Secret" => "Secret",
-            _ => return Vec::new(),
+            _ => return Default::default(),
         };
-        let all = self
-            .by_name
-            .get(&(kind, name.to_string()))
-            .map_or(&[][..], |v| &v[..]);
-        let own: Vec<usize> = all
+        let Some(named) = self.by_name.get(&(kind, name.to_string())) else {
+            return Default::default();
+        };
+        let own: Vec<usize> = named
+            .ids
             .iter()
             .copied()
             .filter(|&s| self.all[s].cluster.is_none_or(|c| c == cluster))
             .collect();
         if own.iter().any(|&s| self.all[s].cluster.is_some()) {
-            own
+            let found = found_of(&self.all, &own);
+            (own, found)
         } else {
-            all.to_vec()
+            (named.ids.clone(), Arc::clone(&named.found))
         }
     }
 
@@ -647,7 +672,7 @@ fn one(repo: &Repository, sources: &Sources, f: FluxId) -> (VarSet, Vec<usize>) 
             kind: kind.to_string(),
             name: None,
             optional,
-            found: Vec::new(),
+            found: Found::default(),
         };
         let name = item
             .str_at(&["name"])
@@ -658,14 +683,11 @@ fn one(repo: &Repository, sources: &Sources, f: FluxId) -> (VarSet, Vec<usize>) 
             continue;
         };
         entry.name = Some(name.to_string());
-        let these = sources.find(kind, name, cluster);
+        let (these, found_here) = sources.find(kind, name, cluster);
         if these.is_empty() {
             set.open |= !optional;
         }
-        entry.found = these
-            .iter()
-            .map(|&s| (sources.all[s].object, sources.all[s].keys.readable()))
-            .collect();
+        entry.found = found_here;
         set.from_refs.push(entry);
         found.extend(these);
     }
