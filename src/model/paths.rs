@@ -4,6 +4,7 @@
 use std::hash::Hasher;
 
 use super::{Repository, closest, parent_dir};
+use crate::source::SourceFile;
 
 const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
@@ -39,9 +40,10 @@ pub struct PathIndex<'r> {
 /// on first use, and shared by the rules that suggest paths.
 #[derive(Default)]
 pub(super) struct Suggest {
-    /// Files and directories, sorted and without repeats, one after the other.
-    text: String,
-    /// Where each path lies in `text`; a path's id is its index here.
+    /// Files and directories, sorted and without repeats, each as the start
+    /// of a file's path (`files[file].path[..len]`, a directory being the
+    /// start of the path of a file under it): no path is copied. A path's
+    /// id is its index here.
     paths: Vec<(u32, u32)>,
     /// Keyed by the parent directory.
     children: Table,
@@ -53,19 +55,21 @@ pub(super) struct Suggest {
 }
 
 impl Suggest {
-    fn path(&self, id: u32) -> &str {
-        let (start, len) = self.paths[id as usize];
-        &self.text[start as usize..(start + len) as usize]
+    fn path<'f>(&self, files: &'f [SourceFile], id: u32) -> &'f str {
+        let (file, len) = self.paths[id as usize];
+        &files[file as usize].path[..len as usize]
     }
 }
 
 /// (key, path id) pairs grouped by the top bits of the key: a bucket holds
-/// its pairs in the order they were added (path id order).
+/// its pairs in the order they were added (path id order). Of each key only
+/// its low half is kept, to tell apart the keys a bucket mixes: keys only
+/// pick candidates, and every candidate is compared in full.
 #[derive(Default)]
 struct Table {
     /// Where each bucket starts in `keys`/`ids`; one more than the buckets.
     starts: Vec<u32>,
-    keys: Vec<u64>,
+    keys: Vec<u32>,
     ids: Vec<u32>,
     bits: u32,
 }
@@ -97,7 +101,7 @@ impl Table {
         let (mut keys, mut ids) = (vec![0; total], vec![0; total]);
         each(&mut |k, id| {
             let at = &mut next[bucket(k)];
-            keys[*at as usize] = k;
+            keys[*at as usize] = k as u32;
             ids[*at as usize] = id;
             *at += 1;
         });
@@ -117,10 +121,11 @@ impl Table {
             let b = (key >> (64 - self.bits)) as usize;
             self.starts[b] as usize..self.starts[b + 1] as usize
         };
+        let low = key as u32;
         self.keys[range.clone()]
             .iter()
             .zip(&self.ids[range])
-            .filter(move |&(&k, _)| k == key)
+            .filter(move |&(&k, _)| k == low)
             .map(|(_, &id)| id)
     }
 }
@@ -243,62 +248,77 @@ fn same_but(a: &[&str], b: &str, i: usize) -> bool {
 
 impl Suggest {
     fn new(repo: &Repository) -> Self {
+        let files = &repo.files[..];
+        let at = |&(f, len): &(u32, u32)| &files[f as usize].path[..len as usize];
         // Files come sorted by path; only the directories need sorting.
-        let mut files: Vec<&str> = repo.files.iter().map(|f| f.path.as_str()).collect();
-        if !files.is_sorted() {
-            files.sort_unstable();
-        }
-        let mut dirs: Vec<&str> = repo
-            .dirs
-            .paths(&repo.files)
-            .filter(|d| !d.is_empty())
+        let mut by_path: Vec<(u32, u32)> = (0..files.len() as u32)
+            .map(|f| (f, files[f as usize].path.len() as u32))
             .collect();
-        dirs.sort_unstable();
-        let mut sorted = Vec::with_capacity(files.len() + dirs.len());
-        let (mut f, mut d) = (files.into_iter().peekable(), dirs.into_iter().peekable());
+        if !by_path.is_sorted_by(|a, b| at(a) <= at(b)) {
+            by_path.sort_unstable_by(|a, b| at(a).cmp(at(b)));
+        }
+        // Every directory that holds a file, once: in path order, the files
+        // under a directory come one after the other, so a file's
+        // directories not shared with the file before it are new.
+        let mut dirs: Vec<(u32, u32)> = Vec::new();
+        let mut last = "";
+        for &(f, len) in &by_path {
+            let path = &files[f as usize].path[..len as usize];
+            let common = path
+                .bytes()
+                .zip(last.bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            // A directory of `path` (up to a `/` at `i`) is one of the file
+            // before's when `i` is within what the two paths share.
+            for (i, b) in path.bytes().enumerate().skip(common) {
+                if b == b'/' && i > 0 {
+                    dirs.push((f, i as u32));
+                }
+            }
+            last = path;
+        }
+        dirs.sort_unstable_by(|a, b| at(a).cmp(at(b)));
+        let mut paths: Vec<(u32, u32)> = Vec::with_capacity(by_path.len() + dirs.len());
+        let (mut f, mut d) = (by_path.into_iter().peekable(), dirs.into_iter().peekable());
         loop {
             let next = match (f.peek(), d.peek()) {
-                (Some(a), Some(b)) if a <= b => f.next(),
+                (Some(a), Some(b)) if at(a) <= at(b) => f.next(),
                 (_, Some(_)) => d.next(),
                 (Some(_), None) => f.next(),
                 (None, None) => break,
             };
-            sorted.extend(next);
-        }
-        sorted.dedup();
-        let mut text = String::with_capacity(sorted.iter().map(|p| p.len()).sum());
-        let mut paths = Vec::with_capacity(sorted.len());
-        for p in &sorted {
-            paths.push((text.len() as u32, p.len() as u32));
-            text.push_str(p);
+            if let Some(p) = next
+                && paths.last().is_none_or(|l| at(l) != at(&p))
+            {
+                paths.push(p);
+            }
         }
         // The hashes of every path's segments, one path after the other.
-        let mut hashes = Vec::new();
-        let mut ends = Vec::with_capacity(sorted.len());
-        let mut segs = Vec::new();
-        for p in &sorted {
-            segment_hashes(p, &mut segs);
-            hashes.extend_from_slice(&segs);
-            ends.push(hashes.len());
+        let segments: usize = paths.iter().map(|p| at(p).matches('/').count() + 1).sum();
+        let mut hashes = Vec::with_capacity(segments);
+        let mut ends = Vec::with_capacity(paths.len());
+        for p in &paths {
+            hashes.extend(at(p).split('/').map(segment_hash));
+            ends.push(hashes.len() as u32);
         }
         let each_path = |f: &mut dyn FnMut(u32, &[u64])| {
             let mut start = 0;
             for (id, &end) in ends.iter().enumerate() {
-                f(id as u32, &hashes[start..end]);
-                start = end;
+                f(id as u32, &hashes[start..end as usize]);
+                start = end as usize;
             }
         };
-        let children = Table::build(sorted.len(), |emit| {
+        let children = Table::build(paths.len(), |emit| {
             each_path(&mut |id, segs| emit(parent_key(segs), id));
         });
         let wild = Table::build(hashes.len(), |emit| {
             each_path(&mut |id, segs| wild_keys(segs, |k| emit(k, id)));
         });
-        let shorter = Table::build(hashes.len() - sorted.len(), |emit| {
+        let shorter = Table::build(hashes.len() - paths.len(), |emit| {
             each_path(&mut |id, segs| shorter_keys(segs, |k| emit(k, id)));
         });
         Suggest {
-            text,
             paths,
             children,
             wild,
@@ -347,7 +367,7 @@ impl<'r> PathIndex<'r> {
         let siblings = s
             .children
             .lookup(parent_key(&hashes))
-            .map(|id| s.path(id))
+            .map(|id| s.path(&self.repo.files, id))
             .filter(|p| parent_dir(p) == parent);
         if let Some(c) = closest(wanted, siblings.filter(|p| fits(p))) {
             return Some(c.to_string());
@@ -356,7 +376,7 @@ impl<'r> PathIndex<'r> {
         let mut far: Vec<&str> = Vec::new();
         for i in 0..n {
             for id in s.wild.lookup(key(&hashes, Some(i), true)) {
-                let c = s.path(id);
+                let c = s.path(&self.repo.files, id);
                 if c == wanted || !same_but(&segs, c, i) || !fits(c) {
                     continue;
                 }
@@ -385,7 +405,7 @@ impl<'r> PathIndex<'r> {
         if let Some(c) = s
             .shorter
             .lookup(key(&hashes, None, false))
-            .map(|id| s.path(id))
+            .map(|id| s.path(&self.repo.files, id))
             .find(|c| removes_to(c, &segs) && fits(c))
         {
             return Some(c.to_string());
@@ -408,7 +428,7 @@ fn removes_to(path: &str, segs: &[&str]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{PathIndex, Table, key, parent_dir, relative, shorter_keys, wild_keys};
+    use super::{PathIndex, Suggest, Table, key, parent_dir, relative, shorter_keys, wild_keys};
     use crate::model::{ModelSettings, Repository, closest};
     use crate::source::SourceFile;
 
@@ -591,5 +611,34 @@ mod tests {
             found > queries / 10 && found < queries,
             "{found} of {queries}"
         );
+    }
+
+    #[test]
+    fn the_index_holds_every_file_and_directory_once_in_order() {
+        // Given out of order; `-` sorts before `/`, and `ä` after `z`.
+        let files = [
+            "b/c.yaml",
+            "a/b/c.yaml",
+            "a/b-x.yaml",
+            "a.yaml",
+            "a/b/d/e.yaml",
+            "\u{e4}/b.yaml",
+            "a/c/d.yaml",
+            "a/b/d/f.yaml",
+            "z.yaml",
+        ];
+        let sources = files
+            .iter()
+            .map(|f| SourceFile::from_bytes(f.to_string(), b"a: 1\n".to_vec()))
+            .collect();
+        let repo = Repository::new("/repo".into(), sources, &ModelSettings::default());
+        let index = Suggest::new(&repo);
+        let held: Vec<&str> = (0..index.paths.len() as u32)
+            .map(|id| index.path(&repo.files, id))
+            .collect();
+        let mut expected: Vec<&str> = files.to_vec();
+        expected.extend(["a", "a/b", "a/b/d", "a/c", "b", "\u{e4}"]);
+        expected.sort_unstable();
+        assert_eq!(held, expected);
     }
 }
