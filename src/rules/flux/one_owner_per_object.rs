@@ -2,7 +2,9 @@ use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use std::hash::BuildHasher;
+
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::names::takes_affixes;
@@ -49,58 +51,64 @@ fn check(ctx: &mut Ctx) {
     let spec: Vec<FluxSpec> = (0..repo.flux.len())
         .map(|f| FluxSpec::new(repo, f))
         .collect();
-    // Nearly every key has one owner: a hash map finds the few with more,
-    // which are then reported in key order.
-    let capacity = if places.is_some() {
-        0
-    } else {
-        repo.instances.len()
-    };
-    let mut owners: FxHashMap<Key, Owners> =
-        FxHashMap::with_capacity_and_hasher(capacity, Default::default());
-    let mut more: Vec<Vec<(FluxId, ObjectId)>> = Vec::new();
-    for inst in &repo.instances {
+    // The key of each instance an owner applies, in instance order.
+    let key = |i: usize| {
+        let inst = &repo.instances[i];
         let (Some(f), Some(name)) = (inst.flux, &inst.name) else {
-            continue;
+            return None;
         };
         if let Some(places) = &places
             && !place(repo, inst).is_some_and(|p| places.contains(&p))
         {
-            continue;
+            return None;
         }
         // A Flux Kustomization whose build holds its own definition is no
         // second owner of itself.
         if repo.flux_of(inst.object) == Some(f) {
-            continue;
+            return None;
         }
         let o = &repo.objects[inst.object];
-        let Some((_, _, namespace)) = place(repo, inst) else {
-            continue;
-        };
-        let Some(name) = final_name(repo, &spec[f], f, inst.object, name, &renaming) else {
-            continue;
-        };
-        let key = (
+        let (_, _, namespace) = place(repo, inst)?;
+        let name = final_name(repo, &spec[f], f, inst.object, name, &renaming)?;
+        let key: Key = (
             repo.cluster_of(inst),
             o.group(),
             o.kind.as_str(),
             namespace,
             name,
         );
-        match owners.entry(key) {
-            Entry::Vacant(e) => {
-                e.insert(Owners {
-                    first: (f, inst.object),
-                    more: None,
-                });
-            }
-            Entry::Occupied(mut e) => {
-                let owners = e.get_mut();
-                let m = *owners.more.get_or_insert_with(|| {
-                    more.push(Vec::new());
-                    more.len() - 1
-                });
-                more[m].push((f, inst.object));
+        Some(key)
+    };
+    // Nearly every key has one owner. Keys are hashed first, and sorted by
+    // their hash: only instances whose hash another shares are compared by
+    // their whole key, so no table of every key is held.
+    let mut hashed: Vec<(u64, u32)> = (0..repo.instances.len())
+        .filter_map(|i| Some((FxBuildHasher.hash_one(key(i)?), i as u32)))
+        .collect();
+    hashed.sort_unstable();
+    let mut owners: FxHashMap<Key, Owners> = FxHashMap::default();
+    let mut more: Vec<Vec<(FluxId, ObjectId)>> = Vec::new();
+    for run in hashed.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+        for &(_, i) in run {
+            let inst = &repo.instances[i as usize];
+            let (Some(key), Some(f)) = (key(i as usize), inst.flux) else {
+                continue;
+            };
+            match owners.entry(key) {
+                Entry::Vacant(e) => {
+                    e.insert(Owners {
+                        first: (f, inst.object),
+                        more: None,
+                    });
+                }
+                Entry::Occupied(mut e) => {
+                    let owners = e.get_mut();
+                    let m = *owners.more.get_or_insert_with(|| {
+                        more.push(Vec::new());
+                        more.len() - 1
+                    });
+                    more[m].push((f, inst.object));
+                }
             }
         }
     }
