@@ -173,7 +173,7 @@ pub fn encode(w: &mut Writer, key: &Key, hash: u64, file: &SourceFile) {
         w.span(d.repeat);
     }
     w.u32(y.nesting);
-    w.u32(y.aliased as u32);
+    w.u32(y.aliased as u32 | (y.collection_aliased as u32) << 1);
 }
 
 /// About the bytes of a file's entry.
@@ -258,9 +258,10 @@ pub fn body(r: &mut Reader, buf: &Arc<Buffer>, path: &str) -> Option<SourceFile>
         },
     })?;
     let nesting = r.u32()?;
-    let aliased = match r.u32()? {
-        0 => false,
-        1 => true,
+    let (aliased, collection_aliased) = match r.u32()? {
+        0 => (false, false),
+        1 => (true, false),
+        3 => (true, true),
         _ => return None,
     };
     if !r.at_end() {
@@ -277,6 +278,7 @@ pub fn body(r: &mut Reader, buf: &Arc<Buffer>, path: &str) -> Option<SourceFile>
         duplicate_keys,
         nesting,
         aliased,
+        collection_aliased,
     };
     yaml.well_formed()
         .then(|| SourceFile::parsed(path.to_string(), text, yaml))
@@ -332,6 +334,7 @@ mod tests {
             "a: [\n",
             "a: 1\na: 2\n",
             "*unknown\n",
+            "a: &s 1\nb: [*s, *s]\n",
         ] {
             let (file, back) = round_trip(text);
             assert_eq!(file.yaml, back.yaml, "{text:?}");

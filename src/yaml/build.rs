@@ -109,7 +109,7 @@ fn finish(mut tree: Tree, text: &str) -> Yaml {
     yaml.errors = tree.errors;
     yaml.duplicate_keys = tree.duplicate_keys.into();
     yaml.nesting = tree.nesting;
-    yaml.aliased = yaml.has_aliases();
+    (yaml.aliased, yaml.collection_aliased) = yaml.has_aliases();
     for (root, decoded) in super::aliasing::excessive(&yaml) {
         let offset = yaml.nodes[root as usize].span.start;
         yaml.errors.push(SyntaxError {

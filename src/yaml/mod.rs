@@ -163,6 +163,10 @@ pub struct Yaml {
     pub nesting: u32,
     /// Some alias names a node (see `has_aliases`).
     pub aliased: bool,
+    /// Some alias names a mapping or a sequence. Only then can a document
+    /// decode to more values than it has nodes, or nest deeper than
+    /// `nesting`: an alias of a scalar is one value, as a scalar is.
+    pub collection_aliased: bool,
 }
 
 impl Yaml {
@@ -328,7 +332,7 @@ impl Yaml {
             })
         };
         let in_text = |s: Span| cut(text, text_ascii, s.start as usize, Some(s.end as usize));
-        let mut aliased = false;
+        let (mut aliased, mut collection_aliased) = (false, false);
         for (id, node) in self.nodes.iter().enumerate() {
             let (start, end) = (node.span.start as usize, node.span.end as usize);
             let p = node.payload() as usize;
@@ -343,8 +347,12 @@ impl Yaml {
                             .is_some_and(|c| c.iter().all(|&c| c as usize > id && (c as usize) < n))
                     }),
                     ALIAS => {
-                        aliased |= node.payload() != PAYLOAD;
-                        node.payload() == PAYLOAD || p < id
+                        let names = node.payload() != PAYLOAD;
+                        aliased |= names;
+                        // A target comes before its alias, and was checked.
+                        collection_aliased |=
+                            names && p < id && matches!(self.nodes[p].tag(), SEQ | MAP);
+                        !names || p < id
                     }
                     SPAN_PLAIN | SPAN => true,
                     QUOTED => end >= start + 2 && cut(text, text_ascii, start + 1, Some(end - 1)),
@@ -381,13 +389,23 @@ impl Yaml {
                 .iter()
                 .all(|d| in_text(d.first) && in_text(d.repeat))
             && self.aliased == aliased
+            && self.collection_aliased == collection_aliased
     }
 
-    /// Some alias names a node.
-    pub(super) fn has_aliases(&self) -> bool {
-        self.nodes
-            .iter()
-            .any(|n| n.tag() == ALIAS && n.payload() != PAYLOAD)
+    /// Whether some alias names a node, and whether some alias names a
+    /// collection (`aliased`, `collection_aliased`).
+    pub(super) fn has_aliases(&self) -> (bool, bool) {
+        let mut aliased = false;
+        for n in self.nodes.iter() {
+            if n.tag() == ALIAS && n.payload() != PAYLOAD {
+                aliased = true;
+                let target = self.nodes.get(n.payload() as usize);
+                if target.is_some_and(|t| matches!(t.tag(), SEQ | MAP)) {
+                    return (true, true);
+                }
+            }
+        }
+        (aliased, false)
     }
 
     /// A node of `kind` at `span`, its collection's children (if any) and

@@ -96,10 +96,11 @@ impl<'a> NodeRef<'a> {
 
     /// Whether no document of the file holds more than `values` values, nor
     /// a value within more than `depth` collections, once its aliases are
-    /// expanded (it has none, and that many nodes at most).
+    /// expanded (no alias names a collection, and it has that many nodes at
+    /// most: an alias of a scalar is one value, and nests nothing).
     pub fn file_within(&self, depth: usize, values: usize) -> bool {
         let y = self.yaml;
-        !y.aliased && y.nesting as usize <= depth && y.nodes.len() <= values
+        !y.collection_aliased && y.nesting as usize <= depth && y.nodes.len() <= values
     }
 
     /// Whether the file this node is in has a mapping with a key written twice.

@@ -343,6 +343,34 @@ fn the_deepest_nesting_and_aliases_are_recorded() {
 }
 
 #[test]
+fn aliases_of_collections_are_told_from_aliases_of_scalars() {
+    // Scalars only: the file decodes to as many values as it has nodes.
+    let y = parse("a: &x 1\nb: *x\nc: [*x, *x]\n");
+    assert!(y.aliased && !y.collection_aliased);
+    assert!(y.node(y.docs[0].root).file_within(2, y.nodes.len()));
+    assert!(!y.node(y.docs[0].root).file_within(1, y.nodes.len()));
+    assert!(!y.node(y.docs[0].root).file_within(2, y.nodes.len() - 1));
+    // A mapping or a sequence named by an alias, a merge key among them.
+    for text in [
+        "a: &x {b: 1}\nc: *x\n",
+        "a: &x [1]\nc: *x\n",
+        "base: &b\n  k: v\nuse:\n  <<: *b\n",
+    ] {
+        let y = parse(text);
+        assert!(y.aliased && y.collection_aliased, "{text}");
+        assert!(!y.node(y.docs[0].root).file_within(64, 1000), "{text}");
+        assert!(y.well_formed(), "{text}");
+    }
+    assert!(!parse("a: *nothing\n").collection_aliased);
+    let mut wrong = parse("a: &x {b: 1}\nc: *x\n");
+    wrong.collection_aliased = false;
+    assert!(!wrong.well_formed());
+    let mut wrong = parse("a: &x 1\nb: *x\n");
+    wrong.collection_aliased = true;
+    assert!(!wrong.well_formed());
+}
+
+#[test]
 fn a_span_out_of_the_text_or_inside_a_character_is_not_well_formed() {
     use super::{Node, Span};
     // Every node's span moved by `f`; whether the tree is still well formed.

@@ -88,7 +88,10 @@ fn check(ctx: &mut Ctx) {
     hashed.sort_unstable();
     let mut owners: FxHashMap<Key, Owners> = FxHashMap::default();
     let mut more: Vec<Vec<(FluxId, ObjectId)>> = Vec::new();
-    for run in hashed.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+    for run in hashed
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+    {
         for &(_, i) in run {
             let inst = &repo.instances[i as usize];
             let (Some(key), Some(f)) = (key(i as usize), inst.flux) else {
