@@ -183,6 +183,24 @@ const SUBCOMMANDS: &[&str] = &[
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc's options, read once at its start (the environment's
+/// `_RJEM_MALLOC_CONF` comes after and wins). Two arenas for the threads
+/// (two cores are common in CI), and pages left free for a second handed
+/// back: a whole check of a large repository peaks lower, and no slower
+/// (BENCHMARKS.md).
+#[cfg(all(not(target_env = "msvc"), not(feature = "system-alloc")))]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static MALLOC_CONF: MallocConf = MallocConf(c"narenas:2,dirty_decay_ms:1000".as_ptr());
+
+/// A C string for jemalloc to read (a pointer, which is not `Sync` alone).
+#[cfg(all(not(target_env = "msvc"), not(feature = "system-alloc")))]
+#[repr(transparent)]
+struct MallocConf(*const std::ffi::c_char);
+
+// SAFETY: the pointer is to a static string that is never written.
+#[cfg(all(not(target_env = "msvc"), not(feature = "system-alloc")))]
+unsafe impl Sync for MallocConf {}
+
 fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // `gitops-lint PATH` means `gitops-lint check PATH`.
