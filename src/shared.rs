@@ -173,8 +173,8 @@ unsafe impl Plain for crate::yaml::DuplicateKey {}
 const _: () = {
     use std::mem::{align_of, size_of};
     assert!(size_of::<crate::yaml::Span>() == 8 && align_of::<crate::yaml::Span>() == 4);
-    assert!(size_of::<crate::yaml::Node>() == 12 && align_of::<crate::yaml::Node>() == 4);
-    assert!(size_of::<crate::yaml::Value>() == 8 && align_of::<crate::yaml::Value>() == 4);
+    assert!(size_of::<crate::yaml::Node>() == 8 && align_of::<crate::yaml::Node>() == 4);
+    assert!(size_of::<crate::yaml::Value>() == 12 && align_of::<crate::yaml::Value>() == 4);
     assert!(size_of::<crate::yaml::Document>() == 12 && align_of::<crate::yaml::Document>() == 4);
     assert!(
         size_of::<crate::yaml::DuplicateKey>() == 16

@@ -183,8 +183,8 @@ fn span_ok(text: &str, span: Span) -> Result<(), String> {
 
 fn check(text: &str) -> Result<(), TestCaseError> {
     let tree = yaml::parse(text);
-    for n in &tree.nodes {
-        span_ok(text, n.span).map_err(TestCaseError::fail)?;
+    for id in 0..tree.nodes.len() as u32 {
+        span_ok(text, tree.span(id)).map_err(TestCaseError::fail)?;
     }
     for d in &tree.docs {
         span_ok(text, d.span).map_err(TestCaseError::fail)?;

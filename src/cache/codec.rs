@@ -142,7 +142,7 @@ pub fn encode(w: &mut Writer, key: &Key, hash: u64, file: &SourceFile) {
     let y = &file.yaml;
     w.u32(y.nodes.len() as u32);
     for n in y.nodes.iter() {
-        w.span(n.span);
+        w.u32(n.start);
         w.u32(n.word());
     }
     w.u32(y.children.len() as u32);
@@ -153,6 +153,7 @@ pub fn encode(w: &mut Writer, key: &Key, hash: u64, file: &SourceFile) {
     for v in y.scalars.iter() {
         w.u32(v.at);
         w.u32(v.len);
+        w.u32(v.end);
     }
     w.bytes(y.strings.as_bytes());
     w.align(start);
@@ -217,17 +218,12 @@ pub fn head<'a>(r: &mut Reader<'a>) -> Option<Head<'a>> {
 pub fn body(r: &mut Reader, buf: &Arc<Buffer>, path: &str) -> Option<SourceFile> {
     let text = Text::of(buf, r.bytes()?)?;
     r.align()?;
-    let nodes = r.slab(buf, |b: &[u8; 12]| {
-        let span = Span {
-            start: word(b, 0),
-            end: word(b, 1),
-        };
-        Node::from_parts(span, word(b, 2))
-    })?;
+    let nodes = r.slab(buf, |b: &[u8; 8]| Node::from_parts(word(b, 0), word(b, 1)))?;
     let children = r.slab(buf, |b: &[u8; 4]| word(b, 0))?;
-    let scalars = r.slab(buf, |b: &[u8; 8]| Value {
+    let scalars = r.slab(buf, |b: &[u8; 12]| Value {
         at: word(b, 0),
         len: word(b, 1),
+        end: word(b, 2),
     })?;
     let strings = Text::of(buf, r.bytes()?)?;
     r.align()?;

@@ -85,7 +85,7 @@ fn finish(mut tree: Tree, text: &str) -> Yaml {
         .count();
     let mut yaml = Yaml {
         nodes: Vec::with_capacity(tree.nodes.len()).into(),
-        children: Vec::with_capacity(tree.children.len() + collections).into(),
+        children: Vec::with_capacity(tree.children.len() + 2 * collections).into(),
         ..Yaml::default()
     };
     for n in &tree.nodes {
@@ -111,7 +111,7 @@ fn finish(mut tree: Tree, text: &str) -> Yaml {
     yaml.nesting = tree.nesting;
     (yaml.aliased, yaml.collection_aliased) = yaml.has_aliases();
     for (root, decoded) in super::aliasing::excessive(&yaml) {
-        let offset = yaml.nodes[root as usize].span.start;
+        let offset = yaml.span(root).start;
         yaml.errors.push(SyntaxError {
             offset,
             message: format!(
@@ -141,9 +141,10 @@ fn verbatim_reads_as_copied(text: &str) -> Result<(), String> {
     if !same {
         return Err("reading values from the text changes the tree".into());
     }
-    for (i, (a, b)) in shared.nodes.iter().zip(&copied.nodes).enumerate() {
-        let (ka, kb) = (shared.kind(i as NodeId), copied.kind(i as NodeId));
-        let agree = a.span == b.span
+    for i in 0..shared.nodes.len() as NodeId {
+        let (ka, kb) = (shared.kind(i), copied.kind(i));
+        let (a, b) = (shared.span(i), copied.span(i));
+        let agree = a == b
             && match (ka, kb) {
                 (
                     Kind::Scalar {
@@ -167,8 +168,8 @@ fn verbatim_reads_as_copied(text: &str) -> Result<(), String> {
         if !agree {
             return Err(format!(
                 "node {i}: read from the text {:?}, copied {:?}",
-                (a.span, ka),
-                (b.span, kb)
+                (a, ka),
+                (b, kb)
             ));
         }
     }
@@ -233,7 +234,7 @@ pub fn differential(text: &str) -> Result<bool, String> {
                     } => Some(y.text_of(at, len, verbatim).to_string()),
                     _ => None,
                 };
-                (y.nodes[i].span, kind, value)
+                (y.span(i as NodeId), kind, value)
             })
         };
         let (a, b) = (view(&fast), view(&general));

@@ -58,29 +58,33 @@ pub enum Kind {
     Alias(Option<NodeId>),
 }
 
-/// A node in 12 bytes: its span and one word, a tag (top 4 bits) and a
-/// payload (the other 28). Most scalars are their span, or their span less
-/// its quotes; the others name their value in `Yaml::scalars`. A collection's
-/// payload is where its entry count sits in `Yaml::children`, its children
-/// right after it. Plain old data, so an arena of nodes is one flat buffer.
+/// A node in 8 bytes: where its span starts and one word, a tag (top 4
+/// bits) and a payload (the other 28). Most scalars are their span, or
+/// their span less its quotes: the payload is the span's length. The others,
+/// and aliases, name their value (and where their span ends) in
+/// `Yaml::scalars`. A collection's payload is where its entry count sits in
+/// `Yaml::children`, then where its span ends, then its children. Plain old
+/// data, so an arena of nodes is one flat buffer. `Yaml::span` puts a
+/// node's span together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C)]
 pub struct Node {
-    pub span: Span,
+    pub start: u32,
     word: u32,
 }
 
 const TAG_SHIFT: u32 = 28;
-/// The largest payload; as an alias's, no target.
+/// The largest payload; as an alias's target, none.
 const PAYLOAD: u32 = (1 << TAG_SHIFT) - 1;
 const SEQ: u32 = 0;
 const MAP: u32 = 1;
 const ALIAS: u32 = 2;
-/// A plain scalar whose value is its span in the text.
+/// A plain scalar whose value is its span in the text (payload: its length).
 const SPAN_PLAIN: u32 = 3;
-/// Another scalar whose value is its span in the text.
+/// Another scalar whose value is its span in the text (payload: its length).
 const SPAN: u32 = 4;
-/// A quoted scalar whose value is its span less its quotes.
+/// A quoted scalar whose value is its span less its quotes (payload: the
+/// span's length).
 const QUOTED: u32 = 5;
 /// A scalar whose value `Yaml::scalars` gives; `| PLAIN`, `| VERBATIM` (in
 /// the text, else in `Yaml::strings`).
@@ -94,10 +98,10 @@ impl Node {
         self.word
     }
 
-    /// A node from its span and packed word; a tree of such nodes is read
-    /// only once `Yaml::well_formed` accepts it.
-    pub fn from_parts(span: Span, word: u32) -> Node {
-        Node { span, word }
+    /// A node from where it starts and its packed word; a tree of such
+    /// nodes is read only once `Yaml::well_formed` accepts it.
+    pub fn from_parts(start: u32, word: u32) -> Node {
+        Node { start, word }
     }
 
     fn tag(&self) -> u32 {
@@ -109,12 +113,15 @@ impl Node {
     }
 }
 
-/// Where the value of a scalar that is not its span is (see `Node`).
+/// Where the value of a scalar that is not its span is, and where the
+/// scalar's span ends (see `Node`). For an alias: `at` is the node it names
+/// (`PAYLOAD` for none), `len` is 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(C)]
 pub struct Value {
     pub at: u32,
     pub len: u32,
+    pub end: u32,
 }
 
 /// One YAML document of a file.
@@ -178,26 +185,26 @@ impl Yaml {
     pub fn kind(&self, id: NodeId) -> Kind {
         let node = self.nodes[id as usize];
         let p = node.payload();
-        let Span { start, end } = node.span;
+        let start = node.start;
         match node.tag() {
             SEQ => Kind::Seq {
-                start: p + 1,
+                start: p + 2,
                 len: self.children[p as usize],
             },
             MAP => Kind::Map {
-                start: p + 1,
+                start: p + 2,
                 len: self.children[p as usize],
             },
-            ALIAS => Kind::Alias((p != PAYLOAD).then_some(p)),
+            ALIAS => Kind::Alias(self.alias_target(id)),
             tag @ (SPAN_PLAIN | SPAN) => Kind::Scalar {
                 at: start,
-                len: end - start,
+                len: p,
                 plain: tag == SPAN_PLAIN,
                 verbatim: true,
             },
             QUOTED => Kind::Scalar {
                 at: start + 1,
-                len: end - start - 2,
+                len: p - 2,
                 plain: false,
                 verbatim: true,
             },
@@ -217,7 +224,28 @@ impl Yaml {
     #[inline]
     pub(super) fn alias_target(&self, id: NodeId) -> Option<NodeId> {
         let node = self.nodes[id as usize];
-        (node.tag() == ALIAS && node.payload() != PAYLOAD).then(|| node.payload())
+        if node.tag() != ALIAS {
+            return None;
+        }
+        let target = self.scalars[node.payload() as usize].at;
+        (target != PAYLOAD).then_some(target)
+    }
+
+    /// A node's span: where it starts, and where its length (a scalar
+    /// written as is), its collection or its listed value says it ends.
+    #[inline]
+    pub fn span(&self, id: NodeId) -> Span {
+        let node = self.nodes[id as usize];
+        let p = node.payload();
+        let end = match node.tag() {
+            SPAN_PLAIN | SPAN | QUOTED => node.start + p,
+            SEQ | MAP => self.children[p as usize + 1],
+            _ => self.scalars[p as usize].end,
+        };
+        Span {
+            start: node.start,
+            end,
+        }
     }
 
     /// A node's collection tag and children (for a mapping: key, value, key...).
@@ -230,7 +258,7 @@ impl Yaml {
         }
         let p = node.payload() as usize;
         let len = self.children[p] as usize * if tag == MAP { 2 } else { 1 };
-        Some((tag, &self.children[p + 1..p + 1 + len]))
+        Some((tag, &self.children[p + 2..p + 2 + len]))
     }
 
     /// The keys and values of a mapping node.
@@ -268,12 +296,12 @@ impl Yaml {
     #[inline(always)]
     pub(super) fn key_bytes(&self, id: NodeId) -> Option<(&[u8], bool)> {
         let node = self.nodes[id as usize];
-        let (start, end) = (node.span.start as usize, node.span.end as usize);
+        let (start, p) = (node.start as usize, node.payload() as usize);
         let text = self.text.as_bytes();
         let (at, len, plain, arena) = match node.tag() {
-            SPAN_PLAIN => (start, end - start, true, text),
-            SPAN => (start, end - start, false, text),
-            QUOTED => (start + 1, end - start - 2, false, text),
+            SPAN_PLAIN => (start, p, true, text),
+            SPAN => (start, p, false, text),
+            QUOTED => (start + 1, p - 2, false, text),
             SEQ | MAP => return None,
             ALIAS => {
                 return match self.alias_target(id) {
@@ -283,7 +311,7 @@ impl Yaml {
                 };
             }
             tag => {
-                let Value { at, len } = self.scalars[node.payload() as usize];
+                let Value { at, len, .. } = self.scalars[node.payload() as usize];
                 let arena = if tag & VERBATIM != 0 {
                     text
                 } else {
@@ -299,15 +327,15 @@ impl Yaml {
     #[inline]
     pub(super) fn scalar_of(&self, id: NodeId) -> Option<(&str, bool)> {
         let node = self.nodes[id as usize];
-        let Span { start, end } = node.span;
-        let (start, end) = (start as usize, end as usize);
+        let start = node.start as usize;
+        let end = start + node.payload() as usize;
         match node.tag() {
             SPAN_PLAIN => Some((&self.text[start..end], true)),
             SPAN => Some((&self.text[start..end], false)),
             QUOTED => Some((&self.text[start + 1..end - 1], false)),
             SEQ | MAP | ALIAS => None,
             tag => {
-                let Value { at, len } = self.scalars[node.payload() as usize];
+                let Value { at, len, .. } = self.scalars[node.payload() as usize];
                 Some((self.text_of(at, len, tag & VERBATIM != 0), tag & PLAIN != 0))
             }
         }
@@ -333,46 +361,65 @@ impl Yaml {
         };
         let in_text = |s: Span| cut(text, text_ascii, s.start as usize, Some(s.end as usize));
         let (mut aliased, mut collection_aliased) = (false, false);
+        // A span from where a node starts to `end`, if that is in the text.
+        let span_to = |node: &Node, end: Option<u32>| {
+            end.is_some_and(|end| {
+                in_text(Span {
+                    start: node.start,
+                    end,
+                })
+            })
+        };
         for (id, node) in self.nodes.iter().enumerate() {
-            let (start, end) = (node.span.start as usize, node.span.end as usize);
+            let start = node.start as usize;
             let p = node.payload() as usize;
-            let ok = in_text(node.span)
-                && match node.tag() {
-                    tag @ (SEQ | MAP) => self.children.get(p).is_some_and(|&len| {
-                        let width = if tag == MAP { 2 } else { 1 };
-                        (len as usize)
-                            .checked_mul(width)
-                            .and_then(|l| l.checked_add(p + 1))
-                            .and_then(|end| self.children.get(p + 1..end))
-                            .is_some_and(|c| c.iter().all(|&c| c as usize > id && (c as usize) < n))
-                    }),
-                    ALIAS => {
-                        let names = node.payload() != PAYLOAD;
-                        aliased |= names;
-                        // A target comes before its alias, and was checked.
-                        collection_aliased |=
-                            names && p < id && matches!(self.nodes[p].tag(), SEQ | MAP);
-                        !names || p < id
-                    }
-                    SPAN_PLAIN | SPAN => true,
-                    QUOTED => end >= start + 2 && cut(text, text_ascii, start + 1, Some(end - 1)),
-                    tag if tag & !(PLAIN | VERBATIM) == LISTED => {
-                        self.scalars.get(p).is_some_and(|v| {
-                            let (arena, ascii) = if tag & VERBATIM != 0 {
-                                (text, text_ascii)
-                            } else {
-                                (strings, strings_ascii)
-                            };
-                            cut(
+            let ok = match node.tag() {
+                tag @ (SEQ | MAP) => {
+                    let width = if tag == MAP { 2 } else { 1 };
+                    span_to(node, self.children.get(p + 1).copied())
+                        && self.children.get(p).is_some_and(|&len| {
+                            (len as usize)
+                                .checked_mul(width)
+                                .and_then(|l| l.checked_add(p + 2))
+                                .and_then(|end| self.children.get(p + 2..end))
+                                .is_some_and(|c| {
+                                    c.iter().all(|&c| c as usize > id && (c as usize) < n)
+                                })
+                        })
+                }
+                ALIAS => self.scalars.get(p).is_some_and(|v| {
+                    let target = v.at as usize;
+                    let names = v.at != PAYLOAD;
+                    aliased |= names;
+                    // A target comes before its alias, and was checked.
+                    collection_aliased |=
+                        names && target < id && matches!(self.nodes[target].tag(), SEQ | MAP);
+                    v.len == 0 && (!names || target < id) && span_to(node, Some(v.end))
+                }),
+                SPAN_PLAIN | SPAN => span_to(node, node.start.checked_add(p as u32)),
+                QUOTED => {
+                    p >= 2
+                        && span_to(node, node.start.checked_add(p as u32))
+                        && cut(text, text_ascii, start + 1, Some(start + p - 1))
+                }
+                tag if tag & !(PLAIN | VERBATIM) == LISTED => {
+                    self.scalars.get(p).is_some_and(|v| {
+                        let (arena, ascii) = if tag & VERBATIM != 0 {
+                            (text, text_ascii)
+                        } else {
+                            (strings, strings_ascii)
+                        };
+                        span_to(node, Some(v.end))
+                            && cut(
                                 arena,
                                 ascii,
                                 v.at as usize,
                                 (v.at as usize).checked_add(v.len as usize),
                             )
-                        })
-                    }
-                    _ => false,
-                };
+                    })
+                }
+                _ => false,
+            };
             if !ok {
                 return false;
             }
@@ -392,14 +439,30 @@ impl Yaml {
             && self.collection_aliased == collection_aliased
     }
 
+    /// Moves a node's span (for tests of `well_formed`): where it starts,
+    /// and whatever records where it ends.
+    #[cfg(test)]
+    pub(super) fn set_span(&mut self, id: NodeId, span: Span) {
+        let node = &mut self.nodes.to_mut()[id as usize];
+        node.start = span.start;
+        let (tag, p) = (node.tag(), node.payload() as usize);
+        match tag {
+            SPAN_PLAIN | SPAN | QUOTED => {
+                node.word = (tag << TAG_SHIFT) | (span.end - span.start);
+            }
+            SEQ | MAP => self.children.to_mut()[p + 1] = span.end,
+            _ => self.scalars.to_mut()[p].end = span.end,
+        }
+    }
+
     /// Whether some alias names a node, and whether some alias names a
     /// collection (`aliased`, `collection_aliased`).
     pub(super) fn has_aliases(&self) -> (bool, bool) {
         let mut aliased = false;
-        for n in self.nodes.iter() {
-            if n.tag() == ALIAS && n.payload() != PAYLOAD {
+        for id in 0..self.nodes.len() as NodeId {
+            if let Some(target) = self.alias_target(id) {
                 aliased = true;
-                let target = self.nodes.get(n.payload() as usize);
+                let target = self.nodes.get(target as usize);
                 if target.is_some_and(|t| matches!(t.tag(), SEQ | MAP)) {
                     return (true, true);
                 }
@@ -411,11 +474,13 @@ impl Yaml {
     /// A node of `kind` at `span`, its collection's children (if any) and
     /// scalar value appended to the arenas; `None` when a payload would not fit.
     pub(super) fn push(&mut self, span: Span, kind: Kind, children: &[NodeId]) -> Option<()> {
+        let width = span.end - span.start;
         let (tag, payload) = match kind {
             Kind::Seq { len, .. } | Kind::Map { len, .. } => {
                 let at = self.children.len() as u32;
                 let all = self.children.to_mut();
                 all.push(len);
+                all.push(span.end);
                 all.extend_from_slice(children);
                 (
                     if matches!(kind, Kind::Seq { .. }) {
@@ -427,20 +492,37 @@ impl Yaml {
                 )
             }
             Kind::Alias(Some(target)) if target >= PAYLOAD => return None,
-            Kind::Alias(target) => (ALIAS, target.unwrap_or(PAYLOAD)),
+            Kind::Alias(target) => {
+                let i = self.scalars.len() as u32;
+                self.scalars.push(Value {
+                    at: target.unwrap_or(PAYLOAD),
+                    len: 0,
+                    end: span.end,
+                });
+                (ALIAS, i)
+            }
             Kind::Scalar {
                 at,
                 len,
                 plain,
                 verbatim,
             } => {
-                if verbatim && at == span.start && len == span.end - span.start {
-                    (if plain { SPAN_PLAIN } else { SPAN }, 0)
-                } else if verbatim && !plain && at == span.start + 1 && at + len + 1 == span.end {
-                    (QUOTED, 0)
+                if verbatim && at == span.start && len == width && width <= PAYLOAD {
+                    (if plain { SPAN_PLAIN } else { SPAN }, width)
+                } else if verbatim
+                    && !plain
+                    && at == span.start + 1
+                    && at + len + 1 == span.end
+                    && width <= PAYLOAD
+                {
+                    (QUOTED, width)
                 } else {
                     let i = self.scalars.len() as u32;
-                    self.scalars.push(Value { at, len });
+                    self.scalars.push(Value {
+                        at,
+                        len,
+                        end: span.end,
+                    });
                     let flags = if plain { PLAIN } else { 0 } | if verbatim { VERBATIM } else { 0 };
                     (LISTED | flags, i)
                 }
@@ -450,7 +532,7 @@ impl Yaml {
             return None;
         }
         self.nodes.push(Node {
-            span,
+            start: span.start,
             word: (tag << TAG_SHIFT) | payload,
         });
         Some(())

@@ -46,7 +46,7 @@ impl<'a> NodeRef<'a> {
     }
 
     pub fn span(&self) -> Span {
-        self.yaml.nodes[self.id as usize].span
+        self.yaml.span(self.id)
     }
 
     pub fn scalar(&self) -> Option<Scalar<'a>> {

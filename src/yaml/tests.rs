@@ -192,8 +192,8 @@ fn a_comment_right_after_a_quote_is_a_comment_as_go_yaml_reads_it() {
 }
 
 #[test]
-fn a_node_is_twelve_bytes_and_most_scalars_are_their_span() {
-    assert_eq!(std::mem::size_of::<Node>(), 12);
+fn a_node_is_eight_bytes_and_most_scalars_are_their_span() {
+    assert_eq!(std::mem::size_of::<Node>(), 8);
     let text = "a: &x [b, \"c\", 'd''e', \"f\\n\"]\nm: {k: *x}\n";
     let y = parse(text);
     assert!(y.errors.is_empty(), "{:?}", y.errors);
@@ -203,8 +203,9 @@ fn a_node_is_twelve_bytes_and_most_scalars_are_their_span() {
     assert_eq!(kinds[10], Kind::Alias(Some(2)));
     let m = y.documents().next().unwrap().get("m").unwrap();
     assert_eq!(m.get("k").unwrap().items().count(), 4);
-    // Only the values that are not their span (less quotes) are listed.
-    assert_eq!(y.scalars.len(), 2);
+    // Only the values that are not their span (less quotes), and aliases,
+    // are listed.
+    assert_eq!(y.scalars.len(), 3);
     assert_eq!(&*y.strings, "d'ef\n");
 }
 
@@ -372,17 +373,15 @@ fn aliases_of_collections_are_told_from_aliases_of_scalars() {
 
 #[test]
 fn a_span_out_of_the_text_or_inside_a_character_is_not_well_formed() {
-    use super::{Node, Span};
+    use super::{NodeId, Span};
     // Every node's span moved by `f`; whether the tree is still well formed.
     let moved = |text: &str, f: &dyn Fn(Span) -> Span| {
         let mut y = parse(text);
         assert!(y.well_formed(), "{text:?}");
-        let nodes: Vec<Node> = y
-            .nodes
-            .iter()
-            .map(|n| Node::from_parts(f(n.span), n.word()))
-            .collect();
-        y.nodes = nodes.into();
+        for id in 0..y.nodes.len() as NodeId {
+            let span = f(y.span(id));
+            y.set_span(id, span);
+        }
         y.well_formed()
     };
     let past_the_end = |s: Span| Span {
@@ -399,6 +398,49 @@ fn a_span_out_of_the_text_or_inside_a_character_is_not_well_formed() {
     assert!(!moved("a: é\n", &past_the_end));
     assert!(!moved("é: b\n", &one_in));
     assert!(moved("a: b\n", &one_in));
+}
+
+#[test]
+fn every_kind_of_node_keeps_where_it_ends() {
+    use super::{NodeId, Span};
+    // A mapping, a sequence, plain, quoted, escaped and folded scalars, an
+    // anchor and its alias: each node's span is where the
+    // parser put it, and moving its end out of the text alone is refused.
+    let text =
+        "m:\n  k: plain\n  q: 'quoted'\n  e: \"esc\\n\"\n  s: [&a x, *a]\n  f: >\n    folded\n";
+    let y = parse(text);
+    assert!(y.errors.is_empty(), "{:?}", y.errors);
+    assert!(y.well_formed());
+    let spans: Vec<&str> = (0..y.nodes.len() as NodeId)
+        .map(|id| {
+            let s = y.span(id);
+            &text[s.start as usize..s.end as usize]
+        })
+        .collect();
+    for expected in [
+        "plain",
+        "'quoted'",
+        "\"esc\\n\"",
+        "[&a x, *a]",
+        "*a",
+        "folded\n",
+    ] {
+        assert!(spans.contains(&expected), "{expected:?} in {spans:?}");
+    }
+    for id in 0..y.nodes.len() as NodeId {
+        let mut moved = parse(text);
+        let s = moved.span(id);
+        moved.set_span(
+            id,
+            Span {
+                start: s.start,
+                end: text.len() as u32 + 1,
+            },
+        );
+        assert!(!moved.well_formed(), "node {id} ({:?})", spans[id as usize]);
+        moved.set_span(id, s);
+        assert!(moved.well_formed(), "node {id} put back");
+    }
 }
 
 #[test]
