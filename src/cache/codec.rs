@@ -182,9 +182,9 @@ pub fn size(file: &SourceFile) -> usize {
     let y = &file.yaml;
     96 + file.path.len()
         + file.text.len()
-        + 12 * y.nodes.len()
+        + 8 * y.nodes.len()
         + 4 * y.children.len()
-        + 8 * y.scalars.len()
+        + 12 * y.scalars.len()
         + y.strings.len()
         + 12 * y.docs.len()
         + 16 * y.duplicate_keys.len()
