@@ -733,4 +733,55 @@ mod tests {
         let y = parse(&deep);
         assert!(instance(y.documents().next().unwrap()).is_none());
     }
+
+    #[test]
+    fn aliases_of_scalars_add_no_value_and_no_depth() {
+        // What lets `convertible` count such a file from its nodes: every
+        // value read, through merge keys and aliases as keys, is a node of
+        // its own, and none is deeper than the file nests.
+        fn deepest(n: NodeRef, depth: usize) -> usize {
+            if n.is_seq() {
+                n.items()
+                    .map(|i| deepest(i, depth + 1))
+                    .max()
+                    .unwrap_or(depth)
+            } else if n.is_map() {
+                n.entries()
+                    .flat_map(|(k, v)| {
+                        if k.scalar().is_some_and(|k| k.plain && k.text == "<<") {
+                            merge_sources(v)
+                                .into_iter()
+                                .map(|m| deepest(m, depth))
+                                .collect::<Vec<_>>()
+                        } else {
+                            vec![deepest(v, depth + 1)]
+                        }
+                    })
+                    .max()
+                    .unwrap_or(depth)
+            } else {
+                depth
+            }
+        }
+        for text in [
+            "a: &x 1\nb: *x\nc: [*x, *x]\n",
+            "k: &m <<\nm:\n  *m : {a: 1, b: [*m, *m]}\n",
+            "a: &s v\nm:\n  <<: *s\n  *s : *s\n",
+            "a: &s v\nm:\n  <<: [{x: *s}, {y: {z: *s}}, *s]\n",
+            "- &a x\n- {*a : *a, <<: {*a : *a}}\n",
+        ] {
+            let y = parse(text);
+            assert!(y.errors.is_empty(), "{text}: {:?}", y.errors);
+            assert!(y.aliased && !y.collection_aliased, "{text}");
+            let root = y.node(y.docs[0].root);
+            assert!(
+                root.file_within(y.nesting as usize, y.nodes.len()),
+                "{text}"
+            );
+            let mut c = Converter::new(false);
+            assert!(c.count(root, 0).is_some(), "{text}");
+            assert!(c.values <= y.nodes.len(), "{text}: {} values", c.values);
+            assert!(deepest(root, 0) <= y.nesting as usize, "{text}");
+        }
+    }
 }

@@ -485,3 +485,123 @@ fn several_keys_at_once_read_as_one_at_a_time() {
     assert_eq!(name.and_then(|n| n.as_str()), Some("merged"));
     assert_eq!(kind.and_then(|n| n.as_str()), Some("K"));
 }
+
+/// Every read a tree serves, on every node: what must not panic on a tree
+/// `well_formed` accepts.
+fn read_everything(y: &Yaml) {
+    for id in 0..y.nodes.len() as NodeId {
+        let kind = y.kind(id);
+        let span = y.span(id);
+        let _ = &y.text[span.start as usize..span.end as usize];
+        let _ = (y.key_bytes(id), y.scalar_of(id), y.alias_target(id));
+        let _ = (y.collection(id), y.children_of(&kind));
+        if let Kind::Scalar {
+            at, len, verbatim, ..
+        } = kind
+        {
+            let _ = y.text_of(at, len, verbatim);
+        }
+        let n = y.node(id);
+        let _ = (n.span(), n.scalar(), n.as_i64(), n.has_merge_or_alias_key());
+        for (k, v) in n.entries() {
+            let _ = (k.span(), v.span(), k.scalar(), v.scalar());
+        }
+        for item in n.items() {
+            let _ = (item.span(), item.scalar());
+        }
+        let _ = (
+            n.get("a"),
+            n.get("<<"),
+            n.get_all(["a", "b", "k"]),
+            n.key_span("x"),
+        );
+    }
+    let _ = y.has_aliases();
+    for d in y.documents() {
+        let _ = d.span();
+    }
+}
+
+#[test]
+fn damaged_trees_the_check_accepts_are_read_without_a_panic() {
+    // A cache entry is input like any other: parsed trees damaged at random
+    // (node starts and words, children, listed values, document roots), and
+    // every one that `well_formed` accepts read in full.
+    let texts = [
+        "a: &x [b, \"c\", 'd''e', \"f\\n\"]\nm: {k: *x}\n",
+        "base: &b\n  k: v\nuse:\n  <<: *b\n  x: *nothing\n",
+        "m:\n  k: plain\n  q: 'quoted'\n  s: [&a x, *a]\n  f: >\n    folded\n",
+        "é: \"€x\"\n'ü': |\n  ä\n  b\n*q : 1\n",
+        "- a\n- &s b\n- *s\n- {*s : c}\n---\nx: y\n",
+    ];
+    let mut seed = 0x1234_5678_9abc_def1u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n.max(1) as u64) as usize
+    };
+    let mut accepted = 0;
+    for round in 0..30_000 {
+        let text = texts[round % texts.len()];
+        let mut y = parse(text);
+        for _ in 0..1 + next(3) {
+            // A value near the bounds the check compares with.
+            let v = match next(7) {
+                0 => next(usize::MAX) as u32,
+                1 => next(text.len() + 3) as u32,
+                2 => next(y.nodes.len() + 2) as u32,
+                3 => next(y.children.len() + 3) as u32,
+                4 => next(y.scalars.len() + 2) as u32,
+                5 => PAYLOAD + next(2) as u32,
+                _ => u32::MAX - next(3) as u32,
+            };
+            match next(6) {
+                0 if !y.nodes.is_empty() => {
+                    let i = next(y.nodes.len());
+                    y.nodes.to_mut()[i].start = v;
+                }
+                1 if !y.nodes.is_empty() => {
+                    let i = next(y.nodes.len());
+                    let (start, word) = (y.nodes[i].start, y.nodes[i].word());
+                    let tag = if next(2) == 0 {
+                        word >> TAG_SHIFT
+                    } else {
+                        next(16) as u32
+                    };
+                    let payload = if next(2) == 0 {
+                        word & PAYLOAD
+                    } else {
+                        v & PAYLOAD
+                    };
+                    y.nodes.to_mut()[i] = Node::from_parts(start, tag << TAG_SHIFT | payload);
+                }
+                2 if !y.children.is_empty() => {
+                    let i = next(y.children.len());
+                    y.children.to_mut()[i] = v;
+                }
+                3 if !y.scalars.is_empty() => {
+                    let i = next(y.scalars.len());
+                    let s = &mut y.scalars.to_mut()[i];
+                    *[&mut s.at, &mut s.len, &mut s.end][next(3)] = v;
+                }
+                4 if !y.docs.is_empty() => {
+                    let i = next(y.docs.len());
+                    y.docs.to_mut()[i].root = v;
+                }
+                _ => y.children.to_mut().push(v),
+            }
+        }
+        // The flags are checked too: the ones this damage gives, if any.
+        for (aliased, collections) in [(false, false), (true, false), (true, true)] {
+            (y.aliased, y.collection_aliased) = (aliased, collections);
+            if y.well_formed() {
+                read_everything(&y);
+                accepted += 1;
+                break;
+            }
+        }
+    }
+    // Both outcomes occur, so the damage reaches what the check looks at.
+    assert!(accepted > 1_000 && accepted < 29_000, "{accepted}");
+}
