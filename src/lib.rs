@@ -18,6 +18,8 @@ pub mod session;
 pub mod shared;
 pub mod source;
 pub mod suppress;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod timing;
 pub mod walk;
 pub mod yaml;

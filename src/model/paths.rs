@@ -442,16 +442,9 @@ mod tests {
 
     #[test]
     fn keys_found_in_one_pass_are_the_keys_of_the_paths() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rng = crate::testing::Rng::new(0x9e37_79b9_7f4a_7c15);
         for n in 0..9 {
-            let segs: Vec<u64> = (0..n)
-                .map(|_| {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    seed
-                })
-                .collect();
+            let segs: Vec<u64> = (0..n).map(|_| rng.next_u64()).collect();
             let mut wild = Vec::new();
             wild_keys(&segs, |k| wild.push(k));
             let expected: Vec<u64> = (0..n).map(|i| key(&segs, Some(i), true)).collect();
@@ -558,13 +551,8 @@ mod tests {
             "helmrelease.yaml",
             "helmrelase.yaml",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = crate::testing::Rng::new(0x2545_f491_4f6c_dd1d);
+        let mut next = move |n: usize| rng.below(n);
         let mut random_path = || {
             let depth = 1 + next(4);
             (0..depth)

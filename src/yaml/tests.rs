@@ -534,13 +534,8 @@ fn damaged_trees_the_check_accepts_are_read_without_a_panic() {
         "é: \"€x\"\n'ü': |\n  ä\n  b\n*q : 1\n",
         "- a\n- &s b\n- *s\n- {*s : c}\n---\nx: y\n",
     ];
-    let mut seed = 0x1234_5678_9abc_def1u64;
-    let mut next = move |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n.max(1) as u64) as usize
-    };
+    let mut rng = crate::testing::Rng::new(0x1234_5678_9abc_def1);
+    let mut next = move |n: usize| rng.below(n);
     let mut accepted = 0;
     for round in 0..30_000 {
         let text = texts[round % texts.len()];
