@@ -5,34 +5,55 @@ use std::time::Instant;
 /// Phase timings on standard error when `GITOPS_LINT_TIMING` is set (for benchmarks).
 pub struct Phases {
     pub on: bool,
-    last: std::sync::Mutex<Instant>,
+    /// When the last phase ended, and the process's CPU time then.
+    last: std::sync::Mutex<(Instant, Option<f64>)>,
 }
 
 impl Phases {
     pub fn start() -> Self {
         Phases {
             on: std::env::var_os("GITOPS_LINT_TIMING").is_some(),
-            last: std::sync::Mutex::new(Instant::now()),
+            last: std::sync::Mutex::new((Instant::now(), cpu_ms())),
         }
     }
 
     pub fn mark(&self, name: &str) {
         if self.on {
-            let now = Instant::now();
+            let (now, cpu) = (Instant::now(), cpu_ms());
             let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-            eprintln!(
-                "timing: {name} {:.2} ms",
-                (now - *last).as_secs_f64() * 1000.0
-            );
+            let wall = (now - last.0).as_secs_f64() * 1000.0;
+            match cpu.zip(last.1) {
+                Some((cpu, before)) => {
+                    eprintln!("timing: {name} {wall:.2} ms (CPU {:.0} ms)", cpu - before)
+                }
+                None => eprintln!("timing: {name} {wall:.2} ms"),
+            }
             if let Some((rss, peak)) = memory() {
                 eprintln!(
                     "timing:   memory after {}: {rss} MiB, peak {peak} MiB",
                     name.trim()
                 );
             }
-            *last = now;
+            *last = (now, cpu);
         }
     }
+}
+
+/// The CPU time the process has spent so far (user and system, all
+/// threads), in milliseconds, where the system says it.
+fn cpu_ms() -> Option<f64> {
+    #[cfg(unix)]
+    {
+        // SAFETY: `getrusage` fills the zeroed struct it is given.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+            return None;
+        }
+        let ms = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
+        Some(ms(usage.ru_utime) + ms(usage.ru_stime))
+    }
+    #[cfg(not(unix))]
+    None
 }
 
 /// The process's resident memory and its peak so far, in MiB, where the
