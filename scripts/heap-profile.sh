@@ -32,7 +32,7 @@ import collections, re, sys
 PARTS = [
     ("source text", ("SourceFile::from_bytes", "walk::from_read")),
     ("YAML trees", ("gitops_lint::yaml::",)),
-    ("model: path suggestions (built on first use)", ("model::paths",)),
+    ("model: path suggestions", ("model::paths",)),
     ("model: variables", ("model::vars",)),
     ("model: builds", ("model::build::Builds",)),
     ("model: files, objects, kustomizations", ("model::build::", "model::kustomize", "model::live", "model::talos")),

@@ -1,7 +1,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::{Field, Instance, ObjectId, Repository, closest};
+use crate::model::{Field, Instance, ObjectId, Repository, closest, distance};
 use crate::rules::{Ctx, Rule};
 
 use super::helpers::{compatible, same_ns};
@@ -236,13 +236,28 @@ fn resolve(table: &Table, r: usize) -> (Vec<(usize, Span)>, Vec<Unresolved>) {
                 },
             )
         } else {
+            // The nearest name among the nodes that fit, ties to the name
+            // whose first node that fits comes first (as `closest` over the
+            // nodes in order): each name is compared once, not once a node.
             let near = |in_ns: bool| {
-                let names = nodes
-                    .iter()
-                    .filter(|c| c.kind == node.kind && compatible(node.cluster, c.cluster))
-                    .filter(|c| !in_ns || same_ns(wanted_ns, c.namespace))
-                    .filter_map(|c| c.name);
-                closest(&name, names).map(|n| {
+                let fits = |c: usize| {
+                    compatible(node.cluster, nodes[c].cluster)
+                        && (!in_ns || same_ns(wanted_ns, nodes[c].namespace))
+                };
+                let mut best: Option<(usize, usize, &str)> = None;
+                for (&(kind, n), members) in by_name {
+                    if kind != node.kind || closest(&name, [n]).is_none() {
+                        continue;
+                    }
+                    let Some(&first) = members.iter().find(|&&c| fits(c)) else {
+                        continue;
+                    };
+                    let d = distance(&name, n);
+                    if best.is_none_or(|(bd, bf, _)| (d, first) < (bd, bf)) {
+                        best = Some((d, first, n));
+                    }
+                }
+                best.map(|(_, _, n)| {
                     let c = by_name[&(node.kind, n)]
                         .iter()
                         .find(|&&c| !in_ns || same_ns(wanted_ns, nodes[c].namespace))
@@ -439,4 +454,62 @@ fn strongly_connected(edges: &[Vec<(usize, Span)>]) -> Vec<Vec<usize>> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{ModelSettings, Repository};
+    use crate::source::SourceFile;
+
+    fn ks(name: &str, namespace: &str, depends_on: Option<&str>) -> String {
+        let mut doc = format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  interval: 1h\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+        );
+        if let Some(d) = depends_on {
+            doc.push_str(&format!("  dependsOn:\n    - name: {d}\n"));
+        }
+        doc
+    }
+
+    /// The help of the one finding of this rule on `files`.
+    fn help(files: &[(&str, Vec<String>)]) -> String {
+        let sources = files
+            .iter()
+            .map(|(path, docs)| SourceFile::from_bytes(path.to_string(), docs.join("---\n").into()))
+            .collect();
+        let repo = Repository::new("/repo".into(), sources, &ModelSettings::default());
+        let found: Vec<_> = crate::run::check_repository(&repo)
+            .into_iter()
+            .filter(|d| d.rule == super::RULE.id)
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        found[0].help.clone().unwrap_or_default()
+    }
+
+    #[test]
+    fn the_nearest_name_goes_to_the_first_node_that_fits() {
+        // Two names one edit away: the one whose node comes first wins.
+        let files = [
+            ("a.yaml", vec![ks("app-c", "flux-system", None)]),
+            ("b.yaml", vec![ks("app-a", "flux-system", None)]),
+            ("c.yaml", vec![ks("web", "flux-system", Some("app-b"))]),
+        ];
+        assert_eq!(help(&files), "did you mean `name: app-c`?");
+        // `app-a` comes first, but in another namespace; in the namespace
+        // the entry means, `app-c` comes before it.
+        let files = [
+            ("a.yaml", vec![ks("app-a", "other", None)]),
+            ("b.yaml", vec![ks("app-c", "flux-system", None)]),
+            ("c.yaml", vec![ks("app-a", "flux-system", None)]),
+            ("d.yaml", vec![ks("web", "flux-system", Some("app-b"))]),
+        ];
+        assert_eq!(help(&files), "did you mean `name: app-c`?");
+        // Nearer wins over first.
+        let files = [
+            ("a.yaml", vec![ks("app-bcd", "flux-system", None)]),
+            ("b.yaml", vec![ks("app-bc", "flux-system", None)]),
+            ("c.yaml", vec![ks("web", "flux-system", Some("app-bcde"))]),
+        ];
+        assert_eq!(help(&files), "did you mean `name: app-bcd`?");
+    }
 }
