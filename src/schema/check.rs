@@ -233,9 +233,10 @@ enum Root<'a> {
 struct Target {
     file: FileId,
     node: NodeId,
-    key: String,
+    /// `apiVersion kind`, one string for every document of a kind.
+    key: Arc<str>,
     /// What findings call it: `Deployment`, `LinkConfig`, `talhelper interface`.
-    label: String,
+    label: Arc<str>,
     /// A patch: required fields may come from what it patches.
     partial: bool,
     /// Report `schema/unknown-kind` when no schema is known.
@@ -254,14 +255,13 @@ pub fn validate_files(
 ) -> SchemaReport {
     let mut report = SchemaReport::default();
     let targets = targets(repo, only);
-    let needed: HashSet<&str> = targets.iter().map(|t| t.key.as_str()).collect();
+    let needed: HashSet<&str> = targets.iter().map(|t| &*t.key).collect();
     let crds = repository_crds(repo, &needed);
     let (k8s_version, k8s) = kubernetes(settings.kubernetes_version.as_deref());
     let flux_operator = installs_flux_operator(repo);
 
-    let mut keys: Vec<&str> = targets.iter().map(|t| t.key.as_str()).collect();
+    let mut keys: Vec<&str> = needed.iter().copied().collect();
     keys.sort_unstable();
-    keys.dedup();
     let mut found = Vec::new();
     for key in keys {
         match find(settings, &crds, k8s_version, flux_operator, key) {
@@ -296,7 +296,7 @@ pub fn validate_files(
     // validates nothing rather than report on its own mistakes.
     let mut by_key: HashMap<&str, Vec<&Target>> = HashMap::new();
     for t in &targets {
-        by_key.entry(t.key.as_str()).or_default().push(t);
+        by_key.entry(&*t.key).or_default().push(t);
     }
     let found_keys: HashSet<&str> = found.iter().map(|(key, ..)| *key).collect();
     let keep = !settings.one_shot;
@@ -359,7 +359,7 @@ pub fn validate_files(
     findings.extend(
         targets
             .iter()
-            .filter(|t| t.report_unknown && !found_keys.contains(t.key.as_str()))
+            .filter(|t| t.report_unknown && !found_keys.contains(&*t.key))
             .map(|t| unknown_kind(t, repo.node(t.file, t.node))),
     );
     findings.sort_by(|a, b| {
@@ -623,13 +623,24 @@ fn targets(repo: &Repository, only: Option<&HashSet<FileId>>) -> Vec<Target> {
     let wanted = |file: FileId| only.is_none_or(|only| only.contains(&file));
     let patches = patch_files(repo);
     let mut out = Vec::new();
+    // A kind's key and label are made once, and shared by its documents.
+    let mut names: HashMap<(&str, &str), (Arc<str>, Arc<str>)> = HashMap::new();
     for obj in repo.objects.iter().filter(|o| wanted(o.file)) {
         let partial = patches.contains(&repo.files[obj.file].path);
+        let (key, label) = names
+            .entry((&obj.api_version, &obj.kind))
+            .or_insert_with(|| {
+                (
+                    format!("{} {}", obj.api_version, obj.kind).into(),
+                    obj.kind.as_str().into(),
+                )
+            })
+            .clone();
         out.push(Target {
             file: obj.file,
             node: obj.root,
-            key: format!("{} {}", obj.api_version, obj.kind),
-            label: obj.kind.clone(),
+            key,
+            label,
             partial,
             report_unknown: !partial,
         });
@@ -644,7 +655,7 @@ fn targets(repo: &Repository, only: Option<&HashSet<FileId>>) -> Vec<Target> {
                 TalosSource::MachineConfig | TalosSource::Patch => out.push(Target {
                     file: t.file,
                     node: root,
-                    key: format!("{TALOS} Config"),
+                    key: format!("{TALOS} Config").into(),
                     label: "the Talos machine config".into(),
                     partial: t.source == TalosSource::Patch,
                     report_unknown: false,
@@ -670,8 +681,8 @@ fn targets(repo: &Repository, only: Option<&HashSet<FileId>>) -> Vec<Target> {
                             out.push(Target {
                                 file: t.file,
                                 node: iface.id(),
-                                key: format!("{TALOS} Device"),
-                                label: label.clone(),
+                                key: format!("{TALOS} Device").into(),
+                                label: label.as_str().into(),
                                 partial: false,
                                 report_unknown: false,
                             });
@@ -685,8 +696,8 @@ fn targets(repo: &Repository, only: Option<&HashSet<FileId>>) -> Vec<Target> {
             out.push(Target {
                 file: t.file,
                 node: doc,
-                key: format!("{TALOS} {kind}"),
-                label: kind,
+                key: format!("{TALOS} {kind}").into(),
+                label: kind.into(),
                 partial: false,
                 report_unknown: false,
             });
@@ -740,7 +751,7 @@ fn check_prefixed(
                         || (t.partial && name.starts_with('$'))
                         || (pointer.is_empty() && prefix.is_empty() && name == "sops")
                         || COVERED.iter().any(|(k, p, f)| {
-                            *k == t.label && *p == format!("{prefix}{pointer}") && f == name
+                            *k == &*t.label && *p == format!("{prefix}{pointer}") && f == name
                         })
                     {
                         continue;
@@ -788,7 +799,7 @@ fn check_prefixed(
                 let span = key_of(node, &pointer)
                     .unwrap_or_else(|| node.get("kind").map_or(node.span(), |k| k.span()));
                 let whole = if path.is_empty() {
-                    t.label.clone()
+                    t.label.to_string()
                 } else {
                     format!("`{path}` of {}", t.label)
                 };
@@ -824,7 +835,7 @@ fn check_prefixed(
                     continue;
                 }
                 let what = if path.is_empty() {
-                    t.label.clone()
+                    t.label.to_string()
                 } else {
                     format!("`{path}`")
                 };
