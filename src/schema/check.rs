@@ -621,12 +621,17 @@ fn patch_files(repo: &Repository) -> HashSet<String> {
 /// The documents to validate, of the files of `only` (all files when `None`).
 fn targets(repo: &Repository, only: Option<&HashSet<FileId>>) -> Vec<Target> {
     let wanted = |file: FileId| only.is_none_or(|only| only.contains(&file));
-    let patches = patch_files(repo);
+    let mut patch = vec![false; repo.files.len()];
+    for path in patch_files(repo) {
+        if let Some(file) = repo.file_id(&path) {
+            patch[file] = true;
+        }
+    }
     let mut out = Vec::new();
     // A kind's key and label are made once, and shared by its documents.
-    let mut names: HashMap<(&str, &str), (Arc<str>, Arc<str>)> = HashMap::new();
+    let mut names: rustc_hash::FxHashMap<(&str, &str), (Arc<str>, Arc<str>)> = Default::default();
     for obj in repo.objects.iter().filter(|o| wanted(o.file)) {
-        let partial = patches.contains(&repo.files[obj.file].path);
+        let partial = patch[obj.file];
         let (key, label) = names
             .entry((&obj.api_version, &obj.kind))
             .or_insert_with(|| {
