@@ -76,6 +76,10 @@ fn check(ctx: &mut Ctx) {
         by_name.entry(g.name.as_str()).or_default().push(i);
     }
 
+    // The clusters that have Gateways of their own.
+    let mut clusters: Vec<FluxId> = gateways.iter().filter_map(|g| g.cluster).collect();
+    clusters.sort_unstable();
+    clusters.dedup();
     let mut seen = HashSet::new();
     for view in views {
         for inst in repo.instances(view.object) {
@@ -84,7 +88,12 @@ fn check(ctx: &mut Ctx) {
                 None => inst.namespace.clone(),
             };
             for entry in view.parent_refs.items() {
-                if let Some(d) = check_ref(repo, &gateways, &by_name, &view, inst, &route_ns, entry)
+                let gws = Gateways {
+                    all: &gateways,
+                    by_name: &by_name,
+                    clusters: &clusters,
+                };
+                if let Some(d) = check_ref(repo, &gws, &view, inst, &route_ns, entry)
                     && seen.insert((d.file, d.span))
                 {
                     ctx.push(d);
@@ -103,10 +112,17 @@ fn same_cluster(g: &Gw, cluster: Option<FluxId>, wide: bool) -> bool {
     g.cluster.is_none() || cluster.is_none() || g.cluster == cluster || wide
 }
 
+/// The repository's Gateways: all of them, by name, and the clusters that
+/// have some (sorted).
+struct Gateways<'g> {
+    all: &'g [Gw],
+    by_name: &'g HashMap<&'g str, Vec<usize>>,
+    clusters: &'g [FluxId],
+}
+
 fn check_ref(
     repo: &Repository,
-    gateways: &[Gw],
-    by_name: &HashMap<&str, Vec<usize>>,
+    gws: &Gateways,
     view: &RouteView,
     inst: &Instance,
     route_ns: &Option<String>,
@@ -135,25 +151,19 @@ fn check_ref(
         Some(n) => (repo.render(inst, n.as_str()?)?, Some(n)),
         None => (route_ns.clone()?, None),
     };
+    let gateways = gws.all;
     let cluster = repo.cluster_of(inst);
-    let own = gateways
-        .iter()
-        .any(|g| cluster.is_some() && g.cluster == cluster);
-    let mut clusters: Vec<FluxId> = gateways.iter().filter_map(|g| g.cluster).collect();
-    clusters.sort_unstable();
-    clusters.dedup();
-    if !own && cluster.is_some() && clusters.len() > 1 {
+    let own = cluster.is_some_and(|c| gws.clusters.binary_search(&c).is_ok());
+    if !own && cluster.is_some() && gws.clusters.len() > 1 {
         return None; // which cluster's Gateways it means cannot be told
     }
     let wide = !own;
-    let in_cluster: Vec<&Gw> = gateways
-        .iter()
-        .filter(|g| same_cluster(g, cluster, wide))
-        .collect();
-    if in_cluster.is_empty() {
+    let in_cluster = || gateways.iter().filter(|g| same_cluster(g, cluster, wide));
+    if in_cluster().next().is_none() {
         return None; // this cluster's Gateways are installed elsewhere
     }
-    let named: Vec<&Gw> = by_name
+    let named: Vec<&Gw> = gws
+        .by_name
         .get(name.as_str())
         .into_iter()
         .flatten()
@@ -187,6 +197,7 @@ fn check_ref(
                 format!("did you mean `namespace: {other}`?"),
             )
         } else {
+            let in_cluster: Vec<&Gw> = in_cluster().collect();
             let names: Vec<&str> = in_cluster
                 .iter()
                 .filter(|g| {
