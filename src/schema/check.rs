@@ -618,6 +618,9 @@ fn patch_files(repo: &Repository) -> HashSet<String> {
     out
 }
 
+/// A kind's `Target::key` and `Target::label`.
+type KeyAndLabel = (Arc<str>, Arc<str>);
+
 /// The documents to validate, of the files of `only` (all files when `None`).
 fn targets(repo: &Repository, only: Option<&HashSet<FileId>>) -> Vec<Target> {
     let wanted = |file: FileId| only.is_none_or(|only| only.contains(&file));
@@ -629,7 +632,7 @@ fn targets(repo: &Repository, only: Option<&HashSet<FileId>>) -> Vec<Target> {
     }
     let mut out = Vec::new();
     // A kind's key and label are made once, and shared by its documents.
-    let mut names: rustc_hash::FxHashMap<(&str, &str), (Arc<str>, Arc<str>)> = Default::default();
+    let mut names: rustc_hash::FxHashMap<(&str, &str), KeyAndLabel> = Default::default();
     for obj in repo.objects.iter().filter(|o| wanted(o.file)) {
         let partial = patch[obj.file];
         let (key, label) = names

@@ -159,9 +159,8 @@ fn check_ref(
     }
     let wide = !own;
     let in_cluster = || gateways.iter().filter(|g| same_cluster(g, cluster, wide));
-    if in_cluster().next().is_none() {
-        return None; // this cluster's Gateways are installed elsewhere
-    }
+    // None: this cluster's Gateways are installed elsewhere.
+    in_cluster().next()?;
     let named: Vec<&Gw> = gws
         .by_name
         .get(name.as_str())
