@@ -198,6 +198,8 @@ impl<'r> PathIndex<'r> {
         let s = self.index();
         let files = &self.repo.files[..];
         let name = |&(f, len): &(u32, u32)| &files[f as usize].path[..len as usize];
+        // A name is a directory when it is less than the whole path it starts.
+        let is_dir = |&(f, len): &(u32, u32)| (len as usize) < files[f as usize].path.len();
         let segs: Vec<&str> = wanted.split('/').collect();
         let n = segs.len();
         // Where each segment starts in `wanted`.
@@ -209,14 +211,19 @@ impl<'r> PathIndex<'r> {
         }
         // What the directory of the first `i` segments holds, for each `i`
         // (`levels[0]`: the root). Once one holds nothing, so do the rest.
-        let mut levels: Vec<Vec<(u32, u32)>> = vec![s.root.clone()];
-        while levels.len() < n && !levels[levels.len() - 1].is_empty() {
-            let i = levels.len();
+        let mut levels: Vec<Vec<(u32, u32)>> = Vec::new();
+        let mut last = &s.root;
+        while levels.len() + 1 < n && !last.is_empty() {
+            let i = levels.len() + 1;
             let mut held = Vec::new();
             s.names(files, &wanted[..starts[i] - 1], &mut held);
             levels.push(held);
+            last = &levels[levels.len() - 1];
         }
-        let level = |i: usize| levels.get(i).map_or(&[][..], Vec::as_slice);
+        let level = |i: usize| match i {
+            0 => &s.root[..],
+            _ => levels.get(i - 1).map_or(&[][..], Vec::as_slice),
+        };
         let siblings = level(n - 1).iter().map(name);
         if let Some(c) = closest(wanted, siblings.filter(|p| fits(p))) {
             return Some(c.to_string());
@@ -228,7 +235,8 @@ impl<'r> PathIndex<'r> {
         for (i, seg) in segs.iter().enumerate() {
             let rest = starts.get(i + 1).map(|&r| &wanted[r..]);
             found.clear();
-            for held in level(i) {
+            // With segments after it, only a directory can be the segment.
+            for held in level(i).iter().filter(|h| rest.is_none() || is_dir(h)) {
                 let c = match rest {
                     Some(rest) => format!("{}/{rest}", name(held)),
                     None => name(held).to_string(),
@@ -265,7 +273,7 @@ impl<'r> PathIndex<'r> {
         // segments put before segment `i`.
         let mut longer: Option<String> = None;
         for (i, &start) in starts.iter().enumerate() {
-            for held in level(i) {
+            for held in level(i).iter().filter(|h| is_dir(h)) {
                 let c = format!("{}/{}", name(held), &wanted[start..]);
                 if longer.as_ref().is_none_or(|l| c < *l) && self.exists(&c) && fits(&c) {
                     longer = Some(c);
