@@ -306,6 +306,15 @@ mod tests {
         assert_eq!(relative("", "a", "./x"), "./a");
     }
 
+    /// A repository of one small mapping in each of `paths`, in the order given.
+    fn repo_of(paths: &[impl AsRef<str>]) -> Repository {
+        let sources = paths
+            .iter()
+            .map(|p| SourceFile::from_bytes(p.as_ref().to_string(), b"a: 1\n".to_vec()))
+            .collect();
+        Repository::new("/repo".into(), sources, &ModelSettings::default())
+    }
+
     /// The suggestion the index finds, found instead by looking at every
     /// path of the repository in turn (what the index spares).
     fn by_scan(all: &[&str], wanted: &str, fits: &dyn Fn(&str) -> bool) -> Option<String> {
@@ -416,11 +425,7 @@ mod tests {
             if reversed {
                 given.reverse();
             }
-            let sources = given
-                .into_iter()
-                .map(|f| SourceFile::from_bytes(f, b"a: 1\n".to_vec()))
-                .collect();
-            let repo = Repository::new("/repo".into(), sources, &ModelSettings::default());
+            let repo = repo_of(&given);
             let index = PathIndex::new(&repo);
             let is_file = |p: &str| repo.file_id(p).is_some();
             let fits: [&dyn Fn(&str) -> bool; 3] = [&|_| true, &|p| repo.is_dir(p), &is_file];
@@ -461,11 +466,7 @@ mod tests {
             if sorted {
                 files.sort_unstable();
             }
-            let sources = files
-                .iter()
-                .map(|f| SourceFile::from_bytes(f.to_string(), b"a: 1\n".to_vec()))
-                .collect();
-            let repo = Repository::new("/repo".into(), sources, &ModelSettings::default());
+            let repo = repo_of(&files);
             let index = Suggest::new(&repo);
             assert_eq!(index.order.is_none(), sorted);
             let names = |dir: &str| {
@@ -500,11 +501,7 @@ mod tests {
             let mut files: Vec<String> = (0..len).map(|i| format!("d/{i:03}.yaml")).collect();
             files.push("d0.yaml".to_string());
             files.insert(0, "a.yaml".to_string());
-            let sources = files
-                .iter()
-                .map(|f| SourceFile::from_bytes(f.clone(), b"a: 1\n".to_vec()))
-                .collect();
-            let repo = Repository::new("/repo".into(), sources, &ModelSettings::default());
+            let repo = repo_of(&files);
             let index = Suggest::new(&repo);
             for from in 1..=len + 1 {
                 assert_eq!(

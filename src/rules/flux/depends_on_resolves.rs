@@ -471,11 +471,22 @@ mod tests {
         doc
     }
 
+    /// A file of one Flux Kustomization: path, name, namespace, and the name
+    /// it depends on.
+    type File = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+    );
+
     /// The help of the one finding of this rule on `files`.
-    fn help(files: &[(&str, Vec<String>)]) -> String {
+    fn help(files: &[File]) -> String {
         let sources = files
             .iter()
-            .map(|(path, docs)| SourceFile::from_bytes(path.to_string(), docs.join("---\n").into()))
+            .map(|&(path, name, ns, on)| {
+                SourceFile::from_bytes(path.into(), ks(name, ns, on).into())
+            })
             .collect();
         let repo = Repository::new("/repo".into(), sources, &ModelSettings::default());
         let found: Vec<_> = crate::run::check_repository(&repo)
@@ -488,28 +499,39 @@ mod tests {
 
     #[test]
     fn the_nearest_name_goes_to_the_first_node_that_fits() {
-        // Two names one edit away: the one whose node comes first wins.
-        let files = [
-            ("a.yaml", vec![ks("app-c", "flux-system", None)]),
-            ("b.yaml", vec![ks("app-a", "flux-system", None)]),
-            ("c.yaml", vec![ks("web", "flux-system", Some("app-b"))]),
+        let cases: [(&[File], &str); 3] = [
+            // Two names one edit away: the one whose node comes first wins.
+            (
+                &[
+                    ("a.yaml", "app-c", "flux-system", None),
+                    ("b.yaml", "app-a", "flux-system", None),
+                    ("c.yaml", "web", "flux-system", Some("app-b")),
+                ],
+                "app-c",
+            ),
+            // `app-a` comes first, but in another namespace; in the namespace
+            // the entry means, `app-c` comes before it.
+            (
+                &[
+                    ("a.yaml", "app-a", "other", None),
+                    ("b.yaml", "app-c", "flux-system", None),
+                    ("c.yaml", "app-a", "flux-system", None),
+                    ("d.yaml", "web", "flux-system", Some("app-b")),
+                ],
+                "app-c",
+            ),
+            // Nearer wins over first.
+            (
+                &[
+                    ("a.yaml", "app-bcd", "flux-system", None),
+                    ("b.yaml", "app-bc", "flux-system", None),
+                    ("c.yaml", "web", "flux-system", Some("app-bcde")),
+                ],
+                "app-bcd",
+            ),
         ];
-        assert_eq!(help(&files), "did you mean `name: app-c`?");
-        // `app-a` comes first, but in another namespace; in the namespace
-        // the entry means, `app-c` comes before it.
-        let files = [
-            ("a.yaml", vec![ks("app-a", "other", None)]),
-            ("b.yaml", vec![ks("app-c", "flux-system", None)]),
-            ("c.yaml", vec![ks("app-a", "flux-system", None)]),
-            ("d.yaml", vec![ks("web", "flux-system", Some("app-b"))]),
-        ];
-        assert_eq!(help(&files), "did you mean `name: app-c`?");
-        // Nearer wins over first.
-        let files = [
-            ("a.yaml", vec![ks("app-bcd", "flux-system", None)]),
-            ("b.yaml", vec![ks("app-bc", "flux-system", None)]),
-            ("c.yaml", vec![ks("web", "flux-system", Some("app-bcde"))]),
-        ];
-        assert_eq!(help(&files), "did you mean `name: app-bcd`?");
+        for (files, meant) in cases {
+            assert_eq!(help(files), format!("did you mean `name: {meant}`?"));
+        }
     }
 }
