@@ -30,6 +30,7 @@ import collections, re, sys
 
 # The first pattern found in the innermost gitops-lint frame names the part.
 PARTS = [
+    ("source text and YAML trees, packed", ("shared::pack", "shared::Text::pack", "shared::Slab")),
     ("source text", ("SourceFile::from_bytes", "walk::from_read")),
     ("YAML trees", ("gitops_lint::yaml::",)),
     ("model: path suggestions", ("model::paths",)),

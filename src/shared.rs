@@ -7,13 +7,21 @@
 //! taking a file from the cache allocates and copies nothing of its text or
 //! tree. A file parsed in this run owns its storage, as before.
 //!
+//! The files of a run are packed alike (`Text::pack`, `Slab::pack`): each
+//! parse thread copies a file's text and the arrays of its tree one after
+//! the other into a chunk of 1 MiB, and views them there. Thousands of small
+//! files then take a few large allocations, not several each, whose sizes
+//! the allocator would round up and whose freed neighbours (the buffers a
+//! file is read and parsed in) would leave holes between them.
+//!
 //! This module holds the crate's only `unsafe` code: viewing checked bytes of
-//! a buffer as `str` or as a slice of plain `u32` records. Each view is
-//! checked once, when it is made (UTF-8; bounds, alignment, a little-endian
-//! target). That holds only while the bytes do not change: a heap buffer is
-//! never written once read, and a mapped file must not be written in place
-//! while it is mapped, which is the contract of `Buffer::open` (the cache
-//! writes a shard only as a new file renamed over the old one).
+//! a buffer as `str` or as a slice of plain `u32` records, and writing a
+//! packing chunk. Each view is checked once, when it is made (UTF-8; bounds,
+//! alignment, a little-endian target). That holds only while the bytes do
+//! not change: a heap buffer is never written once read, a chunk is written
+//! only past every view of it, and a mapped file must not be written in
+//! place while it is mapped, which is the contract of `Buffer::open` (the
+//! cache writes a shard only as a new file renamed over the old one).
 
 use std::fmt;
 use std::io::Read;
@@ -26,13 +34,17 @@ pub struct Buffer {
     /// The bytes: in `heap`, or a mapping of `len` bytes (Unix).
     ptr: *const u8,
     len: usize,
-    /// The memory `ptr` points into when the bytes were read; `None` for a
+    /// The words `ptr` points into when the bytes are on the heap (a box
+    /// given up with `Box::into_raw`, taken back on drop); `None` for a
     /// mapping, unmapped on drop.
-    heap: Option<Box<[u64]>>,
+    heap: Option<*mut [u64]>,
+    /// A packing chunk (see `pack`).
+    packed: bool,
 }
 
 // SAFETY: the bytes are only read (a mapping is read-only, private, and
-// unmapped only when the last handle goes).
+// unmapped only when the last handle goes), except a packing chunk's bytes
+// past its views, which only the thread that packs into it writes.
 unsafe impl Send for Buffer {}
 // SAFETY: as above.
 unsafe impl Sync for Buffer {}
@@ -86,6 +98,7 @@ impl Buffer {
             ptr: ptr.cast::<u8>(),
             len,
             heap: None,
+            packed: false,
         })
     }
 
@@ -101,10 +114,12 @@ impl Buffer {
 
     fn heap(words: Box<[u64]>, len: usize) -> Buffer {
         debug_assert!(len <= words.len() * 8);
+        let words = Box::into_raw(words);
         Buffer {
-            ptr: words.as_ptr().cast::<u8>(),
+            ptr: words.cast::<u8>().cast_const(),
             len,
             heap: Some(words),
+            packed: false,
         }
     }
 
@@ -124,8 +139,14 @@ impl Buffer {
 
 impl Drop for Buffer {
     fn drop(&mut self) {
+        if let Some(words) = self.heap {
+            // SAFETY: the box `heap` gave up, taken back once; no view of it
+            // outlives the buffer (each holds an `Arc` of it).
+            drop(unsafe { Box::from_raw(words) });
+            return;
+        }
         #[cfg(unix)]
-        if self.heap.is_none() {
+        {
             // SAFETY: the mapping `map` made, unmapped once; no view of it
             // outlives the buffer (each holds an `Arc` of it).
             unsafe { libc::munmap(self.ptr.cast_mut().cast::<libc::c_void>(), self.len) };
@@ -138,6 +159,104 @@ impl From<&[u8]> for Buffer {
         let mut words = vec![0u64; b.len().div_ceil(8)].into_boxed_slice();
         bytemuck::cast_slice_mut::<u64, u8>(&mut words[..])[..b.len()].copy_from_slice(b);
         Buffer::heap(words, b.len())
+    }
+}
+
+/// The size of a packing chunk.
+const CHUNK: usize = 1 << 20;
+/// What is larger is not packed (it keeps an allocation of its own), so that
+/// a chunk is never left mostly empty for it.
+const PACK_MAX: usize = CHUNK / 16;
+
+/// The chunk this thread packs into, and how many of its bytes are taken.
+/// Views are made only of taken bytes, and the thread writes only past
+/// them; the chunk's `Arc` is never handed out but inside views (nothing
+/// calls `bytes` on it, which would view the whole chunk).
+struct Packer {
+    chunk: Arc<Buffer>,
+    taken: usize,
+}
+
+thread_local! {
+    static PACKER: std::cell::RefCell<Option<Packer>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `bytes` copied into this thread's chunk at a multiple of 8 (a new chunk
+/// when they do not fit): the chunk and where they start. `None` when they
+/// are empty or over `PACK_MAX`.
+fn pack(bytes: &[u8]) -> Option<(Arc<Buffer>, u32)> {
+    if bytes.is_empty() || bytes.len() > PACK_MAX {
+        return None;
+    }
+    PACKER.with_borrow_mut(|packer| {
+        let fits = |p: &Packer| p.taken.next_multiple_of(8) + bytes.len() <= CHUNK;
+        let p = match packer {
+            Some(p) if fits(p) => p,
+            _ => {
+                let mut chunk = Buffer::heap(vec![0u64; CHUNK / 8].into_boxed_slice(), CHUNK);
+                chunk.packed = true;
+                packer.insert(Packer {
+                    chunk: Arc::new(chunk),
+                    taken: 0,
+                })
+            }
+        };
+        let at = p.taken.next_multiple_of(8);
+        // SAFETY: `at + bytes.len() <= CHUNK` bytes lie in the chunk's box,
+        // whose pointer came from `Box::into_raw` (it may write). No view
+        // covers them yet (views are of bytes before `taken`, and `bytes`
+        // is never called on a chunk), and only this thread writes here.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                p.chunk.ptr.cast_mut().add(at),
+                bytes.len(),
+            );
+        }
+        p.taken = at + bytes.len();
+        Some((Arc::clone(&p.chunk), at as u32))
+    })
+}
+
+impl<T: Plain> Slab<T> {
+    /// The records copied into this thread's packing chunk (see the
+    /// module's comment), unless there are none or too many: then they
+    /// stay as they are.
+    pub fn pack(self) -> Slab<T> {
+        let size = std::mem::size_of::<T>();
+        // SAFETY: `T: Plain` is `u32` fields without padding: its records'
+        // bytes are all initialized.
+        let bytes =
+            unsafe { std::slice::from_raw_parts(self.as_ptr().cast::<u8>(), self.len() * size) };
+        match pack(bytes) {
+            // At a multiple of 8 in a chunk of `u64`s: aligned for `T`
+            // (`Plain` records are aligned to 4).
+            Some((buf, at)) => Slab {
+                repr: Repr::Shared {
+                    buf,
+                    at,
+                    len: self.len() as u32,
+                },
+            },
+            None => self,
+        }
+    }
+}
+
+impl Text {
+    /// `s` copied into this thread's packing chunk (see the module's
+    /// comment), or into an allocation of its own when it is empty or large.
+    pub fn pack(s: &str) -> Text {
+        match pack(s.as_bytes()) {
+            Some((buf, at)) => Text {
+                repr: TextRepr::Shared {
+                    buf,
+                    at,
+                    len: s.len() as u32,
+                },
+            },
+            None => Text::from(s),
+        }
     }
 }
 
@@ -239,9 +358,15 @@ impl<T: Plain> Slab<T> {
         self.to_mut().push(item);
     }
 
-    /// Whether the records point into a shared buffer.
+    /// Whether the records point into a buffer read from a file (a cache
+    /// shard).
     pub fn is_shared(&self) -> bool {
-        matches!(self.repr, Repr::Shared { .. })
+        matches!(&self.repr, Repr::Shared { buf, .. } if !buf.packed)
+    }
+
+    /// Whether the records were packed (see `pack`).
+    pub fn is_packed(&self) -> bool {
+        matches!(&self.repr, Repr::Shared { buf, .. } if buf.packed)
     }
 }
 
@@ -333,9 +458,15 @@ impl Text {
         self
     }
 
-    /// Whether the text points into a shared buffer.
+    /// Whether the text points into a buffer read from a file (a cache
+    /// shard).
     pub fn is_shared(&self) -> bool {
-        matches!(self.repr, TextRepr::Shared { .. })
+        matches!(&self.repr, TextRepr::Shared { buf, .. } if !buf.packed)
+    }
+
+    /// Whether the text was packed (see `pack`).
+    pub fn is_packed(&self) -> bool {
+        matches!(&self.repr, TextRepr::Shared { buf, .. } if buf.packed)
     }
 }
 
@@ -482,6 +613,74 @@ mod tests {
         assert!(empty.bytes().is_empty() && !empty.is_mapped());
         // SAFETY: no file to map.
         assert!(unsafe { Buffer::open(&dir.path().join("missing")) }.is_err());
+    }
+
+    /// Packed views read back what was packed, in order and aligned, across
+    /// chunks; what is empty or large keeps an allocation of its own.
+    #[test]
+    fn packed_views_read_back_what_was_packed() {
+        let mut rng = crate::testing::Rng::new(7);
+        let mut texts = Vec::new();
+        let mut slabs = Vec::new();
+        let mut total = 0;
+        // Past three chunks, with odd lengths so that slabs must be aligned.
+        while total < 3 * CHUNK {
+            let len = rng.below(5_000);
+            let s: String = (0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+            let words: Vec<u32> = (0..rng.below(300)).map(|_| rng.next_u64() as u32).collect();
+            total += s.len() + 4 * words.len();
+            texts.push((Text::pack(&s), s));
+            slabs.push((Slab::from(words.clone()).pack(), words));
+        }
+        let mut chunks = std::collections::HashSet::new();
+        for (packed, s) in &texts {
+            assert_eq!(&**packed, s.as_str());
+            assert_eq!(packed.is_packed(), !s.is_empty());
+            assert!(!packed.is_shared());
+            if let TextRepr::Shared { buf, .. } = &packed.repr {
+                chunks.insert(Arc::as_ptr(buf));
+            }
+        }
+        for (packed, words) in &slabs {
+            assert_eq!(&**packed, &words[..]);
+            assert_eq!(packed.is_packed(), !words.is_empty());
+            assert!((packed.as_ptr() as usize).is_multiple_of(align_of::<u32>()));
+        }
+        assert!(chunks.len() >= 3, "{} chunks", chunks.len());
+        // Large text is not packed.
+        let large = "x".repeat(PACK_MAX + 1);
+        assert!(!Text::pack(&large).is_packed());
+        assert_eq!(&*Text::pack(&large), large.as_str());
+        // A packed slab made owned to change it.
+        let (mut first, words) = slabs.into_iter().find(|(p, _)| p.is_packed()).unwrap();
+        first.push(9);
+        assert!(!first.is_packed());
+        assert_eq!(first.last(), Some(&9));
+        assert_eq!(first.len(), words.len() + 1);
+    }
+
+    /// Threads pack into chunks of their own while others read what they
+    /// packed, and the views outlive the threads.
+    #[test]
+    fn threads_pack_apart() {
+        let views: Vec<Vec<(Text, String)>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..4u8)
+                .map(|t| {
+                    scope.spawn(move || {
+                        (0..2_000)
+                            .map(|i| {
+                                let s = format!("thread {t} file {i} {}", "y".repeat(i % 700));
+                                (Text::pack(&s), s)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        for (packed, s) in views.iter().flatten() {
+            assert_eq!(&**packed, s.as_str());
+        }
     }
 
     /// A shared slab or text takes no more room than what it replaces.

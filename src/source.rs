@@ -1,8 +1,6 @@
 //! A file read from the repository: its text, its parsed YAML, and the line
 //! index that turns byte offsets into editor positions at render time.
 
-use std::sync::Arc;
-
 use crate::shared::Text;
 use crate::yaml::{self, Span, Yaml};
 
@@ -37,16 +35,15 @@ pub struct Position {
 
 impl SourceFile {
     /// Decodes and parses `bytes`. Binary, UTF-16 and invalid UTF-8 content is
-    /// recorded as unreadable, with the offset of the first bad byte.
+    /// recorded as unreadable, with the offset of the first bad byte. The
+    /// text and the tree are packed (see `crate::shared`).
     pub fn from_bytes(path: String, bytes: Vec<u8>) -> Self {
         let (text, problem) = decode(bytes);
-        let text: Arc<str> = text.into();
-        let yaml = if problem.is_none() {
-            yaml::parse_shared(Arc::clone(&text))
-        } else {
-            Yaml::default()
-        };
-        Self::new(path, text.into(), yaml, problem)
+        if problem.is_some() {
+            return Self::new(path, Text::from(text), Yaml::default(), problem);
+        }
+        let yaml = yaml::parse_packed(&text);
+        Self::new(path, yaml.text.clone(), yaml, None)
     }
 
     /// A file whose text was parsed before (the persistent cache keeps both).

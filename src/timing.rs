@@ -88,39 +88,40 @@ pub struct Held {
     /// Of all the above, the bytes borrowed from the cache's shards (mapped
     /// on Unix, else read into one buffer per shard).
     pub borrowed: usize,
+    /// Of all the above, the bytes packed into chunks as files were parsed.
+    pub packed: usize,
 }
 
 impl Held {
     pub fn of(files: &[crate::source::SourceFile]) -> Held {
-        fn slab<T: crate::shared::Plain>(
-            s: &crate::shared::Slab<T>,
-            borrowed: &mut usize,
-        ) -> usize {
+        /// Bytes borrowed and packed.
+        type Where = (usize, usize);
+        fn slab<T: crate::shared::Plain>(s: &crate::shared::Slab<T>, at: &mut Where) -> usize {
             let bytes = std::mem::size_of_val::<[T]>(s);
-            if s.is_shared() {
-                *borrowed += bytes;
-            }
+            at.0 += if s.is_shared() { bytes } else { 0 };
+            at.1 += if s.is_packed() { bytes } else { 0 };
             bytes
         }
-        fn text(t: &crate::shared::Text, borrowed: &mut usize) -> usize {
-            if t.is_shared() {
-                *borrowed += t.len();
-            }
+        fn text(t: &crate::shared::Text, at: &mut Where) -> usize {
+            at.0 += if t.is_shared() { t.len() } else { 0 };
+            at.1 += if t.is_packed() { t.len() } else { 0 };
             t.len()
         }
+        let mut at = (0, 0);
         let mut h = Held {
             files: files.len(),
             ..Held::default()
         };
         for f in files {
             let y = &f.yaml;
-            h.text += text(&f.text, &mut h.borrowed);
-            h.nodes += slab(&y.nodes, &mut h.borrowed);
-            h.children += slab(&y.children, &mut h.borrowed);
-            h.scalars += slab(&y.scalars, &mut h.borrowed);
-            h.strings += text(&y.strings, &mut h.borrowed);
-            h.other += slab(&y.docs, &mut h.borrowed) + slab(&y.duplicate_keys, &mut h.borrowed);
+            h.text += text(&f.text, &mut at);
+            h.nodes += slab(&y.nodes, &mut at);
+            h.children += slab(&y.children, &mut at);
+            h.scalars += slab(&y.scalars, &mut at);
+            h.strings += text(&y.strings, &mut at);
+            h.other += slab(&y.docs, &mut at) + slab(&y.duplicate_keys, &mut at);
         }
+        (h.borrowed, h.packed) = at;
         h
     }
 
@@ -129,7 +130,7 @@ impl Held {
         let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
         let trees = self.nodes + self.children + self.scalars + self.strings + self.other;
         format!(
-            "{} files hold text {:.1} MiB and trees {:.1} MiB (nodes {:.1}, children {:.1}, scalars {:.1}, strings {:.1}, documents and duplicate keys {:.1}); {:.1} MiB of it borrowed from the cache's shards",
+            "{} files hold text {:.1} MiB and trees {:.1} MiB (nodes {:.1}, children {:.1}, scalars {:.1}, strings {:.1}, documents and duplicate keys {:.1}); {:.1} MiB of it borrowed from the cache's shards, {:.1} MiB packed",
             self.files,
             mib(self.text),
             mib(trees),
@@ -139,6 +140,7 @@ impl Held {
             mib(self.strings),
             mib(self.other),
             mib(self.borrowed),
+            mib(self.packed),
         )
     }
 }
@@ -163,6 +165,9 @@ mod tests {
         // The escaped scalar's value is held apart from the text.
         assert_eq!(held.strings, "esc\taped".len());
         assert_eq!(held.borrowed, 0, "parsed files own their storage");
+        // A file read for the run is packed, all of it.
+        let all = held.text + held.nodes + held.children + held.scalars + held.strings + held.other;
+        assert_eq!(held.packed, all);
         assert!(held.line().starts_with("2 files hold text 0.0 MiB"));
     }
 }

@@ -1,9 +1,10 @@
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle};
 
 use rustc_hash::FxHashMap;
+
+use crate::shared::Text;
 
 use super::{Document, DuplicateKey, Kind, NodeId, Span, SyntaxError, Yaml};
 
@@ -11,7 +12,7 @@ use super::{Document, DuplicateKey, Kind, NodeId, Span, SyntaxError, Yaml};
 /// error ends the document it is in; parsing resumes at the next `---` line,
 /// so later documents are still seen.
 pub fn parse(text: &str) -> Yaml {
-    parse_shared(text.into())
+    parse_holding(text.into())
 }
 
 /// The longest text parsed: every offset and length in the tree then fits in
@@ -20,10 +21,10 @@ pub fn parse(text: &str) -> Yaml {
 const MAX_TEXT: usize = 1 << 30;
 
 /// `parse`, the tree sharing `text`.
-pub fn parse_shared(text: Arc<str>) -> Yaml {
+fn parse_holding(text: Text) -> Yaml {
     if text.len() > MAX_TEXT {
         return Yaml {
-            text: text.into(),
+            text,
             errors: vec![SyntaxError {
                 offset: 0,
                 message: format!("the text is too large to parse (over {MAX_TEXT} bytes)"),
@@ -32,7 +33,22 @@ pub fn parse_shared(text: Arc<str>) -> Yaml {
         };
     }
     let mut yaml = parse_with(&text, true);
-    yaml.text = text.into();
+    yaml.text = text;
+    yaml
+}
+
+/// A file's text, packed, and its tree, packed (see `crate::shared`): for
+/// the files of the repository, which live as long as the run.
+pub fn parse_packed(text: &str) -> Yaml {
+    let mut yaml = parse_holding(Text::pack(text));
+    yaml.nodes = std::mem::take(&mut yaml.nodes).pack();
+    yaml.children = std::mem::take(&mut yaml.children).pack();
+    yaml.scalars = std::mem::take(&mut yaml.scalars).pack();
+    yaml.docs = std::mem::take(&mut yaml.docs).pack();
+    yaml.duplicate_keys = std::mem::take(&mut yaml.duplicate_keys).pack();
+    if !yaml.strings.is_empty() {
+        yaml.strings = Text::pack(&yaml.strings);
+    }
     yaml
 }
 

@@ -11,7 +11,7 @@ mod build;
 mod fast;
 mod node;
 
-pub use build::{differential, parse, parse_shared};
+pub use build::{differential, parse, parse_packed};
 
 use crate::shared::{Slab, Text};
 pub use node::{NodeRef, Scalar};

@@ -273,10 +273,12 @@ fn respaced_text_copies_its_values() {
 
 #[test]
 fn the_tree_shares_the_text() {
-    let text: std::sync::Arc<str> = "k: v\n".into();
-    let y = parse_shared(std::sync::Arc::clone(&text));
-    assert!(std::ptr::eq(y.text.as_ptr(), text.as_ptr()));
-    assert_eq!(y.documents().next().unwrap().str_at(&["k"]), Some("v"));
+    let y = parse_packed("k: v\n");
+    assert!(y.text.is_packed() && y.nodes.is_packed() && y.children.is_packed());
+    let v = y.documents().next().unwrap().str_at(&["k"]).unwrap();
+    assert_eq!(v, "v");
+    // Read from the text, not copied.
+    assert!(std::ptr::eq(v.as_ptr(), y.text[3..].as_ptr()));
 }
 
 /// `entry` finds keys however they are written (plain, quoted, escaped,
