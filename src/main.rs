@@ -516,21 +516,24 @@ fn check(args: CheckArgs) -> ExitCode {
         ColumnsArg::Chars => Columns::Chars,
         ColumnsArg::Bytes => Columns::Bytes,
     };
-    let mut text = render::render_columns(&report, format, &RenderOptions { color }, columns);
+    let render_opts = RenderOptions { color };
+    if args.quiet && format == Format::Human {
+        let text = render::render_columns(&report, format, &render_opts, columns);
+        // The summary is the last line.
+        let body = text.trim_end_matches('\n');
+        print(body.rfind('\n').map_or("", |i| &body[..=i]));
+    } else {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        // A closed pipe (`| head`) is not an error worth a panic.
+        let _ = render::write_columns(&report, format, &render_opts, columns, &mut out)
+            .and_then(|()| out.flush());
+    }
     if std::env::var_os("GITOPS_LINT_TIMING").is_some() {
         eprintln!(
             "timing: render {:.2} ms",
             rendering.elapsed().as_secs_f64() * 1000.0
         );
     }
-    if args.quiet && format == Format::Human {
-        // The summary is the last line.
-        let body = text.trim_end_matches('\n');
-        text = body
-            .rfind('\n')
-            .map_or(String::new(), |i| body[..=i].to_string());
-    }
-    print(&text);
     let fail_on = match args.fail_on {
         SeverityArg::Error => Severity::Error,
         SeverityArg::Warning => Severity::Warning,

@@ -47,6 +47,23 @@ struct Summary {
 }
 
 pub fn render(report: &Report, columns: super::Columns) -> String {
+    let mut out = Vec::new();
+    let _ = write(report, columns, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// `render`, written to `out` as it is made.
+pub fn write(
+    report: &Report,
+    columns: super::Columns,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &output(report, columns))
+        .map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+fn output(report: &Report, columns: super::Columns) -> Output<'_> {
     let repo = &report.repo;
     let diagnostics = report
         .diagnostics
@@ -84,7 +101,7 @@ pub fn render(report: &Report, columns: super::Columns) -> String {
             }
         })
         .collect();
-    let output = Output {
+    Output {
         version: 1,
         root: repo.root.display().to_string(),
         diagnostics,
@@ -96,8 +113,5 @@ pub fn render(report: &Report, columns: super::Columns) -> String {
             infos: count(report, Severity::Info),
             elapsed_ms: report.elapsed.as_millis(),
         },
-    };
-    let mut text = serde_json::to_string_pretty(&output).unwrap_or_default();
-    text.push('\n');
-    text
+    }
 }

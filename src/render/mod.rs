@@ -54,6 +54,23 @@ pub fn render_columns(
     }
 }
 
+/// `render_columns`, written to `out`. The compact and JSON formats are
+/// written as they are made, so the output of a large report is never
+/// whole in memory.
+pub fn write_columns(
+    report: &Report,
+    format: Format,
+    opts: &RenderOptions,
+    columns: Columns,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Compact => compact::write(report, columns, out),
+        Format::Json => json::write(report, columns, out),
+        _ => out.write_all(render_columns(report, format, opts, columns).as_bytes()),
+    }
+}
+
 /// The 1-based line and column of a byte offset, the column in `columns`.
 pub(crate) fn position(
     file: &crate::source::SourceFile,
