@@ -186,12 +186,12 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// jemalloc's options, read once at its start (the environment's
 /// `_RJEM_MALLOC_CONF` comes after and wins). One arena for every thread:
 /// with more, which threads shared one changed from run to run, and so did
-/// the peak (a tenth more in some runs); and pages left free for a second
+/// the peak (a tenth more in some runs); and pages left free for 200 ms
 /// handed back. A whole check of a large repository peaks lower, and no
 /// slower (BENCHMARKS.md).
 #[cfg(all(not(target_env = "msvc"), not(feature = "system-alloc")))]
 #[unsafe(export_name = "_rjem_malloc_conf")]
-static MALLOC_CONF: MallocConf = MallocConf(c"narenas:1,dirty_decay_ms:1000".as_ptr());
+static MALLOC_CONF: MallocConf = MallocConf(c"narenas:1,dirty_decay_ms:200".as_ptr());
 
 /// A C string for jemalloc to read (a pointer, which is not `Sync` alone).
 #[cfg(all(not(target_env = "msvc"), not(feature = "system-alloc")))]
