@@ -962,11 +962,13 @@ fn dedup(mut out: Vec<Instance>) -> Vec<Instance> {
         })
         .collect();
     drop(seen);
-    if keep.iter().all(|&k| k) {
-        return out;
+    if !keep.iter().all(|&k| k) {
+        let mut keep = keep.into_iter();
+        out.retain(|_| keep.next().unwrap_or(true));
     }
-    let mut keep = keep.into_iter();
-    out.retain(|_| keep.next().unwrap_or(true));
+    // Grown by doubling, and held to the end: the room left over given back
+    // (in place, for a large allocation).
+    out.shrink_to_fit();
     out
 }
 
