@@ -458,6 +458,24 @@ impl Text {
         self
     }
 
+    /// `part` as a view of this text when it lies in it and the text is
+    /// packed or shared (no copy), else a copy of it.
+    pub fn view(&self, part: &str) -> Text {
+        if let TextRepr::Shared { buf, at, len } = &self.repr {
+            let (whole, start) = (self.as_bytes().as_ptr() as usize, part.as_ptr() as usize);
+            if start >= whole && start + part.len() <= whole + *len as usize && !part.is_empty() {
+                return Text {
+                    repr: TextRepr::Shared {
+                        buf: Arc::clone(buf),
+                        at: at + (start - whole) as u32,
+                        len: part.len() as u32,
+                    },
+                };
+            }
+        }
+        Text::from(part)
+    }
+
     /// Whether the text points into a buffer read from a file (a cache
     /// shard).
     pub fn is_shared(&self) -> bool {
@@ -542,6 +560,48 @@ impl PartialEq for Text {
 }
 
 impl Eq for Text {}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        &**self == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        &**self == *other
+    }
+}
+
+impl PartialEq<Text> for &str {
+    fn eq(&self, other: &Text) -> bool {
+        *self == &**other
+    }
+}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        (**self).cmp(&**other)
+    }
+}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state)
+    }
+}
+
+impl std::borrow::Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        self
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -362,10 +362,10 @@ pub(crate) fn object_report(ctx: &Ctx, o: ObjectId) -> ObjectReport {
         .is_some_and(|f| repo.flux[f].parent.is_none() && repo.flux[f].applied);
     ObjectReport {
         sync_root,
-        kind: obj.kind.clone(),
-        api_version: obj.api_version.clone(),
-        name: obj.name.clone(),
-        namespace: obj.namespace.clone(),
+        kind: obj.kind.to_string(),
+        api_version: obj.api_version.to_string(),
+        name: obj.name.as_deref().map(str::to_string),
+        namespace: obj.namespace.as_deref().map(str::to_string),
         line: object_line(repo, o),
         deployed: repo.deployed(o),
         builds,
@@ -543,8 +543,8 @@ fn build(repo: &Repository, inst: &Instance) -> Build {
             (None, None) => false,
         },
         chain,
-        name: inst.name.clone(),
-        namespace: inst.namespace.clone(),
+        name: inst.name.as_deref().map(str::to_string),
+        namespace: inst.namespace.as_deref().map(str::to_string),
         variables,
         variables_open: open,
         substitute_from,
@@ -596,7 +596,7 @@ fn flux_report(ctx: &Ctx, f: FluxId) -> FluxReport {
     let mut builds: BTreeMap<String, usize> = BTreeMap::new();
     for inst in repo.instances.iter().filter(|i| i.flux == Some(f)) {
         *builds
-            .entry(repo.objects[inst.object].kind.clone())
+            .entry(repo.objects[inst.object].kind.to_string())
             .or_default() += 1;
     }
     let spec = SPEC_FIELDS

@@ -136,7 +136,7 @@ impl<'r> Controller<'r> {
             .path(&["spec", "targetNamespace"])
         {
             Some(t) => repo.render_node(self.instance, t).map(Some),
-            None => Some(self.instance.namespace.clone()),
+            None => Some(self.instance.namespace.as_deref().map(str::to_string)),
         }
     }
 
@@ -150,7 +150,7 @@ impl<'r> Controller<'r> {
             Some(r) => repo.render_node(self.instance, r),
             None => match spec.and_then(|s| s.get("targetNamespace")) {
                 Some(t) => Some(format!("{}-{hr_name}", repo.render_node(self.instance, t)?)),
-                None => Some(hr_name),
+                None => Some(hr_name.to_string()),
             },
         }
     }

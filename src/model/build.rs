@@ -10,6 +10,7 @@ use super::flux::{self, Field};
 use super::kustomize::{self, Includer, Kustomize, PathEntry};
 use super::sources::{self, SourceUse};
 use super::subst;
+use crate::shared::Text;
 use super::vars::{self, VarSet};
 use super::{
     FluxId, FluxKustomization, Instance, KustomizeId, ModelSettings, Object, ObjectId, Repository,
@@ -197,7 +198,7 @@ struct FileFacts {
 /// The HelmReleases a flux-operator ResourceSet holds in `spec.resources`:
 /// flux-operator applies them, so they are objects of the repository too. A
 /// name or namespace templated with `<< inputs.x >>` is not known here.
-fn embedded(file_id: FileId, set: crate::yaml::NodeRef, out: &mut Vec<Object>) {
+fn embedded(file_id: FileId, text: &Text, set: crate::yaml::NodeRef, out: &mut Vec<Object>) {
     let known = |s: &&str| !s.contains("<<");
     for item in set
         .path(&["spec", "resources"])
@@ -216,14 +217,14 @@ fn embedded(file_id: FileId, set: crate::yaml::NodeRef, out: &mut Vec<Object>) {
         out.push(Object::new(
             file_id,
             item.id(),
-            api_version.to_string(),
-            kind.to_string(),
+            text.view(api_version),
+            text.view(kind),
             meta.and_then(|m| m.str_at(&["name"]))
                 .filter(known)
-                .map(str::to_string),
+                .map(|n| text.view(n)),
             meta.and_then(|m| m.str_at(&["namespace"]))
                 .filter(known)
-                .map(str::to_string),
+                .map(|n| text.view(n)),
         ));
     }
 }
@@ -283,17 +284,18 @@ fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
         let [name, namespace] = doc
             .get("metadata")
             .map_or([None, None], |m| m.get_all(["name", "namespace"]));
-        let text = |n: Option<crate::yaml::NodeRef>| n.and_then(|n| n.as_str()).map(str::to_string);
+        let text = &file.yaml.text;
+        let view = |n: Option<crate::yaml::NodeRef>| n.and_then(|n| n.as_str()).map(|s| text.view(s));
         facts.objects.push(Object::new(
             file_id,
             doc.id(),
-            api_version.to_string(),
-            kind.to_string(),
-            text(name),
-            text(namespace),
+            text.view(api_version),
+            text.view(kind),
+            view(name),
+            view(namespace),
         ));
         if kind == "ResourceSet" && api_version.starts_with("fluxcd.controlplane.io/") {
-            embedded(file_id, doc, &mut facts.objects);
+            embedded(file_id, text, doc, &mut facts.objects);
         }
     }
     facts
@@ -363,7 +365,7 @@ fn classify(repo: &mut Repository) {
                     match by_kind.get_mut(object.kind.as_str()) {
                         Some(ids) => ids.push(id),
                         None => {
-                            by_kind.insert(object.kind.clone(), vec![id]);
+                            by_kind.insert(object.kind.to_string(), vec![id]);
                         }
                     }
                     objects.push(object);
@@ -579,6 +581,15 @@ impl<'r> Builds<'r> {
             r.dedup();
         }
         reach
+    }
+
+    /// `render`, for a value read from a file: the value itself (not a
+    /// copy) when it has nothing to substitute.
+    fn render_text(&self, text: &Text, ctx: Ctx) -> Option<Text> {
+        if !subst::has_vars(text) && !text.contains("$$") {
+            return Some(text.clone());
+        }
+        self.render(text, ctx).map(Text::from)
     }
 
     /// A name, namespace or path rendered with a build's variables.
@@ -919,19 +930,20 @@ impl<'r> Builds<'r> {
             let o = &self.repo.objects[id];
             let namespace = if self.repo.cluster_scoped(o) {
                 None
+            } else if let Some(ns) = ns {
+                self.render(ns, ctx).map(Text::from)
             } else {
-                ns.or(o.namespace.as_deref())
-            }
-            .and_then(|n| self.render(n, ctx));
+                o.namespace.as_ref().and_then(|n| self.render_text(n, ctx))
+            };
             // kustomize's namespace transformer renames Namespace objects too.
             let name = match (o.kind.as_str(), ns) {
-                ("Namespace", Some(ns)) if o.group().is_empty() => Some(ns),
-                _ => o.name.as_deref(),
+                ("Namespace", Some(ns)) if o.group().is_empty() => self.render(ns, ctx).map(Text::from),
+                _ => o.name.as_ref().and_then(|n| self.render_text(n, ctx)),
             };
             out.push(Instance {
                 object: id,
                 namespace,
-                name: name.and_then(|n| self.render(n, ctx)),
+                name,
                 flux: ctx.flux,
                 component: ctx.component,
                 component_entry: ctx.component_entry,

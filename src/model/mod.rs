@@ -27,6 +27,7 @@ use std::path::PathBuf;
 use rustc_hash::FxHashMap;
 
 use crate::diagnostic::FileId;
+use crate::shared::Text;
 use crate::source::SourceFile;
 use crate::yaml::{NodeId, NodeRef, Span};
 
@@ -54,16 +55,17 @@ pub type ObjectId = usize;
 pub type KustomizeId = usize;
 pub type FluxId = usize;
 
-/// A Kubernetes-style document: it has `apiVersion` and `kind`.
+/// A Kubernetes-style document: it has `apiVersion` and `kind`. Its
+/// identity is read from the file's text (views of it, not copies).
 #[derive(Debug)]
 pub struct Object {
     pub file: FileId,
     pub root: NodeId,
-    pub api_version: String,
-    pub kind: String,
-    pub name: Option<String>,
+    pub api_version: Text,
+    pub kind: Text,
+    pub name: Option<Text>,
     /// `metadata.namespace` as written (the build may override it: see `Instance`).
-    pub namespace: Option<String>,
+    pub namespace: Option<Text>,
     /// Length of the group at the start of `api_version` (rules ask for it often).
     group_len: usize,
 }
@@ -72,10 +74,10 @@ impl Object {
     pub(crate) fn new(
         file: FileId,
         root: NodeId,
-        api_version: String,
-        kind: String,
-        name: Option<String>,
-        namespace: Option<String>,
+        api_version: Text,
+        kind: Text,
+        name: Option<Text>,
+        namespace: Option<Text>,
     ) -> Self {
         let group_len = api_version.rfind('/').unwrap_or(0);
         Object {
@@ -134,9 +136,9 @@ pub struct FluxKustomization {
 #[derive(Debug, Clone)]
 pub struct Instance {
     pub object: ObjectId,
-    pub namespace: Option<String>,
+    pub namespace: Option<Text>,
     /// The name after substitution (`None` when it cannot be resolved).
-    pub name: Option<String>,
+    pub name: Option<Text>,
     pub flux: Option<FluxId>,
     /// The component the object came from, and who included it.
     pub component: Option<(KustomizeId, Includer)>,

@@ -80,7 +80,7 @@ impl Repository {
             if let (Some(name), Some(p)) = (&obj.name, provisioner)
                 && LOCAL_PROVISIONERS.contains(&p)
             {
-                local_classes.insert(name.clone());
+                local_classes.insert(name.to_string());
             }
         }
         let local_volumes: HashSet<&str> = repo
@@ -107,7 +107,7 @@ impl Repository {
                 .or_else(|| node.path(&["metadata", "name"]).map(|n| n.span()))
                 .unwrap_or_else(|| repo.kind_span(id));
             for inst in repo.instances(id) {
-                let Some(name) = inst.name.clone() else {
+                let Some(name) = inst.name.as_deref().map(str::to_string) else {
                     continue;
                 };
                 let modes = spec.and_then(|s| s.get("accessModes")).and_then(|m| {
@@ -126,7 +126,7 @@ impl Repository {
                 let node_local = class.is_some_and(|c| local_classes.contains(&c))
                     || volume.is_some_and(|v| local_volumes.contains(v.as_str()));
                 by_name.entry(name).or_default().push((
-                    inst.namespace.clone(),
+                    inst.namespace.as_deref().map(str::to_string),
                     ClaimRec {
                         at: At {
                             file: obj.file,

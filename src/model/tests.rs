@@ -171,8 +171,8 @@ fn variables_come_from_substitute_from_and_unreadable_values_are_unknown() {
         .iter()
         .position(|o| r.files[o.file].path == "apps/a/app/cm.yaml")
         .unwrap();
-    let names: Vec<_> = r.instances(cm).map(|i| i.name.clone()).collect();
-    assert_eq!(names, vec![Some("shared".to_string())]);
+    let names: Vec<_> = r.instances(cm).map(|i| i.name.as_deref()).collect();
+    assert_eq!(names, vec![Some("shared")]);
     // The sources it reads must exist: they count as deployed.
     let settings = r
         .objects
@@ -340,7 +340,7 @@ fn an_object_a_build_reaches_twice_is_one_instance() {
     // `b` puts them in a namespace of its own: two instances each.
     let (settings, other) = namespaces("namespace: apps\n");
     assert_eq!(settings.len(), 2, "{settings:?}");
-    assert!(settings.contains(&None) && settings.contains(&Some("apps".to_string())));
+    assert!(settings.contains(&None) && settings.contains(&Some("apps".into())));
     assert_eq!(other, settings);
 }
 
@@ -375,7 +375,7 @@ fn an_object_reached_hundreds_of_times_keeps_one_instance_per_namespace() {
         .unwrap();
     let namespaces: Vec<String> = r
         .instances(cm)
-        .filter_map(|i| i.namespace.clone())
+        .filter_map(|i| i.namespace.as_deref().map(str::to_string))
         .collect();
     let expected: Vec<String> = (0..256).map(|i| format!("n{i}")).collect();
     let mut sorted = namespaces.clone();

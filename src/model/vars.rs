@@ -354,7 +354,7 @@ impl Sources {
                 for inst in repo.instances(id) {
                     let Some(name) = &inst.name else { continue };
                     add(
-                        (kind, name.clone()),
+                        (kind, name.to_string()),
                         Source {
                             cluster: repo.cluster_of(inst),
                             keys,
@@ -375,7 +375,7 @@ impl Sources {
                 let node = repo.object_node(id);
                 let target = node.str_at(&["spec", "target", "name"]);
                 for inst in repo.instances(id) {
-                    let Some(name) = target.map(str::to_string).or_else(|| inst.name.clone())
+                    let Some(name) = target.map(str::to_string).or_else(|| inst.name.as_deref().map(str::to_string))
                     else {
                         continue;
                     };

@@ -268,7 +268,7 @@ fn pools(repo: &Repository) -> HashMap<Option<FluxId>, ClusterPools> {
             let pool = group.names.len();
             group
                 .names
-                .push(inst.name.clone().or(obj.name.clone()).unwrap_or_default());
+                .push(inst.name.as_deref().or(obj.name.as_deref()).unwrap_or_default().to_string());
             let blocks = spec.get("blocks").into_iter().flat_map(|b| b.items());
             let cidrs = spec.get("cidrs").into_iter().flat_map(|b| b.items());
             for block in blocks.chain(cidrs) {
@@ -349,7 +349,7 @@ fn requests_of(
         .and_then(|v| repo.render(inst, v));
     let namespace = match view.target_namespace {
         Some(t) => repo.render(inst, t),
-        None => inst.namespace.clone(),
+        None => inst.namespace.as_deref().map(str::to_string),
     };
 
     let file_text = &repo.files[view.file].text;

@@ -189,9 +189,10 @@ fn judge(
     // The keys say nothing (`password`): the names decide.
     let es_name = inst
         .name
-        .clone()
-        .or_else(|| repo.objects[es].name.clone())
-        .unwrap_or_default();
+        .as_deref()
+        .or(repo.objects[es].name.as_deref())
+        .unwrap_or_default()
+        .to_string();
     let target = spec
         .str_at(&["target", "name"])
         .map(|t| repo.render(inst, t).unwrap_or_else(|| t.to_string()));

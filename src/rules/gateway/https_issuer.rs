@@ -40,7 +40,7 @@ fn made(repo: &Repository) -> Made {
         for inst in repo.instances(id) {
             add(
                 repo.cluster_of(inst),
-                inst.namespace.clone(),
+                inst.namespace.as_deref().map(str::to_string),
                 key_text(repo.render(inst, secret), secret),
             );
         }
@@ -77,7 +77,7 @@ fn made(repo: &Repository) -> Made {
             for inst in repo.instances(id) {
                 add(
                     repo.cluster_of(inst),
-                    inst.namespace.clone(),
+                    inst.namespace.as_deref().map(str::to_string),
                     key_text(repo.render(inst, written), written),
                 );
             }
@@ -146,7 +146,7 @@ fn check(ctx: &mut Ctx) {
                             Some(n) => Some(n),
                             None => continue,
                         },
-                        None => inst.namespace.clone(),
+                        None => inst.namespace.as_deref().map(str::to_string),
                     };
                     if exists(cluster, &ns, &name) || !seen.insert((obj.file, name_node.span())) {
                         continue;

@@ -50,7 +50,7 @@ fn check(ctx: &mut Ctx) {
         }
         let node = repo.object_node(id);
         for inst in repo.instances(id) {
-            let Some(name) = inst.name.clone() else {
+            let Some(name) = inst.name.as_deref().map(str::to_string) else {
                 continue;
             };
             let listeners = node
@@ -62,7 +62,7 @@ fn check(ctx: &mut Ctx) {
             gateways.push(Gw {
                 object: id,
                 cluster: repo.cluster_of(inst),
-                namespace: inst.namespace.clone(),
+                namespace: inst.namespace.as_deref().map(str::to_string),
                 name,
                 listeners,
             });
@@ -85,7 +85,7 @@ fn check(ctx: &mut Ctx) {
         for inst in repo.instances(view.object) {
             let route_ns = match view.target_namespace {
                 Some(t) => repo.render(inst, t),
-                None => inst.namespace.clone(),
+                None => inst.namespace.as_deref().map(str::to_string),
             };
             for entry in view.parent_refs.items() {
                 let gws = Gateways {

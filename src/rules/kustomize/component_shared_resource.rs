@@ -110,9 +110,9 @@ fn given_namespaces(repo: &Repository, all: &ComponentInstances) -> Given {
             let (Some((_, by)), Some(ns)) = (inst.component, &inst.namespace) else {
                 continue;
             };
-            let slot = given.entry((by, inst.flux)).or_insert((o, ns.clone()));
+            let slot = given.entry((by, inst.flux)).or_insert((o, ns.to_string()));
             if o < slot.0 {
-                *slot = (o, ns.clone());
+                *slot = (o, ns.to_string());
             }
         }
     }
@@ -206,7 +206,7 @@ fn clash(
             };
             let place = match &inst.namespace {
                 _ if repo.cluster_scoped(o) => Place::Cluster,
-                Some(ns) => Place::Namespace(ns.clone()),
+                Some(ns) => Place::Namespace(ns.to_string()),
                 None => Place::Unknown,
             };
             (place, final_name)

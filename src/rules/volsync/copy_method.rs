@@ -232,8 +232,8 @@ fn built_by(repo: &Repository, insts: &[&Instance]) -> String {
 fn key(repo: &Repository, inst: &Instance) -> Option<Key> {
     Some((
         repo.cluster_of(inst),
-        inst.namespace.clone(),
-        inst.name.clone()?,
+        inst.namespace.as_deref().map(str::to_string),
+        inst.name.as_deref().map(str::to_string)?,
     ))
 }
 
@@ -262,13 +262,14 @@ fn populators(repo: &Repository) -> HashMap<Key, Vec<Populated>> {
             };
             let namespace = match source.str_at(&["namespace"]) {
                 Some(ns) => repo.render(inst, ns),
-                None => inst.namespace.clone(),
+                None => inst.namespace.as_deref().map(str::to_string),
             };
             let claim = inst
                 .name
-                .clone()
-                .or_else(|| obj.name.clone())
-                .unwrap_or_default();
+                .as_deref()
+                .or(obj.name.as_deref())
+                .unwrap_or_default()
+                .to_string();
             map.entry((repo.cluster_of(inst), namespace, target))
                 .or_default()
                 .push(Populated {

@@ -89,7 +89,7 @@ fn check(ctx: &mut Ctx) {
             let Some(wanted) = wanted.filter(|w| !w.is_empty()) else {
                 continue;
             };
-            let place = (repo.cluster_of(inst), inst.namespace.clone());
+            let place = (repo.cluster_of(inst), inst.namespace.as_deref().map(str::to_string));
             let selected: Vec<&Workload> = workloads
                 .get(&place)
                 .into_iter()
@@ -173,7 +173,7 @@ fn autoscaled(repo: &Repository) -> HashMap<Place, HashSet<(String, String)>> {
                     continue;
                 };
                 let kind = target.str_at(&["kind"]).unwrap_or("Deployment").to_string();
-                map.entry((repo.cluster_of(inst), inst.namespace.clone()))
+                map.entry((repo.cluster_of(inst), inst.namespace.as_deref().map(str::to_string)))
                     .or_default()
                     .insert((kind, name));
             }
@@ -202,8 +202,8 @@ fn plain_workloads(
                 .key_span("replicas")
                 .unwrap_or_else(|| repo.kind_span(id));
             for inst in repo.instances(id) {
-                let place = (repo.cluster_of(inst), inst.namespace.clone());
-                let name = inst.name.clone().unwrap_or_default();
+                let place = (repo.cluster_of(inst), inst.namespace.as_deref().map(str::to_string));
+                let name = inst.name.as_deref().map(str::to_string).unwrap_or_default();
                 let autoscaled = scaled
                     .get(&place)
                     .is_some_and(|s| s.contains(&(kind.to_string(), name.clone())));
