@@ -660,7 +660,7 @@ fn listing(dir: &Path) -> Vec<String> {
 /// Schema validation of the files in `only` (`None`: every file); nothing
 /// when no schema rule runs.
 fn validate(
-    repo: &Repository,
+    repo: &crate::model::Classified,
     settings: &SchemaSettings,
     only: Option<&HashSet<FileId>>,
 ) -> SchemaReport {

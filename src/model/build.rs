@@ -5,18 +5,19 @@ use std::collections::BTreeSet;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::flux::{self, Field};
 use super::kustomize::{self, Includer, Kustomize, PathEntry};
 use super::sources::{self, SourceUse};
 use super::subst;
-use crate::shared::Text;
 use super::vars::{self, VarSet};
 use super::{
-    FluxId, FluxKustomization, Instance, KustomizeId, ModelSettings, Object, ObjectId, Repository,
-    cluster, helm, live, talos,
+    Classified, FluxId, FluxKustomization, Instance, KustomizeId, ModelSettings, Object, ObjectId,
+    Repository, cluster, helm, live, talos,
 };
 use crate::diagnostic::FileId;
+use crate::shared::Text;
 use crate::source::SourceFile;
 
 /// Builds the model; `beside` runs on the classified repository (files,
@@ -25,17 +26,32 @@ pub(super) fn build<T: Send>(
     root: PathBuf,
     files: Vec<SourceFile>,
     settings: &ModelSettings,
-    beside: impl FnOnce(&Repository) -> T + Send,
+    beside: impl FnOnce(&Classified) -> T + Send,
 ) -> (Repository, T) {
-    let mut repo = Repository {
-        root,
+    let phases = crate::timing::Phases::start();
+    let mut classified = Classified {
         files,
         objects: Vec::new(),
         kustomizations: Vec::new(),
+        talos: Vec::new(),
+        webhook_named: false,
+        sync: Default::default(),
+        by_kind: HashMap::default(),
+        kustomize_by_dir: HashMap::default(),
+        file_by_path: Default::default(),
+        object_start: Vec::new(),
+        dirs: Default::default(),
+    };
+    classify(&mut classified);
+    classified.object_start.push(classified.objects.len());
+    classified.sync.paths.sort();
+    classified.sync.paths.dedup();
+    let mut repo = Repository {
+        root,
+        classified: Arc::new(classified),
         flux: Vec::new(),
         instances: Vec::new(),
         helm_releases: Vec::new(),
-        talos: Vec::new(),
         cluster: Default::default(),
         settings: settings.clone(),
         patch_docs: Vec::new(),
@@ -45,43 +61,38 @@ pub(super) fn build<T: Send>(
         kustomize_reach: Vec::new(),
         kustomize_deployed: Vec::new(),
         deploys_known: false,
-        sync: Default::default(),
-        webhook_named: false,
         crd_scopes: HashMap::default(),
-        by_kind: HashMap::default(),
         instance_start: Vec::new(),
         instance_ids: Vec::new(),
-        kustomize_by_dir: HashMap::default(),
-        file_by_path: Default::default(),
-        object_start: Vec::new(),
-        dirs: Default::default(),
         focus: None,
         suggest: Default::default(),
     };
-    let phases = crate::timing::Phases::start();
-    classify(&mut repo);
-    repo.object_start.push(repo.objects.len());
-    repo.sync.paths.sort();
-    repo.sync.paths.dedup();
     repo.crd_scopes = super::scope::crd_scopes(&repo);
     phases.mark("  model: classify");
-    // What runs beside (schema validation) reads only files, objects and
-    // kustomizations, so it runs while the builds, which are sequential, run.
-    let (beside, (flux, instances, used, reach)) = rayon::join(
-        || beside(&repo),
-        || {
-            let mut flux = flux_kustomizations(&repo, false);
-            let builds = Builds::new(&repo);
-            let instances = builds.run(&mut flux);
-            let used = builds.used(flux.len());
-            (flux, instances, used, builds.into_reach())
-        },
+    // What runs beside (schema validation) reads only what `classify`
+    // found, through a handle of its own: it runs while the builds and what
+    // follows from them, which are mostly sequential, change the rest.
+    let classified = Arc::clone(&repo.classified);
+    let (beside, ()) = rayon::join(
+        move || beside(&classified),
+        || derive_all(&mut repo, settings, &phases),
     );
-    phases.mark("  model: builds (and what runs beside them)");
+    phases.mark("  model: what ran beside the builds");
+    (repo, beside)
+}
+
+/// The builds, and what follows from them (everything but `classify`).
+fn derive_all(repo: &mut Repository, settings: &ModelSettings, phases: &crate::timing::Phases) {
+    let mut flux = flux_kustomizations(repo, false);
+    let builds = Builds::new(repo);
+    let instances = builds.run(&mut flux);
+    let used = builds.used(flux.len());
+    let reach = builds.into_reach();
+    phases.mark("  model: builds");
     let built_with: Vec<VarSet> = flux.iter().map(|f| f.vars.clone()).collect();
-    install(&mut repo, flux, instances);
+    install(repo, flux, instances);
     repo.kustomize_reach = reach;
-    derive(&mut repo, &phases);
+    derive(repo, phases);
     // The builds read the spec as written and `postBuild.substitute` alone:
     // when a parent's patches or a `substituteFrom` source change what they
     // read, build again with the effective specs.
@@ -92,7 +103,7 @@ pub(super) fn build<T: Send>(
         .any(|f| f.parent.is_some_and(|p| !repo.flux_patches(p).is_empty()));
     let new_vars = (0..repo.flux.len()).any(|f| used[f] && !repo.flux[f].vars.same(&built_with[f]));
     let mut flux = if patched || new_vars {
-        flux_kustomizations(&repo, true)
+        flux_kustomizations(repo, true)
     } else {
         Vec::new()
     };
@@ -109,24 +120,23 @@ pub(super) fn build<T: Send>(
                 || (used[f] && !new.vars.same(&built_with[f]))
         });
     if changed {
-        let builds = Builds::new(&repo);
+        let builds = Builds::new(repo);
         let instances = builds.run(&mut flux);
         let reach = builds.into_reach();
-        install(&mut repo, flux, instances);
+        install(repo, flux, instances);
         repo.kustomize_reach = reach;
         phases.mark("  model: builds again with the effective specs");
-        derive(&mut repo, &phases);
+        derive(repo, phases);
     }
     phases.mark("  model: effective specs");
-    let (deployed, kustomize_deployed) = live::deployed(&repo);
-    repo.deploys_known = live::deploys_known(&repo);
+    let (deployed, kustomize_deployed) = live::deployed(repo);
+    repo.deploys_known = live::deploys_known(repo);
     repo.deployed = deployed;
     repo.kustomize_deployed = kustomize_deployed;
     phases.mark("  model: deployed");
-    repo.helm_releases = helm::helm_releases(&repo);
-    repo.cluster = cluster::facts(&repo, settings.dual_stack);
+    repo.helm_releases = helm::helm_releases(repo);
+    repo.cluster = cluster::facts(repo, settings.dual_stack);
     phases.mark("  model: instances, clusters, releases");
-    (repo, beside)
 }
 
 /// Puts the builds' results in the model: instances by object, the Flux
@@ -285,7 +295,8 @@ fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
             .get("metadata")
             .map_or([None, None], |m| m.get_all(["name", "namespace"]));
         let text = &file.yaml.text;
-        let view = |n: Option<crate::yaml::NodeRef>| n.and_then(|n| n.as_str()).map(|s| text.view(s));
+        let view =
+            |n: Option<crate::yaml::NodeRef>| n.and_then(|n| n.as_str()).map(|s| text.view(s));
         facts.objects.push(Object::new(
             file_id,
             doc.id(),
@@ -301,7 +312,7 @@ fn file_facts(file_id: FileId, file: &SourceFile) -> FileFacts {
     facts
 }
 
-fn classify(repo: &mut Repository) {
+fn classify(repo: &mut Classified) {
     let facts: Vec<FileFacts> = repo
         .files
         .par_iter()
@@ -310,7 +321,7 @@ fn classify(repo: &mut Repository) {
         .collect();
     // The indexes of paths (files, directories) are built beside the rest,
     // which is sequential too.
-    let Repository {
+    let Classified {
         files,
         file_by_path,
         object_start,
@@ -937,7 +948,9 @@ impl<'r> Builds<'r> {
             };
             // kustomize's namespace transformer renames Namespace objects too.
             let name = match (o.kind.as_str(), ns) {
-                ("Namespace", Some(ns)) if o.group().is_empty() => self.render(ns, ctx).map(Text::from),
+                ("Namespace", Some(ns)) if o.group().is_empty() => {
+                    self.render(ns, ctx).map(Text::from)
+                }
                 _ => o.name.as_ref().and_then(|n| self.render_text(n, ctx)),
             };
             out.push(Instance {

@@ -156,15 +156,36 @@ pub struct Instance {
     pub root: Option<KustomizeId>,
 }
 
-pub struct Repository {
-    pub root: PathBuf,
+/// What the files say by themselves: each file's objects, kustomize
+/// configuration and Talos config, and the indexes over them (found by
+/// `classify`). Schema validation reads only this, so it runs beside the
+/// builds and what follows from them, on a handle of its own.
+pub struct Classified {
     pub files: Vec<SourceFile>,
     pub objects: Vec<Object>,
     pub kustomizations: Vec<Kustomize>,
+    pub talos: Vec<TalosConfig>,
+    /// The repository installs the kustomize-mutating-webhook (see `vars`).
+    webhook_named: bool,
+    /// What the repository says Flux itself syncs (see `live`).
+    pub sync: live::SyncRoots,
+    by_kind: FxHashMap<String, Vec<ObjectId>>,
+    kustomize_by_dir: FxHashMap<String, KustomizeId>,
+    file_by_path: index::PathMap,
+    /// The objects of file `f` are `object_start[f]..object_start[f + 1]`.
+    object_start: Vec<ObjectId>,
+    /// Every directory that holds a file (relative, "" is the root).
+    dirs: index::PathMap,
+}
+
+pub struct Repository {
+    pub root: PathBuf,
+    /// Files, objects, kustomizations and their indexes, read through
+    /// `Deref` (`repo.files`, `repo.objects`).
+    classified: std::sync::Arc<Classified>,
     pub flux: Vec<FluxKustomization>,
     pub instances: Vec<Instance>,
     pub helm_releases: Vec<HelmRelease>,
-    pub talos: Vec<TalosConfig>,
     pub cluster: ClusterFacts,
     /// What the configuration says that rules read.
     pub settings: ModelSettings,
@@ -185,24 +206,89 @@ pub struct Repository {
     deploys_known: bool,
     /// The scope the repository's CRDs give their kinds, by kind and group (see `scope`).
     crd_scopes: FxHashMap<String, Vec<(String, bool)>>,
-    /// The repository installs the kustomize-mutating-webhook (see `vars`).
-    webhook_named: bool,
-    /// What the repository says Flux itself syncs (see `live`).
-    pub sync: live::SyncRoots,
-    by_kind: FxHashMap<String, Vec<ObjectId>>,
     /// The instances of object `o` are `instance_ids[instance_start[o]..instance_start[o + 1]]`.
     instance_start: Vec<usize>,
     instance_ids: Vec<usize>,
-    kustomize_by_dir: FxHashMap<String, KustomizeId>,
-    file_by_path: index::PathMap,
-    /// The objects of file `f` are `object_start[f]..object_start[f + 1]`.
-    object_start: Vec<ObjectId>,
-    /// Every directory that holds a file (relative, "" is the root).
-    dirs: index::PathMap,
     /// The files whose findings are wanted, by file id (`None`: all of them).
     focus: Option<Vec<bool>>,
     /// The paths a missing path may have meant (see `paths`), built on first use.
     suggest: std::sync::OnceLock<paths::Suggest>,
+}
+
+impl Classified {
+    #[inline]
+    pub fn node(&self, file: FileId, id: NodeId) -> NodeRef<'_> {
+        self.files[file].yaml.node(id)
+    }
+
+    #[inline]
+    pub fn object_node(&self, id: ObjectId) -> NodeRef<'_> {
+        let o = &self.objects[id];
+        self.node(o.file, o.root)
+    }
+
+    /// Objects of a kind (any group), in path order.
+    pub fn of_kind(&self, kind: &str) -> impl Iterator<Item = (ObjectId, &Object)> + '_ {
+        self.by_kind
+            .get(kind)
+            .map_or(&[][..], |v| &v[..])
+            .iter()
+            .map(|&i| (i, &self.objects[i]))
+    }
+
+    pub fn kustomize_in(&self, dir: &str) -> Option<&Kustomize> {
+        self.kustomize_by_dir
+            .get(dir)
+            .map(|&i| &self.kustomizations[i])
+    }
+
+    /// The index of the kustomization in `dir`.
+    pub fn kustomize_id(&self, dir: &str) -> Option<KustomizeId> {
+        self.kustomize_by_dir.get(dir).copied()
+    }
+
+    /// The file at a relative path.
+    pub fn file_id(&self, path: &str) -> Option<FileId> {
+        self.file_by_path.get(&self.files, path)
+    }
+
+    /// The objects of a file, in document order.
+    pub fn objects_in(&self, file: FileId) -> std::ops::Range<ObjectId> {
+        match (self.object_start.get(file), self.object_start.get(file + 1)) {
+            (Some(&a), Some(&b)) => a..b,
+            _ => 0..0,
+        }
+    }
+
+    pub fn is_dir(&self, dir: &str) -> bool {
+        self.dirs.contains(&self.files, dir)
+    }
+
+    /// The span of the `kind:` value of an object, a fallback place to point at.
+    pub fn kind_span(&self, id: ObjectId) -> Span {
+        let node = self.object_node(id);
+        node.get("kind").map_or(node.span(), |k| k.span())
+    }
+
+    pub fn documents(&self) -> usize {
+        self.files.iter().map(|f| f.yaml.docs.len()).sum()
+    }
+}
+
+impl std::ops::Deref for Repository {
+    type Target = Classified;
+    fn deref(&self) -> &Classified {
+        &self.classified
+    }
+}
+
+impl std::ops::DerefMut for Repository {
+    fn deref_mut(&mut self) -> &mut Classified {
+        // The only other handle is the one schema validation holds while the
+        // model is built; it is dropped before the model is given out.
+        std::sync::Arc::get_mut(&mut self.classified)
+            .expect("the classified part of a built model has one owner")
+    }
 }
 
 impl Repository {
@@ -210,14 +296,15 @@ impl Repository {
         build::build(root, files, settings, |_| ()).0
     }
 
-    /// Builds the model and, in parallel with its builds, `beside` over the
-    /// classified repository (files, objects, kustomizations): schema
-    /// validation, which needs nothing the builds compute.
+    /// Builds the model and, in parallel with its builds and all that
+    /// follows from them, `beside` over what the files say by themselves
+    /// (`Classified`): schema validation, which needs nothing the builds
+    /// compute.
     pub fn new_beside<T: Send>(
         root: PathBuf,
         files: Vec<SourceFile>,
         settings: &ModelSettings,
-        beside: impl FnOnce(&Repository) -> T + Send,
+        beside: impl FnOnce(&Classified) -> T + Send,
     ) -> (Self, T) {
         build::build(root, files, settings, beside)
     }
@@ -259,60 +346,12 @@ impl Repository {
         }
     }
 
-    #[inline]
-    pub fn node(&self, file: FileId, id: NodeId) -> NodeRef<'_> {
-        self.files[file].yaml.node(id)
-    }
-
-    #[inline]
-    pub fn object_node(&self, id: ObjectId) -> NodeRef<'_> {
-        let o = &self.objects[id];
-        self.node(o.file, o.root)
-    }
-
-    /// Objects of a kind (any group), in path order.
-    pub fn of_kind(&self, kind: &str) -> impl Iterator<Item = (ObjectId, &Object)> + '_ {
-        self.by_kind
-            .get(kind)
-            .map_or(&[][..], |v| &v[..])
-            .iter()
-            .map(|&i| (i, &self.objects[i]))
-    }
-
     /// How the builds produce an object. An object no build reaches has one
     /// instance with the namespace written in it.
     pub fn instances(&self, object: ObjectId) -> impl Iterator<Item = &Instance> + '_ {
         self.instance_ids[self.instance_start[object]..self.instance_start[object + 1]]
             .iter()
             .map(|&i| &self.instances[i])
-    }
-
-    pub fn kustomize_in(&self, dir: &str) -> Option<&Kustomize> {
-        self.kustomize_by_dir
-            .get(dir)
-            .map(|&i| &self.kustomizations[i])
-    }
-
-    /// The index of the kustomization in `dir`.
-    pub fn kustomize_id(&self, dir: &str) -> Option<KustomizeId> {
-        self.kustomize_by_dir.get(dir).copied()
-    }
-
-    /// The file at a relative path.
-    pub fn file_id(&self, path: &str) -> Option<FileId> {
-        self.file_by_path.get(&self.files, path)
-    }
-
-    /// The objects of a file, in document order.
-    pub fn objects_in(&self, file: FileId) -> std::ops::Range<ObjectId> {
-        match (self.object_start.get(file), self.object_start.get(file + 1)) {
-            (Some(&a), Some(&b)) => a..b,
-            _ => 0..0,
-        }
-    }
-
-    pub fn is_dir(&self, dir: &str) -> bool {
-        self.dirs.contains(&self.files, dir)
     }
 
     /// The cluster an instance is applied to (see `FluxKustomization::cluster`);
@@ -380,16 +419,6 @@ impl Repository {
         }
         // Templates and archives of a repository that Flux deploys.
         (self.deploys_known && live::shelved(parent_dir(path))).then_some(false)
-    }
-
-    /// The span of the `kind:` value of an object, a fallback place to point at.
-    pub fn kind_span(&self, id: ObjectId) -> Span {
-        let node = self.object_node(id);
-        node.get("kind").map_or(node.span(), |k| k.span())
-    }
-
-    pub fn documents(&self) -> usize {
-        self.files.iter().map(|f| f.yaml.docs.len()).sum()
     }
 }
 

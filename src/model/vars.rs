@@ -375,7 +375,9 @@ impl Sources {
                 let node = repo.object_node(id);
                 let target = node.str_at(&["spec", "target", "name"]);
                 for inst in repo.instances(id) {
-                    let Some(name) = target.map(str::to_string).or_else(|| inst.name.as_deref().map(str::to_string))
+                    let Some(name) = target
+                        .map(str::to_string)
+                        .or_else(|| inst.name.as_deref().map(str::to_string))
                     else {
                         continue;
                     };

@@ -3,7 +3,7 @@
 //! an OCIRepository of the chart, or a helmfile release. Rules that depend
 //! on what a controller serves (the API versions of a CRD) ask here.
 
-use super::Repository;
+use super::Classified;
 
 /// A `major.minor.patch` version.
 pub type Version = (u64, u64, u64);
@@ -18,7 +18,7 @@ pub fn parse_version(text: &str) -> Option<Version> {
     Some((major, minor, patch))
 }
 
-impl Repository {
+impl Classified {
     /// The lowest version of `chart` the repository installs (`None`: not shown).
     pub fn installed_version(&self, chart: &str) -> Option<Version> {
         let is_chart = |url: &str| url.trim_end_matches('/').rsplit('/').next() == Some(chart);

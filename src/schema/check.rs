@@ -14,7 +14,7 @@ use super::instance::{Instance, Opaque, Placeholder, excusable, instance, instan
 use super::quick::Quick;
 use super::{SchemaSettings, catalog, crd, dirs, flux, kubernetes, talos};
 use crate::diagnostic::FileId;
-use crate::model::{Repository, TalosSource, closest, join, subst};
+use crate::model::{Classified, TalosSource, closest, join, subst};
 use crate::yaml::{NodeId, NodeRef, Span};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,13 +243,13 @@ struct Target {
     report_unknown: bool,
 }
 
-pub fn validate(repo: &Repository, settings: &SchemaSettings) -> SchemaReport {
+pub fn validate(repo: &Classified, settings: &SchemaSettings) -> SchemaReport {
     validate_files(repo, settings, None)
 }
 
 /// Validates the documents of `only` (all files when `None`).
 pub fn validate_files(
-    repo: &Repository,
+    repo: &Classified,
     settings: &SchemaSettings,
     only: Option<&HashSet<FileId>>,
 ) -> SchemaReport {
@@ -373,7 +373,7 @@ pub fn validate_files(
 /// One document against its kind's schema, then its `metadata` against
 /// `ObjectMeta` where the kind's schema does not check it.
 fn validate_one(
-    repo: &Repository,
+    repo: &Classified,
     t: &Target,
     c: &Compiled,
     meta: Option<&Compiled>,
@@ -542,7 +542,7 @@ const FLUX_OPERATOR_KINDS: &[&str] = &["FluxInstance", "ResourceSet", "ResourceS
 
 /// Whether the repository installs flux-operator: it has its objects, or
 /// installs its chart.
-fn installs_flux_operator(repo: &Repository) -> bool {
+fn installs_flux_operator(repo: &Classified) -> bool {
     repo.objects
         .iter()
         .any(|o| o.group() == "fluxcd.controlplane.io")
@@ -573,7 +573,7 @@ fn patch_for_flux_operator(key: &str, root: &mut Value) {
 
 /// Every CRD version's schema, by `apiVersion kind` (the first definition in
 /// path order wins).
-fn repository_crds(repo: &Repository, needed: &HashSet<&str>) -> BTreeMap<String, (String, Value)> {
+fn repository_crds(repo: &Classified, needed: &HashSet<&str>) -> BTreeMap<String, (String, Value)> {
     let mut out = BTreeMap::new();
     for (id, obj) in repo.of_kind("CustomResourceDefinition") {
         if obj.group() != "apiextensions.k8s.io" {
@@ -589,7 +589,7 @@ fn repository_crds(repo: &Repository, needed: &HashSet<&str>) -> BTreeMap<String
 }
 
 /// Files that kustomizations use as patches: their objects are partial.
-fn patch_files(repo: &Repository) -> HashSet<String> {
+fn patch_files(repo: &Classified) -> HashSet<String> {
     let mut out = HashSet::new();
     for k in &repo.kustomizations {
         let doc = repo.node(k.file, k.root);
@@ -622,7 +622,7 @@ fn patch_files(repo: &Repository) -> HashSet<String> {
 type KeyAndLabel = (Arc<str>, Arc<str>);
 
 /// The documents to validate, of the files of `only` (all files when `None`).
-fn targets(repo: &Repository, only: Option<&HashSet<FileId>>) -> Vec<Target> {
+fn targets(repo: &Classified, only: Option<&HashSet<FileId>>) -> Vec<Target> {
     let wanted = |file: FileId| only.is_none_or(|only| only.contains(&file));
     let mut patch = vec![false; repo.files.len()];
     for path in patch_files(repo) {
@@ -1150,7 +1150,7 @@ mod tests {
                 "r.yaml".into(),
                 text.into_bytes(),
             )];
-            Repository::new("/repo".into(), files, &Default::default())
+            crate::model::Repository::new("/repo".into(), files, &Default::default())
         };
         let key = Origin::Catalog {
             name: String::new(),

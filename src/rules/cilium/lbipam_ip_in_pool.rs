@@ -266,9 +266,13 @@ fn pools(repo: &Repository) -> HashMap<Option<FluxId>, ClusterPools> {
                 None => {}
             }
             let pool = group.names.len();
-            group
-                .names
-                .push(inst.name.as_deref().or(obj.name.as_deref()).unwrap_or_default().to_string());
+            group.names.push(
+                inst.name
+                    .as_deref()
+                    .or(obj.name.as_deref())
+                    .unwrap_or_default()
+                    .to_string(),
+            );
             let blocks = spec.get("blocks").into_iter().flat_map(|b| b.items());
             let cidrs = spec.get("cidrs").into_iter().flat_map(|b| b.items());
             for block in blocks.chain(cidrs) {

@@ -89,7 +89,10 @@ fn check(ctx: &mut Ctx) {
             let Some(wanted) = wanted.filter(|w| !w.is_empty()) else {
                 continue;
             };
-            let place = (repo.cluster_of(inst), inst.namespace.as_deref().map(str::to_string));
+            let place = (
+                repo.cluster_of(inst),
+                inst.namespace.as_deref().map(str::to_string),
+            );
             let selected: Vec<&Workload> = workloads
                 .get(&place)
                 .into_iter()
@@ -173,9 +176,12 @@ fn autoscaled(repo: &Repository) -> HashMap<Place, HashSet<(String, String)>> {
                     continue;
                 };
                 let kind = target.str_at(&["kind"]).unwrap_or("Deployment").to_string();
-                map.entry((repo.cluster_of(inst), inst.namespace.as_deref().map(str::to_string)))
-                    .or_default()
-                    .insert((kind, name));
+                map.entry((
+                    repo.cluster_of(inst),
+                    inst.namespace.as_deref().map(str::to_string),
+                ))
+                .or_default()
+                .insert((kind, name));
             }
         }
     }
@@ -202,7 +208,10 @@ fn plain_workloads(
                 .key_span("replicas")
                 .unwrap_or_else(|| repo.kind_span(id));
             for inst in repo.instances(id) {
-                let place = (repo.cluster_of(inst), inst.namespace.as_deref().map(str::to_string));
+                let place = (
+                    repo.cluster_of(inst),
+                    inst.namespace.as_deref().map(str::to_string),
+                );
                 let name = inst.name.as_deref().map(str::to_string).unwrap_or_default();
                 let autoscaled = scaled
                     .get(&place)
