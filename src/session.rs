@@ -146,7 +146,7 @@ pub fn buffer_file(rel: String, text: &str) -> SourceFile {
         );
         return SourceFile::skipped(rel, why);
     }
-    SourceFile::from_bytes(rel, text.as_bytes().to_vec())
+    SourceFile::from_buffer(rel, text.as_bytes().to_vec())
 }
 
 impl Session {

@@ -36,13 +36,29 @@ pub struct Position {
 impl SourceFile {
     /// Decodes and parses `bytes`. Binary, UTF-16 and invalid UTF-8 content is
     /// recorded as unreadable, with the offset of the first bad byte. The
-    /// text and the tree are packed (see `crate::shared`).
+    /// text and the tree are packed (see `crate::shared`): for the files a
+    /// run reads, which live as long as it.
     pub fn from_bytes(path: String, bytes: Vec<u8>) -> Self {
+        Self::decoded(path, bytes, true)
+    }
+
+    /// `from_bytes`, unpacked: for an editor's buffer, which each edit
+    /// replaces. Packed, its versions would keep alive the chunks they were
+    /// packed into while any file packed there lives.
+    pub fn from_buffer(path: String, bytes: Vec<u8>) -> Self {
+        Self::decoded(path, bytes, false)
+    }
+
+    fn decoded(path: String, bytes: Vec<u8>, packed: bool) -> Self {
         let (text, problem) = decode(bytes);
         if problem.is_some() {
             return Self::new(path, Text::from(text), Yaml::default(), problem);
         }
-        let yaml = yaml::parse_packed(&text);
+        let yaml = if packed {
+            yaml::parse_packed(&text)
+        } else {
+            yaml::parse(&text)
+        };
         Self::new(path, yaml.text.clone(), yaml, None)
     }
 
@@ -175,6 +191,10 @@ mod tests {
     #[test]
     fn positions_count_characters() {
         let f = SourceFile::from_bytes("a.yaml".into(), "é: 1\nkey: v\n".as_bytes().to_vec());
+        assert!(f.text.is_packed() && f.yaml.nodes.is_packed());
+        let buffer = SourceFile::from_buffer("a.yaml".into(), "é: 1\nkey: v\n".as_bytes().to_vec());
+        assert!(!buffer.text.is_packed() && !buffer.yaml.nodes.is_packed());
+        assert_eq!(buffer.yaml, f.yaml);
         assert_eq!(f.position(0), Position { line: 1, column: 1 });
         assert_eq!(f.position(2), Position { line: 1, column: 2 });
         assert_eq!(f.position(6), Position { line: 2, column: 1 });

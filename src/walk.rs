@@ -400,7 +400,7 @@ pub fn with_buffers(mut listed: Vec<Walked>, overrides: &HashMap<String, String>
         if let Walked::Listed(l) = w
             && let Some(text) = overrides.get(&l.rel)
         {
-            *w = Walked::File(Box::new(SourceFile::from_bytes(
+            *w = Walked::File(Box::new(SourceFile::from_buffer(
                 l.rel.clone(),
                 text.clone().into_bytes(),
             )));
@@ -415,7 +415,7 @@ pub fn with_buffers(mut listed: Vec<Walked>, overrides: &HashMap<String, String>
 fn add_new_buffers(files: &mut Vec<Walked>, overrides: &HashMap<String, String>) {
     for (rel, text) in overrides {
         if !files.iter().any(|f| f.path() == rel) {
-            files.push(Walked::File(Box::new(SourceFile::from_bytes(
+            files.push(Walked::File(Box::new(SourceFile::from_buffer(
                 rel.clone(),
                 text.clone().into_bytes(),
             ))));
@@ -743,7 +743,7 @@ pub fn read_one(
     listed_regular: bool,
 ) -> SourceFile {
     if let Some(text) = overrides.get(&rel) {
-        return SourceFile::from_bytes(rel, text.clone().into_bytes());
+        return SourceFile::from_buffer(rel, text.clone().into_bytes());
     }
     from_read(rel, read_regular(path, listed_regular))
 }
