@@ -526,26 +526,29 @@ pub(super) fn compute(repo: &Repository) -> Vec<VarSet> {
         || Sources::new(repo),
         || (touching_post_build(repo), repo.webhook_named),
     );
-    let read: Vec<(VarSet, Vec<usize>)> = (0..repo.flux.len())
-        .into_par_iter()
-        .map(|f| {
-            let (mut set, found) = one(repo, &sources, f);
-            let file_dir =
-                super::parent_dir(&repo.files[repo.objects[repo.flux[f].object].file].path);
-            if webhook || touching.iter().any(|d| super::under(file_dir, d)) {
-                set.open = true;
-            }
-            (set, found)
-        })
-        .collect();
     // Flux Kustomizations that read the same sources share what they give.
     let mut cache: HashMap<Vec<usize>, Arc<FromSources>> = HashMap::default();
     // Children a parent's patches give the same variables share them: the
     // last few maps of each parent are compared with the next child's.
     let mut by_parent: HashMap<Option<FluxId>, Vec<Arc<VarMap>>> = HashMap::default();
-    read.into_iter()
-        .enumerate()
-        .map(|(f, (mut set, found))| {
+    let mut out = Vec::with_capacity(repo.flux.len());
+    // Read in parallel a slice at a time, and shared in order: the copies
+    // that sharing drops are never all held at once.
+    for start in (0..repo.flux.len()).step_by(READ_AT_ONCE) {
+        let end = repo.flux.len().min(start + READ_AT_ONCE);
+        let read: Vec<(VarSet, Vec<usize>)> = (start..end)
+            .into_par_iter()
+            .map(|f| {
+                let (mut set, found) = one(repo, &sources, f);
+                let file_dir =
+                    super::parent_dir(&repo.files[repo.objects[repo.flux[f].object].file].path);
+                if webhook || touching.iter().any(|d| super::under(file_dir, d)) {
+                    set.open = true;
+                }
+                (set, found)
+            })
+            .collect();
+        for (f, (mut set, found)) in (start..end).zip(read) {
             if !set.substitute.0.is_empty() {
                 let seen = by_parent.entry(repo.flux[f].parent).or_default();
                 match seen.iter().find(|m| **m == set.substitute) {
@@ -567,10 +570,15 @@ pub(super) fn compute(repo: &Repository) -> Vec<VarSet> {
                 set.open |= set.from.open;
                 set.active |= !set.from.values.is_empty();
             }
-            set
-        })
-        .collect()
+            out.push(set);
+        }
+    }
+    out
 }
+
+/// How many Flux Kustomizations `compute` reads before it shares what they
+/// read.
+const READ_AT_ONCE: usize = 512;
 
 /// How many maps of variables of a parent's children are kept to share.
 const SHARED_PER_PARENT: usize = 4;
