@@ -597,7 +597,7 @@ impl<'r> Builds<'r> {
     /// `render`, for a value read from a file: the value itself (not a
     /// copy) when it has nothing to substitute.
     fn render_text(&self, text: &Text, ctx: Ctx) -> Option<Text> {
-        if !subst::has_vars(text) && !text.contains("$$") {
+        if plain(text) {
             return Some(text.clone());
         }
         self.render(text, ctx).map(Text::from)
@@ -605,7 +605,7 @@ impl<'r> Builds<'r> {
 
     /// A name, namespace or path rendered with a build's variables.
     fn render(&self, text: &str, ctx: Ctx) -> Option<String> {
-        if !subst::has_vars(text) && !text.contains("$$") {
+        if plain(text) {
             return Some(text.to_string());
         }
         if let Some(f) = ctx.flux {
@@ -966,6 +966,13 @@ impl<'r> Builds<'r> {
             });
         }
     }
+}
+
+/// Whether a name or namespace renders as written: no variable and no `$$`
+/// (most hold no `$` at all, which one vectorised search settles).
+fn plain(text: &str) -> bool {
+    memchr::memchr(b'$', text.as_bytes()).is_none()
+        || (!subst::has_vars(text) && !text.contains("$$"))
 }
 
 /// One instance per (object, Flux Kustomization, namespace, component source):

@@ -67,6 +67,17 @@ fn check(ctx: &mut Ctx) {
     }
 }
 
+/// Whether a path holds `${`, `{{` or `<<` (one scan for the three).
+fn templated(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr3_iter(b'$', b'{', b'<', b).any(|i| {
+        matches!(
+            (b[i], b.get(i + 1)),
+            (b'$', Some(b'{')) | (b'{', Some(b'{')) | (b'<', Some(b'<'))
+        )
+    })
+}
+
 fn check_entry(
     repo: &Repository,
     index: &PathIndex,
@@ -79,12 +90,7 @@ fn check_entry(
     let Some(text) = item.as_str() else { return };
     let text = text.trim();
     // Templated (Flux Operator inputs, Go templates, variables) or remote: not ours to read.
-    if text.is_empty()
-        || text.contains("${")
-        || text.contains("{{")
-        || text.contains("<<")
-        || is_remote(text)
-    {
+    if text.is_empty() || templated(text) || is_remote(text) {
         return;
     }
     let Some(target) = join(&k.dir, text) else {
@@ -194,5 +200,23 @@ mod tests {
         assert!(!is_remote("./app.yaml"));
         assert!(!is_remote("../common/config.yaml"));
         assert!(!is_remote("foo.bar/kustomization"));
+    }
+
+    #[test]
+    fn templated_paths_are_told_by_their_markers() {
+        for text in [
+            "${CLUSTER}/apps",
+            "apps/{{ .name }}",
+            "<< inputs.path >>",
+            "a/$${X}",
+            "x{{",
+        ] {
+            assert!(super::templated(text), "{text}");
+        }
+        for text in [
+            "apps/a", "a$b", "{a}", "<a", "$", "a{", "<", "$ {", "{ {", "< <",
+        ] {
+            assert!(!super::templated(text), "{text}");
+        }
     }
 }
