@@ -80,7 +80,7 @@ pub struct Held {
     pub files: usize,
     pub text: usize,
     pub nodes: usize,
-    pub children: usize,
+    pub collections: usize,
     pub scalars: usize,
     pub strings: usize,
     /// Documents and duplicate keys.
@@ -116,7 +116,7 @@ impl Held {
             let y = &f.yaml;
             h.text += text(&f.text, &mut at);
             h.nodes += slab(&y.nodes, &mut at);
-            h.children += slab(&y.children, &mut at);
+            h.collections += slab(&y.collections, &mut at);
             h.scalars += slab(&y.scalars, &mut at);
             h.strings += text(&y.strings, &mut at);
             h.other += slab(&y.docs, &mut at) + slab(&y.duplicate_keys, &mut at);
@@ -128,14 +128,14 @@ impl Held {
     /// One line for `GITOPS_LINT_TIMING`.
     pub fn line(&self) -> String {
         let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
-        let trees = self.nodes + self.children + self.scalars + self.strings + self.other;
+        let trees = self.nodes + self.collections + self.scalars + self.strings + self.other;
         format!(
-            "{} files hold text {:.1} MiB and trees {:.1} MiB (nodes {:.1}, children {:.1}, scalars {:.1}, strings {:.1}, documents and duplicate keys {:.1}); {:.1} MiB of it borrowed from the cache's shards, {:.1} MiB packed",
+            "{} files hold text {:.1} MiB and trees {:.1} MiB (nodes {:.1}, collections {:.1}, scalars {:.1}, strings {:.1}, documents and duplicate keys {:.1}); {:.1} MiB of it borrowed from the cache's shards, {:.1} MiB packed",
             self.files,
             mib(self.text),
             mib(trees),
             mib(self.nodes),
-            mib(self.children),
+            mib(self.collections),
             mib(self.scalars),
             mib(self.strings),
             mib(self.other),
@@ -161,12 +161,12 @@ mod tests {
         assert_eq!(held.text, 15 + 15);
         let nodes: usize = files.iter().map(|f| f.yaml.nodes.len()).sum();
         assert_eq!(held.nodes, nodes * std::mem::size_of::<crate::yaml::Node>());
-        assert!(held.children > 0 && held.scalars > 0);
+        assert!(held.collections > 0 && held.scalars > 0);
         // The escaped scalar's value is held apart from the text.
         assert_eq!(held.strings, "esc\taped".len());
         assert_eq!(held.borrowed, 0, "parsed files own their storage");
         // A file read for the run is packed, all of it.
-        let all = held.text + held.nodes + held.children + held.scalars + held.strings + held.other;
+        let all = held.text + held.nodes + held.collections + held.scalars + held.strings + held.other;
         assert_eq!(held.packed, all);
         assert!(held.line().starts_with("2 files hold text 0.0 MiB"));
     }

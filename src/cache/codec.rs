@@ -145,8 +145,8 @@ pub fn encode(w: &mut Writer, key: &Key, hash: u64, file: &SourceFile) {
         w.u32(n.start);
         w.u32(n.word());
     }
-    w.u32(y.children.len() as u32);
-    for c in y.children.iter() {
+    w.u32(y.collections.len() as u32);
+    for c in y.collections.iter() {
         w.u32(*c);
     }
     w.u32(y.scalars.len() as u32);
@@ -183,7 +183,7 @@ pub fn size(file: &SourceFile) -> usize {
     96 + file.path.len()
         + file.text.len()
         + 8 * y.nodes.len()
-        + 4 * y.children.len()
+        + 4 * y.collections.len()
         + 12 * y.scalars.len()
         + y.strings.len()
         + 12 * y.docs.len()
@@ -219,7 +219,7 @@ pub fn body(r: &mut Reader, buf: &Arc<Buffer>, path: &str) -> Option<SourceFile>
     let text = Text::of(buf, r.bytes()?)?;
     r.align()?;
     let nodes = r.slab(buf, |b: &[u8; 8]| Node::from_parts(word(b, 0), word(b, 1)))?;
-    let children = r.slab(buf, |b: &[u8; 4]| word(b, 0))?;
+    let collections = r.slab(buf, |b: &[u8; 4]| word(b, 0))?;
     let scalars = r.slab(buf, |b: &[u8; 12]| Value {
         at: word(b, 0),
         len: word(b, 1),
@@ -266,7 +266,7 @@ pub fn body(r: &mut Reader, buf: &Arc<Buffer>, path: &str) -> Option<SourceFile>
     let yaml = Yaml {
         text: text.clone(),
         nodes,
-        children,
+        collections,
         scalars,
         strings,
         docs,
@@ -307,7 +307,7 @@ mod tests {
         let lent = cfg!(target_endian = "little");
         assert!(back.text.is_shared() && back.yaml.text.is_shared());
         assert_eq!(back.yaml.nodes.is_shared(), lent);
-        assert_eq!(back.yaml.children.is_shared(), lent);
+        assert_eq!(back.yaml.collections.is_shared(), lent);
         assert_eq!(back.yaml.docs.is_shared(), lent);
         // The same entry one byte off its alignment: read by copying, alike.
         let mut off = vec![0u8];

@@ -66,7 +66,7 @@ impl Location {
 }
 
 /// Bumped whenever the bytes of an entry change meaning.
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 const MAGIC: &[u8; 8] = b"GLCACHE\0";
 const SHARDS: usize = 64;
 /// Files changed this close to the run that read them are verified by content.

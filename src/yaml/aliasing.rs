@@ -3,7 +3,7 @@
 //! document whose decoding goes mostly through aliases, and so does Flux. This
 //! counts what that decoder would decode, without expanding anything.
 
-use super::{Kind, NodeId, Yaml};
+use super::{NodeId, Yaml};
 
 /// go-yaml's `allowedAliasRatio`: the share of decoded nodes that may come
 /// through aliases, by how many nodes the document decodes to.
@@ -29,12 +29,7 @@ struct Counts {
 impl Counts {
     /// What a node decodes through: its items, keys and values, or the node an alias names.
     fn children(yaml: &Yaml, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        let kind = yaml.kind(id);
-        let target = match kind {
-            Kind::Alias(target) => target,
-            _ => None,
-        };
-        yaml.children_of(&kind).iter().copied().chain(target)
+        yaml.children(id).chain(yaml.alias_target(id))
     }
 
     fn compute(&mut self, yaml: &Yaml, root: NodeId) {
@@ -57,8 +52,8 @@ impl Counts {
                 stack.extend(pending.map(|c| (c, false)));
                 continue;
             }
-            let (size, aliased) = match yaml.kind(id) {
-                Kind::Alias(Some(t)) => {
+            let (size, aliased) = match yaml.alias_target(id) {
+                Some(t) => {
                     let s = self.size[t as usize].unwrap_or(0);
                     (s, s)
                 }

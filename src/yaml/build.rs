@@ -42,7 +42,7 @@ fn parse_holding(text: Text) -> Yaml {
 pub fn parse_packed(text: &str) -> Yaml {
     let mut yaml = parse_holding(Text::pack(text));
     yaml.nodes = std::mem::take(&mut yaml.nodes).pack();
-    yaml.children = std::mem::take(&mut yaml.children).pack();
+    yaml.collections = std::mem::take(&mut yaml.collections).pack();
     yaml.scalars = std::mem::take(&mut yaml.scalars).pack();
     yaml.docs = std::mem::take(&mut yaml.docs).pack();
     yaml.duplicate_keys = std::mem::take(&mut yaml.duplicate_keys).pack();
@@ -90,10 +90,49 @@ impl Tree {
     }
 }
 
+impl Tree {
+    /// For each node, the id after its last descendant, when every
+    /// collection's children are the nodes that follow it, each followed by
+    /// its own descendants (as the builder adds them: see `Yaml::nodes`);
+    /// `None` if some collection's are not.
+    fn afters(&self) -> Option<Vec<NodeId>> {
+        let n = self.nodes.len();
+        let mut after = vec![0; n];
+        // Children come after their parent: theirs are known first.
+        for id in (0..n).rev() {
+            let children = self.children_of(&self.nodes[id].kind);
+            let mut at = id as NodeId + 1;
+            for &c in children {
+                if c != at {
+                    return None;
+                }
+                at = after[c as usize];
+            }
+            after[id] = at;
+        }
+        Some(after)
+    }
+}
+
+/// A tree that `finish` cannot pack: the message for it.
+fn unpackable(message: &str) -> Yaml {
+    Yaml {
+        errors: vec![SyntaxError {
+            offset: 0,
+            message: message.to_string(),
+        }],
+        ..Yaml::default()
+    }
+}
+
 /// Ends quoted scalars at their quote, packs the tree into a `Yaml` (without
 /// its text) and reports an alias bomb.
 fn finish(mut tree: Tree, text: &str) -> Yaml {
     end_quoted_at_the_quote(&mut tree, text);
+    let Some(after) = tree.afters() else {
+        debug_assert!(false, "a collection's children are not the nodes after it");
+        return unpackable("the file's nodes could not be put in order to parse");
+    };
     let collections = tree
         .nodes
         .iter()
@@ -101,21 +140,12 @@ fn finish(mut tree: Tree, text: &str) -> Yaml {
         .count();
     let mut yaml = Yaml {
         nodes: Vec::with_capacity(tree.nodes.len()).into(),
-        children: Vec::with_capacity(tree.children.len() + 2 * collections).into(),
+        collections: Vec::with_capacity(2 * collections).into(),
         ..Yaml::default()
     };
-    for n in &tree.nodes {
-        if yaml
-            .push(n.span, n.kind, tree.children_of(&n.kind))
-            .is_none()
-        {
-            return Yaml {
-                errors: vec![SyntaxError {
-                    offset: 0,
-                    message: "the file holds too many nodes to parse".to_string(),
-                }],
-                ..Yaml::default()
-            };
+    for (n, &after) in tree.nodes.iter().zip(&after) {
+        if yaml.push(n.span, n.kind, after).is_none() {
+            return unpackable("the file holds too many nodes to parse");
         }
     }
     yaml.scalars.to_mut().shrink_to_fit();
@@ -150,7 +180,7 @@ fn verbatim_reads_as_copied(text: &str) -> Result<(), String> {
         return Err("the tree breaks an invariant `Yaml::well_formed` checks".into());
     }
     let same = shared.nodes.len() == copied.nodes.len()
-        && shared.children == copied.children
+        && shared.collections == copied.collections
         && shared.docs == copied.docs
         && shared.errors == copied.errors
         && shared.duplicate_keys == copied.duplicate_keys;
@@ -262,8 +292,8 @@ pub fn differential(text: &str) -> Result<bool, String> {
         first("documents", &fast.docs, &general.docs)
     } else if fast.strings != general.strings {
         first("strings", &fast.strings, &general.strings)
-    } else if fast.children != general.children {
-        first("children", &fast.children, &general.children)
+    } else if fast.collections != general.collections {
+        first("collections", &fast.collections, &general.collections)
     } else if fast.scalars != general.scalars {
         first("scalars", &fast.scalars, &general.scalars)
     } else if fast.duplicate_keys != general.duplicate_keys {

@@ -35,10 +35,11 @@ impl Span {
 
 pub type NodeId = u32;
 
-/// What a node is (`Yaml::kind` unpacks it from the node). Children and
-/// scalar text live in the file's arenas (`Yaml::children`, and `Yaml::text`
-/// or `Yaml::strings`), so a node is a few words and building a file
-/// allocates a handful of buffers, not one per node.
+/// What a node is (`Yaml::kind` unpacks it from the node). Scalar text
+/// lives in the file's arenas (`Yaml::text` or `Yaml::strings`), and a
+/// collection's children are the nodes that follow it (see `Yaml`), so a
+/// node is a few words and building a file allocates a handful of buffers,
+/// not one per node.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
     /// `text[at..at + len]` of the file when `verbatim` (the value is written
@@ -49,10 +50,12 @@ pub enum Kind {
         plain: bool,
         verbatim: bool,
     },
-    /// `children[start..start + len]`.
+    /// `len` items. While a tree is built, they are
+    /// `Tree::children[start..start + len]`; in a `Yaml`, `start` is the
+    /// first item's id (see `Yaml::children`).
     Seq { start: u32, len: u32 },
-    /// `children[start..start + 2 * len]`: key and value of each entry in
-    /// source order; duplicate keys are kept.
+    /// `len` entries: key and value of each in source order; duplicate keys
+    /// are kept. `start` as for `Seq`.
     Map { start: u32, len: u32 },
     /// The anchored node this alias names; `None` when the anchor was unknown.
     Alias(Option<NodeId>),
@@ -62,8 +65,10 @@ pub enum Kind {
 /// bits) and a payload (the other 28). Most scalars are their span, or
 /// their span less its quotes: the payload is the span's length. The others,
 /// and aliases, name their value (and where their span ends) in
-/// `Yaml::scalars`. A collection's payload is where its entry count sits in
-/// `Yaml::children`, then where its span ends, then its children. Plain old
+/// `Yaml::scalars`. A collection's payload is where its record is in
+/// `Yaml::collections`: where its span ends, then the id after its last
+/// descendant (its children are the nodes between, each child's own
+/// descendants skipped). Plain old
 /// data, so an arena of nodes is one flat buffer. `Yaml::span` puts a
 /// node's span together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,10 +158,14 @@ pub struct Yaml {
     /// The file's text, which spans point into and verbatim scalars are read
     /// from (shared with the `SourceFile` that holds the tree).
     pub text: Text,
+    /// In document order: a collection, then its children, each followed by
+    /// its own descendants. So a collection's descendants are the nodes from
+    /// the next one up to the id its record gives, and its children need no
+    /// list of their own.
     pub nodes: Slab<Node>,
-    /// For each collection, its number of entries, then its items, or the
-    /// keys and values of its entries (see `Kind`).
-    pub children: Slab<u32>,
+    /// For each collection: where its span ends, and the id after its last
+    /// descendant (see `Node`).
+    pub collections: Slab<u32>,
     /// Where the values of scalars that are not their span are (see `Node`).
     pub scalars: Slab<Value>,
     /// The value of every scalar not written verbatim (escaped, folded or
@@ -188,12 +197,12 @@ impl Yaml {
         let start = node.start;
         match node.tag() {
             SEQ => Kind::Seq {
-                start: p + 2,
-                len: self.children[p as usize],
+                start: id + 1,
+                len: self.children(id).count() as u32,
             },
             MAP => Kind::Map {
-                start: p + 2,
-                len: self.children[p as usize],
+                start: id + 1,
+                len: self.children(id).count() as u32 / 2,
             },
             ALIAS => Kind::Alias(self.alias_target(id)),
             tag @ (SPAN_PLAIN | SPAN) => Kind::Scalar {
@@ -239,7 +248,7 @@ impl Yaml {
         let p = node.payload();
         let end = match node.tag() {
             SPAN_PLAIN | SPAN | QUOTED => node.start + p,
-            SEQ | MAP => self.children[p as usize + 1],
+            SEQ | MAP => self.collections[p as usize],
             _ => self.scalars[p as usize].end,
         };
         Span {
@@ -248,28 +257,60 @@ impl Yaml {
         }
     }
 
+    /// Whether no mapping of the file has a key twice, so that a lookup
+    /// may stop at the first key that matches: no key was found written
+    /// twice, and no key is an alias (which the parser does not compare).
+    #[inline(always)]
+    pub(super) fn keys_unique(&self) -> bool {
+        self.duplicate_keys.is_empty() && !self.aliased
+    }
+
+    /// The id after a node's last descendant: the next node that is not in
+    /// its subtree.
+    #[inline(always)]
+    fn after(&self, id: NodeId) -> NodeId {
+        let node = self.nodes[id as usize];
+        match node.tag() {
+            SEQ | MAP => self.collections[node.payload() as usize + 1],
+            _ => id + 1,
+        }
+    }
+
     /// A node's collection tag and children (for a mapping: key, value, key...).
     #[inline(always)]
-    fn collection(&self, id: NodeId) -> Option<(u32, &[NodeId])> {
+    fn collection(&self, id: NodeId) -> Option<(u32, Children<'_>)> {
         let node = self.nodes[id as usize];
         let tag = node.tag();
         if tag != SEQ && tag != MAP {
             return None;
         }
-        let p = node.payload() as usize;
-        let len = self.children[p] as usize * if tag == MAP { 2 } else { 1 };
-        Some((tag, &self.children[p + 2..p + 2 + len]))
+        let end = self.collections[node.payload() as usize + 1];
+        Some((
+            tag,
+            Children {
+                yaml: self,
+                at: id + 1,
+                end,
+            },
+        ))
+    }
+
+    /// The children of a node: none unless it is a collection (for a
+    /// mapping: key, value, key...).
+    pub(crate) fn children(&self, id: NodeId) -> Children<'_> {
+        self.collection(id)
+            .map_or(Children::none(self), |(_, children)| children)
     }
 
     /// The keys and values of a mapping node.
     #[inline]
-    pub(super) fn map_children(&self, id: NodeId) -> Option<&[NodeId]> {
+    pub(super) fn map_children(&self, id: NodeId) -> Option<Children<'_>> {
         self.collection(id).filter(|c| c.0 == MAP).map(|c| c.1)
     }
 
     /// The items of a sequence node.
     #[inline]
-    pub(super) fn seq_children(&self, id: NodeId) -> Option<&[NodeId]> {
+    pub(super) fn seq_children(&self, id: NodeId) -> Option<Children<'_>> {
         self.collection(id).filter(|c| c.0 == SEQ).map(|c| c.1)
     }
 
@@ -374,18 +415,14 @@ impl Yaml {
             let start = node.start as usize;
             let p = node.payload() as usize;
             let ok = match node.tag() {
-                tag @ (SEQ | MAP) => {
-                    let width = if tag == MAP { 2 } else { 1 };
-                    span_to(node, self.children.get(p + 1).copied())
-                        && self.children.get(p).is_some_and(|&len| {
-                            (len as usize)
-                                .checked_mul(width)
-                                .and_then(|l| l.checked_add(p + 2))
-                                .and_then(|end| self.children.get(p + 2..end))
-                                .is_some_and(|c| {
-                                    c.iter().all(|&c| c as usize > id && (c as usize) < n)
-                                })
-                        })
+                // Descendants after the collection and within the tree:
+                // its children are then read in increasing order, and end.
+                SEQ | MAP => {
+                    span_to(node, self.collections.get(p).copied())
+                        && self
+                            .collections
+                            .get(p + 1)
+                            .is_some_and(|&after| after as usize > id && after as usize <= n)
                 }
                 ALIAS => self.scalars.get(p).is_some_and(|v| {
                     let target = v.at as usize;
@@ -450,7 +487,7 @@ impl Yaml {
             SPAN_PLAIN | SPAN | QUOTED => {
                 node.word = (tag << TAG_SHIFT) | (span.end - span.start);
             }
-            SEQ | MAP => self.children.to_mut()[p + 1] = span.end,
+            SEQ | MAP => self.collections.to_mut()[p] = span.end,
             _ => self.scalars.to_mut()[p].end = span.end,
         }
     }
@@ -471,17 +508,17 @@ impl Yaml {
         (aliased, false)
     }
 
-    /// A node of `kind` at `span`, its collection's children (if any) and
-    /// scalar value appended to the arenas; `None` when a payload would not fit.
-    pub(super) fn push(&mut self, span: Span, kind: Kind, children: &[NodeId]) -> Option<()> {
+    /// A node of `kind` at `span` appended to the arenas, with the id after
+    /// its last descendant (`after`, for a collection) or its scalar value;
+    /// `None` when a payload would not fit.
+    pub(super) fn push(&mut self, span: Span, kind: Kind, after: NodeId) -> Option<()> {
         let width = span.end - span.start;
         let (tag, payload) = match kind {
-            Kind::Seq { len, .. } | Kind::Map { len, .. } => {
-                let at = self.children.len() as u32;
-                let all = self.children.to_mut();
-                all.push(len);
+            Kind::Seq { .. } | Kind::Map { .. } => {
+                let at = self.collections.len() as u32;
+                let all = self.collections.to_mut();
                 all.push(span.end);
-                all.extend_from_slice(children);
+                all.push(after);
                 (
                     if matches!(kind, Kind::Seq { .. }) {
                         SEQ
@@ -538,16 +575,6 @@ impl Yaml {
         Some(())
     }
 
-    /// The children of a collection node (for a mapping: key, value, key...).
-    pub(crate) fn children_of(&self, kind: &Kind) -> &[NodeId] {
-        let (start, len) = match *kind {
-            Kind::Seq { start, len } => (start as usize, len as usize),
-            Kind::Map { start, len } => (start as usize, 2 * len as usize),
-            _ => return &[],
-        };
-        &self.children[start..start + len]
-    }
-
     /// The value of a scalar (see `Kind::Scalar`).
     pub(crate) fn text_of(&self, at: u32, len: u32, verbatim: bool) -> &str {
         let arena: &str = if verbatim { &self.text } else { &self.strings };
@@ -556,6 +583,71 @@ impl Yaml {
 
     pub fn documents(&self) -> impl Iterator<Item = NodeRef<'_>> {
         self.docs.iter().map(|d| self.node(d.root))
+    }
+}
+
+/// The children of a collection (for a mapping: key, value, key...), in
+/// order: from the node after it, each child's descendants skipped, up to
+/// the id after its last descendant.
+#[derive(Clone)]
+pub(crate) struct Children<'a> {
+    yaml: &'a Yaml,
+    at: NodeId,
+    end: NodeId,
+}
+
+impl<'a> Children<'a> {
+    fn none(yaml: &'a Yaml) -> Self {
+        Children {
+            yaml,
+            at: 0,
+            end: 0,
+        }
+    }
+
+    /// A mapping's children as (key, value) pairs.
+    #[inline]
+    pub(crate) fn pairs(self) -> Pairs<'a> {
+        Pairs(self)
+    }
+}
+
+/// A mapping's keys and values (see `Children::pairs`).
+#[derive(Clone)]
+pub(crate) struct Pairs<'a>(Children<'a>);
+
+impl Iterator for Pairs<'_> {
+    type Item = (NodeId, NodeId);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<(NodeId, NodeId)> {
+        let c = &mut self.0;
+        let key = c.at;
+        if key >= c.end {
+            return None;
+        }
+        let value = c.yaml.after(key);
+        if value >= c.end {
+            c.at = c.end;
+            return None;
+        }
+        c.at = c.yaml.after(value);
+        Some((key, value))
+    }
+}
+
+impl Iterator for Children<'_> {
+    type Item = NodeId;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<NodeId> {
+        if self.at >= self.end {
+            return None;
+        }
+        let id = self.at;
+        // Greater than `id` in any tree `well_formed` accepts: this ends.
+        self.at = self.yaml.after(id);
+        Some(id)
     }
 }
 

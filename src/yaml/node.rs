@@ -88,10 +88,12 @@ impl<'a> NodeRef<'a> {
     /// Whether a key of this mapping is a merge key (`<<`) or an alias (of
     /// a node the file has).
     pub fn has_merge_or_alias_key(&self) -> bool {
-        let children = self.yaml.map_children(self.id).unwrap_or(&[]);
+        let Some(children) = self.yaml.map_children(self.id) else {
+            return false;
+        };
         children
-            .chunks_exact(2)
-            .any(|e| self.yaml.alias_target(e[0]).is_some() || self.yaml.key_is(e[0], b"<<").1)
+            .pairs()
+            .any(|(k, _)| self.yaml.alias_target(k).is_some() || self.yaml.key_is(k, b"<<").1)
     }
 
     /// Whether no document of the file holds more than `values` values, nor
@@ -112,17 +114,19 @@ impl<'a> NodeRef<'a> {
     /// are returned as they are written; use `get` to read through them.
     pub fn entries(self) -> impl Iterator<Item = (NodeRef<'a>, NodeRef<'a>)> + 'a {
         let yaml = self.yaml;
-        let entries: &'a [NodeId] = yaml.map_children(self.id).unwrap_or(&[]);
-        entries
-            .chunks_exact(2)
-            .map(move |e| (NodeRef::new(yaml, e[0]), NodeRef::new(yaml, e[1])))
+        yaml.map_children(self.id)
+            .into_iter()
+            .flat_map(|c| c.pairs())
+            .map(move |(k, v)| (NodeRef::new(yaml, k), NodeRef::new(yaml, v)))
     }
 
     /// Items of a sequence, resolved.
     pub fn items(self) -> impl Iterator<Item = NodeRef<'a>> + 'a {
         let yaml = self.yaml;
-        let items: &'a [NodeId] = yaml.seq_children(self.id).unwrap_or(&[]);
-        items.iter().map(move |i| NodeRef::new(yaml, *i))
+        yaml.seq_children(self.id)
+            .into_iter()
+            .flatten()
+            .map(move |i| NodeRef::new(yaml, i))
     }
 
     /// The value of `key` with its key node: explicit entries first (the last
@@ -133,18 +137,25 @@ impl<'a> NodeRef<'a> {
 
     fn entry_depth(&self, key: &str, depth: usize) -> Option<(NodeRef<'a>, NodeRef<'a>)> {
         let children = self.yaml.map_children(self.id)?;
-        let mut merged = None;
+        let (mut found, mut merged) = (None, None);
         let wanted = key.as_bytes();
-        for e in children.chunks_exact(2).rev() {
-            let (k, v) = (e[0], e[1]);
+        let unique = self.yaml.keys_unique();
+        // In source order: the last of a repeated key, and of merge keys, wins.
+        for (k, v) in children.pairs() {
             // Keys are read as written (an alias as a key is resolved).
             let (is, merge) = self.yaml.key_is(k, wanted);
             if is {
-                return Some((NodeRef::new(self.yaml, k), NodeRef::new(self.yaml, v)));
+                found = Some((k, v));
+                if unique {
+                    break;
+                }
             }
-            if merge && merged.is_none() {
+            if merge {
                 merged = Some(v);
             }
+        }
+        if let Some((k, v)) = found {
+            return Some((NodeRef::new(self.yaml, k), NodeRef::new(self.yaml, v)));
         }
         if depth >= MERGE_DEPTH {
             return None;
@@ -166,28 +177,29 @@ impl<'a> NodeRef<'a> {
     /// keys asked for). A key not written in the mapping is looked for in
     /// what merge keys bring, as `get` does.
     pub fn get_all<const N: usize>(&self, keys: [&str; N]) -> [Option<NodeRef<'a>>; N] {
-        let mut out = [None; N];
+        let mut out: [Option<NodeId>; N] = [None; N];
         let Some(children) = self.yaml.map_children(self.id) else {
-            return out;
+            return [None; N];
         };
         let mut merge = false;
-        let mut left = N;
-        // From the last entry: the last of a repeated key wins, as in `get`.
-        for e in children.chunks_exact(2).rev() {
-            let Some((written, plain)) = self.yaml.key_bytes(e[0]) else {
+        let (unique, mut left) = (self.yaml.keys_unique(), N);
+        // In source order: the last of a repeated key wins, as in `get`.
+        for (k, v) in children.pairs() {
+            let Some((written, plain)) = self.yaml.key_bytes(k) else {
                 continue;
             };
             merge |= plain && written == b"<<";
             for (slot, key) in out.iter_mut().zip(keys) {
-                if slot.is_none() && written.len() == key.len() && written == key.as_bytes() {
-                    *slot = Some(NodeRef::new(self.yaml, e[1]));
-                    left -= 1;
+                if written.len() == key.len() && written == key.as_bytes() {
+                    left -= usize::from(slot.is_none());
+                    *slot = Some(v);
                 }
             }
-            if left == 0 {
-                return out;
+            if unique && left == 0 {
+                break;
             }
         }
+        let mut out = out.map(|v| v.map(|v| NodeRef::new(self.yaml, v)));
         if merge {
             for (slot, key) in out.iter_mut().zip(keys) {
                 if slot.is_none() {

@@ -274,7 +274,7 @@ fn respaced_text_copies_its_values() {
 #[test]
 fn the_tree_shares_the_text() {
     let y = parse_packed("k: v\n");
-    assert!(y.text.is_packed() && y.nodes.is_packed() && y.children.is_packed());
+    assert!(y.text.is_packed() && y.nodes.is_packed() && y.collections.is_packed());
     let v = y.documents().next().unwrap().str_at(&["k"]).unwrap();
     assert_eq!(v, "v");
     // Read from the text, not copied.
@@ -496,7 +496,7 @@ fn read_everything(y: &Yaml) {
         let span = y.span(id);
         let _ = &y.text[span.start as usize..span.end as usize];
         let _ = (y.key_bytes(id), y.scalar_of(id), y.alias_target(id));
-        let _ = (y.collection(id), y.children_of(&kind));
+        let _ = (y.collection(id).map(|(_, c)| c.count()), y.children(id).count());
         if let Kind::Scalar {
             at, len, verbatim, ..
         } = kind
@@ -548,7 +548,7 @@ fn damaged_trees_the_check_accepts_are_read_without_a_panic() {
                 0 => next(usize::MAX) as u32,
                 1 => next(text.len() + 3) as u32,
                 2 => next(y.nodes.len() + 2) as u32,
-                3 => next(y.children.len() + 3) as u32,
+                3 => next(y.collections.len() + 3) as u32,
                 4 => next(y.scalars.len() + 2) as u32,
                 5 => PAYLOAD + next(2) as u32,
                 _ => u32::MAX - next(3) as u32,
@@ -573,9 +573,9 @@ fn damaged_trees_the_check_accepts_are_read_without_a_panic() {
                     };
                     y.nodes.to_mut()[i] = Node::from_parts(start, tag << TAG_SHIFT | payload);
                 }
-                2 if !y.children.is_empty() => {
-                    let i = next(y.children.len());
-                    y.children.to_mut()[i] = v;
+                2 if !y.collections.is_empty() => {
+                    let i = next(y.collections.len());
+                    y.collections.to_mut()[i] = v;
                 }
                 3 if !y.scalars.is_empty() => {
                     let i = next(y.scalars.len());
@@ -586,7 +586,7 @@ fn damaged_trees_the_check_accepts_are_read_without_a_panic() {
                     let i = next(y.docs.len());
                     y.docs.to_mut()[i].root = v;
                 }
-                _ => y.children.to_mut().push(v),
+                _ => y.collections.to_mut().push(v),
             }
         }
         // The flags are checked too: the ones this damage gives, if any.
@@ -601,4 +601,47 @@ fn damaged_trees_the_check_accepts_are_read_without_a_panic() {
     }
     // Both outcomes occur, so the damage reaches what the check looks at.
     assert!(accepted > 1_000 && accepted < 29_000, "{accepted}");
+}
+
+#[test]
+fn a_collection_records_two_words_and_its_children_follow_it() {
+    let text = "a:\n  b: [1, {c: d}, 2]\n  e: f\ng: [h]\n";
+    let y = parse(text);
+    assert!(y.errors.is_empty(), "{:?}", y.errors);
+    let collections = (0..y.nodes.len() as NodeId)
+        .filter(|&id| matches!(y.kind(id), Kind::Map { .. } | Kind::Seq { .. }))
+        .count();
+    assert_eq!(collections, 5);
+    // Where each one's span ends and the id after its descendants: no list
+    // of children.
+    assert_eq!(y.collections.len(), 2 * collections);
+    let doc = y.documents().next().unwrap();
+    let a = doc.get("a").unwrap();
+    let keys: Vec<&str> = a.entries().map(|(k, _)| k.as_str().unwrap()).collect();
+    assert_eq!(keys, ["b", "e"], "the sequence under `b` is skipped whole");
+    let items: Vec<_> = a.get("b").unwrap().items().collect();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[1].get("c").and_then(|c| c.as_str()), Some("d"));
+    assert_eq!(items[2].as_i64(), Some(2));
+    assert_eq!(text_at(text, a.span()), "b: [1, {c: d}, 2]\n  e: f");
+    assert!(doc.str_at(&["g"]).is_none(), "a sequence is no string");
+    assert_eq!(doc.get("g").unwrap().items().next().unwrap().as_str(), Some("h"));
+    assert!(matches!(y.kind(0), Kind::Map { len: 2, .. }));
+}
+
+#[test]
+fn a_key_an_alias_writes_is_compared_before_a_lookup_stops_early() {
+    // No key is written twice, but an alias as a key names the same one as
+    // a later key: the later one wins, whichever reads the mapping.
+    let y = parse("k: &k name\nm:\n  *k : first\n  name: second\n");
+    assert!(y.duplicate_keys.is_empty() && y.aliased);
+    let m = y.documents().next().unwrap().get("m").unwrap();
+    assert_eq!(m.get("name").and_then(|v| v.as_str()), Some("second"));
+    let [name] = m.get_all(["name"]);
+    assert_eq!(name.and_then(|v| v.as_str()), Some("second"));
+    // Without aliases or repeated keys, the first key that matches is the one.
+    let y = parse("m:\n  name: only\n  other: x\n");
+    let m = y.documents().next().unwrap().get("m").unwrap();
+    assert_eq!(m.get("name").and_then(|v| v.as_str()), Some("only"));
+    assert_eq!(m.get_all(["other", "name"]).map(|v| v.and_then(|v| v.as_str())), [Some("x"), Some("only")]);
 }
