@@ -691,7 +691,7 @@ pub fn relative_to(root: &Path, path: &Path) -> Option<String> {
 
 /// A file that may define a CRD, and so change the schemas.
 fn has_crd(file: &SourceFile) -> bool {
-    file.text.contains("CustomResourceDefinition")
+    file.text().contains("CustomResourceDefinition")
 }
 
 pub fn is_yaml(path: &str) -> bool {

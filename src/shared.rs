@@ -38,8 +38,18 @@ pub struct Buffer {
     /// given up with `Box::into_raw`, taken back on drop); `None` for a
     /// mapping, unmapped on drop.
     heap: Option<*mut [u64]>,
+    origin: Origin,
+}
+
+/// What a buffer holds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Origin {
+    /// A file's bytes (a cache shard): `Buffer::open`, or bytes given.
+    File,
     /// A packing chunk (see `pack`).
-    packed: bool,
+    Packed,
+    /// The copy of one owned text or slice of records.
+    Owned,
 }
 
 // SAFETY: the bytes are only read (a mapping is read-only, private, and
@@ -98,7 +108,7 @@ impl Buffer {
             ptr: ptr.cast::<u8>(),
             len,
             heap: None,
-            packed: false,
+            origin: Origin::File,
         })
     }
 
@@ -109,18 +119,36 @@ impl Buffer {
         // A file that grew since is read as the length it had; the shard's
         // checksums refuse what that cut.
         file.read_exact(&mut bytes[..len])?;
-        Ok(Buffer::heap(words, len))
+        Ok(Buffer::heap(words, len, Origin::File))
     }
 
-    fn heap(words: Box<[u64]>, len: usize) -> Buffer {
+    fn heap(words: Box<[u64]>, len: usize, origin: Origin) -> Buffer {
         debug_assert!(len <= words.len() * 8);
         let words = Box::into_raw(words);
         Buffer {
             ptr: words.cast::<u8>().cast_const(),
             len,
             heap: Some(words),
-            packed: false,
+            origin,
         }
+    }
+
+    /// `b` copied into a buffer of its own, aligned for `u32` records.
+    fn copied(b: &[u8], origin: Origin) -> Buffer {
+        let mut words = vec![0u64; b.len().div_ceil(8)].into_boxed_slice();
+        bytemuck::cast_slice_mut::<u64, u8>(&mut words[..])[..b.len()].copy_from_slice(b);
+        Buffer::heap(words, b.len(), origin)
+    }
+
+    /// `b` as the whole of a new buffer (none when empty), and its length.
+    fn owned(b: &[u8]) -> (Option<Arc<Buffer>>, u32) {
+        if b.is_empty() {
+            return (None, 0);
+        }
+        (
+            Some(Arc::new(Buffer::copied(b, Origin::Owned))),
+            b.len() as u32,
+        )
     }
 
     #[inline(always)]
@@ -154,11 +182,10 @@ impl Drop for Buffer {
     }
 }
 
+/// Bytes read some other way, as if read from a file.
 impl From<&[u8]> for Buffer {
     fn from(b: &[u8]) -> Buffer {
-        let mut words = vec![0u64; b.len().div_ceil(8)].into_boxed_slice();
-        bytemuck::cast_slice_mut::<u64, u8>(&mut words[..])[..b.len()].copy_from_slice(b);
-        Buffer::heap(words, b.len())
+        Buffer::copied(b, Origin::File)
     }
 }
 
@@ -193,8 +220,11 @@ fn pack(bytes: &[u8]) -> Option<(Arc<Buffer>, u32)> {
         let p = match packer {
             Some(p) if fits(p) => p,
             _ => {
-                let mut chunk = Buffer::heap(vec![0u64; CHUNK / 8].into_boxed_slice(), CHUNK);
-                chunk.packed = true;
+                let chunk = Buffer::heap(
+                    vec![0u64; CHUNK / 8].into_boxed_slice(),
+                    CHUNK,
+                    Origin::Packed,
+                );
                 packer.insert(Packer {
                     chunk: Arc::new(chunk),
                     taken: 0,
@@ -219,26 +249,33 @@ fn pack(bytes: &[u8]) -> Option<(Arc<Buffer>, u32)> {
 }
 
 impl<T: Plain> Slab<T> {
-    /// The records copied into this thread's packing chunk (see the
-    /// module's comment), unless there are none or too many: then they
-    /// stay as they are.
-    pub fn pack(self) -> Slab<T> {
-        let size = std::mem::size_of::<T>();
+    /// `records` copied into this thread's packing chunk (see the module's
+    /// comment), or into a buffer of their own when there are none or too
+    /// many.
+    pub fn pack(records: &[T]) -> Slab<T> {
         // SAFETY: `T: Plain` is `u32` fields without padding: its records'
         // bytes are all initialized.
-        let bytes =
-            unsafe { std::slice::from_raw_parts(self.as_ptr().cast::<u8>(), self.len() * size) };
+        let bytes = unsafe {
+            std::slice::from_raw_parts(records.as_ptr().cast::<u8>(), size_of_val(records))
+        };
         match pack(bytes) {
             // At a multiple of 8 in a chunk of `u64`s: aligned for `T`
             // (`Plain` records are aligned to 4).
-            Some((buf, at)) => Slab {
-                repr: Repr::Shared {
-                    buf,
-                    at,
-                    len: self.len() as u32,
-                },
-            },
-            None => self,
+            Some((buf, at)) => Slab::view(buf, at, records.len() as u32),
+            None => Slab::copied(records),
+        }
+    }
+
+    /// `records` copied into a buffer of their own.
+    fn copied(records: &[T]) -> Slab<T> {
+        // SAFETY: as in `pack`.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(records.as_ptr().cast::<u8>(), size_of_val(records))
+        };
+        // At the start of a buffer of `u64`s: aligned for `T`.
+        match Buffer::owned(bytes) {
+            (Some(buf), _) => Slab::view(buf, 0, records.len() as u32),
+            (None, _) => Slab::default(),
         }
     }
 }
@@ -248,13 +285,7 @@ impl Text {
     /// comment), or into an allocation of its own when it is empty or large.
     pub fn pack(s: &str) -> Text {
         match pack(s.as_bytes()) {
-            Some((buf, at)) => Text {
-                repr: TextRepr::Shared {
-                    buf,
-                    at,
-                    len: s.len() as u32,
-                },
-            },
+            Some((buf, at)) => Text::new(buf, at, s.len() as u32),
             None => Text::from(s),
         }
     }
@@ -301,22 +332,29 @@ const _: () = {
     );
 };
 
-/// A slice of records owned (`Vec`) or shared with a `Buffer`.
+/// A slice of records in a `Buffer`: a cache shard's, a packing chunk's or
+/// one of its own (`From<Vec<T>>`). Read only: 16 bytes, where a `Vec` takes
+/// 24.
 pub struct Slab<T: Plain> {
-    repr: Repr<T>,
-}
-
-enum Repr<T> {
-    Owned(Vec<T>),
-    /// `len` records at byte `at` of `buf` (in 24 bytes, as a `Vec`).
-    Shared {
-        buf: Arc<Buffer>,
-        at: u32,
-        len: u32,
-    },
+    /// `len` records at byte `at` of `buf`; no buffer when there are none.
+    buf: Option<Arc<Buffer>>,
+    at: u32,
+    len: u32,
+    records: std::marker::PhantomData<T>,
 }
 
 impl<T: Plain> Slab<T> {
+    /// `len` records at byte `at` of `buf`, which the caller checked lie in
+    /// it, aligned for `T`.
+    fn view(buf: Arc<Buffer>, at: u32, len: u32) -> Slab<T> {
+        Slab {
+            buf: Some(buf),
+            at,
+            len,
+            records: std::marker::PhantomData,
+        }
+    }
+
     /// `bytes` (part of `buf`) read as records, shared with `buf` when the
     /// target is little-endian and the bytes are aligned, else copied;
     /// `None` when the length is not a whole number of records.
@@ -330,43 +368,33 @@ impl<T: Plain> Slab<T> {
             && aligned
             && let Some((at, _)) = offset_in(buf, bytes)
         {
-            return Some(Slab {
-                repr: Repr::Shared {
-                    buf: Arc::clone(buf),
-                    at,
-                    len: (bytes.len() / size) as u32,
-                },
-            });
+            return Some(Slab::view(Arc::clone(buf), at, (bytes.len() / size) as u32));
         }
         Some(Slab::from(
             bytes.chunks_exact(size).map(decode).collect::<Vec<T>>(),
         ))
     }
 
-    /// The records, copied out of the buffer if they were shared, to change.
-    pub fn to_mut(&mut self) -> &mut Vec<T> {
-        if let Repr::Shared { .. } = self.repr {
-            self.repr = Repr::Owned(self.to_vec());
-        }
-        match &mut self.repr {
-            Repr::Owned(v) => v,
-            Repr::Shared { .. } => unreachable!("made owned above"),
-        }
-    }
-
-    pub fn push(&mut self, item: T) {
-        self.to_mut().push(item);
+    /// The records changed by `change`, in a buffer of their own (a copy:
+    /// for tests).
+    #[cfg(test)]
+    pub fn edit(&mut self, change: impl FnOnce(&mut Vec<T>)) {
+        let mut records = self.to_vec();
+        change(&mut records);
+        *self = Slab::from(records);
     }
 
     /// Whether the records point into a buffer read from a file (a cache
     /// shard).
     pub fn is_shared(&self) -> bool {
-        matches!(&self.repr, Repr::Shared { buf, .. } if !buf.packed)
+        self.buf.as_ref().is_some_and(|b| b.origin == Origin::File)
     }
 
     /// Whether the records were packed (see `pack`).
     pub fn is_packed(&self) -> bool {
-        matches!(&self.repr, Repr::Shared { buf, .. } if buf.packed)
+        self.buf
+            .as_ref()
+            .is_some_and(|b| b.origin == Origin::Packed)
     }
 }
 
@@ -374,13 +402,16 @@ impl<T: Plain> Deref for Slab<T> {
     type Target = [T];
     #[inline(always)]
     fn deref(&self) -> &[T] {
-        match &self.repr {
-            Repr::Owned(v) => v,
-            // SAFETY: `of` checked that the `len` records at byte `at` lie in
-            // the buffer, aligned, and `T: Plain` reads any bytes; `buf`
-            // keeps them alive and unchanged.
-            Repr::Shared { buf, at, len } => unsafe {
-                std::slice::from_raw_parts(buf.ptr.add(*at as usize).cast::<T>(), *len as usize)
+        match &self.buf {
+            None => &[],
+            // SAFETY: `view`'s callers checked that the `len` records at
+            // byte `at` lie in the buffer, aligned, and `T: Plain` reads any
+            // bytes; `buf` keeps them alive and unchanged.
+            Some(buf) => unsafe {
+                std::slice::from_raw_parts(
+                    buf.ptr.add(self.at as usize).cast::<T>(),
+                    self.len as usize,
+                )
             },
         }
     }
@@ -394,17 +425,21 @@ impl<'a, T: Plain> IntoIterator for &'a Slab<T> {
     }
 }
 
+/// The records copied into a buffer of their own.
 impl<T: Plain> From<Vec<T>> for Slab<T> {
     fn from(v: Vec<T>) -> Slab<T> {
-        Slab {
-            repr: Repr::Owned(v),
-        }
+        Slab::copied(&v)
     }
 }
 
 impl<T: Plain> Default for Slab<T> {
     fn default() -> Slab<T> {
-        Slab::from(Vec::new())
+        Slab {
+            buf: None,
+            at: 0,
+            len: 0,
+            records: std::marker::PhantomData,
+        }
     }
 }
 
@@ -420,57 +455,53 @@ impl<T: Plain + PartialEq> PartialEq for Slab<T> {
     }
 }
 
-/// Text owned or shared with a `Buffer`; cheap to clone.
+/// Text in a `Buffer`: a cache shard's, a packing chunk's or one of its own
+/// (`From<&str>`); cheap to clone, and 16 bytes, as is an `Option` of it.
 #[derive(Clone)]
 pub struct Text {
-    repr: TextRepr,
-}
-
-#[derive(Clone)]
-enum TextRepr {
-    /// No text (most trees' `strings`), without an allocation.
-    Empty,
-    Owned(Arc<str>),
-    /// `len` bytes at byte `at` of `buf` (in 24 bytes).
-    Shared {
-        buf: Arc<Buffer>,
-        at: u32,
-        len: u32,
-    },
+    /// The bytes from `at` to `end` of `buf`; no buffer when empty (and
+    /// `end` is then 1). Never zero, `end` leaves `Option<Text>` a value
+    /// to stand for `None`.
+    buf: Option<Arc<Buffer>>,
+    at: u32,
+    end: std::num::NonZeroU32,
 }
 
 impl Text {
+    /// `len` bytes at byte `at` of `buf`, which the caller checked lie in it
+    /// and are UTF-8; empty text when `at + len` does not fit 32 bits.
+    fn new(buf: Arc<Buffer>, at: u32, len: u32) -> Text {
+        match at.checked_add(len).and_then(std::num::NonZeroU32::new) {
+            Some(end) if len > 0 => Text {
+                buf: Some(buf),
+                at,
+                end,
+            },
+            _ => Text::default(),
+        }
+    }
+
     /// `bytes` (part of `buf`) as text shared with `buf`; `None` when they
     /// are not UTF-8 or not in `buf`.
     pub fn of(buf: &Arc<Buffer>, bytes: &[u8]) -> Option<Text> {
         std::str::from_utf8(bytes).ok()?;
         let (at, len) = offset_in(buf, bytes)?;
-        Some(Text {
-            repr: TextRepr::Shared {
-                buf: Arc::clone(buf),
-                at,
-                len,
-            },
-        })
+        at.checked_add(len)?;
+        Some(Text::new(Arc::clone(buf), at, len))
     }
 
     pub fn as_str(&self) -> &str {
         self
     }
 
-    /// `part` as a view of this text when it lies in it and the text is
-    /// packed or shared (no copy), else a copy of it.
+    /// `part` as a view of this text when it lies in it (no copy), else a
+    /// copy of it.
     pub fn view(&self, part: &str) -> Text {
-        if let TextRepr::Shared { buf, at, len } = &self.repr {
+        if let Some(buf) = &self.buf {
             let (whole, start) = (self.as_bytes().as_ptr() as usize, part.as_ptr() as usize);
-            if start >= whole && start + part.len() <= whole + *len as usize && !part.is_empty() {
-                return Text {
-                    repr: TextRepr::Shared {
-                        buf: Arc::clone(buf),
-                        at: at + (start - whole) as u32,
-                        len: part.len() as u32,
-                    },
-                };
+            if start >= whole && start + part.len() <= whole + self.len() && !part.is_empty() {
+                let at = self.at + (start - whole) as u32;
+                return Text::new(Arc::clone(buf), at, part.len() as u32);
             }
         }
         Text::from(part)
@@ -479,12 +510,14 @@ impl Text {
     /// Whether the text points into a buffer read from a file (a cache
     /// shard).
     pub fn is_shared(&self) -> bool {
-        matches!(&self.repr, TextRepr::Shared { buf, .. } if !buf.packed)
+        self.buf.as_ref().is_some_and(|b| b.origin == Origin::File)
     }
 
     /// Whether the text was packed (see `pack`).
     pub fn is_packed(&self) -> bool {
-        matches!(&self.repr, TextRepr::Shared { buf, .. } if buf.packed)
+        self.buf
+            .as_ref()
+            .is_some_and(|b| b.origin == Origin::Packed)
     }
 }
 
@@ -492,51 +525,44 @@ impl Deref for Text {
     type Target = str;
     #[inline(always)]
     fn deref(&self) -> &str {
-        match &self.repr {
-            TextRepr::Empty => "",
-            TextRepr::Owned(s) => s,
-            // SAFETY: `of` checked that the `len` bytes at byte `at` lie in
-            // the buffer and are UTF-8; `buf` keeps them alive and unchanged.
-            TextRepr::Shared { buf, at, len } => unsafe {
+        match &self.buf {
+            None => "",
+            // SAFETY: each maker checked that the `len` bytes at byte `at`
+            // lie in the buffer and are UTF-8 (`of`, `view`), or copied them
+            // from a `str`; `buf` keeps them alive and unchanged.
+            Some(buf) => unsafe {
                 std::str::from_utf8_unchecked(std::slice::from_raw_parts(
-                    buf.ptr.add(*at as usize),
-                    *len as usize,
+                    buf.ptr.add(self.at as usize),
+                    (self.end.get() - self.at) as usize,
                 ))
             },
         }
     }
 }
 
-impl From<Arc<str>> for Text {
-    fn from(s: Arc<str>) -> Text {
-        Text {
-            repr: TextRepr::Owned(s),
-        }
-    }
-}
-
-impl From<String> for Text {
-    fn from(s: String) -> Text {
-        if s.is_empty() {
-            return Text::default();
-        }
-        Text::from(Arc::<str>::from(s))
-    }
-}
-
-impl From<&str> for Text {
-    fn from(s: &str) -> Text {
-        if s.is_empty() {
-            return Text::default();
-        }
-        Text::from(Arc::<str>::from(s))
-    }
-}
-
 impl Default for Text {
     fn default() -> Text {
         Text {
-            repr: TextRepr::Empty,
+            buf: None,
+            at: 0,
+            end: std::num::NonZeroU32::MIN,
+        }
+    }
+}
+
+/// The text copied into a buffer of its own.
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text::from(s.as_str())
+    }
+}
+
+/// The text copied into a buffer of its own.
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        match Buffer::owned(s.as_bytes()) {
+            (Some(buf), len) => Text::new(buf, 0, len),
+            (None, _) => Text::default(),
         }
     }
 }
@@ -635,10 +661,10 @@ mod tests {
         // Cut inside a character, or not the buffer's.
         assert!(Text::of(&buf, &b[16..17]).is_none());
         assert!(Text::of(&buf, "x".as_bytes()).is_none());
-        // A shared slab made owned to change it.
+        // A shared slab copied to change it.
         let mut w = words;
-        w.push(5);
-        assert!(!w.is_shared());
+        w.edit(|w| w.push(5));
+        assert!(!w.is_shared() && !w.is_packed());
         assert_eq!(&*w, &[1, 2, 3, 4, 5]);
         // The views outlive every other handle on the buffer.
         drop(buf);
@@ -690,14 +716,14 @@ mod tests {
             let words: Vec<u32> = (0..rng.below(300)).map(|_| rng.next_u64() as u32).collect();
             total += s.len() + 4 * words.len();
             texts.push((Text::pack(&s), s));
-            slabs.push((Slab::from(words.clone()).pack(), words));
+            slabs.push((Slab::pack(&words), words));
         }
         let mut chunks = std::collections::HashSet::new();
         for (packed, s) in &texts {
             assert_eq!(&**packed, s.as_str());
             assert_eq!(packed.is_packed(), !s.is_empty());
             assert!(!packed.is_shared());
-            if let TextRepr::Shared { buf, .. } = &packed.repr {
+            if let Some(buf) = &packed.buf {
                 chunks.insert(Arc::as_ptr(buf));
             }
         }
@@ -711,9 +737,9 @@ mod tests {
         let large = "x".repeat(PACK_MAX + 1);
         assert!(!Text::pack(&large).is_packed());
         assert_eq!(&*Text::pack(&large), large.as_str());
-        // A packed slab made owned to change it.
+        // A packed slab copied to change it.
         let (mut first, words) = slabs.into_iter().find(|(p, _)| p.is_packed()).unwrap();
-        first.push(9);
+        first.edit(|w| w.push(9));
         assert!(!first.is_packed());
         assert_eq!(first.last(), Some(&9));
         assert_eq!(first.len(), words.len() + 1);
@@ -743,10 +769,26 @@ mod tests {
         }
     }
 
-    /// A shared slab or text takes no more room than what it replaces.
+    /// A slab or a text is a pointer and two offsets, smaller than a `Vec`
+    /// or a `String`; one of its own reads back what it was made of.
     #[test]
-    fn views_are_as_small_as_a_vec() {
-        assert_eq!(size_of::<Slab<u32>>(), size_of::<Vec<u32>>());
-        assert_eq!(size_of::<Text>(), 24);
+    fn views_are_smaller_than_a_vec() {
+        assert_eq!(size_of::<Slab<u32>>(), 16);
+        assert_eq!(size_of::<Text>(), 16);
+        assert_eq!(size_of::<Option<Text>>(), 16);
+        let owned = Text::from("owned é");
+        assert_eq!(&*owned, "owned é");
+        assert!(!owned.is_shared() && !owned.is_packed());
+        assert_eq!(&*owned.view(&owned[6..]), "é", "a view of a copy shares it");
+        assert_eq!(&*Text::from(""), "");
+        let value = crate::yaml::Value {
+            at: 1,
+            len: 2,
+            end: 3,
+        };
+        let records = Slab::from(vec![value; 3]);
+        assert_eq!(&*records, &[value; 3]);
+        assert!((records.as_ptr() as usize).is_multiple_of(align_of::<u32>()));
+        assert!(Slab::<u32>::from(Vec::new()).is_empty());
     }
 }

@@ -17,13 +17,14 @@ pub enum Unreadable {
 pub struct SourceFile {
     /// Relative to the root, with `/` separators.
     pub path: String,
-    /// Shared with `yaml`, which reads the values written as is from it.
-    pub text: Text,
+    /// The tree, and the file's text (`text`), which it reads the values
+    /// written as is from.
     pub yaml: Yaml,
-    pub unreadable: Option<Unreadable>,
+    /// Boxed: few files have one, and every file holds the field.
+    pub unreadable: Option<Box<Unreadable>>,
     /// Where each line starts: found on first use (rendering a finding,
     /// reading a suppression), so files without findings never hold it.
-    line_starts: std::sync::OnceLock<Vec<u32>>,
+    line_starts: std::sync::OnceLock<Box<[u32]>>,
 }
 
 /// A 1-based line and column (column in characters).
@@ -76,36 +77,42 @@ impl SourceFile {
         )
     }
 
-    fn new(path: String, text: Text, yaml: Yaml, unreadable: Option<Unreadable>) -> Self {
+    fn new(path: String, text: Text, mut yaml: Yaml, unreadable: Option<Unreadable>) -> Self {
+        yaml.text = text;
         SourceFile {
             path,
-            text,
             yaml,
-            unreadable,
+            unreadable: unreadable.map(Box::new),
             line_starts: std::sync::OnceLock::new(),
         }
     }
 
+    /// The file's text (held by its tree).
+    #[inline]
+    pub fn text(&self) -> &Text {
+        &self.yaml.text
+    }
+
     fn line_starts(&self) -> &[u32] {
         self.line_starts.get_or_init(|| {
-            let newlines = memchr::memchr_iter(b'\n', self.text.as_bytes());
+            let newlines = memchr::memchr_iter(b'\n', self.text().as_bytes());
             let mut starts = Vec::with_capacity(newlines.clone().count() + 1);
             starts.push(0u32);
             starts.extend(newlines.map(|i| i as u32 + 1));
-            starts
+            starts.into_boxed_slice()
         })
     }
 
     pub fn position(&self, offset: u32) -> Position {
-        let offset = offset.min(self.text.len() as u32);
+        let offset = offset.min(self.text().len() as u32);
         let line_starts = self.line_starts();
         let line = line_starts.partition_point(|&s| s <= offset) - 1;
         let start = line_starts[line] as usize;
         let mut end = offset as usize;
-        while !self.text.is_char_boundary(end) {
+        while !self.text().is_char_boundary(end) {
             end -= 1;
         }
-        let column = self.text[start..end].chars().count() + 1;
+        let column = self.text()[start..end].chars().count() + 1;
         Position {
             line: line + 1,
             column,
@@ -125,8 +132,8 @@ impl SourceFile {
         };
         let end = line_starts
             .get(line)
-            .map_or(self.text.len(), |&e| e as usize);
-        self.text[start as usize..end].trim_end_matches(['\n', '\r'])
+            .map_or(self.text().len(), |&e| e as usize);
+        self.text()[start as usize..end].trim_end_matches(['\n', '\r'])
     }
 
     pub fn line_count(&self) -> usize {
@@ -138,7 +145,7 @@ impl SourceFile {
         self.line_starts()
             .get(line.wrapping_sub(1))
             .copied()
-            .unwrap_or(self.text.len() as u32)
+            .unwrap_or(self.text().len() as u32)
     }
 }
 

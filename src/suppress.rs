@@ -46,7 +46,7 @@ pub fn apply(
         .enumerate()
         .filter(|(id, file)| {
             repo.wants(*id)
-                && memchr::memmem::find(file.text.as_bytes(), MARKER.as_bytes()).is_some()
+                && memchr::memmem::find(file.text().as_bytes(), MARKER.as_bytes()).is_some()
         })
         .flat_map_iter(|(id, file)| {
             let mut out = Vec::new();

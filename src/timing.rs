@@ -114,7 +114,7 @@ impl Held {
         };
         for f in files {
             let y = &f.yaml;
-            h.text += text(&f.text, &mut at);
+            h.text += text(&f.text(), &mut at);
             h.nodes += slab(&y.nodes, &mut at);
             h.collections += slab(&y.collections, &mut at);
             h.scalars += slab(&y.scalars, &mut at);
@@ -166,7 +166,8 @@ mod tests {
         assert_eq!(held.strings, "esc\taped".len());
         assert_eq!(held.borrowed, 0, "parsed files own their storage");
         // A file read for the run is packed, all of it.
-        let all = held.text + held.nodes + held.collections + held.scalars + held.strings + held.other;
+        let all =
+            held.text + held.nodes + held.collections + held.scalars + held.strings + held.other;
         assert_eq!(held.packed, all);
         assert!(held.line().starts_with("2 files hold text 0.0 MiB"));
     }

@@ -137,7 +137,7 @@ pub fn encode(w: &mut Writer, key: &Key, hash: u64, file: &SourceFile) {
     w.u64(key.ctime_ns as u64);
     w.u64(key.ino);
     w.u64(hash);
-    w.bytes(file.text.as_bytes());
+    w.bytes(file.text().as_bytes());
     w.align(start);
     let y = &file.yaml;
     w.u32(y.nodes.len() as u32);
@@ -181,7 +181,7 @@ pub fn encode(w: &mut Writer, key: &Key, hash: u64, file: &SourceFile) {
 pub fn size(file: &SourceFile) -> usize {
     let y = &file.yaml;
     96 + file.path.len()
-        + file.text.len()
+        + file.text().len()
         + 8 * y.nodes.len()
         + 4 * y.collections.len()
         + 12 * y.scalars.len()

@@ -292,7 +292,8 @@ impl Cache {
                             opts.overrides,
                             listed[i].listed_regular,
                         );
-                        if codec::cacheable(&file) && codec::hash(file.text.as_bytes()) == head.hash
+                        if codec::cacheable(&file)
+                            && codec::hash(file.text().as_bytes()) == head.hash
                         {
                             match codec::body(&mut r, buf, head.path) {
                                 Some(cached) => {
@@ -314,7 +315,7 @@ impl Cache {
                         } else {
                             dirty = true;
                             stats.parsed += 1;
-                            let hash = codec::hash(file.text.as_bytes());
+                            let hash = codec::hash(file.text().as_bytes());
                             found[i] = Some((file, hash));
                         }
                         continue;
@@ -334,7 +335,7 @@ impl Cache {
                 dirty = true;
                 stats.parsed += 1;
                 let file = walk::read_one(&l.path, l.rel.clone(), opts.overrides, l.listed_regular);
-                let hash = codec::hash(file.text.as_bytes());
+                let hash = codec::hash(file.text().as_bytes());
                 *f = Some((file, hash));
             }
         }
@@ -408,7 +409,7 @@ impl Cache {
             let Some((file, hash)) = file else {
                 continue;
             };
-            let Some(key) = key.filter(|k| k.size == file.text.len() as u64) else {
+            let Some(key) = key.filter(|k| k.size == file.text().len() as u64) else {
                 continue;
             };
             if !codec::cacheable(file) {

@@ -420,7 +420,7 @@ fn used_names(repo: &Repository, o: ObjectId) -> Vec<String> {
     let obj = &repo.objects[o];
     let span = repo.object_node(o).span();
     let text = repo.files[obj.file]
-        .text
+        .text()
         .get(span.start as usize..span.end as usize)
         .unwrap_or("");
     let mut out: Vec<String> = Vec::new();

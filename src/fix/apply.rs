@@ -80,7 +80,7 @@ pub fn plan(report: &Report) -> Plan {
     for (i, d) in report.diagnostics.iter().enumerate() {
         let Some(fix) = &d.fix else { continue };
         let file = &repo.files[d.file];
-        if file.unreadable.is_some() || !valid(&file.text, &fix.edits) {
+        if file.unreadable.is_some() || !valid(&file.text(), &fix.edits) {
             continue;
         }
         let (taken, which) = by_file.entry(d.file).or_default();
@@ -103,8 +103,8 @@ pub fn plan(report: &Report) -> Plan {
         .into_iter()
         .filter_map(|(file, (edits, diagnostics))| {
             let source = &repo.files[file];
-            let fixed = apply_edits(&source.text, &edits);
-            (*fixed != *source.text).then(|| FileFix {
+            let fixed = apply_edits(&source.text(), &edits);
+            (*fixed != **source.text()).then(|| FileFix {
                 file,
                 path: source.path.clone(),
                 fixed,
@@ -130,8 +130,8 @@ impl Plan {
     pub fn diff(&self, report: &Report) -> String {
         let mut out = String::new();
         for f in &self.files {
-            let old = &report.repo.files[f.file].text;
-            let diff = similar::TextDiff::from_lines(&**old, f.fixed.as_str());
+            let old = report.repo.files[f.file].text();
+            let diff = similar::TextDiff::from_lines(old.as_str(), f.fixed.as_str());
             out.push_str(
                 &diff
                     .unified_diff()
@@ -152,7 +152,7 @@ impl Plan {
         for f in &self.files {
             let source = &report.repo.files[f.file];
             let path = report.repo.root.join(&f.path);
-            match write_if_unchanged(&path, source.text.as_bytes(), f.fixed.as_bytes()) {
+            match write_if_unchanged(&path, source.text().as_bytes(), f.fixed.as_bytes()) {
                 Ok(()) => {
                     written.fixed.extend(&f.diagnostics);
                     written.files.push(f.path.clone());

@@ -78,7 +78,7 @@ fn percent_decode(s: &str) -> Option<Vec<u8>> {
 
 /// The LSP position of a byte offset: 0-based line, UTF-16 code units into the line.
 pub fn lsp_position(file: &SourceFile, offset: u32) -> lsp::Position {
-    let text = &file.text;
+    let text = &file.text();
     let mut offset = (offset as usize).min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;

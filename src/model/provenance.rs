@@ -106,7 +106,7 @@ impl Repository {
         };
         let (site_file, span, _) = self.includer_site(by, comp_dir);
         let text = self.files[site_file]
-            .text
+            .text()
             .get(span.start as usize..span.end as usize)
             .unwrap_or("")
             .to_string();
@@ -258,7 +258,7 @@ impl Repository {
     /// `target` or a directory above it.
     fn commented_entry(&self, k: KustomizeId, target: &str) -> Option<usize> {
         let kz = &self.kustomizations[k];
-        let text = &self.files[kz.file].text;
+        let text = &self.files[kz.file].text();
         text.lines().enumerate().find_map(|(i, line)| {
             let rest = line.trim_start().strip_prefix('#')?;
             let entry = rest.trim_start_matches('#').trim().strip_prefix('-')?;

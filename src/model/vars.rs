@@ -723,14 +723,14 @@ fn touching_post_build(repo: &Repository) -> Vec<&str> {
         .flat_map(|list| list.items())
         .any(|item| {
             let span = item.span();
-            let text = &repo.files[k.file].text[span.start as usize..span.end as usize];
+            let text = &repo.files[k.file].text()[span.start as usize..span.end as usize];
             text.contains("postBuild")
                 || item
                     .str_at(&["path"])
                     .or_else(|| item.as_str())
                     .and_then(|p| join(&k.dir, p))
                     .and_then(|p| repo.file_id(&p))
-                    .is_some_and(|file| repo.files[file].text.contains("postBuild"))
+                    .is_some_and(|file| repo.files[file].text().contains("postBuild"))
         })
     };
     repo.kustomizations

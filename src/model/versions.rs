@@ -51,7 +51,7 @@ impl Classified {
         }
         // helmfile: `releases: [{chart: repo/name, version: x}]`.
         for file in &self.files {
-            if !file.path.contains("helmfile") || !file.text.contains(chart) {
+            if !file.path.contains("helmfile") || !file.text().contains(chart) {
                 continue;
             }
             for doc in file.yaml.documents() {

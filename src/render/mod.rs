@@ -80,8 +80,8 @@ pub(crate) fn position(
     let mut pos = file.position(offset);
     if columns == Columns::Bytes {
         let start = file.line_start(pos.line) as usize;
-        let mut end = (offset as usize).min(file.text.len());
-        while !file.text.is_char_boundary(end) {
+        let mut end = (offset as usize).min(file.text().len());
+        while !file.text().is_char_boundary(end) {
             end -= 1;
         }
         pos.column = end - start + 1;

@@ -4,7 +4,7 @@ use saphyr_parser::{Event, Marker, Parser, ScalarStyle};
 
 use rustc_hash::FxHashMap;
 
-use crate::shared::Text;
+use crate::shared::{Slab, Text};
 
 use super::{Document, DuplicateKey, Kind, NodeId, Span, SyntaxError, Yaml};
 
@@ -12,7 +12,7 @@ use super::{Document, DuplicateKey, Kind, NodeId, Span, SyntaxError, Yaml};
 /// error ends the document it is in; parsing resumes at the next `---` line,
 /// so later documents are still seen.
 pub fn parse(text: &str) -> Yaml {
-    parse_holding(text.into())
+    parse_holding(text.into(), false)
 }
 
 /// The longest text parsed: every offset and length in the tree then fits in
@@ -20,8 +20,8 @@ pub fn parse(text: &str) -> Yaml {
 /// source).
 const MAX_TEXT: usize = 1 << 30;
 
-/// `parse`, the tree sharing `text`.
-fn parse_holding(text: Text) -> Yaml {
+/// `parse`, the tree sharing `text`; its arrays packed when `pack`.
+fn parse_holding(text: Text, pack: bool) -> Yaml {
     if text.len() > MAX_TEXT {
         return Yaml {
             text,
@@ -32,7 +32,8 @@ fn parse_holding(text: Text) -> Yaml {
             ..Yaml::default()
         };
     }
-    let mut yaml = parse_with(&text, true);
+    let tree = parse_tree(&text, true);
+    let mut yaml = finish(tree, &text, pack);
     yaml.text = text;
     yaml
 }
@@ -40,23 +41,13 @@ fn parse_holding(text: Text) -> Yaml {
 /// A file's text, packed, and its tree, packed (see `crate::shared`): for
 /// the files of the repository, which live as long as the run.
 pub fn parse_packed(text: &str) -> Yaml {
-    let mut yaml = parse_holding(Text::pack(text));
-    yaml.nodes = std::mem::take(&mut yaml.nodes).pack();
-    yaml.collections = std::mem::take(&mut yaml.collections).pack();
-    yaml.scalars = std::mem::take(&mut yaml.scalars).pack();
-    yaml.docs = std::mem::take(&mut yaml.docs).pack();
-    yaml.duplicate_keys = std::mem::take(&mut yaml.duplicate_keys).pack();
-    if !yaml.strings.is_empty() {
-        yaml.strings = Text::pack(&yaml.strings);
-    }
-    yaml
+    parse_holding(Text::pack(text), true)
 }
 
-/// The tree of `text`, without the text; `verbatim`: values written as is
-/// are read from the text rather than copied.
-fn parse_with(text: &str, verbatim: bool) -> Yaml {
-    let tree = super::fast::parse(text, verbatim).unwrap_or_else(|| parse_spaced(text, verbatim));
-    finish(tree, text)
+/// The tree of `text`; `verbatim`: values written as is are read from the
+/// text rather than copied.
+fn parse_tree(text: &str, verbatim: bool) -> Tree {
+    super::fast::parse(text, verbatim).unwrap_or_else(|| parse_spaced(text, verbatim))
 }
 
 /// A tree as it is built: each node's kind in full, and children without
@@ -126,8 +117,16 @@ fn unpackable(message: &str) -> Yaml {
 }
 
 /// Ends quoted scalars at their quote, packs the tree into a `Yaml` (without
-/// its text) and reports an alias bomb.
-fn finish(mut tree: Tree, text: &str) -> Yaml {
+/// its text), its arrays in this thread's packing chunk when `pack` (see
+/// `crate::shared`), and reports an alias bomb.
+fn finish(mut tree: Tree, text: &str, pack: bool) -> Yaml {
+    fn slab<T: crate::shared::Plain>(records: Vec<T>, pack: bool) -> Slab<T> {
+        if pack {
+            Slab::pack(&records)
+        } else {
+            Slab::from(records)
+        }
+    }
     end_quoted_at_the_quote(&mut tree, text);
     let Some(after) = tree.afters() else {
         debug_assert!(false, "a collection's children are not the nodes after it");
@@ -138,22 +137,30 @@ fn finish(mut tree: Tree, text: &str) -> Yaml {
         .iter()
         .filter(|n| matches!(n.kind, Kind::Seq { .. } | Kind::Map { .. }))
         .count();
-    let mut yaml = Yaml {
-        nodes: Vec::with_capacity(tree.nodes.len()).into(),
-        collections: Vec::with_capacity(2 * collections).into(),
-        ..Yaml::default()
+    let mut arrays = super::Arrays {
+        nodes: Vec::with_capacity(tree.nodes.len()),
+        collections: Vec::with_capacity(2 * collections),
+        scalars: Vec::new(),
     };
     for (n, &after) in tree.nodes.iter().zip(&after) {
-        if yaml.push(n.span, n.kind, after).is_none() {
+        if arrays.push(n.span, n.kind, after).is_none() {
             return unpackable("the file holds too many nodes to parse");
         }
     }
-    yaml.scalars.to_mut().shrink_to_fit();
-    tree.docs.shrink_to_fit();
-    yaml.strings = tree.strings.into();
-    yaml.docs = tree.docs.into();
+    let mut yaml = Yaml {
+        nodes: slab(arrays.nodes, pack),
+        collections: slab(arrays.collections, pack),
+        scalars: slab(arrays.scalars, pack),
+        strings: if pack {
+            Text::pack(&tree.strings)
+        } else {
+            tree.strings.into()
+        },
+        docs: slab(tree.docs, pack),
+        duplicate_keys: slab(tree.duplicate_keys, pack),
+        ..Yaml::default()
+    };
     yaml.errors = tree.errors;
-    yaml.duplicate_keys = tree.duplicate_keys.into();
     yaml.nesting = tree.nesting;
     (yaml.aliased, yaml.collection_aliased) = yaml.has_aliases();
     for (root, decoded) in super::aliasing::excessive(&yaml) {
@@ -173,7 +180,7 @@ fn finish(mut tree: Tree, text: &str) -> Yaml {
 /// copies every value agree: same nodes, spans and values.
 fn verbatim_reads_as_copied(text: &str) -> Result<(), String> {
     let shared = parse(text);
-    let mut copied = parse_with(text, false);
+    let mut copied = finish(parse_tree(text, false), text, false);
     copied.text = shared.text.clone();
     // Every tree the parser builds is one the cache would read back.
     if !shared.well_formed() || !copied.well_formed() {
@@ -259,8 +266,8 @@ pub fn differential(text: &str) -> Result<bool, String> {
     let Some(fast) = super::fast::parse(text, true) else {
         return Ok(false);
     };
-    let mut fast = finish(fast, text);
-    let mut general = finish(parse_spaced(text, true), text);
+    let mut fast = finish(fast, text, false);
+    let mut general = finish(parse_spaced(text, true), text, false);
     fast.text = text.into();
     general.text = fast.text.clone();
     if fast == general {

@@ -480,15 +480,19 @@ impl Yaml {
     /// and whatever records where it ends.
     #[cfg(test)]
     pub(super) fn set_span(&mut self, id: NodeId, span: Span) {
-        let node = &mut self.nodes.to_mut()[id as usize];
-        node.start = span.start;
+        let node = self.nodes[id as usize];
         let (tag, p) = (node.tag(), node.payload() as usize);
-        match tag {
-            SPAN_PLAIN | SPAN | QUOTED => {
+        self.nodes.edit(|nodes| {
+            let node = &mut nodes[id as usize];
+            node.start = span.start;
+            if let SPAN_PLAIN | SPAN | QUOTED = tag {
                 node.word = (tag << TAG_SHIFT) | (span.end - span.start);
             }
-            SEQ | MAP => self.collections.to_mut()[p] = span.end,
-            _ => self.scalars.to_mut()[p].end = span.end,
+        });
+        match tag {
+            SPAN_PLAIN | SPAN | QUOTED => {}
+            SEQ | MAP => self.collections.edit(|c| c[p] = span.end),
+            _ => self.scalars.edit(|s| s[p].end = span.end),
         }
     }
 
@@ -507,8 +511,19 @@ impl Yaml {
         }
         (aliased, false)
     }
+}
 
-    /// A node of `kind` at `span` appended to the arenas, with the id after
+/// A tree's arrays as they are filled, node after node (`Yaml` holds them
+/// read only).
+#[derive(Default)]
+pub(super) struct Arrays {
+    pub nodes: Vec<Node>,
+    pub collections: Vec<u32>,
+    pub scalars: Vec<Value>,
+}
+
+impl Arrays {
+    /// A node of `kind` at `span` appended to the arrays, with the id after
     /// its last descendant (`after`, for a collection) or its scalar value;
     /// `None` when a payload would not fit.
     pub(super) fn push(&mut self, span: Span, kind: Kind, after: NodeId) -> Option<()> {
@@ -516,9 +531,7 @@ impl Yaml {
         let (tag, payload) = match kind {
             Kind::Seq { .. } | Kind::Map { .. } => {
                 let at = self.collections.len() as u32;
-                let all = self.collections.to_mut();
-                all.push(span.end);
-                all.push(after);
+                self.collections.extend([span.end, after]);
                 (
                     if matches!(kind, Kind::Seq { .. }) {
                         SEQ
@@ -574,7 +587,9 @@ impl Yaml {
         });
         Some(())
     }
+}
 
+impl Yaml {
     /// The value of a scalar (see `Kind::Scalar`).
     pub(crate) fn text_of(&self, at: u32, len: u32, verbatim: bool) -> &str {
         let arena: &str = if verbatim { &self.text } else { &self.strings };

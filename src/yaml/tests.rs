@@ -496,7 +496,10 @@ fn read_everything(y: &Yaml) {
         let span = y.span(id);
         let _ = &y.text[span.start as usize..span.end as usize];
         let _ = (y.key_bytes(id), y.scalar_of(id), y.alias_target(id));
-        let _ = (y.collection(id).map(|(_, c)| c.count()), y.children(id).count());
+        let _ = (
+            y.collection(id).map(|(_, c)| c.count()),
+            y.children(id).count(),
+        );
         if let Kind::Scalar {
             at, len, verbatim, ..
         } = kind
@@ -625,7 +628,10 @@ fn a_collection_records_two_words_and_its_children_follow_it() {
     assert_eq!(items[2].as_i64(), Some(2));
     assert_eq!(text_at(text, a.span()), "b: [1, {c: d}, 2]\n  e: f");
     assert!(doc.str_at(&["g"]).is_none(), "a sequence is no string");
-    assert_eq!(doc.get("g").unwrap().items().next().unwrap().as_str(), Some("h"));
+    assert_eq!(
+        doc.get("g").unwrap().items().next().unwrap().as_str(),
+        Some("h")
+    );
     assert!(matches!(y.kind(0), Kind::Map { len: 2, .. }));
 }
 
@@ -643,5 +649,9 @@ fn a_key_an_alias_writes_is_compared_before_a_lookup_stops_early() {
     let y = parse("m:\n  name: only\n  other: x\n");
     let m = y.documents().next().unwrap().get("m").unwrap();
     assert_eq!(m.get("name").and_then(|v| v.as_str()), Some("only"));
-    assert_eq!(m.get_all(["other", "name"]).map(|v| v.and_then(|v| v.as_str())), [Some("x"), Some("only")]);
+    assert_eq!(
+        m.get_all(["other", "name"])
+            .map(|v| v.and_then(|v| v.as_str())),
+        [Some("x"), Some("only")]
+    );
 }

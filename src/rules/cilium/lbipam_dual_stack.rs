@@ -67,7 +67,7 @@ fn check_instance(
         return; // no request: the pools assign addresses of every family the Service asks for
     }
 
-    let file_text = &repo.files[view.file].text;
+    let file_text = &repo.files[view.file].text();
     let mut entries = Vec::new();
     if let Some((_, value)) = lb_ip {
         entries.extend(split_entries(

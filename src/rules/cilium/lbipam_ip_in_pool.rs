@@ -356,7 +356,7 @@ fn requests_of(
         None => inst.namespace.as_deref().map(str::to_string),
     };
 
-    let file_text = &repo.files[view.file].text;
+    let file_text = &repo.files[view.file].text();
     let mut values = Vec::new();
     if let Some(v) = view.spec.and_then(|s| s.get("loadBalancerIP")) {
         values.push(v);

@@ -81,7 +81,7 @@ fn check(ctx: &mut Ctx) {
                 "write `apiVersion: external-secrets.io/v1`; nothing else changes from v1beta1",
             );
             // Only the version is replaced, so quoting stays as written.
-            let text = &repo.files[obj.file].text;
+            let text = &repo.files[obj.file].text();
             let span = value.span();
             let written = &text[span.start as usize..span.end as usize];
             if let Some(at) = written.find("/v1beta1") {

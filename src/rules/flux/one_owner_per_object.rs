@@ -353,7 +353,7 @@ fn identical(repo: &Repository, by: &BTreeMap<FluxId, BTreeSet<ObjectId>>) -> bo
     let text = |o: ObjectId| {
         let obj = &repo.objects[o];
         let span = repo.object_node(o).span();
-        repo.files[obj.file].text[span.start as usize..span.end as usize].trim_end()
+        repo.files[obj.file].text()[span.start as usize..span.end as usize].trim_end()
     };
     let mut first: Option<String> = None;
     for (&f, objects) in by {

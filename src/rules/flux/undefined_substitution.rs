@@ -131,7 +131,7 @@ fn scan_object(repo: &Repository, id: ObjectId) -> Vec<Found> {
     let file = &repo.files[obj.file];
     let root = repo.object_node(id);
     let span = root.span();
-    let text = &file.text[span.start as usize..span.end as usize];
+    let text = &file.text()[span.start as usize..span.end as usize];
     if !text.contains("${") || subst::disabled(root) {
         return Vec::new();
     }
@@ -156,7 +156,7 @@ fn scan_object(repo: &Repository, id: ObjectId) -> Vec<Found> {
             let items = subst::references(s.text);
             let span = node.span();
             let raw = file
-                .text
+                .text()
                 .get(span.start as usize..span.end as usize)
                 .unwrap_or("");
             for item in items {

@@ -243,7 +243,7 @@ fn clash(
         });
         let text = {
             let span = repo.object_node(object).span();
-            &repo.files[o.file].text[span.start as usize..span.end as usize]
+            &repo.files[o.file].text()[span.start as usize..span.end as usize]
         };
         let identical = separate && recreated_whole(&o.kind) && !has_vars(text);
         return Some(Clash {

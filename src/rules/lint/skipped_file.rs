@@ -16,7 +16,7 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
     for (id, file) in repo.files.iter().enumerate() {
-        if let Some(Unreadable::Skipped(why)) = &file.unreadable {
+        if let Some(Unreadable::Skipped(why)) = file.unreadable.as_deref() {
             ctx.push(
                 Diagnostic::new(RULE.id, RULE.severity, id, Span::default(), why.clone())
                     .help("nothing in this file was linted; exclude it in `.gitops-lint.yaml` if that is intended"),

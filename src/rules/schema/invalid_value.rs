@@ -52,7 +52,7 @@ fn check(ctx: &mut Ctx) {
             None => {
                 let mut d = super::diagnostic(repo, &RULE, f);
                 let written = repo.files[f.file]
-                    .text
+                    .text()
                     .get(f.span.start as usize..f.span.end as usize)
                     .unwrap_or("");
                 if let Some((name, default)) = quoted_default(written) {

@@ -237,7 +237,7 @@ fn machine_config(repo: &Repository, t: &TalosConfig, findings: &mut Findings) {
     let file = t.file;
     let map = move |s: Span| (file, s);
     let mut net = Net::default();
-    let src = Some((file, repo.files[file].text.as_ref()));
+    let src = Some((file, repo.files[file].text().as_ref()));
     net.add_document(doc, &map, src);
     for &d in &t.documents {
         net.add_document(repo.node(t.file, d), &map, src);
@@ -264,7 +264,7 @@ fn talconfig(repo: &Repository, n: &TalhelperNode, findings: &mut Findings) {
     let map = move |s: Span| (file, s);
     let mut net = Net::default();
     if let Some((key, list)) = n.interfaces {
-        let src = Some((file, repo.files[file].text.as_ref()));
+        let src = Some((file, repo.files[file].text().as_ref()));
         net.add_interfaces(Some(key.span()), list, &map, src);
     }
     // Only `networkInterfaces` are converted; patches stay in the v1alpha1 document.
@@ -274,7 +274,7 @@ fn talconfig(repo: &Repository, n: &TalhelperNode, findings: &mut Findings) {
             TalhelperPatch::File { file: fid, .. } => {
                 let fid = *fid;
                 let map = move |s: Span| (fid, s);
-                let src = Some((fid, repo.files[fid].text.as_ref()));
+                let src = Some((fid, repo.files[fid].text().as_ref()));
                 for doc in repo.files[fid].yaml.documents() {
                     net.add_document(doc, &map, src);
                 }
@@ -298,7 +298,7 @@ fn talconfig(repo: &Repository, n: &TalhelperNode, findings: &mut Findings) {
 /// An inline patch: parsed here, its spans mapped back into the talconfig.
 fn inline_patch(repo: &Repository, file: FileId, entry: NodeRef, text: &str, net: &mut Net) {
     let yaml = crate::yaml::parse(text);
-    let lines = inline_lines(&repo.files[file].text, entry.span(), text);
+    let lines = inline_lines(&repo.files[file].text(), entry.span(), text);
     let start = entry.span().start as usize;
     let fallback = (file, Span::new(start, start + 1));
     let map = move |s: Span| match &lines {

@@ -15,7 +15,7 @@ fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
     for (id, file) in repo.files.iter().enumerate() {
         for dup in &file.yaml.duplicate_keys {
-            let key = &file.text[dup.repeat.start as usize..dup.repeat.end as usize];
+            let key = &file.text()[dup.repeat.start as usize..dup.repeat.end as usize];
             let first = file.position(dup.first.start);
             ctx.push(
                 Diagnostic::new(

@@ -16,7 +16,7 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &mut Ctx) {
     let repo = ctx.repo;
     for (id, file) in repo.files.iter().enumerate() {
-        if let Some(Unreadable::NotText { offset, message }) = &file.unreadable {
+        if let Some(Unreadable::NotText { offset, message }) = file.unreadable.as_deref() {
             let at = Span::new(*offset as usize, *offset as usize);
             ctx.push(
                 Diagnostic::new(RULE.id, RULE.severity, id, at, message.clone())
