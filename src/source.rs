@@ -198,9 +198,9 @@ mod tests {
     #[test]
     fn positions_count_characters() {
         let f = SourceFile::from_bytes("a.yaml".into(), "é: 1\nkey: v\n".as_bytes().to_vec());
-        assert!(f.text.is_packed() && f.yaml.nodes.is_packed());
+        assert!(f.text().is_packed() && f.yaml.nodes.is_packed());
         let buffer = SourceFile::from_buffer("a.yaml".into(), "é: 1\nkey: v\n".as_bytes().to_vec());
-        assert!(!buffer.text.is_packed() && !buffer.yaml.nodes.is_packed());
+        assert!(!buffer.text().is_packed() && !buffer.yaml.nodes.is_packed());
         assert_eq!(buffer.yaml, f.yaml);
         assert_eq!(f.position(0), Position { line: 1, column: 1 });
         assert_eq!(f.position(2), Position { line: 1, column: 2 });
@@ -211,10 +211,10 @@ mod tests {
     #[test]
     fn nul_after_invalid_utf8_points_at_a_boundary() {
         let f = SourceFile::from_bytes("a".into(), b"ns: x\xff\xff\x01\x00".to_vec());
-        match f.unreadable {
+        match f.unreadable.as_deref() {
             Some(Unreadable::NotText { offset, .. }) => {
-                assert_eq!(offset, 5);
-                assert!(f.text.is_char_boundary(offset as usize));
+                assert_eq!(*offset, 5);
+                assert!(f.text().is_char_boundary(*offset as usize));
             }
             other => panic!("{other:?}"),
         }
@@ -223,10 +223,13 @@ mod tests {
     #[test]
     fn bad_encodings_are_unreadable() {
         let f = SourceFile::from_bytes("a".into(), vec![0xFF, 0xFE, b'a', 0]);
-        assert!(matches!(f.unreadable, Some(Unreadable::NotText { .. })));
+        assert!(matches!(
+            f.unreadable.as_deref(),
+            Some(Unreadable::NotText { .. })
+        ));
         let f = SourceFile::from_bytes("a".into(), b"a: 1\nb: \xC3\x28\n".to_vec());
-        match f.unreadable {
-            Some(Unreadable::NotText { offset, .. }) => assert_eq!(offset, 8),
+        match f.unreadable.as_deref() {
+            Some(Unreadable::NotText { offset, .. }) => assert_eq!(*offset, 8),
             other => panic!("{other:?}"),
         }
     }

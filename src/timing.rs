@@ -114,7 +114,7 @@ impl Held {
         };
         for f in files {
             let y = &f.yaml;
-            h.text += text(&f.text(), &mut at);
+            h.text += text(f.text(), &mut at);
             h.nodes += slab(&y.nodes, &mut at);
             h.collections += slab(&y.collections, &mut at);
             h.scalars += slab(&y.scalars, &mut at);

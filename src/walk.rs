@@ -948,7 +948,7 @@ mod tests {
     use std::io::{Error, ErrorKind};
 
     fn why(file: &SourceFile) -> &str {
-        match &file.unreadable {
+        match file.unreadable.as_deref() {
             Some(Unreadable::Skipped(why)) => why,
             other => panic!("{}: {other:?}", file.path),
         }
@@ -974,7 +974,7 @@ mod tests {
         let other = from_read("c.yaml".into(), Err(Error::other("disk on fire")));
         assert_eq!(why(&other), "cannot read file: disk on fire");
         for f in [&denied, &gone, &other] {
-            assert!(f.text.is_empty());
+            assert!(f.text().is_empty());
         }
     }
 
@@ -1034,6 +1034,6 @@ mod tests {
     fn readable_files_are_parsed() {
         let f = from_read("ok.yaml".into(), Ok(Contents::Bytes(b"a: 1\n".to_vec())));
         assert!(f.unreadable.is_none());
-        assert_eq!(&*f.text, "a: 1\n");
+        assert_eq!(f.text(), "a: 1\n");
     }
 }

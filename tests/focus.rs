@@ -160,7 +160,7 @@ fn dump(repo: &Repository) -> String {
         repo.cluster,
         repo.files
             .iter()
-            .map(|f| (&f.path, &f.text))
+            .map(|f| (&f.path, f.text()))
             .collect::<Vec<_>>(),
     )
 }
@@ -184,7 +184,7 @@ fn an_edit_taken_in_place_leaves_the_model_as_a_fresh_build() {
         let (settings, _) = settings(&root);
         let files = read(&root);
         for (i, file) in files.iter().enumerate() {
-            for text in edits(&file.text) {
+            for text in edits(file.text()) {
                 let edited = SourceFile::from_bytes(file.path.clone(), text.clone().into_bytes());
                 let mut repo = Repository::new(root.clone(), read(&root), &settings);
                 if repo.update_file(edited).is_err() {

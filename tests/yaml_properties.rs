@@ -206,7 +206,7 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     )];
     let repo = Repository::new(PathBuf::from("/repo"), files, &ModelSettings::default());
     for d in check_repository(&repo) {
-        span_ok(&repo.files[d.file].text, d.span).map_err(TestCaseError::fail)?;
+        span_ok(repo.files[d.file].text(), d.span).map_err(TestCaseError::fail)?;
     }
     Ok(())
 }

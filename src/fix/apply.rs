@@ -80,7 +80,7 @@ pub fn plan(report: &Report) -> Plan {
     for (i, d) in report.diagnostics.iter().enumerate() {
         let Some(fix) = &d.fix else { continue };
         let file = &repo.files[d.file];
-        if file.unreadable.is_some() || !valid(&file.text(), &fix.edits) {
+        if file.unreadable.is_some() || !valid(file.text(), &fix.edits) {
             continue;
         }
         let (taken, which) = by_file.entry(d.file).or_default();
@@ -103,7 +103,7 @@ pub fn plan(report: &Report) -> Plan {
         .into_iter()
         .filter_map(|(file, (edits, diagnostics))| {
             let source = &repo.files[file];
-            let fixed = apply_edits(&source.text(), &edits);
+            let fixed = apply_edits(source.text(), &edits);
             (*fixed != **source.text()).then(|| FileFix {
                 file,
                 path: source.path.clone(),

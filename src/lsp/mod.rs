@@ -326,7 +326,7 @@ impl<'a> Server<'a> {
         let folder = self.folders.iter().find(|f| f.root() == root)?;
         let repo = &folder.session.repo;
         let file = repo.file_id(rel)?;
-        let offset = conversion::byte_offset(&repo.files[file].text(), pos)?;
+        let offset = conversion::byte_offset(repo.files[file].text(), pos)?;
         let value = crate::explain::hover(repo, file, offset)?;
         Some(lsp::Hover {
             contents: lsp::HoverContents::Markup(lsp::MarkupContent {

@@ -1027,9 +1027,7 @@ pub(super) fn update_file(
     let name = file.path.rsplit('/').next().unwrap_or("");
     // A kustomization, or what Flux syncs and what writes variables: builds.
     let builds = |text: &str| text.contains("sync:") || text.contains(vars::WEBHOOK);
-    if kustomize::FILE_NAMES.contains(&name)
-        || builds(&file.text())
-        || builds(&repo.files[id].text())
+    if kustomize::FILE_NAMES.contains(&name) || builds(file.text()) || builds(repo.files[id].text())
     {
         return Err(Box::new(file));
     }

@@ -264,7 +264,7 @@ fn sources_are_read_only_as_far_as_they_can_be() {
     let at = |name: &str| match vars.origin(name) {
         Some(super::vars::VarOrigin::From { kind, name, at }) => {
             let (file, span) = at.expect("a source of the repository says where");
-            let text = &r.files[file].text;
+            let text = &r.files[file].text();
             (
                 *kind,
                 name.clone(),

@@ -107,7 +107,7 @@ impl SourceCode for Src<'_> {
 fn source(file: &SourceFile) -> Src<'_> {
     Src {
         name: &file.path,
-        text: &file.text(),
+        text: file.text(),
     }
 }
 

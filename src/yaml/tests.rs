@@ -559,7 +559,7 @@ fn damaged_trees_the_check_accepts_are_read_without_a_panic() {
             match next(6) {
                 0 if !y.nodes.is_empty() => {
                     let i = next(y.nodes.len());
-                    y.nodes.to_mut()[i].start = v;
+                    y.nodes.edit(|n| n[i].start = v);
                 }
                 1 if !y.nodes.is_empty() => {
                     let i = next(y.nodes.len());
@@ -574,22 +574,26 @@ fn damaged_trees_the_check_accepts_are_read_without_a_panic() {
                     } else {
                         v & PAYLOAD
                     };
-                    y.nodes.to_mut()[i] = Node::from_parts(start, tag << TAG_SHIFT | payload);
+                    y.nodes
+                        .edit(|n| n[i] = Node::from_parts(start, tag << TAG_SHIFT | payload));
                 }
                 2 if !y.collections.is_empty() => {
                     let i = next(y.collections.len());
-                    y.collections.to_mut()[i] = v;
+                    y.collections.edit(|c| c[i] = v);
                 }
                 3 if !y.scalars.is_empty() => {
                     let i = next(y.scalars.len());
-                    let s = &mut y.scalars.to_mut()[i];
-                    *[&mut s.at, &mut s.len, &mut s.end][next(3)] = v;
+                    let field = next(3);
+                    y.scalars.edit(|s| {
+                        let s = &mut s[i];
+                        *[&mut s.at, &mut s.len, &mut s.end][field] = v;
+                    });
                 }
                 4 if !y.docs.is_empty() => {
                     let i = next(y.docs.len());
-                    y.docs.to_mut()[i].root = v;
+                    y.docs.edit(|d| d[i].root = v);
                 }
-                _ => y.collections.to_mut().push(v),
+                _ => y.collections.edit(|c| c.push(v)),
             }
         }
         // The flags are checked too: the ones this damage gives, if any.

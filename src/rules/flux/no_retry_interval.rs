@@ -25,7 +25,7 @@ fn check(ctx: &mut Ctx) {
                 "`spec.retryInterval` is not a HelmRelease field: helm-controller ignores it and failed releases are not retried at this interval",
             )
             .help("remove it; to retry failed upgrades, set `spec.upgrade.strategy: {name: RetryOnFailure, retryInterval: 5m}` (or use `remediation.retries`)");
-            if let Some(edit) = remove_top_level(&repo.files[obj.file].text(), repo.object_node(id))
+            if let Some(edit) = remove_top_level(repo.files[obj.file].text(), repo.object_node(id))
             {
                 d = d.fix("remove `spec.retryInterval`", vec![edit]);
             }

@@ -298,7 +298,7 @@ fn talconfig(repo: &Repository, n: &TalhelperNode, findings: &mut Findings) {
 /// An inline patch: parsed here, its spans mapped back into the talconfig.
 fn inline_patch(repo: &Repository, file: FileId, entry: NodeRef, text: &str, net: &mut Net) {
     let yaml = crate::yaml::parse(text);
-    let lines = inline_lines(&repo.files[file].text(), entry.span(), text);
+    let lines = inline_lines(repo.files[file].text(), entry.span(), text);
     let start = entry.span().start as usize;
     let fallback = (file, Span::new(start, start + 1));
     let map = move |s: Span| match &lines {

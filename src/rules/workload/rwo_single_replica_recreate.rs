@@ -250,7 +250,7 @@ fn deployments(repo: &Repository, claims: &LazyClaims, ctx: &mut Ctx) {
             obj.name.as_deref().unwrap_or("(unnamed)")
         );
         let fix = (!mounts.single.is_empty())
-            .then(|| deployment_fix(&repo.files[obj.file].text(), spec_key, spec))
+            .then(|| deployment_fix(repo.files[obj.file].text(), spec_key, spec))
             .flatten()
             .map(|edits| ("set `strategy: {type: Recreate}`", edits));
         mounts.report(&what, obj.file, span, HELP, fix, ctx);
@@ -307,7 +307,7 @@ fn app_template(repo: &Repository, claims: &LazyClaims, ctx: &mut Ctx) {
             c.object.name.as_deref().unwrap_or("(unnamed)")
         );
         let fix = (!mounts.single.is_empty())
-            .then(|| controller_fix(&repo.files[c.object.file].text(), c.key, c.node))
+            .then(|| controller_fix(repo.files[c.object.file].text(), c.key, c.node))
             .flatten()
             .map(|edits| ("set the controller's `strategy: Recreate`", edits));
         let strategy_key = c.node.key_span("strategy").expect("filtered above");
