@@ -67,7 +67,7 @@ pub struct Object {
     /// `metadata.namespace` as written (the build may override it: see `Instance`).
     pub namespace: Option<Text>,
     /// Length of the group at the start of `api_version` (rules ask for it often).
-    group_len: usize,
+    group_len: u32,
 }
 
 impl Object {
@@ -79,7 +79,7 @@ impl Object {
         name: Option<Text>,
         namespace: Option<Text>,
     ) -> Self {
-        let group_len = api_version.rfind('/').unwrap_or(0);
+        let group_len = api_version.rfind('/').unwrap_or(0) as u32;
         Object {
             file,
             root,
@@ -92,7 +92,7 @@ impl Object {
     }
 
     pub fn group(&self) -> &str {
-        &self.api_version[..self.group_len]
+        &self.api_version[..self.group_len as usize]
     }
 
     pub fn is(&self, group: &str, kind: &str) -> bool {

@@ -233,14 +233,39 @@ enum Root<'a> {
 struct Target {
     file: FileId,
     node: NodeId,
-    /// `apiVersion kind`, one string for every document of a kind.
-    key: Arc<str>,
-    /// What findings call it: `Deployment`, `LinkConfig`, `talhelper interface`.
-    label: Arc<str>,
+    /// Its kind's names, one for every document of a kind.
+    names: Arc<Names>,
     /// A patch: required fields may come from what it patches.
     partial: bool,
     /// Report `schema/unknown-kind` when no schema is known.
     report_unknown: bool,
+}
+
+/// What a target is validated as and called.
+struct Names {
+    /// `apiVersion kind`.
+    key: Box<str>,
+    /// What findings call it: `Deployment`, `LinkConfig`, `talhelper interface`.
+    label: Box<str>,
+}
+
+impl Names {
+    fn new(key: impl Into<Box<str>>, label: impl Into<Box<str>>) -> Arc<Names> {
+        Arc::new(Names {
+            key: key.into(),
+            label: label.into(),
+        })
+    }
+}
+
+impl Target {
+    fn key(&self) -> &str {
+        &self.names.key
+    }
+
+    fn label(&self) -> &str {
+        &self.names.label
+    }
 }
 
 pub fn validate(repo: &Classified, settings: &SchemaSettings) -> SchemaReport {
@@ -255,7 +280,7 @@ pub fn validate_files(
 ) -> SchemaReport {
     let mut report = SchemaReport::default();
     let targets = targets(repo, only);
-    let needed: HashSet<&str> = targets.iter().map(|t| &*t.key).collect();
+    let needed: HashSet<&str> = targets.iter().map(|t| t.key()).collect();
     let crds = repository_crds(repo, &needed);
     let (k8s_version, k8s) = kubernetes(settings.kubernetes_version.as_deref());
     let flux_operator = installs_flux_operator(repo);
@@ -296,7 +321,7 @@ pub fn validate_files(
     // validates nothing rather than report on its own mistakes.
     let mut by_key: HashMap<&str, Vec<&Target>> = HashMap::new();
     for t in &targets {
-        by_key.entry(&*t.key).or_default().push(t);
+        by_key.entry(t.key()).or_default().push(t);
     }
     let found_keys: HashSet<&str> = found.iter().map(|(key, ..)| *key).collect();
     let keep = !settings.one_shot;
@@ -359,7 +384,7 @@ pub fn validate_files(
     findings.extend(
         targets
             .iter()
-            .filter(|t| t.report_unknown && !found_keys.contains(&*t.key))
+            .filter(|t| t.report_unknown && !found_keys.contains(t.key()))
             .map(|t| unknown_kind(t, repo.node(t.file, t.node))),
     );
     findings.sort_by(|a, b| {
@@ -460,7 +485,7 @@ pub(super) fn compile(root: &Value) -> Option<Validator> {
 
 fn unknown_kind(t: &Target, node: NodeRef) -> Finding {
     let span = node.get("kind").map_or(node.span(), |k| k.span());
-    let key = &t.key;
+    let key = t.key();
     Finding {
         kind: FindingKind::UnknownKind,
         file: t.file,
@@ -618,8 +643,6 @@ fn patch_files(repo: &Classified) -> HashSet<String> {
     out
 }
 
-/// A kind's `Target::key` and `Target::label`.
-type KeyAndLabel = (Arc<str>, Arc<str>);
 
 /// The documents to validate, of the files of `only` (all files when `None`).
 fn targets(repo: &Classified, only: Option<&HashSet<FileId>>) -> Vec<Target> {
@@ -630,25 +653,24 @@ fn targets(repo: &Classified, only: Option<&HashSet<FileId>>) -> Vec<Target> {
             patch[file] = true;
         }
     }
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(repo.objects.len() + repo.talos.len());
     // A kind's key and label are made once, and shared by its documents.
-    let mut names: rustc_hash::FxHashMap<(&str, &str), KeyAndLabel> = Default::default();
+    let mut kinds: rustc_hash::FxHashMap<(&str, &str), Arc<Names>> = Default::default();
     for obj in repo.objects.iter().filter(|o| wanted(o.file)) {
         let partial = patch[obj.file];
-        let (key, label) = names
+        let names = kinds
             .entry((&obj.api_version, &obj.kind))
             .or_insert_with(|| {
-                (
-                    format!("{} {}", obj.api_version, obj.kind).into(),
-                    obj.kind.as_str().into(),
+                Names::new(
+                    format!("{} {}", obj.api_version, obj.kind),
+                    obj.kind.as_str(),
                 )
             })
             .clone();
         out.push(Target {
             file: obj.file,
             node: obj.root,
-            key,
-            label,
+            names,
             partial,
             report_unknown: !partial,
         });
@@ -663,8 +685,7 @@ fn targets(repo: &Classified, only: Option<&HashSet<FileId>>) -> Vec<Target> {
                 TalosSource::MachineConfig | TalosSource::Patch => out.push(Target {
                     file: t.file,
                     node: root,
-                    key: format!("{TALOS} Config").into(),
-                    label: "the Talos machine config".into(),
+                    names: Names::new(format!("{TALOS} Config"), "the Talos machine config"),
                     partial: t.source == TalosSource::Patch,
                     report_unknown: false,
                 }),
@@ -689,8 +710,7 @@ fn targets(repo: &Classified, only: Option<&HashSet<FileId>>) -> Vec<Target> {
                             out.push(Target {
                                 file: t.file,
                                 node: iface.id(),
-                                key: format!("{TALOS} Device").into(),
-                                label: label.as_str().into(),
+                                names: Names::new(format!("{TALOS} Device"), label.as_str()),
                                 partial: false,
                                 report_unknown: false,
                             });
@@ -704,8 +724,7 @@ fn targets(repo: &Classified, only: Option<&HashSet<FileId>>) -> Vec<Target> {
             out.push(Target {
                 file: t.file,
                 node: doc,
-                key: format!("{TALOS} {kind}").into(),
-                label: kind.into(),
+                names: Names::new(format!("{TALOS} {kind}"), kind),
                 partial: false,
                 report_unknown: false,
             });
@@ -759,7 +778,7 @@ fn check_prefixed(
                         || (t.partial && name.starts_with('$'))
                         || (pointer.is_empty() && prefix.is_empty() && name == "sops")
                         || COVERED.iter().any(|(k, p, f)| {
-                            *k == &*t.label && *p == format!("{prefix}{pointer}") && f == name
+                            *k == t.label() && *p == format!("{prefix}{pointer}") && f == name
                         })
                     {
                         continue;
@@ -790,7 +809,7 @@ fn check_prefixed(
                         span,
                         message: format!(
                             "`{field}` is not a field of {} (by {})",
-                            t.label,
+                            t.label(),
                             c.origin.describe()
                         ),
                         help: Some(help),
@@ -807,9 +826,9 @@ fn check_prefixed(
                 let span = key_of(node, &pointer)
                     .unwrap_or_else(|| node.get("kind").map_or(node.span(), |k| k.span()));
                 let whole = if path.is_empty() {
-                    t.label.to_string()
+                    t.label().to_string()
                 } else {
-                    format!("`{path}` of {}", t.label)
+                    format!("`{path}` of {}", t.label())
                 };
                 let parent: Option<Vec<String>> = pointer
                     .split('/')
@@ -843,7 +862,7 @@ fn check_prefixed(
                     continue;
                 }
                 let what = if path.is_empty() {
-                    t.label.to_string()
+                    t.label().to_string()
                 } else {
                     format!("`{path}`")
                 };
@@ -1047,8 +1066,7 @@ mod tests {
             let t = Target {
                 file: 0,
                 node: node.id(),
-                key: "example.com/v1 Widget".into(),
-                label: "Widget".into(),
+                names: Names::new("example.com/v1 Widget", "Widget"),
                 partial,
                 report_unknown: false,
             };
