@@ -184,7 +184,7 @@ pub fn run(opts: &Options) -> Result<Report, Error> {
         && let Some(id) = repo.file_id(rel)
     {
         let shown = given.to_string_lossy().replace('\\', "/");
-        repo.files[id].path = shown.strip_prefix("./").unwrap_or(&shown).to_string();
+        repo.files[id].path = crate::shared::Text::from(shown.strip_prefix("./").unwrap_or(&shown));
     }
     Ok(Report {
         repo,

@@ -224,7 +224,7 @@ impl Session {
         let mut added = false;
         for rel in named {
             if !exclude.is_match(rel)
-                && !files.iter().any(|f| &f.path == rel)
+                && !files.iter().any(|f| *f.path == **rel)
                 && let Some(file) = walk::read_named(&root, rel)
             {
                 files.push(file);
@@ -495,7 +495,7 @@ impl Session {
         }
         let files = std::mem::take(&mut self.repo.files);
         let previous = std::mem::take(&mut self.schema);
-        let old_paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+        let old_paths: Vec<String> = files.iter().map(|f| f.path.to_string()).collect();
         let incremental = !self.schema_settings.skip && !self.schemas_changed;
         let root = self.root.clone();
         let (settings, schema_settings) = (&self.settings, &self.schema_settings);
@@ -610,7 +610,7 @@ impl DiskState {
         let mut dirs = BTreeSet::from([String::new()]);
         let mut files = HashMap::new();
         for f in &repo.files {
-            files.insert(f.path.clone(), stamp(&root.join(&f.path)));
+            files.insert(f.path.to_string(), stamp(&root.join(&*f.path)));
             let mut rel = f.path.as_str();
             while let Some(i) = rel.rfind('/') {
                 rel = &rel[..i];

@@ -16,15 +16,16 @@ pub enum Unreadable {
 #[derive(Debug)]
 pub struct SourceFile {
     /// Relative to the root, with `/` separators.
-    pub path: String,
+    pub path: Text,
     /// The tree, and the file's text (`text`), which it reads the values
     /// written as is from.
     pub yaml: Yaml,
     /// Boxed: few files have one, and every file holds the field.
     pub unreadable: Option<Box<Unreadable>>,
     /// Where each line starts: found on first use (rendering a finding,
-    /// reading a suppression), so files without findings never hold it.
-    line_starts: std::sync::OnceLock<Box<[u32]>>,
+    /// reading a suppression), so files without findings never hold it,
+    /// and the field is one pointer.
+    line_starts: once_cell::race::OnceBox<Box<[u32]>>,
 }
 
 /// A 1-based line and column (column in characters).
@@ -53,19 +54,19 @@ impl SourceFile {
     fn decoded(path: String, bytes: Vec<u8>, packed: bool) -> Self {
         let (text, problem) = decode(bytes);
         if problem.is_some() {
-            return Self::new(path, Text::from(text), Yaml::default(), problem);
+            return Self::new(path, Text::from(text), Yaml::default(), problem, packed);
         }
         let yaml = if packed {
             yaml::parse_packed(&text)
         } else {
             yaml::parse(&text)
         };
-        Self::new(path, yaml.text.clone(), yaml, None)
+        Self::new(path, yaml.text.clone(), yaml, None, packed)
     }
 
     /// A file whose text was parsed before (the persistent cache keeps both).
     pub fn parsed(path: String, text: Text, yaml: Yaml) -> Self {
-        Self::new(path, text, yaml, None)
+        Self::new(path, text, yaml, None, true)
     }
 
     pub fn skipped(path: String, why: String) -> Self {
@@ -74,16 +75,29 @@ impl SourceFile {
             Text::default(),
             Yaml::default(),
             Some(Unreadable::Skipped(why)),
+            true,
         )
     }
 
-    fn new(path: String, text: Text, mut yaml: Yaml, unreadable: Option<Unreadable>) -> Self {
+    /// A file of the run: its path packed with its text (see
+    /// `crate::shared`), unless it is an editor's buffer (`packed` false).
+    fn new(
+        path: String,
+        text: Text,
+        mut yaml: Yaml,
+        unreadable: Option<Unreadable>,
+        packed: bool,
+    ) -> Self {
         yaml.text = text;
         SourceFile {
-            path,
+            path: if packed {
+                Text::pack(&path)
+            } else {
+                Text::from(path)
+            },
             yaml,
             unreadable: unreadable.map(Box::new),
-            line_starts: std::sync::OnceLock::new(),
+            line_starts: once_cell::race::OnceBox::new(),
         }
     }
 
@@ -94,12 +108,13 @@ impl SourceFile {
     }
 
     fn line_starts(&self) -> &[u32] {
+        // Two threads that ask at once may both count; one count is kept.
         self.line_starts.get_or_init(|| {
             let newlines = memchr::memchr_iter(b'\n', self.text().as_bytes());
             let mut starts = Vec::with_capacity(newlines.clone().count() + 1);
             starts.push(0u32);
             starts.extend(newlines.map(|i| i as u32 + 1));
-            starts.into_boxed_slice()
+            Box::new(starts.into_boxed_slice())
         })
     }
 
@@ -206,6 +221,18 @@ mod tests {
         assert_eq!(f.position(2), Position { line: 1, column: 2 });
         assert_eq!(f.position(6), Position { line: 2, column: 1 });
         assert_eq!(f.line_text(2), "key: v");
+        assert_eq!((f.line_count(), f.line_start(3)), (3, 13));
+        // The path is packed with the file, and an editor's is not.
+        assert!(f.path.is_packed() && !buffer.path.is_packed());
+        assert_eq!(&*buffer.path, "a.yaml");
+    }
+
+    /// Every file read holds one: pointers and offsets only, what few files
+    /// have boxed.
+    #[test]
+    fn a_file_is_a_few_words() {
+        assert_eq!(size_of::<Yaml>(), 136);
+        assert_eq!(size_of::<SourceFile>(), 168);
     }
 
     #[test]

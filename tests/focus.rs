@@ -185,7 +185,8 @@ fn an_edit_taken_in_place_leaves_the_model_as_a_fresh_build() {
         let files = read(&root);
         for (i, file) in files.iter().enumerate() {
             for text in edits(file.text()) {
-                let edited = SourceFile::from_bytes(file.path.clone(), text.clone().into_bytes());
+                let edited =
+                    SourceFile::from_bytes(file.path.to_string(), text.clone().into_bytes());
                 let mut repo = Repository::new(root.clone(), read(&root), &settings);
                 if repo.update_file(edited).is_err() {
                     rebuilt += 1;
@@ -193,7 +194,7 @@ fn an_edit_taken_in_place_leaves_the_model_as_a_fresh_build() {
                 }
                 in_place += 1;
                 let mut fresh_files = read(&root);
-                fresh_files[i] = SourceFile::from_bytes(file.path.clone(), text.into_bytes());
+                fresh_files[i] = SourceFile::from_bytes(file.path.to_string(), text.into_bytes());
                 let fresh = Repository::new(root.clone(), fresh_files, &settings);
                 // Schema findings are the caller's to redo: compare without them.
                 let none = SchemaReport::default();

@@ -270,7 +270,7 @@ pub fn body(r: &mut Reader, buf: &Arc<Buffer>, path: &str) -> Option<SourceFile>
         scalars,
         strings,
         docs,
-        errors,
+        errors: errors.into_boxed_slice(),
         duplicate_keys,
         nesting,
         aliased,

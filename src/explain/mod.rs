@@ -237,7 +237,7 @@ impl Ctx<'_> {
 pub(crate) fn place(repo: &Repository, file: FileId, span: Span) -> Place {
     let f = &repo.files[file];
     Place {
-        path: f.path.clone(),
+        path: f.path.to_string(),
         line: f.position(span.start).line,
     }
 }
@@ -253,7 +253,7 @@ pub(crate) fn flux_ref(repo: &Repository, f: FluxId) -> FluxRef {
     FluxRef {
         namespace: ns.map(str::to_string),
         name: name.map(str::to_string),
-        path: repo.files[repo.objects[o].file].path.clone(),
+        path: repo.files[repo.objects[o].file].path.to_string(),
         line: object_line(repo, o),
     }
 }
@@ -270,7 +270,7 @@ pub(crate) fn label(ns: Option<&str>, name: Option<&str>) -> String {
 fn file_report(ctx: &Ctx, file: FileId) -> FileReport {
     let repo = ctx.repo;
     FileReport {
-        path: repo.files[file].path.clone(),
+        path: repo.files[file].path.to_string(),
         deployed: repo.file_deployed(file),
         not_deployed: repo
             .why_not_deployed(file)
@@ -316,7 +316,7 @@ pub(crate) fn reason(repo: &Repository, why: NotDeployed, seen: &mut Vec<FileId>
                 code: "commented-out",
                 message: format!("commented out of {path}:{line}"),
                 at: Some(Place {
-                    path: path.clone(),
+                    path: path.to_string(),
                     line,
                 }),
                 because: None,
@@ -390,7 +390,7 @@ fn chain(repo: &Repository, inst: &Instance) -> Vec<Step> {
         let kz = &repo.kustomizations[k];
         steps.push(Step {
             step: "kustomization",
-            path: repo.files[kz.file].path.clone(),
+            path: repo.files[kz.file].path.to_string(),
             line: 1,
             text: if kz.dir.is_empty() {
                 ".".into()
@@ -510,7 +510,7 @@ fn build(repo: &Repository, inst: &Instance) -> Build {
                     .iter()
                     .filter_map(|&(obj, _)| obj)
                     .map(|s| Place {
-                        path: repo.files[repo.objects[s].file].path.clone(),
+                        path: repo.files[repo.objects[s].file].path.to_string(),
                         line: object_line(repo, s),
                     })
                     .collect(),

@@ -55,12 +55,12 @@ pub fn tree(repo: &Repository, within: &[String]) -> Tree {
         .kustomize_roots()
         .into_iter()
         .map(|(k, reached)| KustomizeRoot {
-            path: repo.files[repo.kustomizations[k].file].path.clone(),
+            path: repo.files[repo.kustomizations[k].file].path.to_string(),
             deployed: repo.kustomize_deployed(k),
             kustomizations: reached
                 .into_iter()
                 .filter(|&r| r != k)
-                .map(|r| repo.files[repo.kustomizations[r].file].path.clone())
+                .map(|r| repo.files[repo.kustomizations[r].file].path.to_string())
                 .collect(),
         })
         .filter(|r| {
@@ -105,7 +105,7 @@ fn node(
         kustomizations: repo
             .built_by_flux(f)
             .into_iter()
-            .map(|k| repo.files[repo.kustomizations[k].file].path.clone())
+            .map(|k| repo.files[repo.kustomizations[k].file].path.to_string())
             .collect(),
         children: kids
             .into_iter()

@@ -106,7 +106,7 @@ pub fn plan(report: &Report) -> Plan {
             let fixed = apply_edits(source.text(), &edits);
             (*fixed != **source.text()).then(|| FileFix {
                 file,
-                path: source.path.clone(),
+                path: source.path.to_string(),
                 fixed,
                 diagnostics,
             })

@@ -103,7 +103,7 @@ fn renamed(
             parsed.documents().next()
         } else if let Some(path) = p.str_at(&["path"]) {
             join(dir, path)
-                .and_then(|f| repo.files.iter().find(|x| x.path == f))
+                .and_then(|f| repo.files.iter().find(|x| *x.path == *f))
                 .and_then(|f| f.yaml.documents().next())
         } else {
             None

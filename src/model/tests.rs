@@ -268,7 +268,7 @@ fn sources_are_read_only_as_far_as_they_can_be() {
             (
                 *kind,
                 name.clone(),
-                r.files[file].path.clone(),
+                r.files[file].path.to_string(),
                 text[span.start as usize..span.end as usize].to_string(),
             )
         }

@@ -607,7 +607,7 @@ fn repository_crds(repo: &Classified, needed: &HashSet<&str>) -> BTreeMap<String
         let wanted = |key: &str| needed.contains(key) && !out.contains_key(key);
         for (key, root) in crd::schemas(repo.object_node(id), wanted) {
             out.entry(key)
-                .or_insert_with(|| (repo.files[obj.file].path.clone(), root));
+                .or_insert_with(|| (repo.files[obj.file].path.to_string(), root));
         }
     }
     out
@@ -642,7 +642,6 @@ fn patch_files(repo: &Classified) -> HashSet<String> {
     }
     out
 }
-
 
 /// The documents to validate, of the files of `only` (all files when `None`).
 fn targets(repo: &Classified, only: Option<&HashSet<FileId>>) -> Vec<Target> {

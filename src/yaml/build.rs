@@ -25,10 +25,10 @@ fn parse_holding(text: Text, pack: bool) -> Yaml {
     if text.len() > MAX_TEXT {
         return Yaml {
             text,
-            errors: vec![SyntaxError {
+            errors: Box::new([SyntaxError {
                 offset: 0,
                 message: format!("the text is too large to parse (over {MAX_TEXT} bytes)"),
-            }],
+            }]),
             ..Yaml::default()
         };
     }
@@ -108,10 +108,10 @@ impl Tree {
 /// A tree that `finish` cannot pack: the message for it.
 fn unpackable(message: &str) -> Yaml {
     Yaml {
-        errors: vec![SyntaxError {
+        errors: Box::new([SyntaxError {
             offset: 0,
             message: message.to_string(),
-        }],
+        }]),
         ..Yaml::default()
     }
 }
@@ -160,12 +160,12 @@ fn finish(mut tree: Tree, text: &str, pack: bool) -> Yaml {
         duplicate_keys: slab(tree.duplicate_keys, pack),
         ..Yaml::default()
     };
-    yaml.errors = tree.errors;
+    let mut errors = tree.errors;
     yaml.nesting = tree.nesting;
     (yaml.aliased, yaml.collection_aliased) = yaml.has_aliases();
     for (root, decoded) in super::aliasing::excessive(&yaml) {
         let offset = yaml.span(root).start;
-        yaml.errors.push(SyntaxError {
+        errors.push(SyntaxError {
             offset,
             message: format!(
                 "document contains excessive aliasing: it decodes to {} nodes, nearly all through aliases (an alias bomb); Kubernetes' YAML decoder refuses it",
@@ -173,6 +173,7 @@ fn finish(mut tree: Tree, text: &str, pack: bool) -> Yaml {
             ),
         });
     }
+    yaml.errors = errors.into_boxed_slice();
     yaml
 }
 

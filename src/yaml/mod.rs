@@ -172,7 +172,7 @@ pub struct Yaml {
     /// spread over lines), one after the other (see `Kind::Scalar`).
     pub strings: Text,
     pub docs: Slab<Document>,
-    pub errors: Vec<SyntaxError>,
+    pub errors: Box<[SyntaxError]>,
     pub duplicate_keys: Slab<DuplicateKey>,
     /// The deepest nesting of collections (1 for a document that is one
     /// mapping of scalars).
