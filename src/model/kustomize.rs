@@ -1,6 +1,7 @@
 //! kustomize `kustomization.yaml` files and the paths they name.
 
 use crate::diagnostic::FileId;
+use crate::shared::Text;
 use crate::yaml::{NodeId, NodeRef, Span};
 
 use super::{FluxId, KustomizeId};
@@ -8,11 +9,13 @@ use super::{FluxId, KustomizeId};
 /// A path written in a kustomization or a Flux Kustomization.
 #[derive(Debug, Clone)]
 pub struct PathEntry {
-    pub text: String,
+    /// As written (a view of the file's text where it is written as is).
+    pub text: Text,
     pub span: Span,
     /// Normalised path relative to the root; `None` for remote references and
-    /// paths that leave the root.
-    pub resolved: Option<String>,
+    /// paths that leave the root. Packed (see `crate::shared`): there are
+    /// many, and they live as long as the model.
+    pub resolved: Option<Text>,
 }
 
 /// A kustomize `Kustomization` or `Component` file.
@@ -101,9 +104,9 @@ pub fn path_entries(list: Option<NodeRef>, dir: &str) -> Vec<PathEntry> {
         .filter_map(|item| {
             let text = item.as_str()?;
             Some(PathEntry {
-                text: text.to_string(),
+                text: item.text_view(text),
                 span: item.span(),
-                resolved: join(dir, text),
+                resolved: join(dir, text).map(|p| Text::pack(&p)),
             })
         })
         .collect()

@@ -144,7 +144,7 @@ impl Repository {
         let hop = |e: &PathEntry, component: bool| Hop {
             file: k.file,
             span: e.span,
-            text: e.text.clone(),
+            text: e.text.to_string(),
             component,
         };
         let entries = k

@@ -54,6 +54,12 @@ impl<'a> NodeRef<'a> {
         Some(Scalar { text, plain })
     }
 
+    /// `part` (of this node's file) as a view of the file's text where it
+    /// is written as is, else a copy (see `Text::view`).
+    pub fn text_view(&self, part: &str) -> crate::shared::Text {
+        self.yaml.text.view(part)
+    }
+
     /// The text of a scalar that is not null.
     pub fn as_str(&self) -> Option<&'a str> {
         self.scalar().filter(|s| !is_null(s)).map(|s| s.text)
