@@ -4,7 +4,8 @@
 
 use std::hash::BuildHasher;
 
-use rustc_hash::{FxBuildHasher, FxHashMap as HashMap};
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 use crate::source::SourceFile;
 
@@ -12,11 +13,24 @@ use crate::source::SourceFile;
 /// directory above it), each with a value.
 #[derive(Default)]
 pub(super) struct PathMap {
-    /// By hash: the file whose path starts with the path, the path's length,
-    /// and its value.
-    by_hash: HashMap<u64, (u32, u32, usize)>,
-    /// Paths whose hash another path has already (rare).
-    collided: HashMap<String, usize>,
+    /// By the path's hash: the file whose path starts with the path, the
+    /// path's length, and its value (12 bytes a path).
+    table: HashTable<Entry>,
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    file: u32,
+    len: u32,
+    value: u32,
+}
+
+impl Entry {
+    /// The path, if `files` still has it (a model waiting to be built again
+    /// may hold files that changed since).
+    fn path<'a>(&self, files: &'a [SourceFile]) -> Option<&'a str> {
+        files.get(self.file as usize)?.path.get(..self.len as usize)
+    }
 }
 
 fn hash(path: &str) -> u64 {
@@ -26,8 +40,7 @@ fn hash(path: &str) -> u64 {
 impl PathMap {
     pub(super) fn with_capacity(n: usize) -> Self {
         PathMap {
-            by_hash: HashMap::with_capacity_and_hasher(n, Default::default()),
-            collided: HashMap::default(),
+            table: HashTable::with_capacity(n),
         }
     }
 
@@ -35,36 +48,29 @@ impl PathMap {
     /// takes the new value).
     pub(super) fn insert(&mut self, files: &[SourceFile], file: usize, len: usize, value: usize) {
         let path = &files[file].path[..len];
-        match self.by_hash.entry(hash(path)) {
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert((file as u32, len as u32, value));
-            }
-            std::collections::hash_map::Entry::Occupied(mut e) => {
-                let &(f, l, _) = e.get();
-                if &files[f as usize].path[..l as usize] == path {
-                    e.get_mut().2 = value;
-                } else {
-                    self.collided.insert(path.to_string(), value);
-                }
+        let entry = self.table.entry(
+            hash(path),
+            |e| e.path(files) == Some(path),
+            |e| e.path(files).map_or(0, hash),
+        );
+        let new = Entry {
+            file: file as u32,
+            len: len as u32,
+            value: value as u32,
+        };
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(mut e) => e.get_mut().value = new.value,
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert(new);
             }
         }
     }
 
     /// The value of a path.
     pub(super) fn get(&self, files: &[SourceFile], path: &str) -> Option<usize> {
-        // `files` may have changed since (a model waiting to be built again).
-        if let Some(&(f, l, value)) = self.by_hash.get(&hash(path))
-            && files
-                .get(f as usize)
-                .and_then(|file| file.path.get(..l as usize))
-                == Some(path)
-        {
-            return Some(value);
-        }
-        if self.collided.is_empty() {
-            return None;
-        }
-        self.collided.get(path).copied()
+        self.table
+            .find(hash(path), |e| e.path(files) == Some(path))
+            .map(|e| e.value as usize)
     }
 
     pub(super) fn contains(&self, files: &[SourceFile], path: &str) -> bool {
@@ -73,10 +79,7 @@ impl PathMap {
 
     /// Every path, in no order.
     pub(super) fn paths<'a>(&'a self, files: &'a [SourceFile]) -> impl Iterator<Item = &'a str> {
-        self.by_hash
-            .values()
-            .filter_map(|&(f, l, _)| files.get(f as usize)?.path.get(..l as usize))
-            .chain(self.collided.keys().map(String::as_str))
+        self.table.iter().filter_map(|e| e.path(files))
     }
 }
 
@@ -115,9 +118,16 @@ mod tests {
         let files = files(&["x", "y"]);
         let mut m = PathMap::default();
         // "x" stored under the hash of "y", as a collision leaves it.
-        m.by_hash.insert(hash("y"), (0, 1, 1));
+        let x = Entry {
+            file: 0,
+            len: 1,
+            value: 1,
+        };
+        m.table.insert_unique(hash("y"), x, |_| hash("y"));
+        assert_eq!(m.get(&files, "y"), None);
         m.insert(&files, 1, 1, 2);
         assert_eq!(m.get(&files, "y"), Some(2));
         assert_eq!(m.get(&files, "z"), None);
+        assert_eq!(m.paths(&files).count(), 2);
     }
 }
