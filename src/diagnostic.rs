@@ -63,7 +63,8 @@ pub struct Diagnostic {
     pub message: String,
     pub help: Option<String>,
     pub related: Vec<Related>,
-    pub fix: Option<Fix>,
+    /// Boxed: most findings have none.
+    pub fix: Option<Box<Fix>>,
 }
 
 impl Diagnostic {
@@ -92,10 +93,10 @@ impl Diagnostic {
     }
 
     pub fn fix(mut self, message: impl Into<String>, edits: Vec<Edit>) -> Self {
-        self.fix = Some(Fix {
+        self.fix = Some(Box::new(Fix {
             message: message.into(),
             edits,
-        });
+        }));
         self
     }
 

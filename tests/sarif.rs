@@ -315,13 +315,13 @@ fn report_with_fix(dir: &Path) -> Report {
     assert_eq!(report.diagnostics.len(), 1, "{:?}", report.diagnostics);
     let line = HR.find("  retryInterval").unwrap() as u32;
     let end = line + "  retryInterval: 2m\n".len() as u32;
-    report.diagnostics[0].fix = Some(Fix {
+    report.diagnostics[0].fix = Some(Box::new(Fix {
         message: "remove `spec.retryInterval`".into(),
         edits: vec![Edit {
             span: Span { start: line, end },
             replacement: String::new(),
         }],
-    });
+    }));
     let u = HR.find('ü').unwrap() as u32;
     let file = report.diagnostics[0].file;
     report.diagnostics.insert(

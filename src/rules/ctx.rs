@@ -92,10 +92,10 @@ impl Reported<'_> {
     }
 
     pub fn fix(self, message: impl Into<String>, edits: Vec<Edit>) -> Self {
-        self.0.fix = Some(crate::diagnostic::Fix {
+        self.0.fix = Some(Box::new(crate::diagnostic::Fix {
             message: message.into(),
             edits,
-        });
+        }));
         self
     }
 
