@@ -41,10 +41,22 @@ fn check(ctx: &mut Ctx) {
     if pdbs.is_empty() {
         return;
     }
+    // A budget selects pods of its own place only: workloads elsewhere are
+    // not read.
+    let places: HashSet<Place> = pdbs
+        .iter()
+        .flat_map(|&(id, _)| repo.instances(id))
+        .map(|inst| {
+            (
+                repo.cluster_of(inst),
+                inst.namespace.as_deref().map(str::to_string),
+            )
+        })
+        .collect();
     let scaled = autoscaled(repo);
     let mut workloads: HashMap<Place, Vec<Workload>> = HashMap::new();
-    plain_workloads(repo, &scaled, &mut workloads);
-    app_template(repo, &scaled, &mut workloads);
+    plain_workloads(repo, &scaled, &places, &mut workloads);
+    app_template(repo, &scaled, &places, &mut workloads);
     for (id, obj) in pdbs {
         let Some(spec) = repo.object_node(id).get("spec") else {
             continue;
@@ -191,6 +203,7 @@ fn autoscaled(repo: &Repository) -> HashMap<Place, HashSet<(String, String)>> {
 fn plain_workloads(
     repo: &Repository,
     scaled: &HashMap<Place, HashSet<(String, String)>>,
+    places: &HashSet<Place>,
     out: &mut HashMap<Place, Vec<Workload>>,
 ) {
     for kind in ["Deployment", "StatefulSet"] {
@@ -212,6 +225,9 @@ fn plain_workloads(
                     repo.cluster_of(inst),
                     inst.namespace.as_deref().map(str::to_string),
                 );
+                if !places.contains(&place) {
+                    continue;
+                }
                 let name = inst.name.as_deref().map(str::to_string).unwrap_or_default();
                 let autoscaled = scaled
                     .get(&place)
@@ -242,12 +258,17 @@ fn plain_workloads(
 fn app_template(
     repo: &Repository,
     scaled: &HashMap<Place, HashSet<(String, String)>>,
+    places: &HashSet<Place>,
     out: &mut HashMap<Place, Vec<Workload>>,
 ) {
     for c in repo.app_template_controllers() {
         let Some(namespace) = c.namespace(repo) else {
             continue;
         };
+        let place = (repo.cluster_of(c.instance), namespace);
+        if !places.contains(&place) {
+            continue;
+        }
         let (Some(release), Some(labels), Some(hr_name)) = (
             c.release_name(repo),
             c.pod_labels(repo),
@@ -263,7 +284,6 @@ fn app_template(
             ControllerType::Is(t) if t == "deployment" || t == "statefulset" => {}
             _ => continue,
         }
-        let place = (repo.cluster_of(c.instance), namespace);
         // An autoscaler aimed at one of this release's workloads: counts unknown.
         let autoscaled = scaled
             .get(&place)
