@@ -1,4 +1,4 @@
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{Field, Instance, ObjectId, Repository, closest, distance};
@@ -99,7 +99,7 @@ fn check(ctx: &mut Ctx) {
             }
         }
     }
-    let mut by_name: HashMap<(usize, &str), Vec<usize>> = HashMap::new();
+    let mut by_name: HashMap<(usize, &str), Vec<usize>> = HashMap::default();
     for (i, n) in nodes.iter().enumerate() {
         if let Some(name) = n.name {
             by_name.entry((n.kind, name)).or_default().push(i);
@@ -129,7 +129,7 @@ fn check(ctx: &mut Ctx) {
         (edges[r], findings[r]) = resolve(&table, r);
         work.extend(edges[r].iter().map(|&(t, _)| t).filter(|&t| !done[t]));
     }
-    let mut reported: HashSet<(usize, Span)> = HashSet::new();
+    let mut reported: HashSet<(usize, Span)> = HashSet::default();
     for (file, span, message, help) in findings.into_iter().flatten() {
         if reported.insert((file, span)) {
             ctx.report(file, span, message).help(help);
@@ -317,7 +317,7 @@ fn cycles(
     complete: bool,
 ) -> Option<Vec<Diagnostic>> {
     let mut out = Vec::new();
-    let mut places: HashSet<(usize, Span)> = HashSet::new();
+    let mut places: HashSet<(usize, Span)> = HashSet::default();
     for scc in strongly_connected(edges) {
         let self_loop = scc.len() == 1 && edges[scc[0]].iter().any(|&(t, _)| t == scc[0]);
         if scc.len() < 2 && !self_loop {
@@ -329,7 +329,7 @@ fn cycles(
             .min_by_key(|&&n| (nodes[n].object, nodes[n].instance.namespace.clone()))
             .unwrap();
         // The shortest way round from the first member back to it.
-        let mut prev: HashMap<usize, (usize, Span)> = HashMap::new();
+        let mut prev: HashMap<usize, (usize, Span)> = HashMap::default();
         let mut queue = std::collections::VecDeque::from([first]);
         let mut back: Option<(usize, Span)> = None;
         'bfs: while let Some(n) = queue.pop_front() {
