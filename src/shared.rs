@@ -182,6 +182,11 @@ impl Drop for Buffer {
     }
 }
 
+/// Whether a view's buffer (none for an empty one) holds bytes of `origin`.
+fn has_origin(buf: &Option<Arc<Buffer>>, origin: Origin) -> bool {
+    buf.as_ref().is_some_and(|b| b.origin == origin)
+}
+
 /// Bytes read some other way, as if read from a file.
 impl From<&[u8]> for Buffer {
     fn from(b: &[u8]) -> Buffer {
@@ -387,14 +392,12 @@ impl<T: Plain> Slab<T> {
     /// Whether the records point into a buffer read from a file (a cache
     /// shard).
     pub fn is_shared(&self) -> bool {
-        self.buf.as_ref().is_some_and(|b| b.origin == Origin::File)
+        has_origin(&self.buf, Origin::File)
     }
 
     /// Whether the records were packed (see `pack`).
     pub fn is_packed(&self) -> bool {
-        self.buf
-            .as_ref()
-            .is_some_and(|b| b.origin == Origin::Packed)
+        has_origin(&self.buf, Origin::Packed)
     }
 }
 
@@ -510,14 +513,12 @@ impl Text {
     /// Whether the text points into a buffer read from a file (a cache
     /// shard).
     pub fn is_shared(&self) -> bool {
-        self.buf.as_ref().is_some_and(|b| b.origin == Origin::File)
+        has_origin(&self.buf, Origin::File)
     }
 
     /// Whether the text was packed (see `pack`).
     pub fn is_packed(&self) -> bool {
-        self.buf
-            .as_ref()
-            .is_some_and(|b| b.origin == Origin::Packed)
+        has_origin(&self.buf, Origin::Packed)
     }
 }
 
