@@ -35,7 +35,7 @@ fn shown(ds: &[gitops_lint::diagnostic::Diagnostic]) -> String {
 fn copies(files: &[SourceFile]) -> Vec<SourceFile> {
     files
         .iter()
-        .map(|f| SourceFile::from_bytes(f.path.clone(), f.text.clone().into_bytes()))
+        .map(|f| SourceFile::from_bytes(f.path.to_string(), f.text().as_bytes().to_vec()))
         .collect()
 }
 
@@ -49,10 +49,10 @@ fn shortcuts(files: &[SourceFile], k: usize) {
     assert_eq!(shown(&focused), shown(&expected), "focused on {}", files[k].path);
 
     for text in [
-        format!("{}\n# edited\n", files[k].text),
-        files[k].text.replacen('1', "2", 1),
+        format!("{}\n# edited\n", files[k].text()),
+        files[k].text().replacen('1', "2", 1),
     ] {
-        let edited = || SourceFile::from_bytes(files[k].path.clone(), text.clone().into_bytes());
+        let edited = || SourceFile::from_bytes(files[k].path.to_string(), text.clone().into_bytes());
         let mut repo = build(copies(files));
         if repo.update_file(edited()).is_err() {
             continue;
@@ -81,7 +81,7 @@ fn lint(files: Vec<SourceFile>) {
     let repo = build(files);
     for d in check_repository(&repo) {
         // Every span lies within its file and on character boundaries.
-        let text = &repo.files[d.file].text;
+        let text = repo.files[d.file].text();
         assert!(d.span.start <= d.span.end && d.span.end as usize <= text.len());
         assert!(text.is_char_boundary(d.span.start as usize) && text.is_char_boundary(d.span.end as usize));
     }
